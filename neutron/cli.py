@@ -1,0 +1,65 @@
+"""The `neutron` command."""
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__
+from .runner import EXIT_INTERNAL, EXIT_USAGE, resume_file, run_file
+
+USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
+       neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
+       neutron                          start the interactive prompt (REPL)
+       neutron --version | --help
+environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
+"""
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nInterrupted.\n")
+        return 130
+    except RecursionError:
+        sys.stderr.write("neutron: internal error: the program nests too deeply for the host (RecursionError)\n")
+        return EXIT_INTERNAL
+    except Exception as e:  # an internal error: say that it is one
+        import traceback
+        sys.stderr.write(f"neutron: internal error: {type(e).__name__}: {e}\n")
+        if os.environ.get("NEUTRON_DEBUG"):
+            traceback.print_exc()
+        else:
+            sys.stderr.write("(set NEUTRON_DEBUG=1 to see the internal traceback)\n")
+        return EXIT_INTERNAL
+
+
+def _main(argv):
+    if not argv:
+        from .repl import repl
+        return repl()
+    first = argv[0]
+    if first in ("--version", "-v", "-V"):
+        print(f"Neutron {__version__}")
+        return 0
+    if first in ("--help", "-h"):
+        sys.stdout.write(USAGE)
+        return 0
+    if first == "--vm":
+        os.environ["NEUTRON_VM"] = "1"
+        return _main(argv[1:]) if argv[1:] else _usage("--vm needs a file to run")
+    if first == "--resume":
+        if len(argv) < 2:
+            return _usage("--resume needs the path of a snapshot file")
+        _, status = resume_file(argv[1], argv[2:])
+        return status
+    if first.startswith("-") and first != "-":
+        return _usage(f"unknown option '{first}'")
+    _, status = run_file(first, argv[1:])
+    return status
+
+
+def _usage(message):
+    sys.stderr.write(f"neutron: {message}\n{USAGE}")
+    return EXIT_USAGE

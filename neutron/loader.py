@@ -1,0 +1,129 @@
+"""Finding, compiling and loading code: `use` (built-in modules and .nt modules) and `using` (files)."""
+from __future__ import annotations
+
+import os
+
+from .errors import NeutronError
+from .values import Function, Module
+
+
+def compile_source(source, filename, safe=False, repl=False):
+    from .compiler import Compiler
+    from .parser import parse
+    program = parse(source, filename, safe)
+    return Compiler(filename, source).compile_program(program, repl)
+
+
+def read_source(path):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def search_dirs(vm, importer=None):
+    dirs = [os.getcwd()]
+    if importer and importer not in ("<script>", "<repl>", "<prelude>"):
+        d = os.path.dirname(os.path.abspath(importer))
+        if d not in dirs:
+            dirs.append(d)
+    if vm.script_path and vm.script_path not in ("<script>", "<repl>"):
+        d = os.path.dirname(os.path.abspath(vm.script_path))
+        if d not in dirs:
+            dirs.append(d)
+    return dirs
+
+
+def find_file(vm, path, importer):
+    """`using` search order: the path as given (from the current directory), then lib/, libs/, box/ and
+    .box/modules/, then the same relative to the importing file's folder and the script's folder."""
+    if os.path.isabs(path):
+        return path if os.path.isfile(path) else None
+    for d in search_dirs(vm, importer):
+        for sub in ("", "lib", "libs", "box", os.path.join(".box", "modules")):
+            candidate = os.path.join(d, sub, path)
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def find_module_file(vm, name, importer):
+    for d in search_dirs(vm, importer):
+        for rel in (os.path.join(".box", "modules", name, name + ".nt"), os.path.join("box", name, name + ".nt"),
+                    os.path.join("box", name + ".nt"), os.path.join("lib", name + ".nt"), name + ".nt"):
+            candidate = os.path.join(d, rel)
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def make_native_module(vm, name):
+    """A fresh Module object for the built-in module `name`, or None."""
+    from .stdlib import native_module
+    from .vm import load_prelude
+    nm = native_module(name)
+    if nm is None:
+        return None
+    members = {}
+    for fname, native in nm.functions.items():
+        if not fname.startswith("_"):
+            members[fname] = native
+    members.update(nm.constants)
+    if nm.prelude:
+        g = load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
+        for fname, v in g.items():
+            if isinstance(v, Function) and not fname.startswith("_"):
+                members[fname] = v
+    if nm.init is not None:
+        nm.init(vm)
+    return Module(name, members, native=True)
+
+
+def import_module(vm, name, frame):
+    m = vm.modules.get(name)
+    if m is not None:
+        return m
+    m = make_native_module(vm, name)
+    if m is not None:
+        vm.modules[name] = m
+        return m
+    path = find_module_file(vm, name, frame.code.filename)
+    if path is None:
+        raise NeutronError(f"Module '{name}' not found. Built-in modules: sys, json, math, time, fmt, arrays, "
+                           f"regex, random, path, strings, collections, crypto, log, http; a file module is "
+                           f"looked for as lib/{name}.nt or {name}.nt.")
+    code = load_file(vm, path)
+    g = {}
+    module = Module(name, g, native=False)
+    vm.modules[name] = module
+    f = vm.push_frame(Function(code, (), g), [])
+    f.result = module
+    return f
+
+
+def load_file(vm, path, safe=None):
+    try:
+        source = read_source(path)
+    except OSError as e:
+        raise NeutronError(f"Could not read file '{path}': {e.strerror}") from None
+    display = os.path.relpath(path) if not os.path.isabs(path) else path
+    vm.sources[display] = source
+    if safe is None:
+        safe = path.endswith(".ntsc")
+    return compile_source(source, display, safe)
+
+
+def run_file_frame(vm, path, frame, isolated):
+    found = find_file(vm, path, frame.code.filename)
+    if found is None:
+        raise NeutronError(f"File '{path}' not found.")
+    code = load_file(vm, found)
+    if isolated:
+        g = {}
+        f = vm.push_frame(Function(code, (), g), [])
+        f.result = Module(os.path.basename(path), g, native=False)
+    else:
+        f = vm.push_frame(Function(code, (), frame.func.globals), [])
+    return f

@@ -1,0 +1,101 @@
+"""The native-module interface: how a built-in module written in Python declares itself.
+
+    from ..natives import NativeModule, arg_str, arg_num
+    module = NativeModule("math")
+
+    @module.function("sqrt", 1)            # name, min args, max args (default = min; None = variadic)
+    def sqrt(vm, args):
+        x = arg_num(args, 0, "math.sqrt")
+        ...
+        return float(result)               # numbers are always floats
+
+    module.constant("PI", math.pi)
+    module.prelude = '''fun map(arr, f) { ... }'''   # Neutron source: functions that call back into Neutron
+
+A module's table drives registration, the VM's arity checks and the snapshot's allow-list: a snapshot stores a
+native function by its qualified name ("math.sqrt") and finds it again through this table. Functions in the
+prelude are ordinary Neutron functions (a checkpoint inside their callbacks resumes correctly); they can call the
+module's private natives, whose names start with an underscore.
+
+State that a program can observe (the random generator) is kept in `vm.module_state[name]` and saved in a
+snapshot through `save_state(vm) -> value` / `load_state(vm, value)`; the value must be made of Neutron values
+(None, bool, float, str, list, dict).
+"""
+from __future__ import annotations
+
+from .errors import NeutronError
+from .values import Native, to_str, type_name
+
+
+class NativeModule:
+    def __init__(self, name):
+        self.name = name
+        self.functions = {}         # name -> Native
+        self.constants = {}         # name -> value
+        self.prelude = None         # Neutron source text or None
+        self.save_state = None      # fn(vm) -> value
+        self.load_state = None      # fn(vm, value)
+        self.init = None            # fn(vm): called once when the module is first used in a process
+
+    def function(self, name, min_args=0, max_args=-1):
+        if max_args == -1:
+            max_args = min_args
+
+        def register(fn):
+            self.functions[name] = Native(f"{self.name}.{name}", fn, min_args, max_args)
+            return fn
+        return register
+
+    def constant(self, name, value):
+        self.constants[name] = value
+
+
+def fail(fname: str, message: str):
+    raise NeutronError(f"{fname}: {message}")
+
+
+def arg_num(args, i, fname, name=None):
+    v = args[i]
+    if v.__class__ is float or v.__class__ is int and v.__class__ is not bool:
+        return float(v)
+    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a number, "
+                       f"got {type_name(v)}.")
+
+
+def arg_int(args, i, fname, name=None):
+    v = arg_num(args, i, fname, name)
+    if v != v or v in (float("inf"), float("-inf")):
+        raise NeutronError(f"{fname}: argument {i + 1} must be a finite number.")
+    return int(v)
+
+
+def arg_str(args, i, fname, name=None):
+    v = args[i]
+    if v.__class__ is str:
+        return v
+    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a string, "
+                       f"got {type_name(v)}.")
+
+
+def arg_list(args, i, fname, name=None):
+    v = args[i]
+    if v.__class__ is list:
+        return v
+    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an array, "
+                       f"got {type_name(v)}.")
+
+
+def arg_dict(args, i, fname, name=None):
+    v = args[i]
+    if v.__class__ is dict:
+        return v
+    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an object, "
+                       f"got {type_name(v)}.")
+
+
+def opt(args, i, default=None):
+    return args[i] if i < len(args) else default
+
+
+__all__ = ["NativeModule", "NeutronError", "fail", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict", "opt",
+           "to_str", "type_name"]

@@ -1,0 +1,130 @@
+"""Running programs and snapshots, and turning what goes wrong into messages and exit statuses.
+
+Exit statuses (documented in README.md): 0 success, 1 runtime error or uncaught exception, 2 command-line usage
+error or unreadable script file, 65 syntax or compile error (nothing ran), 66 snapshot that cannot be resumed,
+70 internal error, 130 interrupted (Ctrl-C); `sys.exit(n)` ends with n.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
+from .vm import VM, StopForResume, Uncaught
+
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_COMPILE, EXIT_SNAPSHOT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 65, 66, \
+    70, 130
+
+
+def format_uncaught(vm, u: Uncaught) -> str:
+    trace = u.trace
+    name, path, line = trace[0] if trace else ("<script>", vm.script_path, 0)
+    out = [f"\nRuntimeError in {path} at line {line}:\n  {u.message}\n"]
+    text = source_line(vm.sources.get(path, ""), line) if path in vm.sources else None
+    if text is not None:
+        out.append(f"\n{line:4d} | {text}\n")
+    out.append("\nStack trace:\n")
+    shown = trace if len(trace) <= 30 else trace[:20] + [None] + trace[-5:]
+    for entry in shown:
+        if entry is None:
+            out.append(f"  ... {len(trace) - 25} more frames ...\n")
+            continue
+        fname, fpath, fline = entry
+        out.append(f"  at {fname} ({os.path.basename(fpath)}:{fline})\n")
+    out.append("\n\nFound 1 error.\n")
+    return "".join(out)
+
+
+def execute(vm: VM, err) -> int:
+    """Run the VM's frames to the end; returns the exit status."""
+    try:
+        vm.execute()
+        return EXIT_OK
+    except Uncaught as u:
+        vm.flush()
+        err.write(format_uncaught(vm, u))
+        return EXIT_RUNTIME
+    except ProgramExit as e:
+        return e.status
+    except CompileFailed as e:          # a file brought in by `using` or `use` does not compile
+        vm.flush()
+        err.write(format_diagnostics(e))
+        return EXIT_COMPILE
+    except StopForResume:
+        return "stopped"
+    except KeyboardInterrupt:
+        vm.flush()
+        err.write("\nInterrupted.\n")
+        return EXIT_INTERRUPTED
+    finally:
+        vm.flush()
+
+
+def compile_file(path, err, vm=None):
+    """Read and compile a script; returns (code, source) or (None, status)."""
+    from .loader import compile_source, read_source
+    try:
+        source = read_source(path)
+    except OSError as e:
+        err.write(f"neutron: cannot open '{path}': {e.strerror}\n")
+        return None, EXIT_USAGE
+    if vm is not None:
+        vm.sources[path] = source
+    try:
+        return compile_source(source, path, safe=path.endswith(".ntsc")), source
+    except CompileFailed as e:
+        err.write(format_diagnostics(e))
+        return None, EXIT_COMPILE
+
+
+def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None):
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    vm = VM(argv=[path] + list(argv), script_path=path, out=out)
+    vm.stop_at, vm.stop_path = stop_at, stop_path
+    code, status = compile_file(path, err, vm)
+    if code is None:
+        return vm, status
+    from .values import Function
+    from .vm import Frame
+    vm.frames.append(Frame(Function(code, (), vm.globals), code, [None] * code.nlocals))
+    return vm, execute(vm, err)
+
+
+def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None):
+    from .snapshot import SnapshotError, load_snapshot
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    try:
+        with open(snap_path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        err.write(f"neutron: cannot resume '{snap_path}': {e.strerror}\n")
+        return None, EXIT_SNAPSHOT
+    vm = VM(out=out)
+    try:
+        load_snapshot(vm, data)
+    except SnapshotError as e:
+        err.write(f"neutron: cannot resume '{snap_path}': {e}\n")
+        return None, EXIT_SNAPSHOT
+    vm.resumed = True
+    vm.argv = [vm.script_path] + list(argv)
+    vm.stop_at, vm.stop_path = stop_at, stop_path
+    warn_if_changed(vm, err)
+    return vm, execute(vm, err)
+
+
+def warn_if_changed(vm, err):
+    path = vm.script_path
+    saved = vm.sources.get(path)
+    if saved is None or not os.path.isfile(path):
+        return
+    try:
+        from .loader import read_source
+        now = read_source(path)
+    except OSError:
+        return
+    if hashlib.sha256(now.encode("utf-8", "surrogatepass")).digest() != \
+            hashlib.sha256(saved.encode("utf-8", "surrogatepass")).digest():
+        err.write(f"neutron: note: {path} has changed since the snapshot was taken; the snapshot's code is used.\n")

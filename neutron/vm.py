@@ -1,0 +1,1077 @@
+"""The bytecode VM. Frames are plain data; a Neutron call pushes a frame and never recurses in Python, so the
+whole running program can be written out at any call (see snapshot.py)."""
+from __future__ import annotations
+
+import math
+import sys
+
+from . import opcodes as O
+from .errors import NeutronError
+from .values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, check_type,
+                     equals, to_str, type_name)
+
+MAX_FRAMES = 250_000        # documented in README: deeper recursion raises a catchable "Stack overflow."
+_NO_RESULT = object()
+
+LOAD_LOCAL, STORE_LOCAL, CONST, LOAD_GLOBAL, STORE_GLOBAL = O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.LOAD_GLOBAL, \
+    O.STORE_GLOBAL
+ADD, SUB, MUL, DIV, MOD, LT, LE, GT, GE, EQ, NE = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, \
+    O.NE
+JUMP, JUMP_IF_FALSE, JUMP_IF_TRUE, CALL, INVOKE, RETURN, POP, DUP = O.JUMP, O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, \
+    O.CALL, O.INVOKE, O.RETURN, O.POP, O.DUP
+GET_INDEX, SET_INDEX, GET_PROP, SET_PROP, LOAD_CELL, STORE_CELL, LOAD_FREE, STORE_FREE = O.GET_INDEX, \
+    O.SET_INDEX, O.GET_PROP, O.SET_PROP, O.LOAD_CELL, O.STORE_CELL, O.LOAD_FREE, O.STORE_FREE
+NIL, TRUE, FALSE = O.NIL, O.TRUE, O.FALSE
+
+
+class Frame:
+    __slots__ = ("func", "code", "ip", "locals", "stack", "handlers", "result")
+
+    def __init__(self, func, code, locals_, ip=0):
+        self.func = func
+        self.code = code
+        self.ip = ip
+        self.locals = locals_
+        self.stack = []
+        self.handlers = []          # (target ip, stack depth)
+        self.result = _NO_RESULT    # when set, returned instead of the frame's own return value
+
+
+class Iter:
+    """A for-in iterator: the keys (objects) or a count (arrays, strings) fixed when the loop starts."""
+    __slots__ = ("keys", "n", "i")
+
+    def __init__(self, keys, n, i=0):
+        self.keys = keys
+        self.n = n
+        self.i = i
+
+
+class Uncaught(Exception):
+    def __init__(self, value, is_error, trace):
+        super().__init__(to_str(value))
+        self.value = value
+        self.is_error = is_error
+        self.trace = trace          # [(function name, file, line)], innermost first
+
+    @property
+    def message(self):
+        return to_str(self.value) if self.is_error else "Uncaught exception: " + to_str(self.value)
+
+
+class StopForResume(Exception):
+    """Raised after a test-only checkpoint: the process ends here and a new VM resumes from the file."""
+
+
+def _num_error(a, b):
+    return NeutronError("Operands must be numbers.")
+
+
+def _i64(x):
+    if x != x or x in (math.inf, -math.inf):
+        return 0
+    v = int(x) & 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= (1 << 63) else v
+
+
+def _wrap(v):
+    v &= 0xFFFFFFFFFFFFFFFF
+    return float(v - (1 << 64) if v >= (1 << 63) else v)
+
+
+def _repeat(s, n):
+    k = int(n) if n == n and n not in (math.inf, -math.inf) else 0
+    if k <= 0:
+        return ""
+    if len(s) * k > 500_000_000:
+        raise NeutronError("String repetition result is too large.")
+    return s * k
+
+
+def binary_slow(o, a, b):
+    """Every binary operator for the operand types the fast paths do not cover."""
+    ca, cb = a.__class__, b.__class__
+    num_a = ca is float or ca is int
+    num_b = cb is float or cb is int
+    if o == ADD:
+        if num_a and num_b:
+            return float(a + b)
+        if ca is str:
+            return a + to_str(b)
+        if cb is str:
+            return to_str(a) + b
+        return to_str(a) + to_str(b)
+    if o == MUL:
+        if num_a and num_b:
+            return float(a * b)
+        if ca is str and num_b:
+            return _repeat(a, b)
+        if num_a and cb is str:
+            return _repeat(b, a)
+        raise NeutronError("Unsupported operand types for multiplication.")
+    if o == EQ:
+        return equals(a, b)
+    if o == NE:
+        return not equals(a, b)
+    if o in (LT, LE, GT, GE):
+        if (num_a and num_b) or (ca is str and cb is str):
+            if o == LT:
+                return a < b
+            if o == LE:
+                return a <= b
+            if o == GT:
+                return a > b
+            return a >= b
+        raise NeutronError("Operands must be numbers.")
+    if not (num_a and num_b) or ca is bool or cb is bool:
+        raise NeutronError("Operands must be numbers.")
+    if o == SUB:
+        return float(a - b)
+    if o == DIV:
+        if b == 0:
+            raise NeutronError("Division by zero.")
+        return float(a / b)
+    if o == MOD:
+        if b == 0:
+            raise NeutronError("Modulo by zero.")
+        return math.fmod(a, b)
+    if o == O.BAND:
+        return _wrap(_i64(a) & _i64(b))
+    if o == O.BOR:
+        return _wrap(_i64(a) | _i64(b))
+    if o == O.BXOR:
+        return _wrap(_i64(a) ^ _i64(b))
+    if o == O.SHL:
+        n = _i64(b)
+        return _wrap(_i64(a) << n) if 0 <= n < 64 else 0.0
+    if o == O.SHR:
+        n = _i64(b)
+        return _wrap(_i64(a) >> n) if 0 <= n < 64 else (-1.0 if a < 0 else 0.0)
+    raise NeutronError("Unknown operator.")
+
+
+def index_get(obj, idx):
+    cls = obj.__class__
+    if cls is list:
+        if idx.__class__ is not float and idx.__class__ is not int:
+            raise NeutronError("Array index must be a number.")
+        n = len(obj)
+        i = int(idx)
+        if i < 0:
+            i += n
+        if 0 <= i < n:
+            return obj[i]
+        raise NeutronError(f"Array index out of bounds: index {to_str(float(int(idx)))} is not within "
+                           + (f"[0, {n - 1}]" if n else "[]"))
+    if cls is dict:
+        if idx.__class__ is not str:
+            raise NeutronError("Object key must be a string.")
+        return obj.get(idx)
+    if cls is str:
+        if idx.__class__ is not float and idx.__class__ is not int:
+            raise NeutronError("String index must be a number.")
+        n = len(obj)
+        i = int(idx)
+        j = i + n if i < 0 else i
+        if 0 <= j < n:
+            return obj[j]
+        raise NeutronError(f"String index out of bounds: index {i} is not within "
+                           + (f"[{-n}, {n - 1}]" if n else "[]"))
+    if cls is Instance:
+        if idx.__class__ is not str:
+            raise NeutronError("Instance field name must be a string.")
+        return obj.fields.get(idx)
+    if cls is Buffer:
+        if idx.__class__ is not float:
+            raise NeutronError("Buffer index must be a number.")
+        i = int(idx)
+        if 0 <= i < len(obj.data):
+            return float(obj.data[i])
+        raise NeutronError("Buffer index out of bounds.")
+    if cls is Module:
+        if idx.__class__ is not str:
+            raise NeutronError("Module member name must be a string.")
+        return obj.members.get(idx)
+    raise NeutronError(f"Cannot index a value of type {type_name(obj)}.")
+
+
+def index_set(obj, idx, value):
+    cls = obj.__class__
+    if cls is list:
+        if idx.__class__ is not float and idx.__class__ is not int:
+            raise NeutronError("Array index must be a number.")
+        n = len(obj)
+        i = int(idx)
+        if i < 0:
+            i += n
+        if 0 <= i < n:
+            obj[i] = value
+            return
+        raise NeutronError(f"Array index out of bounds: index {to_str(float(int(idx)))} is not within "
+                           + (f"[0, {n - 1}]" if n else "[]"))
+    if cls is dict:
+        if idx.__class__ is not str:
+            raise NeutronError("Object key must be a string.")
+        obj[idx] = value
+        return
+    if cls is Instance:
+        if idx.__class__ is not str:
+            raise NeutronError("Instance field name must be a string.")
+        obj.fields[idx] = value
+        return
+    if cls is Buffer:
+        if idx.__class__ is not float:
+            raise NeutronError("Buffer index must be a number.")
+        if value.__class__ is not float:
+            raise NeutronError("Buffer value must be a number (byte).")
+        if not (0 <= value <= 255):
+            raise NeutronError("Buffer value must be a byte (0-255).")
+        i = int(idx)
+        if 0 <= i < len(obj.data):
+            obj.data[i] = int(value)
+            return
+        raise NeutronError("Buffer index out of bounds.")
+    if cls is str:
+        raise NeutronError("Strings are immutable: cannot assign to an index of a string.")
+    raise NeutronError(f"Cannot assign to an index of a value of type {type_name(obj)}.")
+
+
+KNOWN_MODULES = ("sys", "json", "math", "time", "fmt", "arrays", "regex", "random", "path", "strings",
+                 "collections", "crypto", "log", "http")
+
+
+class VM:
+    def __init__(self, argv=(), script_path="<script>", out=None):
+        self.frames = []
+        self.argv = list(argv)
+        self.script_path = script_path
+        self.out = out if out is not None else sys.stdout
+        self.resumed = False
+        self.module_state = {}
+        self.modules = {}           # name -> Module (native modules and `use`d .nt files)
+        self.sources = {}           # file name -> source text (error reports; kept in snapshots)
+        self.globals = {}           # the main program's globals
+        self.prelude = None         # globals of the built-in methods' Neutron prelude, loaded on first use
+        self.points = 0             # checkpointable points passed (test round trips)
+        self.stop_at = None         # test-only: checkpoint at this point, then stop
+        self.stop_path = None
+        self.search_dirs = []
+        self.result = None
+        self.last_checkpoint = None  # (path, points) of this process's latest checkpoint
+
+    # ---- services for natives -------------------------------------------------------------------------------
+
+    def write(self, text):
+        self.out.write(text)
+
+    def flush(self):
+        try:
+            self.out.flush()
+        except (OSError, ValueError):
+            pass
+
+    def random(self):
+        from .stdlib.random import next_float
+        return next_float(self)
+
+    def checkpoint(self, path):
+        """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
+        call); the snapshot records the call as having returned true."""
+        from .snapshot import write_snapshot
+        write_snapshot(self, path, push_result=True)
+        self.last_checkpoint = (path, self.points)
+        return True
+
+    def hibernate(self):
+        """Called by sys.exit. An exit that follows a checkpoint with nothing observable in between (no output,
+        no other built-in call) is part of hibernating: the snapshot is re-written so that a resume continues after
+        the exit call, as in `sys.checkpoint(p); sys.exit(0); say("Waking up");`."""
+        last = self.last_checkpoint
+        if last is not None and self.points == last[1] + 1:
+            from .snapshot import write_snapshot
+            write_snapshot(self, last[0], push_result=True, result=None)
+
+    # ---- running ----------------------------------------------------------------------------------------------
+
+    def run_code(self, code, globals_=None):
+        """Run a file's top-level code object to completion."""
+        g = self.globals if globals_ is None else globals_
+        func = Function(code, (), g)
+        frame = Frame(func, code, [None] * code.nlocals)
+        self.frames.append(frame)
+        return self.execute()
+
+    def execute(self):
+        """Run until the frame stack is empty."""
+        base = 0
+        return self._loop(base)
+
+    def point(self, frame, ip):
+        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here."""
+        self.points += 1
+        if self.points == self.stop_at:
+            frame.ip = ip - 1
+            from .snapshot import write_snapshot
+            write_snapshot(self, self.stop_path, push_result=False)
+            raise StopForResume()
+
+    def _loop(self, base):
+        frames = self.frames
+        frame = frames[-1]
+        code = frame.code
+        instrs = code.instrs
+        consts = code.consts
+        names = code.names
+        stack = frame.stack
+        locals_ = frame.locals
+        ip = frame.ip
+        push = stack.append
+        pop = stack.pop
+        while True:
+            try:
+                while True:
+                    o, arg = instrs[ip]
+                    ip += 1
+                    if o == LOAD_LOCAL:
+                        push(locals_[arg])
+                    elif o == CONST:
+                        push(consts[arg])
+                    elif o == STORE_LOCAL:
+                        locals_[arg] = pop()
+                    elif o == ADD:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a + b
+                        elif a.__class__ is str and b.__class__ is str:
+                            stack[-1] = a + b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == LOAD_GLOBAL:
+                        name = names[arg]
+                        try:
+                            push(frame.func.globals[name])
+                        except KeyError:
+                            raise self.undefined(name) from None
+                    elif o == JUMP_IF_FALSE:
+                        v = pop()
+                        if v is False or v is None:
+                            ip = arg
+                    elif o == LT:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a < b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == JUMP:
+                        ip = arg
+                    elif o == GET_INDEX:
+                        idx = pop()
+                        obj = stack[-1]
+                        if obj.__class__ is list and idx.__class__ is float:
+                            i = int(idx)
+                            if 0 <= i < len(obj):
+                                stack[-1] = obj[i]
+                                continue
+                        stack[-1] = index_get(obj, idx)
+                    elif o == SUB:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a - b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == CALL:
+                        callee = stack[-arg - 1]
+                        if callee.__class__ is Function:
+                            fcode = callee.code
+                            if arg != len(fcode.params) or fcode.is_method:
+                                self.check_arity(callee, arg)
+                            if arg:
+                                new_locals = stack[-arg:]
+                                del stack[-arg - 1:]
+                            else:
+                                new_locals = []
+                                pop()
+                            n = fcode.nlocals - arg
+                            if n:
+                                new_locals.extend([None] * n)
+                            for s in fcode.cell_params:
+                                new_locals[s] = Cell(new_locals[s])
+                            frame.ip = ip
+                            frame = Frame(callee, fcode, new_locals)
+                            frames.append(frame)
+                            if len(frames) > MAX_FRAMES:
+                                frames.pop()
+                                frame = frames[-1]
+                                raise NeutronError("Stack overflow.")
+                            code = fcode
+                            instrs = fcode.instrs
+                            consts = fcode.consts
+                            names = fcode.names
+                            stack = frame.stack
+                            push = stack.append
+                            pop = stack.pop
+                            locals_ = new_locals
+                            ip = 0
+                        else:
+                            args = stack[-arg:] if arg else []
+                            del stack[-arg - 1:]
+                            frame.ip = ip
+                            new = self.call_value(callee, args, frame, ip)
+                            if new is not None:
+                                frame = new
+                                code = frame.code
+                                instrs = code.instrs
+                                consts = code.consts
+                                names = code.names
+                                stack = frame.stack
+                                push = stack.append
+                                pop = stack.pop
+                                locals_ = frame.locals
+                                ip = frame.ip
+                    elif o == RETURN:
+                        result = pop()
+                        if frame.result is not _NO_RESULT:
+                            result = frame.result
+                        frames.pop()
+                        if len(frames) <= base:
+                            self.result = result
+                            return result
+                        frame = frames[-1]
+                        code = frame.code
+                        instrs = code.instrs
+                        consts = code.consts
+                        names = code.names
+                        stack = frame.stack
+                        push = stack.append
+                        pop = stack.pop
+                        locals_ = frame.locals
+                        ip = frame.ip
+                        push(result)
+                    elif o == POP:
+                        pop()
+                    elif o == LOAD_CELL:
+                        push(locals_[arg].value)
+                    elif o == LOAD_FREE:
+                        push(frame.func.cells[arg].value)
+                    elif o == INVOKE:
+                        name_i, argc = arg
+                        recv = stack[-argc - 1]
+                        frame.ip = ip
+                        if recv.__class__ is Instance:
+                            name = names[name_i]
+                            f = recv.fields.get(name, _NO_RESULT)
+                            if f is _NO_RESULT:
+                                m = recv.klass.methods.get(name)
+                                if m is None:
+                                    raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
+                                new = self.push_call(m, stack, argc, recv)
+                            else:
+                                stack[-argc - 1] = f
+                                args = stack[-argc:] if argc else []
+                                del stack[-argc - 1:]
+                                new = self.call_value(f, args, frame, ip)
+                        else:
+                            args = stack[-argc:] if argc else []
+                            del stack[-argc - 1:]
+                            new = self.invoke(recv, names[name_i], args, frame, ip)
+                        if new is not None:
+                            frame = new
+                            code = frame.code
+                            instrs = code.instrs
+                            consts = code.consts
+                            names = code.names
+                            stack = frame.stack
+                            push = stack.append
+                            pop = stack.pop
+                            locals_ = frame.locals
+                            ip = frame.ip
+                    elif o == DUP:
+                        push(stack[-1])
+                    elif o == MUL:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a * b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == GT:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a > b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == LE:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a <= b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == GE:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float:
+                            stack[-1] = a >= b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == EQ:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
+                            stack[-1] = a == b
+                        else:
+                            stack[-1] = equals(a, b)
+                    elif o == NE:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
+                            stack[-1] = a != b
+                        else:
+                            stack[-1] = not equals(a, b)
+                    elif o == DIV:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float and b:
+                            stack[-1] = a / b
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == MOD:
+                        b = pop()
+                        a = stack[-1]
+                        if a.__class__ is float and b.__class__ is float and b:
+                            stack[-1] = math.fmod(a, b)
+                        else:
+                            stack[-1] = binary_slow(o, a, b)
+                    elif o == JUMP_IF_TRUE:
+                        v = pop()
+                        if v is not False and v is not None:
+                            ip = arg
+                    elif o == STORE_CELL:
+                        locals_[arg].value = pop()
+                    elif o == STORE_FREE:
+                        frame.func.cells[arg].value = pop()
+                    elif o == STORE_GLOBAL:
+                        g = frame.func.globals
+                        name = names[arg]
+                        if name not in g:
+                            raise NeutronError(f"Undefined variable '{name}'.")
+                        g[name] = pop()
+                    elif o == O.DEFINE_GLOBAL:
+                        frame.func.globals[names[arg]] = pop()
+                    elif o == SET_INDEX:
+                        value = pop()
+                        idx = pop()
+                        obj = stack[-1]
+                        if obj.__class__ is list and idx.__class__ is float and 0 <= idx < len(obj):
+                            obj[int(idx)] = value
+                        else:
+                            index_set(obj, idx, value)
+                        stack[-1] = value
+                    elif o == GET_PROP:
+                        stack[-1] = self.get_prop(stack[-1], names[arg])
+                    elif o == SET_PROP:
+                        value = pop()
+                        obj = stack[-1]
+                        name = names[arg]
+                        if obj.__class__ is Instance:
+                            obj.fields[name] = value
+                        elif obj.__class__ is dict:
+                            obj[name] = value
+                        else:
+                            self.set_prop_slow(obj, name, value)
+                        stack[-1] = value
+                    elif o == NIL:
+                        push(None)
+                    elif o == TRUE:
+                        push(True)
+                    elif o == FALSE:
+                        push(False)
+                    elif o == O.NOT:
+                        v = stack[-1]
+                        stack[-1] = v is None or v is False
+                    elif o == O.NEG:
+                        v = stack[-1]
+                        if v.__class__ is not float:
+                            raise NeutronError("Operand must be a number.")
+                        stack[-1] = -v
+                    elif o == O.JUMP_IF_FALSE_KEEP:
+                        v = stack[-1]
+                        if v is False or v is None:
+                            ip = arg
+                        else:
+                            pop()
+                    elif o == O.JUMP_IF_TRUE_KEEP:
+                        v = stack[-1]
+                        if v is not False and v is not None:
+                            ip = arg
+                        else:
+                            pop()
+                    elif o == O.JUMP_IF_NIL_KEEP:
+                        if stack[-1] is None:
+                            ip = arg
+                    elif o == O.FOR_ITER:
+                        it = stack[-1]
+                        i = it.i
+                        if i < it.n:
+                            it.i = i + 1
+                            push(it.keys[i] if it.keys is not None else float(i))
+                        else:
+                            pop()
+                            ip = arg
+                    elif o == O.GET_ITER:
+                        v = stack[-1]
+                        if v.__class__ is list or v.__class__ is str:
+                            stack[-1] = Iter(None, len(v))
+                        elif v.__class__ is dict:
+                            stack[-1] = Iter(list(v.keys()), len(v))
+                        elif v.__class__ is Instance:
+                            stack[-1] = Iter(list(v.fields.keys()), len(v.fields))
+                        elif v.__class__ is Buffer:
+                            stack[-1] = Iter(None, len(v.data))
+                        else:
+                            stack[-1] = Iter(None, 0)
+                    elif o == O.SAY:
+                        self.point(frame, ip)
+                        self.out.write(to_str(pop()) + "\n")
+                    elif o == O.BUILD_LIST:
+                        if arg:
+                            lst = stack[-arg:]
+                            del stack[-arg:]
+                        else:
+                            lst = []
+                        push(lst)
+                    elif o == O.BUILD_OBJECT:
+                        d = {}
+                        if arg:
+                            items = stack[-2 * arg:]
+                            del stack[-2 * arg:]
+                            for k in range(0, 2 * arg, 2):
+                                d[items[k]] = items[k + 1]
+                        push(d)
+                    elif o == O.LIST_APPEND:
+                        v = pop()
+                        stack[-1].append(v)
+                    elif o == O.LIST_EXTEND:
+                        v = pop()
+                        if v.__class__ is list:
+                            stack[-1].extend(v)
+                        elif v.__class__ is str:
+                            stack[-1].extend(v)
+                        else:
+                            raise NeutronError(f"Cannot spread a value of type {type_name(v)}; "
+                                               f"spread needs an array.")
+                    elif o == O.CALL_ARRAY:
+                        args = pop()
+                        callee = pop()
+                        frame.ip = ip
+                        new = self.call_value(callee, list(args), frame, ip)
+                        if new is not None:
+                            frame = new
+                            code = frame.code
+                            instrs = code.instrs
+                            consts = code.consts
+                            names = code.names
+                            stack = frame.stack
+                            push = stack.append
+                            pop = stack.pop
+                            locals_ = frame.locals
+                            ip = frame.ip
+                    elif o == O.CLOSURE:
+                        fcode = consts[arg]
+                        if fcode.freevars:
+                            cells = tuple(locals_[i] if is_local else frame.func.cells[i]
+                                          for is_local, i in fcode.freevars)
+                        else:
+                            cells = ()
+                        push(Function(fcode, cells, frame.func.globals))
+                    elif o == O.NEW_CELL:
+                        locals_[arg] = Cell(None)
+                    elif o == O.MAKE_CELL:
+                        locals_[arg] = Cell(locals_[arg])
+                    elif o == O.DUP2:
+                        stack.extend(stack[-2:])
+                    elif o == O.ROT3:
+                        c = pop()
+                        stack.insert(len(stack) - 2, c)
+                    elif o == O.SETUP_TRY:
+                        frame.handlers.append((arg, len(stack)))
+                    elif o == O.POP_TRY:
+                        frame.handlers.pop()
+                    elif o == O.THROW:
+                        frame.ip = ip
+                        frame = self.throw(pop(), False)
+                        code = frame.code
+                        instrs = code.instrs
+                        consts = code.consts
+                        names = code.names
+                        stack = frame.stack
+                        push = stack.append
+                        pop = stack.pop
+                        locals_ = frame.locals
+                        ip = frame.ip
+                    elif o == O.TO_STR:
+                        v = stack[-1]
+                        if v.__class__ is not str:
+                            stack[-1] = to_str(v)
+                    elif o == O.CONCAT:
+                        parts = stack[-arg:]
+                        del stack[-arg:]
+                        push("".join(parts))
+                    elif o == O.GET_PROP_OPT:
+                        stack[-1] = self.get_prop_opt(stack[-1], names[arg])
+                    elif o == O.BNOT:
+                        v = stack[-1]
+                        if v.__class__ is not float:
+                            raise NeutronError("Operand must be a number.")
+                        stack[-1] = _wrap(~_i64(v))
+                    elif o in (O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR):
+                        b = pop()
+                        stack[-1] = binary_slow(o, stack[-1], b)
+                    elif o == O.CHECK_TYPE:
+                        type_, msg = consts[arg]
+                        v = stack[-1]
+                        if not check_type(type_, v):
+                            raise NeutronError(msg.replace("{actual}", type_name(v)))
+                    elif o == O.MAKE_CLASS:
+                        push(Class(names[arg], {}, []))
+                    elif o == O.ADD_METHOD:
+                        f = pop()
+                        f.name = names[arg]
+                        stack[-1].methods[names[arg]] = f
+                    elif o == O.ADD_FIELD:
+                        init = pop()
+                        fname, ftype = consts[arg]
+                        stack[-1].fields.append((fname, ftype))
+                    elif o == O.ERROR:
+                        raise NeutronError(consts[arg])
+                    elif o == O.USE or o == O.USING or o == O.USING_ISOLATED:
+                        frame.ip = ip
+                        new = self.do_import(o, arg, frame)
+                        if new is not None:
+                            frame = new
+                            code = frame.code
+                            instrs = code.instrs
+                            consts = code.consts
+                            names = code.names
+                            stack = frame.stack
+                            push = stack.append
+                            pop = stack.pop
+                            locals_ = frame.locals
+                            ip = frame.ip
+                    elif o == O.GET_MEMBER:
+                        m = stack[-1]
+                        name = names[arg]
+                        if m.__class__ is Module:
+                            stack[-1] = m.members.get(name)
+                        else:
+                            stack[-1] = None
+                    else:
+                        raise RuntimeError(f"unknown opcode {o}")
+            except NeutronError as e:
+                frame.ip = ip
+                frame = self.throw(e.message, True)
+                code = frame.code
+                instrs = code.instrs
+                consts = code.consts
+                names = code.names
+                stack = frame.stack
+                push = stack.append
+                pop = stack.pop
+                locals_ = frame.locals
+                ip = frame.ip
+
+    # ---- errors -----------------------------------------------------------------------------------------------
+
+    def undefined(self, name):
+        if name in KNOWN_MODULES:
+            return NeutronError(f"Undefined variable '{name}'. Did you forget to import it? "
+                                f"Use 'use {name};' at the top of your file.")
+        return NeutronError(f"Undefined variable '{name}'.")
+
+    def trace(self):
+        out = []
+        for f in reversed(self.frames):
+            line = f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else (f.code.lines[0] if f.code.lines
+                                                                                 else 0)
+            out.append((f.func.name if f.func is not None else f.code.name, f.code.filename, line))
+        return out
+
+    def throw(self, value, is_error):
+        """Unwind to the innermost handler; returns the frame that continues. Raises Uncaught if none."""
+        frames = self.frames
+        k = len(frames) - 1
+        while k >= 0 and not frames[k].handlers:
+            k -= 1
+        if k < 0:
+            raise Uncaught(value, is_error, self.trace())
+        del frames[k + 1:]
+        f = frames[k]
+        target, depth = f.handlers.pop()
+        del f.stack[depth:]
+        f.stack.append(value)
+        f.ip = target
+        return f
+
+    def check_arity(self, func, argc):
+        code = func.code
+        if code.is_method:
+            raise NeutronError(f"Method '{func.name}' must be called on an instance.")
+        raise NeutronError(f"Expected {len(code.params)} arguments but got {argc} for function '{func.name}'.")
+
+    # ---- calls ------------------------------------------------------------------------------------------------
+
+    def push_frame(self, func, args, this=_NO_RESULT):
+        code = func.code
+        if this is not _NO_RESULT:
+            locals_ = [this] + args
+        else:
+            locals_ = list(args)
+        n = code.nlocals - len(locals_)
+        if n > 0:
+            locals_.extend([None] * n)
+        for s in code.cell_params:
+            locals_[s] = Cell(locals_[s])
+        frame = Frame(func, code, locals_)
+        self.frames.append(frame)
+        if len(self.frames) > MAX_FRAMES:
+            self.frames.pop()
+            raise NeutronError("Stack overflow.")
+        return frame
+
+    def push_call(self, method, stack, argc, recv):
+        """Call a method found by INVOKE: the receiver and args are on `stack`."""
+        code = method.code
+        if argc != len(code.params):
+            raise NeutronError(f"Expected {len(code.params)} arguments but got {argc} for method '{method.name}'.")
+        args = stack[-argc:] if argc else []
+        del stack[-argc - 1:]
+        return self.push_frame(method, args, recv)
+
+    def call_value(self, callee, args, frame, ip):
+        """Call anything callable. Returns a new frame to run, or None after pushing the result on frame's stack."""
+        cls = callee.__class__
+        if cls is Function:
+            code = callee.code
+            if code.is_method:
+                raise NeutronError(f"Method '{callee.name}' must be called on an instance.")
+            if len(args) != len(code.params):
+                raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for function "
+                                   f"'{callee.name}'.")
+            return self.push_frame(callee, args)
+        if cls is Native:
+            self.point(frame, ip)
+            n = len(args)
+            if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
+                raise NeutronError(self.native_arity_message(callee, n))
+            frame.stack.append(callee.fn(self, args))
+            return None
+        if cls is BoundMethod:
+            m = callee.method
+            if m.__class__ is str:
+                return self.invoke(callee.receiver, m, args, frame, ip)
+            code = m.code
+            if len(args) != len(code.params):
+                raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for method "
+                                   f"'{m.name}'.")
+            return self.push_frame(m, args, callee.receiver)
+        if cls is Class:
+            inst = Instance(callee)
+            init = callee.methods.get("initialize")
+            if init is None:
+                if args:
+                    raise NeutronError(f"Expected 0 arguments but got {len(args)} for constructor.")
+                frame.stack.append(inst)
+                return None
+            if len(args) != len(init.code.params):
+                raise NeutronError(f"Expected {len(init.code.params)} arguments but got {len(args)} for "
+                                   f"constructor.")
+            return self.push_frame(init, args, inst)
+        raise NeutronError("Can only call functions and classes.")
+
+    @staticmethod
+    def native_arity_message(native, n):
+        lo, hi = native.min_args, native.max_args
+        if hi is None:
+            want = f"at least {lo}"
+        elif lo == hi:
+            want = str(lo)
+        else:
+            want = f"{lo} to {hi}"
+        return f"{native.qualname}() expects {want} argument{'s' if want != '1' else ''} but got {n}."
+
+    def invoke(self, recv, name, args, frame, ip):
+        """recv.name(args) for every receiver but instances (handled inline)."""
+        cls = recv.__class__
+        if cls is str or cls is list:
+            from . import builtins as B
+            table = B.STRING_METHODS if cls is str else B.ARRAY_METHODS
+            entry = table.get(name)
+            if entry is None:
+                if cls is list and name in B.ARRAY_CALLBACK_METHODS:
+                    func = self.prelude_function(B.ARRAY_CALLBACK_METHODS[name])
+                    if len(args) + 1 != len(func.code.params):
+                        want = len(func.code.params) - 1
+                        raise NeutronError(f"{name}() expects {want} argument{'s' if want != 1 else ''}, "
+                                           f"got {len(args)}")
+                    return self.push_frame(func, [recv] + args)
+                kind = "String" if cls is str else "Array"
+                raise NeutronError(f"{kind} does not have method '{name}'.")
+            fn, lo, hi = entry
+            if len(args) < lo or (hi is not None and len(args) > hi):
+                if lo == hi:
+                    raise NeutronError(f"{name}() expects {lo} argument{'s' if lo != 1 else ''}, got {len(args)}")
+                raise NeutronError(f"{name}() received invalid arguments: expected "
+                                   f"{lo if hi is None else f'{lo} to {hi}'} arguments, got {len(args)}")
+            frame.stack.append(fn(self, recv, args))
+            return None
+        if cls is dict:
+            if name in recv:
+                return self.call_value(recv[name], args, frame, ip)
+            raise NeutronError(f"Property '{name}' not found on object.")
+        if cls is Module:
+            member = recv.members.get(name, _NO_RESULT)
+            if member is _NO_RESULT:
+                raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
+            return self.call_value(member, args, frame, ip)
+        if cls is Instance:
+            f = recv.fields.get(name, _NO_RESULT)
+            if f is not _NO_RESULT:
+                return self.call_value(f, args, frame, ip)
+            m = recv.klass.methods.get(name)
+            if m is None:
+                raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
+            if len(args) != len(m.code.params):
+                raise NeutronError(f"Expected {len(m.code.params)} arguments but got {len(args)} for method "
+                                   f"'{name}'.")
+            return self.push_frame(m, args, recv)
+        if recv is None:
+            raise NeutronError(f"Cannot call method '{name}' on nil.")
+        raise NeutronError(f"Cannot call method '{name}' on a value of type {type_name(recv)}.")
+
+    def prelude_function(self, name):
+        if self.prelude is None:
+            from . import builtins as B
+            self.prelude = load_prelude(self, B.PRELUDE, "<prelude>", getattr(B, "PRELUDE_NATIVES", {}), "prelude")
+        return self.prelude[name]
+
+    # ---- properties -------------------------------------------------------------------------------------------
+
+    def get_prop(self, obj, name):
+        cls = obj.__class__
+        if cls is Instance:
+            v = obj.fields.get(name, _NO_RESULT)
+            if v is not _NO_RESULT:
+                return v
+            m = obj.klass.methods.get(name)
+            if m is not None:
+                return BoundMethod(obj, m)
+            raise NeutronError(f"Property '{name}' not found on instance.")
+        if cls is dict:
+            v = obj.get(name, _NO_RESULT)
+            if v is _NO_RESULT:
+                raise NeutronError(f"Property '{name}' not found on object.")
+            return v
+        if cls is Module:
+            v = obj.members.get(name, _NO_RESULT)
+            if v is _NO_RESULT:
+                raise NeutronError(f"Module '{obj.name}' has no member '{name}'.")
+            return v
+        if cls is str or cls is list:
+            if name == "length":
+                return float(len(obj))
+            if cls is str and name == "chars":
+                return list(obj)
+            from . import builtins as B
+            if name in (B.STRING_METHODS if cls is str else B.ARRAY_METHODS) or \
+                    (cls is list and name in B.ARRAY_CALLBACK_METHODS):
+                return BoundMethod(obj, name)
+            kind = "String" if cls is str else "Array"
+            raise NeutronError(f"{kind} does not have property '{name}'.")
+        if cls is Buffer:
+            if name == "length":
+                return float(len(obj.data))
+            raise NeutronError(f"Buffer does not have property '{name}'.")
+        if cls is Class:
+            m = obj.methods.get(name)
+            if m is not None:
+                return m
+            if name == "name":
+                return obj.name
+            raise NeutronError(f"Class '{obj.name}' has no method '{name}'.")
+        if cls is Resource:
+            v = obj.info.get(name, _NO_RESULT)
+            if v is not _NO_RESULT:
+                return v
+        if obj is None:
+            raise NeutronError(f"Cannot read property '{name}' of nil.")
+        raise NeutronError(f"Cannot read property '{name}' of a value of type {type_name(obj)}.")
+
+    def get_prop_opt(self, obj, name):
+        if obj is None:
+            return None
+        cls = obj.__class__
+        if cls is dict:
+            return obj.get(name)
+        if cls is Instance:
+            v = obj.fields.get(name, _NO_RESULT)
+            if v is not _NO_RESULT:
+                return v
+            m = obj.klass.methods.get(name)
+            return BoundMethod(obj, m) if m is not None else None
+        if cls is Module:
+            return obj.members.get(name)
+        try:
+            return self.get_prop(obj, name)
+        except NeutronError:
+            return None
+
+    def set_prop_slow(self, obj, name, value):
+        if obj.__class__ is Module:
+            if obj.native:
+                raise NeutronError(f"Cannot modify module '{obj.name}'.")
+            obj.members[name] = value
+            return
+        if obj is None:
+            raise NeutronError(f"Cannot set property '{name}' of nil.")
+        raise NeutronError(f"Cannot set property '{name}' on a value of type {type_name(obj)}.")
+
+    # ---- modules ----------------------------------------------------------------------------------------------
+
+    def do_import(self, o, arg, frame):
+        from .loader import import_module, run_file_frame
+        if o == O.USE:
+            name = frame.code.names[arg]
+            result = import_module(self, name, frame)
+        else:
+            path = frame.code.consts[arg]
+            result = run_file_frame(self, path, frame, isolated=(o == O.USING_ISOLATED))
+        if isinstance(result, Frame):
+            return result
+        frame.stack.append(result)
+        return None
+
+
+def load_prelude(vm, source, filename, natives, qual_prefix):
+    """Compile a Neutron prelude (top-level `fun` declarations only) into a fresh globals dict, without running
+    any code: each CLOSURE + DEFINE_GLOBAL pair becomes a function."""
+    from .loader import compile_source
+    code = compile_source(source, filename)
+    g = {}
+    for name, entry in natives.items():
+        if isinstance(entry, Native):
+            g[name] = entry
+        else:
+            fn, lo, hi = entry
+            g[name] = Native(f"{qual_prefix}.{name}", fn, lo, hi)
+    instrs = code.instrs
+    for i, (o, a) in enumerate(instrs):
+        if o == O.CLOSURE:
+            nxt, na = instrs[i + 1]
+            if nxt != O.DEFINE_GLOBAL:
+                raise RuntimeError(f"{filename}: only function declarations are allowed in a prelude")
+            g[code.names[na]] = Function(code.consts[a], (), g)
+    return g
