@@ -6,7 +6,7 @@ from . import opcodes as op
 
 class Code:
     __slots__ = ("name", "filename", "params", "param_types", "return_type", "instrs", "consts", "names", "lines",
-                 "nlocals", "cell_params", "freevars", "callsites", "is_method", "max_depth")
+                 "nlocals", "cell_params", "freevars", "callsites", "is_method", "max_depth", "min_args")
 
     def __init__(self, name, filename):
         self.name = name                # '<script>', '<anonymous>' or the function's name
@@ -24,6 +24,7 @@ class Code:
         self.callsites = []             # per call instruction: (instruction index, operand-stack depth before it)
         self.is_method = False          # slot 0 holds `this`
         self.max_depth = 0
+        self.min_args = 1 << 30         # set for built-in Neutron functions whose trailing parameters may be left out
 
     @property
     def arity(self):

@@ -60,6 +60,8 @@ class Compiler:
         self.diagnostics = []
         self.global_types = {}
         self.global_statics = set()
+        self.declared_globals = set()
+        self.repl = False
         self.captures = {}                  # id(function node or Program) -> names used by nested functions
         self.fs = None
         self.line = 1
@@ -230,9 +232,13 @@ class Compiler:
         else:
             self.emit(op.STORE_LOCAL, loc.slot)
 
-    def define(self, name, node=None, type_=None, static=False):
+    def define(self, name, node=None, type_=None, static=False, check_redeclare=False):
         """Pop the top of the stack into a new variable of the current scope (global at top level)."""
         if self.is_global_scope():
+            if check_redeclare and not self.repl:
+                if name in self.declared_globals:
+                    self.error(node, f"Variable '{name}' is already declared.")
+                self.declared_globals.add(name)
             if type_ is not None and type_ != "any":
                 self.global_types[name] = type_
             else:
@@ -375,7 +381,7 @@ class Compiler:
                 if s.static:
                     self.error(s, "Static variables must be initialized.")
                 self.emit(op.NIL)
-            self.define(name, s, s.type, s.static)
+            self.define(name, s, s.type, s.static, check_redeclare=True)
 
     def stmt_DestructureArray(self, s):
         self.expression(s.value)
@@ -735,12 +741,7 @@ class Compiler:
         code.param_types = [p.type for p in node.params]
         code.return_type = node.return_type
         code.is_method = kind in ("method", "initializer")
-        fs = FunctionState(code, outer, node, kind)
-        fs.captured = self.captures.get(id(node), set())
-        self.fs = fs
-        saved_line = self.line
-        self.line = node.line or self.line
-        if outer.safe and kind == "function":
+        if outer.safe and kind == "function":     # checked when the declaration runs, as a catchable error
             where = self.safe_suffix_of(outer)
             for p in node.params:
                 if p.type is None:
@@ -748,6 +749,11 @@ class Compiler:
                                                    f"{where}"))
             if node.return_type is None:
                 self.emit(op.ERROR, self.const(f"Function '{name}' must have a return type annotation {where}"))
+        fs = FunctionState(code, outer, node, kind)
+        fs.captured = self.captures.get(id(node), set())
+        self.fs = fs
+        saved_line = self.line
+        self.line = node.line or self.line
         if code.is_method:
             this = self.add_local("this", node)
             if this.cell:

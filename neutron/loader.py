@@ -73,6 +73,8 @@ def make_native_module(vm, name):
     members.update(nm.constants)
     if nm.prelude:
         g = load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
+        for fname, lo in getattr(nm, "prelude_min_args", {}).items():
+            g[fname].code.min_args = lo
         for fname, v in g.items():
             if isinstance(v, Function) and not fname.startswith("_"):
                 members[fname] = v

@@ -1,8 +1,8 @@
 """The snapshot file: the whole running program, written and read without pickle, marshal or eval.
 
 Layout:
-    header  MAGIC (8 bytes) | format version (u16) | body length (u64) | CRC-32 of the body (u32) |
-            runtime version (u8 length + ASCII)
+    header  MAGIC (8 bytes) | format version (u16) | body length (u64) |
+            CRC-32 of the runtime version field and the body (u32) | runtime version (u8 length + ASCII)
     body    object count | one kind byte per object (so the reader can make empty shells first: this is what
             lets cycles and aliasing survive) | each object's contents in the same order | the roots
             (script path, sources, globals, modules, module state, frames)
@@ -80,7 +80,11 @@ class Writer:
                 work.extend(v.cells)
                 work.append(v.globals)
             elif cls is Code:
-                work.extend(v.consts)
+                for k in v.consts:
+                    if k.__class__ is tuple:    # (type, message) of CHECK_TYPE, (name, type) of ADD_FIELD
+                        work.extend(k)
+                    else:
+                        work.append(k)
             elif cls is Class:
                 work.extend(v.methods.values())
             elif cls is Instance:
@@ -96,7 +100,7 @@ class Writer:
                 work.extend(v.info.values())
             elif cls is Iter:
                 if v.keys is not None:
-                    work.extend(v.keys)
+                    work.append(v.keys)
 
     def uint(self, n):
         out = self.out
@@ -212,6 +216,7 @@ class Writer:
             value(t)
         value(c.return_type)
         value(c.is_method)
+        uint(min(c.min_args, 1 << 30))
         uint(c.nlocals)
         uint(len(c.cell_params))
         for s in c.cell_params:
@@ -275,11 +280,12 @@ def _all_floats(lst):
 
 
 def state_roots(vm):
+    from .stdlib import native_module
     module_state = {}
-    for name in vm.modules:
-        from .stdlib import native_module
-        nm = native_module(name) if vm.modules[name].native else None
-        if nm is not None and nm.save_state is not None:
+    names = [n for n, m in vm.modules.items() if m.native] + [n for n in vm.module_state if n not in vm.modules]
+    for name in names:
+        nm = native_module(name)
+        if nm is not None and nm.save_state is not None and (name in vm.module_state or name in vm.modules):
             module_state[name] = nm.save_state(vm)
     return module_state
 
@@ -354,8 +360,8 @@ def write_snapshot(vm, path, push_result=True, result=True):
         if enabled:
             gc.enable()
     version = __version__.encode("ascii")
-    header = MAGIC + struct.pack("<HQI", FORMAT_VERSION, len(body), zlib.crc32(body)) + bytes([len(version)]) \
-        + version
+    vfield = bytes([len(version)]) + version
+    header = MAGIC + struct.pack("<HQI", FORMAT_VERSION, len(body), zlib.crc32(body, zlib.crc32(vfield))) + vfield
     folder = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
@@ -522,7 +528,7 @@ class Reader:
                 if native is True:
                     m = vm.modules.get(name) or make_native_module(vm, name)
                     if m is None:
-                        self.fail(f"the snapshot uses a module this Neutron does not have: '{name}'")
+                        self.fail(f"the snapshot uses a module this Neutron does not have: '{_shown(name)}'")
                     vm.modules[name] = m
                     objs[i] = m
                 elif native is False:
@@ -535,6 +541,7 @@ class Reader:
         objs = self.objects
         value, uint, string = self.value, self.uint, self.string
         pending = []
+        iters = []
         for i, k in enumerate(kinds):
             obj = objs[i]
             if k == K_FLOATS:
@@ -605,8 +612,10 @@ class Reader:
                 obj.keys = keys
                 obj.n = uint()
                 obj.i = uint()
-                if obj.i > obj.n or (keys is not None and obj.n > len(keys)):
-                    self.fail()
+                iters.append(obj)
+        for obj in iters:           # after the loop: the keys list may come later in the table
+            if obj.i > obj.n or (obj.keys is not None and obj.n > len(obj.keys)):
+                self.fail()
         for obj, code, cells, g, name in pending:
             if code.__class__ is not Code or g.__class__ is not dict or not all(c.__class__ is Cell for c in cells):
                 self.fail()
@@ -626,6 +635,9 @@ class Reader:
             c.param_types.append(value())
         c.return_type = value()
         c.is_method = value() is True
+        c.min_args = self.uint()            # 1 << 30 when every parameter is required: not a count
+        if c.min_args > 1 << 30:
+            self.fail()
         c.nlocals = self.count(1 << 20)
         c.cell_params = [uint() for _ in range(self.count(1 << 20))]
         c.freevars = []
@@ -733,7 +745,14 @@ def resolve_native(qualname, reader):
         nm = native_module(mod)
         if nm is not None and name in nm.functions:
             return nm.functions[name]
-    reader.fail(f"the snapshot names a built-in function this Neutron does not have: '{qualname}'")
+    reader.fail(f"the snapshot names a built-in function this Neutron does not have: '{_shown(qualname)}'")
+
+
+def _shown(name):
+    """A name read from the file, fit for a one-line message: control characters escaped, long names cut."""
+    if not name.isprintable():
+        name = name.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return name if len(name) <= 60 else name[:57] + "..."
 
 
 def read_header(data):
@@ -758,7 +777,7 @@ def read_header(data):
         raise SnapshotError("truncated snapshot")
     if len(body) > length:
         raise SnapshotError("the file is damaged (extra bytes after the snapshot)")
-    if zlib.crc32(body) != crc:
+    if zlib.crc32(body, zlib.crc32(data[22:start])) != crc:     # the checksum covers the runtime version too
         raise SnapshotError("the file is damaged (checksum mismatch)")
     return body
 

@@ -306,11 +306,13 @@ class VM:
         base = 0
         return self._loop(base)
 
-    def point(self, frame, ip):
-        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here."""
+    def point(self, frame, ip, restore=()):
+        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here.
+        `restore` holds what the instruction had already popped (callee and arguments), put back for the file."""
         self.points += 1
         if self.points == self.stop_at:
             frame.ip = ip - 1
+            frame.stack.extend(restore)
             from .snapshot import write_snapshot
             write_snapshot(self, self.stop_path, push_result=False)
             raise StopForResume()
@@ -387,7 +389,10 @@ class VM:
                         if callee.__class__ is Function:
                             fcode = callee.code
                             if arg != len(fcode.params) or fcode.is_method:
-                                self.check_arity(callee, arg)
+                                if fcode.is_method or not fcode.min_args <= arg < len(fcode.params):
+                                    self.check_arity(callee, arg)
+                                stack.extend([None] * (len(fcode.params) - arg))
+                                arg = len(fcode.params)
                             if arg:
                                 new_locals = stack[-arg:]
                                 del stack[-arg - 1:]
@@ -469,10 +474,9 @@ class VM:
                                     raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
                                 new = self.push_call(m, stack, argc, recv)
                             else:
-                                stack[-argc - 1] = f
                                 args = stack[-argc:] if argc else []
                                 del stack[-argc - 1:]
-                                new = self.call_value(f, args, frame, ip)
+                                new = self.call_value(f, args, frame, ip, [recv] + args)
                         else:
                             args = stack[-argc:] if argc else []
                             del stack[-argc - 1:]
@@ -668,7 +672,7 @@ class VM:
                         args = pop()
                         callee = pop()
                         frame.ip = ip
-                        new = self.call_value(callee, list(args), frame, ip)
+                        new = self.call_value(callee, list(args), frame, ip, [callee, args])
                         if new is not None:
                             frame = new
                             code = frame.code
@@ -822,6 +826,13 @@ class VM:
             raise NeutronError(f"Method '{func.name}' must be called on an instance.")
         raise NeutronError(f"Expected {len(code.params)} arguments but got {argc} for function '{func.name}'.")
 
+    def fit_args(self, func, args):
+        """Built-in Neutron functions (preludes) may leave trailing parameters out: they get nil."""
+        code = func.code
+        if code.min_args <= len(args) < len(code.params):
+            return args + [None] * (len(code.params) - len(args))
+        raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for function '{func.name}'.")
+
     # ---- calls ------------------------------------------------------------------------------------------------
 
     def push_frame(self, func, args, this=_NO_RESULT):
@@ -851,19 +862,19 @@ class VM:
         del stack[-argc - 1:]
         return self.push_frame(method, args, recv)
 
-    def call_value(self, callee, args, frame, ip):
-        """Call anything callable. Returns a new frame to run, or None after pushing the result on frame's stack."""
+    def call_value(self, callee, args, frame, ip, restore=None):
+        """Call anything callable. Returns a new frame to run, or None after pushing the result on frame's stack.
+        `restore` is what the calling instruction popped (default: callee and args)."""
         cls = callee.__class__
         if cls is Function:
             code = callee.code
             if code.is_method:
                 raise NeutronError(f"Method '{callee.name}' must be called on an instance.")
             if len(args) != len(code.params):
-                raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for function "
-                                   f"'{callee.name}'.")
+                args = self.fit_args(callee, args)
             return self.push_frame(callee, args)
         if cls is Native:
-            self.point(frame, ip)
+            self.point(frame, ip, [callee] + args if restore is None else restore)
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(self.native_arity_message(callee, n))
@@ -906,41 +917,30 @@ class VM:
     def invoke(self, recv, name, args, frame, ip):
         """recv.name(args) for every receiver but instances (handled inline)."""
         cls = recv.__class__
-        if cls is str or cls is list:
+        if cls is str:
             from . import builtins as B
-            table = B.STRING_METHODS if cls is str else B.ARRAY_METHODS
-            entry = table.get(name)
-            if entry is None:
-                if cls is list and name in B.ARRAY_CALLBACK_METHODS:
-                    func = self.prelude_function(B.ARRAY_CALLBACK_METHODS[name])
-                    if len(args) + 1 != len(func.code.params):
-                        want = len(func.code.params) - 1
-                        raise NeutronError(f"{name}() expects {want} argument{'s' if want != 1 else ''}, "
-                                           f"got {len(args)}")
-                    return self.push_frame(func, [recv] + args)
-                kind = "String" if cls is str else "Array"
-                raise NeutronError(f"{kind} does not have method '{name}'.")
-            fn, lo, hi = entry
-            if len(args) < lo or (hi is not None and len(args) > hi):
-                if lo == hi:
-                    raise NeutronError(f"{name}() expects {lo} argument{'s' if lo != 1 else ''}, got {len(args)}")
-                raise NeutronError(f"{name}() received invalid arguments: expected "
-                                   f"{lo if hi is None else f'{lo} to {hi}'} arguments, got {len(args)}")
-            frame.stack.append(fn(self, recv, args))
+            frame.stack.append(B.call_string_method(self, recv, name, args))
+            return None
+        if cls is list:
+            from . import builtins as B
+            pname = B.ARRAY_CALLBACK_METHODS.get(name)
+            if pname is not None:
+                return self.push_frame(self.prelude_function(pname), B.callback_args(name, recv, args))
+            frame.stack.append(B.call_array_method(self, recv, name, args))
             return None
         if cls is dict:
             if name in recv:
-                return self.call_value(recv[name], args, frame, ip)
+                return self.call_value(recv[name], args, frame, ip, [recv] + args)
             raise NeutronError(f"Property '{name}' not found on object.")
         if cls is Module:
             member = recv.members.get(name, _NO_RESULT)
             if member is _NO_RESULT:
                 raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
-            return self.call_value(member, args, frame, ip)
+            return self.call_value(member, args, frame, ip, [recv] + args)
         if cls is Instance:
             f = recv.fields.get(name, _NO_RESULT)
             if f is not _NO_RESULT:
-                return self.call_value(f, args, frame, ip)
+                return self.call_value(f, args, frame, ip, [recv] + args)
             m = recv.klass.methods.get(name)
             if m is None:
                 raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")

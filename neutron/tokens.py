@@ -1,0 +1,49 @@
+"""Tokens of Neutron source text.
+
+A token's kind is a short string: the text itself for punctuators and keywords ('(', '+=', 'while'), or one of
+the names below for the other kinds. Comparing kinds is then a plain string comparison.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IDENT = "IDENT"
+NUMBER = "NUMBER"       # value: float
+STRING = "STRING"       # value: str
+INTERP = "INTERP"       # a string with ${...}; value: list of str pieces and token lists (each ending in EOF)
+ERROR = "ERROR"         # an unscannable character, already reported; the parser only stops at it
+EOF = "EOF"
+
+# Reserved everywhere except after '.', '?.' and as an object literal key. `safe` and the type names
+# (int float string bool array object any) are contextual and scanned as identifiers.
+KEYWORDS = frozenset((
+    "and", "class", "elif", "else", "false", "for", "fun", "if", "nil", "or", "say", "return", "static",
+    "this", "true", "var", "while", "do", "break", "continue", "match", "case", "default", "try", "catch",
+    "finally", "throw", "retry", "enum", "in", "use", "using", "from", "as",
+))
+
+TYPE_NAMES = frozenset(("int", "float", "string", "bool", "array", "object", "any"))
+
+PUNCTUATORS = (
+    "(", ")", "{", "}", "[", "]", ",", ".", "...", ";", ":",
+    "+", "++", "-", "--", "->", "*", "/", "%", "&", "&&", "|", "||", "^", "~",
+    "?", "?.", "!", "!=", "=", "==", "=>", "<", "<=", "<<", ">", ">=", ">>",
+    "+=", "-=", "*=", "/=", "%=",
+)
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str
+    lexeme: str             # the source text of the token
+    value: object           # NUMBER: float, STRING: str, INTERP: parts, otherwise None
+    line: int               # 1-based
+    col: int                # 0-based, in characters
+
+    def end(self) -> tuple:
+        """(line, col) just after the token; strings may span lines."""
+        text = self.lexeme
+        nl = text.rfind("\n")
+        if nl < 0:
+            return self.line, self.col + len(text)
+        return self.line + text.count("\n"), len(text) - nl - 1

@@ -1,0 +1,912 @@
+"""Snapshots, in-process: what survives a checkpoint and resume, the file format, failed writes and damaged files.
+
+Programs are written to tmp_path and run with neutron.runner.run_file / resume_file on StringIO streams. Each
+program receives the snapshot path as its first argument (`var P = sys.args()[1];`). A resume happens with the
+source file deleted unless a test says otherwise, so everything must come from the snapshot.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import random
+import stat
+import struct
+import time
+import zlib
+
+import pytest
+
+import neutron
+from neutron import snapshot as S
+from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
+from neutron.vm import VM
+
+HEAD = "use sys;\nvar P = sys.args()[1];\n"
+
+
+# ---- helpers ----------------------------------------------------------------------------------------------------
+
+def run_prog(tmp_path, source, argv=None, name="prog.nt"):
+    """Run `source` (HEAD is prepended) with the snapshot path tmp_path/snap as argument 1."""
+    path = tmp_path / name
+    path.write_text(HEAD + source, encoding="utf-8")
+    snap = tmp_path / "snap"
+    out, err = io.StringIO(), io.StringIO()
+    vm, status = run_file(str(path), [str(snap)] if argv is None else list(argv), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def resume(snap, argv=()):
+    out, err = io.StringIO(), io.StringIO()
+    vm, status = resume_file(str(snap), list(argv), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def split_run(tmp_path, source, after, keep_source=False):
+    """Run the program uninterrupted, then resume its (last) snapshot with the source gone.
+
+    `after` is what the program prints after its last checkpoint: the uninterrupted run must end with it and the
+    resumed run must print exactly it. Returns the uninterrupted run's stdout."""
+    status, out, err = run_prog(tmp_path, source)
+    assert (status, err) == (0, ""), err
+    assert out.endswith(after), out
+    if not keep_source:
+        os.unlink(tmp_path / "prog.nt")
+    status2, out2, err2 = resume(tmp_path / "snap")
+    assert (status2, err2) == (0, ""), err2
+    assert out2 == after
+    return out
+
+
+def snapshot_of(tmp_path, source):
+    status, out, err = run_prog(tmp_path, source)
+    assert (status, err) == (0, ""), err
+    return (tmp_path / "snap").read_bytes()
+
+
+def header(data):
+    """(magic, format version, body length, crc, runtime version, header size)"""
+    version, length, crc = struct.unpack("<HQI", data[8:22])
+    vlen = data[22]
+    return data[:8], version, length, crc, data[23:23 + vlen], 23 + vlen
+
+
+def refused(data):
+    """load_snapshot must refuse `data` with a SnapshotError whose message is one line; returns the message."""
+    with pytest.raises(S.SnapshotError) as e:
+        S.load_snapshot(VM(out=io.StringIO()), data)
+    msg = str(e.value)
+    assert msg and "\n" not in msg
+    return msg
+
+
+def assert_resume_refused(path):
+    status, out, err = resume(path)
+    assert status == EXIT_SNAPSHOT == 66
+    assert out == ""
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith("neutron: cannot resume")
+    assert "Traceback" not in err
+    return err
+
+
+# A program with a bit of everything: classes, closures, a deep stack, modules, handlers, iterators.
+VARIED = """
+use math;
+use json;
+class Point {
+    fun initialize(x, y) { this.x = x; this.y = y; }
+    fun norm() { return math.sqrt(this.x * this.x + this.y * this.y); }
+}
+fun counter() {
+    var n = 0;
+    return fun() { n = n + 1; return n; };
+}
+var next = counter();
+next();
+var pts = [Point(3, 4), Point(6, 8)];
+var floats = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
+var text = "héllo ✓ 😀";
+fun deep(k) {
+    if (k == 0) {
+        for (var i in {a: 1, b: 2}) {
+            try {
+                if (i == "b") sys.checkpoint(P);
+            } catch (e) { say(e); }
+        }
+        return 0;
+    }
+    return 1 + deep(k - 1);
+}
+say(deep(30));
+say(next());
+say(pts[1].norm() + floats[9]);
+say(json.stringify({t: text}));
+"""
+VARIED_AFTER = '30\n2\n19.5\n{"t":"héllo ✓ 😀"}\n'
+
+
+@pytest.fixture
+def varied_snapshot(tmp_path):
+    split_run(tmp_path, VARIED, VARIED_AFTER, keep_source=True)
+    return tmp_path / "snap"
+
+
+# ---- sys.checkpoint and sys.resumed ---------------------------------------------------------------------------
+
+def test_checkpoint_returns_true_and_prints_nothing(tmp_path):
+    status, out, err = run_prog(tmp_path, "var r = sys.checkpoint(P);\n")
+    assert (status, out, err) == (0, "", "")
+    assert (tmp_path / "snap").is_file()
+    status, out, err = run_prog(tmp_path, "say(sys.checkpoint(P));\n")
+    assert (status, out, err) == (0, "true\n", "")
+    status, out, err = resume(tmp_path / "snap")
+    assert (status, out, err) == (0, "true\n", "")
+
+
+def test_resumed_is_true_only_in_a_resumed_process(tmp_path):
+    src = """
+say("before " + sys.resumed());
+sys.checkpoint(P);
+say("after " + sys.resumed());
+"""
+    status, out, err = run_prog(tmp_path, src)
+    assert (status, out) == (0, "before false\nafter false\n")
+    os.unlink(tmp_path / "prog.nt")
+    assert resume(tmp_path / "snap") == (0, "after true\n", "")
+
+
+def test_resume_continues_right_after_the_call_in_an_expression(tmp_path):
+    split_run(tmp_path, """
+fun f(a, b, c) { return a + "," + b + "," + c; }
+var x = 1;
+say(f(x + 1, sys.checkpoint(P), x + 3) + " " + [x, sys.resumed()].length);
+""", "2,true,4 2\n")
+
+
+# ---- what survives ----------------------------------------------------------------------------------------------
+
+def test_globals_and_locals(tmp_path):
+    split_run(tmp_path, """
+var g = 1;
+var untouched = "same";
+fun f(a, b) {
+    var local = a + b;
+    var arr = [a, b];
+    sys.checkpoint(P);
+    g = g + local;
+    return arr[0] * arr[1] + local;
+}
+say(f(3, 4));
+say(g);
+say(untouched);
+""", "19\n8\nsame\n")
+
+
+def test_closures_share_captured_cells(tmp_path):
+    split_run(tmp_path, """
+fun makePair() {
+    var n = 0;
+    return [fun() { n = n + 1; return n; }, fun() { return n; }];
+}
+var c = makePair();
+c[0](); c[0]();
+var other = makePair();
+other[0]();
+fun owner() {
+    var v = 1;
+    var bump = fun() { v = v * 10; };
+    sys.checkpoint(P);
+    bump();
+    bump();
+    return v;
+}
+say(owner());
+c[0]();
+say(c[1]());
+say(other[1]());
+var adders = [];
+for (var i = 0; i < 3; i++) {
+    var mine = i * 10;
+    adders.push(fun(y) { return mine + y; });
+}
+say(adders[0](1) + adders[1](1) + adders[2](1));
+""", "100\n3\n1\n33\n")
+
+
+def test_classes_instances_and_bound_methods(tmp_path):
+    split_run(tmp_path, """
+class Account {
+    var history = [];
+    fun initialize(owner) { this.owner = owner; this.balance = 0; }
+    fun deposit(n) { this.balance = this.balance + n; this.history.push(n); return this; }
+    fun report() { return this.owner + ": " + this.balance + " " + this.history; }
+}
+var a = Account("Ann");
+a.deposit(5);
+var dep = a.deposit;
+var cls = Account;
+sys.checkpoint(P);
+dep(7);
+say(a.report());
+var b = cls("Bob");
+say(b.report());
+b.deposit(1).deposit(2);
+say(b.report());
+say(a);
+""", "Ann: 12 [5, 7]\nBob: 0 []\nBob: 3 [1, 2]\n<Account instance>\n")
+
+
+def test_checkpoint_inside_a_constructor_and_a_method(tmp_path):
+    split_run(tmp_path, """
+class Box {
+    fun initialize(v) {
+        this.v = v;
+        sys.checkpoint(P);
+        this.w = v * 2;
+    }
+    fun total() { return this.v + this.w; }
+}
+var b = Box(21);
+say(b.total());
+""", "63\n")
+
+
+def test_every_used_module_works_after_resume(tmp_path):
+    (tmp_path / "counter.nt").write_text("var count = 0;\nfun bump() { count = count + 1; return count; }\n")
+    split_run(tmp_path, """
+use json; use math; use time; use fmt; use arrays; use regex; use random; use path; use strings;
+use collections; use crypto; use log; use http;
+use counter;
+counter.bump();
+var set = collections.set_new();
+collections.set_add(set, 1);
+var srv = http.createServer(fun(req) { return "x"; });
+var sq = math.sqrt;
+sys.checkpoint(P);
+say(json.stringify({a: [1, 2]}));
+say(math.pow(2, 10) + sq(9));
+say(time.now() > 0);
+say(fmt.to_hex(255));
+say(arrays.range(0, 3));
+say(arrays.map([1, 2], fun(x) { return x * 2; }));
+say(regex.replace("a+", "caat", "b") != nil);
+say(path.basename("/x/y.txt"));
+say(strings.repeat("ab", 2));
+say(collections.set_has(set, 1));
+say(crypto.hex_encode("hi"));
+say(log.get_level() != nil);
+say(http.urlEncode("a b"));
+say(srv.running);
+say(random.randint(1, 1) + counter.bump());
+say(sys.exists(P));
+""", "{\"a\":[1,2]}\n1027\ntrue\nff\n[0, 1, 2]\n[2, 4]\ntrue\ny.txt\nabab\ntrue\n6869\ntrue\na+b\nfalse\n3\n"
+         "true\n")
+
+
+def test_a_module_imported_only_after_resume(tmp_path):
+    split_run(tmp_path, """
+sys.checkpoint(P);
+use math;
+say(math.sqrt(16));
+""", "4\n")
+
+
+def test_try_handlers_and_exception_in_flight(tmp_path):
+    split_run(tmp_path, """
+class Oops { fun initialize(m) { this.m = m; } }
+fun thrower() { throw Oops("bad"); }
+var log = [];
+try {
+    try {
+        thrower();
+    } finally {
+        sys.checkpoint(P);
+        log.push("finally");
+    }
+    log.push("not reached");
+} catch (e) {
+    log.push("caught " + e.m);
+}
+say(log);
+try {
+    throw "again";
+} catch (e) {
+    say(e);
+}
+""", "[finally, caught bad]\nagain\n")
+
+
+def test_handler_opened_before_the_checkpoint_catches_after_it(tmp_path):
+    split_run(tmp_path, """
+fun deep(n) {
+    if (n == 0) {
+        sys.checkpoint(P);
+        return 1 / 0;
+    }
+    return deep(n - 1);
+}
+try {
+    deep(25);
+} catch (e) {
+    say("caught " + e);
+}
+try {
+    sys.checkpoint(P);
+    throw "x";
+} catch (e) {
+    say("second " + e);
+} finally {
+    say("finally");
+}
+""", "second x\nfinally\n")
+
+
+def test_checkpoint_inside_catch_keeps_the_exception(tmp_path):
+    split_run(tmp_path, """
+class E { fun initialize(code) { this.code = code; } }
+try {
+    throw E(42);
+} catch (e) {
+    sys.checkpoint(P);
+    say("code " + e.code);
+}
+""", "code 42\n")
+
+
+def test_loop_iterators(tmp_path):
+    split_run(tmp_path, """
+var o = {zeta: 1, alpha: 2, mid: 3};
+var seen = [];
+var arr = ["a", "b", "c", "d"];
+var s = "";
+for (var i in arr) {
+    for (var k in o) {
+        if (i == 2 and k == "alpha") sys.checkpoint(P);
+        if (i == 2) seen.push(k);
+    }
+    s = s + arr[i];
+}
+say(seen);
+say(s);
+var w = 0;
+while (w < 5) { w = w + 1; }
+say(w);
+""", "[zeta, alpha, mid]\nabcd\n5\n")
+
+
+def test_object_iteration_keys_are_fixed_when_the_loop_starts(tmp_path):
+    split_run(tmp_path, """
+var o = {zeta: 1, alpha: 2, mid: 3};
+var seen = [];
+for (var k in o) {
+    seen.push(k);
+    if (k == "zeta") sys.checkpoint(P);
+    o[k + "2"] = 0;
+}
+say(seen);
+var out = "";
+for (var j in "héllo") {
+    if (j == 1) sys.checkpoint(P);
+    out = out + "héllo"[j].upper();
+}
+say(out);
+""", "HÉLLO\n")
+
+
+def test_retry_counters(tmp_path):
+    split_run(tmp_path, """
+var attempts = 0;
+retry (5) {
+    attempts++;
+    if (attempts == 2) sys.checkpoint(P);
+    if (attempts < 4) throw "fail " + attempts;
+    say("succeeded on " + attempts);
+}
+""", "succeeded on 4\n")
+
+
+def test_retry_exhausted_after_resume(tmp_path):
+    split_run(tmp_path, """
+var n = 0;
+retry (3) {
+    n++;
+    if (n == 1) sys.checkpoint(P);
+    throw "fail " + n;
+} catch (e) {
+    say(e);
+}
+say(n);
+""", "fail 3\n3\n")
+
+
+def test_typed_and_static_declarations(tmp_path):
+    split_run(tmp_path, """
+var int count = 1;
+static var LIMIT = 10;
+fun half(int n) -> int { return n / 2; }
+fun wrong() -> string { return 5; }
+class T { var int n = 0; }
+sys.checkpoint(P);
+try { count = "many"; } catch (e) { say(e.contains("Type mismatch")); }
+say(count);
+try { half("x"); } catch (e) { say(e); }
+try { wrong(); } catch (e) { say(e.contains("Type mismatch")); }
+say(LIMIT);
+say(half(8));
+var t = T();
+say(t.n);
+""", "true\n1\nType mismatch in function 'half' parameter 1: expected 'number' but got 'string'\ntrue\n10\n4\n"
+         "0\n")
+
+
+@pytest.mark.parametrize("before", ["random.seed(5);", "random.seed(5); random.gauss();", "random.random();"])
+def test_random_sequence_continues_as_in_an_uninterrupted_run(tmp_path, before):
+    src = "use random;\n" + before + """
+var a = random.random();
+sys.checkpoint(P);
+say(random.random());
+say(random.randint(1, 1000000));
+say(random.gauss());
+say(random.choice([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+var arr = [1, 2, 3, 4, 5, 6, 7, 8];
+random.shuffle(arr);
+say(arr);
+"""
+    status, out, err = run_prog(tmp_path, src)
+    assert (status, err) == (0, "")
+    os.unlink(tmp_path / "prog.nt")
+    assert resume(tmp_path / "snap") == (0, out, "")
+    assert resume(tmp_path / "snap") == (0, out, "")
+
+
+def test_random_seed_5_matches_a_run_without_checkpoint(tmp_path):
+    """The numbers after the resume are those an uninterrupted run without any checkpoint draws."""
+    draws = "say(random.random()); say(random.random()); say(random.randint(1, 100));\n"
+    status, plain, err = run_prog(tmp_path, "use random;\nrandom.seed(5);\nrandom.random();\n" + draws)
+    assert status == 0
+    status, out, err = run_prog(tmp_path, "use random;\nrandom.seed(5);\nrandom.random();\nsys.checkpoint(P);\n"
+                                + draws)
+    assert (status, out) == (0, plain)
+    os.unlink(tmp_path / "prog.nt")
+    assert resume(tmp_path / "snap") == (0, plain, "")
+
+
+def test_aliasing_and_cycles(tmp_path):
+    split_run(tmp_path, """
+var shared = [1, 2];
+var holder = {a: shared, b: shared, list: [shared, shared]};
+var cyc = {name: "cyc"};
+cyc.self = cyc;
+var ring = [];
+ring.push(ring);
+class Node { fun initialize(v) { this.v = v; this.next = nil; } }
+var n1 = Node(1);
+var n2 = Node(2);
+n1.next = n2;
+n2.next = n1;
+var fl = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5];
+var flAlias = {f: fl};
+var f = fun() { return n1; };
+sys.checkpoint(P);
+holder.a.push(3);
+say(holder.b);
+say(holder.list[1]);
+say(shared.length);
+cyc.self.self.name = "changed";
+say(cyc.name);
+say(ring[0][0][0].length);
+n2.next.v = 10;
+say(n1.v + n1.next.next.v);
+say(f().next.next == n1);
+flAlias.f.push(10.5);
+say(fl.length);
+say(fl[10]);
+""", "[1, 2, 3]\n[1, 2, 3]\n3\nchanged\n1\n20\ntrue\n11\n10.5\n")
+
+
+def test_unicode_strings(tmp_path):
+    split_run(tmp_path, """
+var s = "héllo wörld ✓ 😀 ключ 中文";
+var o = {"ключ": "значение", "😀": s};
+sys.checkpoint(P);
+say(s);
+say(s.length);
+say(o["ключ"] + o["😀"].length);
+say(s.upper());
+""", "héllo wörld ✓ 😀 ключ 中文\n23\nзначение23\nHÉLLO WÖRLD ✓ 😀 КЛЮЧ 中文\n")
+
+
+def test_numbers(tmp_path):
+    split_run(tmp_path, """
+var big = 1e300 * 1e10;
+var vals = [1/3, -0, 0.1 + 0.2, 1e300, -1e-300, 9007199254740993, 123456789, -5, big, -big, big - big, 2.5];
+sys.checkpoint(P);
+say(vals);
+say(vals[0] * 3 == 1);
+say(vals[2] == 0.1 + 0.2);
+say(vals[10] == vals[10]);
+say(1 / vals[3]);
+""", "[0.333333333333333, -0, 0.3, 1e+300, -1e-300, 9.00719925474099e+15, 123456789, -5, inf, -inf, nan, 2.5]\n"
+         "true\ntrue\nfalse\n1e-300\n")
+
+
+def test_buffers(tmp_path):
+    split_run(tmp_path, """
+var b = sys.alloc(4);
+b[0] = 255;
+var alias = [b];
+sys.checkpoint(P);
+alias[0][1] = 7;
+say(b[0] + b[1]);
+say(b.length);
+""", "262\n4\n")
+
+
+def test_deep_stack(tmp_path):
+    split_run(tmp_path, """
+fun down(n) {
+    if (n == 0) { sys.checkpoint(P); return 0; }
+    return n + down(n - 1);
+}
+say(down(3000));
+""", "4501500\n")
+
+
+def test_resume_again_and_again(tmp_path):
+    """The same snapshot resumes to the same output each time and is not changed by a resume."""
+    src = """
+var total = 0;
+for (var i = 0; i < 5; i++) {
+    total = total + i;
+    if (i == 2) sys.checkpoint(P);
+}
+say(total);
+"""
+    status, out, err = run_prog(tmp_path, src)
+    assert (status, out) == (0, "10\n")
+    os.unlink(tmp_path / "prog.nt")
+    data = (tmp_path / "snap").read_bytes()
+    for _ in range(3):
+        assert resume(tmp_path / "snap") == (0, "10\n", "")
+        assert (tmp_path / "snap").read_bytes() == data
+
+
+def test_chained_resumes_like_the_monitor(tmp_path):
+    src = """
+var days = 0;
+while (true) {
+    days = days + 1;
+    say("Day " + days + " complete. Hibernating...");
+    sys.checkpoint(P);
+    sys.exit(0);
+    say("Waking up for next day! resumed=" + sys.resumed());
+}
+"""
+    status, out, err = run_prog(tmp_path, src)
+    assert (status, out, err) == (0, "Day 1 complete. Hibernating...\n", "")
+    os.unlink(tmp_path / "prog.nt")
+    for day in (2, 3, 4):
+        assert resume(tmp_path / "snap") == (
+            0, f"Waking up for next day! resumed=true\nDay {day} complete. Hibernating...\n", "")
+
+
+def test_exit_status_and_uncaught_errors_after_resume(tmp_path):
+    status, out, err = run_prog(tmp_path, """
+sys.checkpoint(P);
+if (sys.resumed()) sys.exit(7);
+say("first");
+""")
+    assert (status, out) == (0, "first\n")
+    assert resume(tmp_path / "snap")[0] == 7
+    status, out, err = run_prog(tmp_path, """
+var a = [1];
+sys.checkpoint(P);
+say("ok");
+say(a[5]);
+""")
+    assert status == 1
+    status, out, err = resume(tmp_path / "snap")
+    assert status == 1 and out == "ok\n"
+    assert "RuntimeError" in err and "Traceback" not in err
+
+
+def test_args_env_and_clock_are_read_fresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("NT_SNAP_TEST_VAR", "before")
+    use_time = "use time;\n"
+    status, out, err = run_prog(tmp_path, use_time + """
+var env1 = sys.env("NT_SNAP_TEST_VAR");
+var args1 = sys.args();
+var t1 = time.now();
+sys.checkpoint(P);
+say(env1 + " " + sys.env("NT_SNAP_TEST_VAR"));
+say(args1.length + " " + sys.args());
+say(time.now() - t1);
+say(time.now());
+""")
+    assert status == 0
+    os.unlink(tmp_path / "prog.nt")
+    monkeypatch.setenv("NT_SNAP_TEST_VAR", "after")
+    time.sleep(0.05)
+    lo = time.time() * 1000
+    status, out, err = resume(tmp_path / "snap", ["x", "y"])
+    hi = time.time() * 1000
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "before after"
+    assert lines[1] == f"2 [{tmp_path / 'prog.nt'}, x, y]"
+    assert float(lines[2]) >= 40
+    assert lo - 1 <= float(lines[3]) <= hi + 1
+
+
+def test_changed_source_gives_one_line_on_stderr(tmp_path):
+    src = "var x = 1;\nsys.checkpoint(P);\nsay(\"old code \" + x);\n"
+    status, out, err = run_prog(tmp_path, src)
+    assert status == 0
+    assert resume(tmp_path / "snap") == (0, "old code 1\n", "")           # unchanged source: nothing
+    (tmp_path / "prog.nt").write_text(HEAD + src.replace("old", "new"), encoding="utf-8")
+    status, out, err = resume(tmp_path / "snap")
+    assert (status, out) == (0, "old code 1\n")
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert "changed" in err and "snapshot's code is used" in err and "prog.nt" in err
+    os.unlink(tmp_path / "prog.nt")
+    assert resume(tmp_path / "snap") == (0, "old code 1\n", "")           # deleted source: nothing
+
+
+# ---- the file ---------------------------------------------------------------------------------------------------
+
+def test_header_layout(varied_snapshot):
+    data = varied_snapshot.read_bytes()
+    magic, version, length, crc, runtime, size = header(data)
+    assert magic == S.MAGIC == b"NTRNSNAP"
+    assert version == S.FORMAT_VERSION
+    assert runtime == neutron.__version__.encode("ascii")
+    assert length == len(data) - size
+    body = data[size:]
+    assert crc == zlib.crc32(body, zlib.crc32(data[22:size]))             # runtime version field + body
+
+
+def test_no_pickle_or_marshal_in_the_module():
+    src = open(S.__file__, encoding="utf-8").read()
+    for word in ("import pickle", "import marshal", "eval(", "exec("):
+        assert word not in src
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
+def test_mode_is_0600_whatever_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        status, out, err = run_prog(tmp_path, "sys.checkpoint(P);\n")
+    finally:
+        os.umask(old)
+    assert status == 0
+    assert stat.S_IMODE(os.stat(tmp_path / "snap").st_mode) == 0o600
+
+
+def test_overwriting_a_readable_file_leaves_it_0600(tmp_path):
+    snap = tmp_path / "snap"
+    snap.write_text("old")
+    os.chmod(snap, 0o644)
+    status, out, err = run_prog(tmp_path, "sys.checkpoint(P);\nsay(\"x\");\n")
+    assert status == 0
+    assert stat.S_IMODE(os.stat(snap).st_mode) == 0o600
+    assert snap.read_bytes().startswith(S.MAGIC)
+
+
+def test_written_to_a_temp_file_in_the_same_folder_fsynced_then_renamed(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", stat.S_ISREG(os.fstat(fd).st_mode)))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        src, dst = os.fspath(src), os.fspath(dst)
+        events.append(("replace", src, dst, stat.S_IMODE(os.stat(src).st_mode), open(src, "rb").read()))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(S.os, "fsync", fsync)
+    monkeypatch.setattr(S.os, "replace", replace)
+    status, out, err = run_prog(tmp_path, "sys.checkpoint(P);\n")
+    monkeypatch.undo()
+    assert status == 0, err
+    names = [e[0] for e in events]
+    assert ("fsync", True) in events
+    i = names.index("replace")
+    assert ("fsync", True) in events[:i]                                  # the data reached the disk before
+    _, src, dst, mode, content = events[i]
+    assert os.path.dirname(os.path.abspath(src)) == str(tmp_path)
+    assert os.path.abspath(dst) == str(tmp_path / "snap")
+    assert mode == 0o600
+    assert content == (tmp_path / "snap").read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["prog.nt", "snap"]           # no temporary file left
+
+
+# ---- writes that fail -------------------------------------------------------------------------------------------
+
+CATCHING = """
+var ok = "unset";
+try {
+    ok = sys.checkpoint(TARGET);
+} catch (e) {
+    say("caught: " + e);
+}
+say("ok=" + ok);
+"""
+
+
+def _catching(tmp_path, target):
+    status, out, err = run_prog(tmp_path, CATCHING.replace("TARGET", "sys.args()[2]"),
+                                argv=[str(tmp_path / "snap"), str(target)])
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert lines[0].startswith("caught: sys.checkpoint: cannot write"), out
+    assert lines[1] == "ok=unset"
+    left = [n for n in os.listdir(tmp_path) if n.endswith(".tmp") or n.startswith(".snap-")]
+    assert left == []
+    return lines[0]
+
+
+def test_write_into_a_missing_folder_fails_catchably(tmp_path):
+    msg = _catching(tmp_path, tmp_path / "no" / "such" / "dir" / "x.snap")
+    assert "x.snap" in msg
+
+
+def test_write_below_a_regular_file_fails_catchably(tmp_path):
+    (tmp_path / "plain.txt").write_text("not a folder")
+    _catching(tmp_path, tmp_path / "plain.txt" / "x.snap")
+    assert (tmp_path / "plain.txt").read_text() == "not a folder"
+
+
+def test_write_over_a_directory_fails_catchably(tmp_path):
+    d = tmp_path / "adir"
+    d.mkdir()
+    (d / "inside").write_text("keep")
+    _catching(tmp_path, d)
+    assert os.listdir(d) == ["inside"]
+
+
+@pytest.mark.parametrize("arg", ['""', "42", "nil"])
+def test_bad_path_argument_fails_catchably(tmp_path, arg):
+    status, out, err = run_prog(tmp_path, f"""
+try {{ sys.checkpoint({arg}); say("no error"); }} catch (e) {{ say("caught: " + e); }}
+""")
+    assert status == 0
+    assert out.startswith("caught: sys.checkpoint"), out
+
+
+def test_uncaught_write_failure_is_a_runtime_error(tmp_path):
+    status, out, err = run_prog(tmp_path, 'sys.checkpoint(sys.args()[2]);\nsay("not reached");\n',
+                                argv=[str(tmp_path / "snap"), str(tmp_path / "missing" / "x.snap")])
+    assert status == 1 and out == ""
+    assert "sys.checkpoint: cannot write" in err and "Traceback" not in err
+
+
+class _FailingFile:
+    def __init__(self, fh):
+        self.fh = fh
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+    def write(self, b):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+def test_failed_write_leaves_the_previous_snapshot_untouched(tmp_path, monkeypatch, failing):
+    """A disk that fills up (simulated) while writing a checkpoint: the error is catchable, the snapshot already
+    at the path keeps its bytes and still resumes, and no temporary file is left behind."""
+    status, out, err = run_prog(tmp_path, 'var n = 1;\nsys.checkpoint(P);\nsay("first n=" + n);\n')
+    assert (status, out, err) == (0, "first n=1\n", "")
+    snap = tmp_path / "snap"
+    before = snap.read_bytes()
+
+    def no_space(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if failing == "write":
+        real_fdopen = os.fdopen
+        monkeypatch.setattr(S.os, "fdopen", lambda *a, **k: _FailingFile(real_fdopen(*a, **k)))
+    else:
+        monkeypatch.setattr(S.os, failing, no_space)
+    status, out, err = run_prog(tmp_path, CATCHING.replace("TARGET", "P"), name="second.nt")
+    monkeypatch.undo()
+    assert (status, err) == (0, ""), err
+    lines = out.splitlines()
+    assert lines[0].startswith("caught: sys.checkpoint: cannot write"), lines
+    assert "No space left on device" in lines[0]
+    assert lines[1] == "ok=unset"
+    assert snap.read_bytes() == before
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".snap-")] == []
+    os.unlink(tmp_path / "prog.nt")
+    assert resume(snap) == (0, "first n=1\n", "")
+
+
+# ---- damaged and foreign files ----------------------------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    err = assert_resume_refused(tmp_path / "nothing.snap")
+    assert "nothing.snap" in err
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "e.snap").write_bytes(b"")
+    err = assert_resume_refused(tmp_path / "e.snap")
+    assert "empty" in err
+
+
+def test_a_directory_is_not_a_snapshot(tmp_path):
+    assert_resume_refused(tmp_path)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_bytes(tmp_path, seed):
+    rnd = random.Random(seed)
+    data = bytes(rnd.randrange(256) for _ in range(rnd.choice([1, 7, 22, 23, 100, 5000])))
+    if seed % 2:
+        data = S.MAGIC + data                   # looks like a snapshot at first sight
+    (tmp_path / "r.snap").write_bytes(data)
+    assert_resume_refused(tmp_path / "r.snap")
+    refused(data)
+
+
+def test_a_source_file_is_not_a_snapshot(tmp_path):
+    (tmp_path / "p.nt").write_text('say("hi");\n')
+    err = assert_resume_refused(tmp_path / "p.nt")
+    assert "not a Neutron snapshot" in err
+
+
+def test_newer_format_version(varied_snapshot):
+    data = bytearray(varied_snapshot.read_bytes())
+    struct.pack_into("<H", data, 8, S.FORMAT_VERSION + 1)
+    varied_snapshot.write_bytes(bytes(data))
+    err = assert_resume_refused(varied_snapshot)
+    assert "newer" in err
+    struct.pack_into("<H", data, 8, 0xFFFF)
+    assert "newer" in refused(bytes(data))
+    struct.pack_into("<H", data, 8, 0)
+    refused(bytes(data))
+
+
+def test_extra_bytes_after_the_snapshot(varied_snapshot):
+    refused(varied_snapshot.read_bytes() + b"\0")
+
+
+def test_truncated_at_every_byte(varied_snapshot):
+    data = varied_snapshot.read_bytes()
+    for n in range(len(data)):
+        refused(data[:n])
+    for n in sorted({0, 1, 7, 8, 21, 22, 23, 27, 28, len(data) // 2, len(data) - 1}):
+        varied_snapshot.write_bytes(data[:n])
+        assert_resume_refused(varied_snapshot)
+
+
+def test_a_byte_changed_anywhere(varied_snapshot):
+    data = varied_snapshot.read_bytes()
+    for i in range(len(data)):
+        for mask in (0x01, 0xFF):
+            bad = bytearray(data)
+            bad[i] ^= mask
+            refused(bytes(bad))
+    rnd = random.Random(1)
+    for i in sorted(set(range(0, 40)) | {rnd.randrange(len(data)) for _ in range(10)}):
+        bad = bytearray(data)
+        bad[i] ^= 0x20
+        varied_snapshot.write_bytes(bytes(bad))
+        assert_resume_refused(varied_snapshot)
+
+
+def test_the_intact_file_still_loads(varied_snapshot):
+    """The mutation tests above are meaningful only if the original loads and runs."""
+    status, out, err = resume(varied_snapshot)
+    assert (status, out, err) == (0, VARIED_AFTER, "")
