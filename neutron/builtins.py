@@ -565,7 +565,7 @@ def a_join(vm, a, args):
 
 def a_reverse(vm, a, args):
     a.reverse()
-    return a
+    return None         # the reference returns nil (sort too), and programs print it
 
 
 def _sort_key(v):
@@ -601,7 +601,7 @@ def a_copy(vm, a, args):
 
 def a_clear(vm, a, args):
     a.clear()
-    return a
+    return None
 
 
 def a_fill(vm, a, args):
@@ -1009,7 +1009,7 @@ fun __array_reduce(arr, f, init, has_init) {
 }
 
 fun __array_sort(arr, cmp) {
-    if (cmp == nil) { return __sort_default(arr); }
+    if (cmp == nil) { __sort_default(arr); return nil; }
     __callback_arity(cmp, "sort");
     // bottom-up merge sort: stable, and each comparison is an ordinary call, so a checkpoint inside one resumes
     var n = arr.length;
@@ -1041,6 +1041,7 @@ fun __array_sort(arr, cmp) {
         dst = t;
         width = width * 2;
     }
-    return __replace(arr, src);
+    __replace(arr, src);
+    return nil;
 }
 '''

@@ -428,7 +428,7 @@ def test_join():
 
 def test_reverse_and_default_sort():
     a = F(1, 2, 3)
-    assert A(a, "reverse") is a and a == F(3, 2, 1)
+    assert A(a, "reverse") is None and a == F(3, 2, 1)
     b = [3.0, "b", 1.0, "a", "B", -2.5, "é"]
     assert B.sort_default(b) is b
     assert b == [-2.5, 1.0, 3.0, "B", "a", "b", "é"]
@@ -450,7 +450,7 @@ def test_concat_copy_clear_fill():
     assert A(a, "copy") == a and A(a, "copy") is not a
     nested = [[1.0]]
     assert A(nested, "clone")[0] is nested[0]            # shallow
-    assert A(a, "clear") is a and a == []
+    assert A(a, "clear") is None and a == []
     f = F(1, 2, 3, 4)
     assert A(f, "fill", 0.0) is f and f == F(0, 0, 0, 0)
     assert A(F(1, 2, 3, 4), "fill", 9.0, 1.0, 3.0) == F(1, 9, 9, 4)
