@@ -126,8 +126,6 @@ class Compiler:
                 use("this")
                 return
             if cls is n.FunDecl or cls is n.Lambda:
-                if cls is n.FunDecl:
-                    use(x.name)
                 stack.append(x)
                 walk(x.body)
                 stack.pop()
@@ -683,10 +681,17 @@ class Compiler:
         if field_stmts:
             init = next((m for m in methods if m.name == "initialize"), None)
             if init is None:
-                methods.append(n.FunDecl(s.line, s.col, "initialize", [], None, field_stmts))
+                merged = n.FunDecl(s.line, s.col, "initialize", [], None, field_stmts)
+                methods.append(merged)
             else:
-                methods[methods.index(init)] = n.FunDecl(init.line, init.col, init.name, init.params,
-                                                         init.return_type, field_stmts + list(init.body))
+                merged = n.FunDecl(init.line, init.col, init.name, init.params, init.return_type,
+                                   field_stmts + list(init.body))
+                methods[methods.index(init)] = merged
+            # field initializers now run inside `initialize`: what their closures capture, it must keep in cells
+            names = set(self.captures.get(id(init), ())) if init is not None else set()
+            for f in s.fields:
+                names |= self.captures.get(id(f), set())
+            self.captures[id(merged)] = names
         for m in methods:
             self.function(m, m.name, "initializer" if m.name == "initialize" else "method")
             self.emit(op.ADD_METHOD, self.name(m.name))

@@ -8,10 +8,16 @@ from .values import Function, Module
 
 
 def compile_source(source, filename, safe=False, repl=False):
+    import sys
     from .compiler import Compiler
     from .parser import parse
     program = parse(source, filename, safe)
-    return Compiler(filename, source).compile_program(program, repl)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))     # the compiler walks nested statements recursively
+    try:
+        return Compiler(filename, source).compile_program(program, repl)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def read_source(path):

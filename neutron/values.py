@@ -198,7 +198,7 @@ def is_truthy(v) -> bool:
     return v is not None and v is not False
 
 
-def equals(a, b) -> bool:
+def equals(a, b, _depth=0) -> bool:
     """`==`: values of different types are never equal; arrays and objects compare by contents."""
     if a is b:
         return True
@@ -209,10 +209,12 @@ def equals(a, b) -> bool:
         return False
     if ca is float or ca is str or ca is bool:
         return a == b
-    if ca is list:
-        return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b))
-    if ca is dict:
-        return len(a) == len(b) and all(k in b and equals(v, b[k]) for k, v in a.items())
+    if ca is list or ca is dict:
+        if _depth > 200:
+            raise NeutronError("Cannot compare values nested more than 200 levels deep.")
+        if ca is list:
+            return len(a) == len(b) and all(equals(x, y, _depth + 1) for x, y in zip(a, b))
+        return len(a) == len(b) and all(k in b and equals(v, b[k], _depth + 1) for k, v in a.items())
     if ca is BoundMethod:
         return a.receiver is b.receiver and a.method == b.method
     if ca is Buffer:
