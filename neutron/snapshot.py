@@ -17,7 +17,9 @@ from __future__ import annotations
 import gc
 import os
 import struct
+import sys
 import tempfile
+import time
 import zlib
 from array import array
 
@@ -49,6 +51,7 @@ class Writer:
         self.out = bytearray()
         self.memo = {}          # id(obj) -> index
         self.objects = []
+        self.float_lists = set()    # ids of arrays written as one block of doubles
 
     # -- the object table: assign indexes to everything reachable, without recursion --
     def collect(self, roots):
@@ -69,7 +72,9 @@ class Writer:
             memo[id(v)] = len(objects)
             objects.append(v)
             if cls is list:
-                if v and not _all_floats(v):
+                if _all_floats(v):
+                    self.float_lists.add(id(v))
+                else:
                     work.extend(v)
             elif cls is dict:
                 work.extend(v.values())
@@ -147,8 +152,12 @@ class Writer:
         value, uint, string = self.value, self.uint, self.string
         if cls is list:
             uint(len(obj))
-            if obj and _all_floats(obj):
-                self.out += array("d", obj).tobytes()
+            if id(obj) in self.float_lists:
+                a = array("d")
+                a.fromlist(obj)
+                if _BIG_ENDIAN:
+                    a.byteswap()
+                self.out += a.tobytes()
             else:
                 for x in obj:
                     value(x)
@@ -275,6 +284,9 @@ class Writer:
             value(f.result)
 
 
+_BIG_ENDIAN = sys.byteorder == "big"     # the file is little-endian on every machine
+
+
 def _all_floats(lst):
     return len(lst) > 8 and set(map(type, lst)) == {float}
 
@@ -314,7 +326,7 @@ def encode(vm, push_result, result=True):
                Resource: K_RESOURCE, Iter: K_ITER}
     for obj in w.objects:
         k = kind_of[obj.__class__]
-        if k == K_LIST and obj and _all_floats(obj):
+        if k == K_LIST and id(obj) in w.float_lists:
             k = K_FLOATS
         kinds.append(k)
     out += kinds
@@ -365,7 +377,9 @@ def write_snapshot(vm, path, push_result=True, result=True):
     folder = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".snap-", suffix=".tmp", dir=folder)
+        prefix = "." + os.path.basename(path) + ".tmp-"
+        _remove_stale_temps(folder, prefix)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, dir=folder)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as fh:
@@ -397,6 +411,23 @@ def write_snapshot(vm, path, push_result=True, result=True):
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _remove_stale_temps(folder, prefix, age=600):
+    """Temporary files left by a process killed while writing this snapshot (older than `age` seconds, so that a
+    write in progress in another process is left alone)."""
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        full = os.path.join(folder, name)
+        try:
+            if now - os.stat(full).st_mtime > age:
+                os.unlink(full)
+        except OSError:
+            pass
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
@@ -548,6 +579,8 @@ class Reader:
                 n = self.count()
                 a = array("d")
                 a.frombytes(self.raw(8 * n))
+                if _BIG_ENDIAN:
+                    a.byteswap()
                 obj.extend(a.tolist())
             elif k == K_LIST:
                 n = self.count()
@@ -577,7 +610,10 @@ class Reader:
                 n = self.count()
                 for _ in range(n):
                     fname = string()
-                    obj.fields.append((fname, value()))
+                    ftype = value()
+                    if ftype is not None and ftype not in _TYPES:
+                        self.fail()
+                    obj.add_field(fname, ftype)
             elif k == K_INST:
                 obj.klass = value()
                 n = self.count()
@@ -724,7 +760,7 @@ def check_code(c, fail):
     if not c.instrs or c.instrs[-1][0] not in (O.RETURN, O.JUMP, O.THROW):
         fail()
     try:
-        compute_depths(c)
+        return compute_depths(c)
     except (AssertionError, IndexError, TypeError):
         fail()
 
@@ -793,9 +829,10 @@ def load_snapshot(vm, data):
         try:
             kinds = r.shells(vm)
             r.fill(vm, kinds)
+            depths = {}         # id(code) -> operand-stack depth before each instruction
             for obj, k in zip(r.objects, kinds):
                 if k == K_CODE:
-                    check_code(obj, r.fail)
+                    depths[id(obj)] = check_code(obj, r.fail)
             vm.script_path = r.string()
             for _ in range(r.count()):
                 name = r.string()
@@ -845,9 +882,15 @@ def load_snapshot(vm, data):
                     f.result = r.value()
                 else:
                     f.result = _NO_RESULT
-                if ip > len(func.code.instrs) or len(locals_) != func.code.nlocals:
+                if ip >= len(func.code.instrs) or len(locals_) != func.code.nlocals:
                     r.fail()
                 frames.append(f)
+            # each frame's operand stack must be what its code has at that instruction: the frames below the
+            # top wait for a call's result, which is not pushed yet
+            for i, f in enumerate(frames):
+                want = depths[id(f.code)][f.ip]
+                if want is None or len(f.stack) != (want if i == len(frames) - 1 else want - 1):
+                    r.fail()
             if not frames:
                 r.fail()
             if r.pos != len(body):

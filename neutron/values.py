@@ -51,12 +51,18 @@ class Native:
 
 
 class Class:
-    __slots__ = ("name", "methods", "fields")
+    __slots__ = ("name", "methods", "fields", "field_types")
 
     def __init__(self, name, methods, fields):
         self.name = name
         self.methods = methods          # dict name -> Function
-        self.fields = fields            # list of (name, type or None, Function computing the initial value or None)
+        self.fields = fields            # declared fields: list of (name, type or None)
+        self.field_types = {name: t for name, t in fields if t is not None and t != "any"}
+
+    def add_field(self, name, type_):
+        self.fields.append((name, type_))
+        if type_ is not None and type_ != "any":
+            self.field_types[name] = type_
 
 
 class Instance:

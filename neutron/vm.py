@@ -130,7 +130,10 @@ def binary_slow(o, a, b):
     if o == DIV:
         if b == 0:
             raise NeutronError("Division by zero.")
-        return float(a / b)
+        r = a / b
+        if r - r != 0 and (a - a == 0 and b - b == 0):     # finite operands overflowing to inf
+            raise NeutronError("Division resulted in NaN or Infinity.")
+        return float(r)
     if o == MOD:
         if b == 0:
             raise NeutronError("Modulo by zero.")
@@ -540,7 +543,10 @@ class VM:
                         b = pop()
                         a = stack[-1]
                         if a.__class__ is float and b.__class__ is float and b:
-                            stack[-1] = a / b
+                            r = a / b
+                            if r - r != 0:
+                                r = binary_slow(o, a, b)
+                            stack[-1] = r
                         else:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == MOD:
@@ -582,6 +588,8 @@ class VM:
                         obj = stack[-1]
                         name = names[arg]
                         if obj.__class__ is Instance:
+                            if obj.klass.field_types and name in obj.klass.field_types:
+                                self.check_field(obj.klass, name, value)
                             obj.fields[name] = value
                         elif obj.__class__ is dict:
                             obj[name] = value
@@ -749,7 +757,7 @@ class VM:
                     elif o == O.ADD_FIELD:
                         init = pop()
                         fname, ftype = consts[arg]
-                        stack[-1].fields.append((fname, ftype))
+                        stack[-1].add_field(fname, ftype)
                     elif o == O.ERROR:
                         raise NeutronError(consts[arg])
                     elif o == O.USE or o == O.USING or o == O.USING_ISOLATED:
@@ -1006,9 +1014,9 @@ class VM:
             v = obj.info.get(name, _NO_RESULT)
             if v is not _NO_RESULT:
                 return v
-        if obj is None:
-            raise NeutronError(f"Cannot read property '{name}' of nil.")
-        raise NeutronError(f"Cannot read property '{name}' of a value of type {type_name(obj)}.")
+        raise NeutronError(f"Cannot read property '{name}' of {'nil' if obj is None else 'a ' + type_name(obj)}: "
+                           f"only modules, arrays, strings, objects and instances have properties. "
+                           f"Cannot use dot notation on this value type.")
 
     def get_prop_opt(self, obj, name):
         if obj is None:
@@ -1028,6 +1036,14 @@ class VM:
             return self.get_prop(obj, name)
         except NeutronError:
             return None
+
+    @staticmethod
+    def check_field(klass, name, value):
+        t = klass.field_types[name]
+        if not check_type(t, value) and value is not None:
+            from .compiler import TYPE_NAMES
+            raise NeutronError(f"Type mismatch: Cannot assign value of type '{type_name(value)}' to field '{name}' "
+                               f"of type '{TYPE_NAMES.get(t, t)}'")
 
     def set_prop_slow(self, obj, name, value):
         if obj.__class__ is Module:

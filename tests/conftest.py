@@ -9,7 +9,9 @@ A test program states what it must print in comments beside the statements that 
 
 `// expect: TEXT` lines give stdout, in order. `expect runtime error` means the program ends with status 1 and
 MESSAGE on stderr; `expect error` means a syntax or compile error: status 65, MESSAGE on stderr, nothing on
-stdout. `expect exit: N` means the program ends with status N. Otherwise the status must be 0.
+stdout. `expect exit: N` means the program ends with status N. Otherwise the status must be 0. A MESSAGE is a
+substring of stderr, searched outside the lines that quote the program (`   3 | code`, which would quote the
+expectation itself). stdout must match the `expect:` lines exactly; a Python traceback on stderr always fails.
 
 Files named *.lib.nt (or *.lib.ntsc) and files inside a `lib/` folder are helpers that tests import; they are
 not tests. The copies of the acceptance programs in tests/acceptance/ are run by tests/unit/test_acceptance.py.
@@ -20,8 +22,9 @@ For each program and each mode in neutron.testing.MODES there are two items:
                          fresh VM) for a few K taken from the plain run's count of points; the joined output of
                          both halves must be the same.
 Round-trip items carry the marker `roundtrip`: `pytest -m "not roundtrip"` runs the quick set only.
-NEUTRON_TEST_MODES=vm (comma-separated) restricts the modes; NEUTRON_TEST_TIMEOUT sets the seconds allowed for
-one run (default 120).
+NEUTRON_TEST_MODES=vm (comma-separated) restricts the modes; NEUTRON_TEST_POINTS=all makes round trips stop at
+every point instead of three (slow, thorough); NEUTRON_TEST_TIMEOUT sets the seconds allowed for one run
+(default 120).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import traceback
 from dataclasses import dataclass, field
@@ -40,6 +44,9 @@ import pytest
 TESTS_DIR = Path(__file__).resolve().parent
 SUFFIXES = (".nt", ".ntsc")
 EXCLUDED_DIRS = {TESTS_DIR / "acceptance"}
+
+if str(TESTS_DIR.parent) not in sys.path:    # `pytest` (unlike `python -m pytest`) does not put the repo on the path
+    sys.path.insert(0, str(TESTS_DIR.parent))
 
 try:
     from neutron.testing import MODES, run as _run
@@ -118,6 +125,15 @@ def parse_expectations(text: str, where: str = "") -> Expectation:
     return exp
 
 
+_SOURCE_ECHO = re.compile(r"^\s*\d*\s?\| ")
+
+
+def _without_source_echo(stderr: str) -> str:
+    """stderr less the lines that quote the program (`   3 | code` and the caret line `     | ^`): they hold the
+    test's own `// expect ...` comment, which must not count as the message."""
+    return "\n".join(line for line in stderr.split("\n") if not _SOURCE_ECHO.match(line))
+
+
 def check_outcome(exp: Expectation, outcome) -> list:
     """Returns the list of problems (empty when the outcome is what the program's comments say)."""
     problems = []
@@ -132,9 +148,10 @@ def check_outcome(exp: Expectation, outcome) -> list:
         problems.append("stdout differs:\n" + text)
     if outcome.status != exp.status:
         problems.append(f"exit status {outcome.status}, expected {exp.status}")
+    messages = _without_source_echo(outcome.stderr)
     for message in ([exp.runtime_error] if exp.runtime_error is not None else []) + exp.compile_errors:
-        if message not in outcome.stderr:
-            problems.append(f"stderr does not contain {message!r}")
+        if message not in messages:
+            problems.append(f"stderr does not contain {message!r} (outside the echoed source lines)")
     if "Traceback (most recent call last)" in outcome.stderr:
         problems.append("stderr holds a Python traceback (an internal error)")
     return problems
@@ -185,9 +202,11 @@ def run_program(source: Path, mode: str, checkpoint_at=None):
 
 
 def choose_points(points: int) -> list:
-    """The first, a middle and the last checkpointable point of a run."""
+    """The first, a middle and the last checkpointable point of a run; every point with NEUTRON_TEST_POINTS=all."""
     if not points or points <= 0:
         return []
+    if os.environ.get("NEUTRON_TEST_POINTS") == "all":
+        return list(range(1, points + 1))
     return sorted({1, max(1, (points + 1) // 2), points})
 
 

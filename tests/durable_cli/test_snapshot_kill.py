@@ -67,7 +67,7 @@ def test_sigkill_while_checkpointing_never_leaves_a_bad_file(tmp_path):
         S.load_snapshot(VM(out=io.StringIO()), data)        # raises SnapshotError if the file is damaged
         loaded += 1
         leftovers = [n for n in os.listdir(tmp_path) if n not in ("writer.nt", "loop.snap")]
-        assert all(n.startswith(".snap-") and n.endswith(".tmp") for n in leftovers), leftovers
+        assert all(n.startswith(".loop.snap.tmp-") for n in leftovers), leftovers
         if kills % 4 == 0:
             done = subprocess.run([sys.executable, "-m", "neutron", "--resume", str(target)], cwd=tmp_path,
                                   capture_output=True, timeout=60)

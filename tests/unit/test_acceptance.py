@@ -135,3 +135,26 @@ def test_usage_error_exit_2(workdir):
     result = neutron(workdir, "--resume")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+# ---- error reports on stderr: the reference's layout (no colours when stderr is not a terminal) -------------
+
+def test_runtime_error_report(workdir):
+    (workdir / "e1.nt").write_text("fun f(a) {\n  var b = 1;\n  return a / 0;\n}\nf(1);\n", encoding="utf-8")
+    result = neutron(workdir, "e1.nt")
+    assert result.returncode == 1 and result.stdout == ""
+    err = result.stderr
+    assert "RuntimeError in e1.nt at line 3:\n  Division by zero.\n" in err
+    assert "\n   3 |   return a / 0;\n" in err
+    assert "Stack trace:\n  at f (e1.nt:3)\n  at <script> (e1.nt:5)\n" in err
+    assert "\x1b[" not in err
+
+
+def test_syntax_error_report(workdir):
+    (workdir / "c6.nt").write_text('say("never");\nx += ;\n', encoding="utf-8")
+    result = neutron(workdir, "c6.nt")
+    assert result.returncode == 65 and result.stdout == ""
+    err = result.stderr
+    assert "SyntaxError in c6.nt at line 2, column 5:\n  Expect expression.\n" in err
+    assert "\n   2 | x += ;\n     |      ^\n" in err
+    assert "Found 1 error." in err

@@ -59,12 +59,6 @@ def split_run(tmp_path, source, after, keep_source=False):
     return out
 
 
-def snapshot_of(tmp_path, source):
-    status, out, err = run_prog(tmp_path, source)
-    assert (status, err) == (0, ""), err
-    return (tmp_path / "snap").read_bytes()
-
-
 def header(data):
     """(magic, format version, body length, crc, runtime version, header size)"""
     version, length, crc = struct.unpack("<HQI", data[8:22])
@@ -283,6 +277,29 @@ say(random.randint(1, 1) + counter.bump());
 say(sys.exists(P));
 """, "{\"a\":[1,2]}\n1027\ntrue\nff\n[0, 1, 2]\n[2, 4]\ntrue\ny.txt\nabab\ntrue\n6869\ntrue\na+b\nfalse\n3\n"
          "true\n")
+
+
+def test_module_settings_survive(tmp_path):
+    """The log module's settings are program state: the level and the log file are kept by the snapshot."""
+    logfile = tmp_path / "app.log"
+    status, out, err = run_prog(tmp_path, f"""
+use log;
+log.set_level("error");
+log.set_file("{logfile}");
+sys.checkpoint(P);
+say(log.get_level());
+log.info("hidden");
+log.error("shown");
+""")
+    assert status == 0, err
+    os.unlink(tmp_path / "prog.nt")
+    os.unlink(logfile)
+    status, out, err = resume(tmp_path / "snap")
+    assert status == 0, err
+    assert out.splitlines()[0] == "3"
+    assert "shown" in out and "hidden" not in out
+    text = logfile.read_text()
+    assert "[ERROR] shown" in text and "hidden" not in text
 
 
 def test_a_module_imported_only_after_resume(tmp_path):
@@ -508,14 +525,19 @@ say(fl[10]);
 
 def test_unicode_strings(tmp_path):
     split_run(tmp_path, """
+use strings;
 var s = "héllo wörld ✓ 😀 ключ 中文";
 var o = {"ключ": "значение", "😀": s};
+var z = strings.from_char_code(0) + "é" + strings.from_char_code(127);
+var long = "ab✓😀" * 50000;
 sys.checkpoint(P);
 say(s);
 say(s.length);
 say(o["ключ"] + o["😀"].length);
 say(s.upper());
-""", "héllo wörld ✓ 😀 ключ 中文\n23\nзначение23\nHÉLLO WÖRLD ✓ 😀 КЛЮЧ 中文\n")
+say(z.length + " " + strings.char_code(z, 0) + " " + strings.char_code(z, 1));
+say(long.length + " " + (long == "ab✓😀" * 50000));
+""", "héllo wörld ✓ 😀 ключ 中文\n23\nзначение23\nHÉLLO WÖRLD ✓ 😀 КЛЮЧ 中文\n3 0 233\n200000 true\n")
 
 
 def test_numbers(tmp_path):
@@ -904,6 +926,30 @@ def test_a_byte_changed_anywhere(varied_snapshot):
         bad[i] ^= 0x20
         varied_snapshot.write_bytes(bytes(bad))
         assert_resume_refused(varied_snapshot)
+
+
+def _with_body(data, body):
+    magic, version, length, crc, runtime, size = header(data)
+    vfield = data[22:size]
+    return data[:8] + struct.pack("<HQI", version, len(body), zlib.crc32(body, zlib.crc32(vfield))) + vfield + body
+
+
+@pytest.mark.parametrize("old,new", [(b"math.sqrt", b"math.sq\nt"), (b"math.sqrt", b"math.nope"),
+                                     (b"math", b"m\x1b[h"), (b"math", b"\xd0\x96\r\n")])
+def test_unknown_names_are_refused_in_one_line(tmp_path, old, new):
+    """A file with a valid checksum that names a module or built-in this Neutron lacks: one readable line."""
+    status, out, err = run_prog(tmp_path, "use math;\nvar sq = math.sqrt;\nsys.checkpoint(P);\nsay(sq(4));\n")
+    assert status == 0
+    data = (tmp_path / "snap").read_bytes()
+    size = header(data)[5]
+    body = data[size:]
+    assert old in body
+    bad = _with_body(data, body.replace(old, new))
+    msg = refused(bad)
+    assert msg.isprintable() and len(msg) < 200, msg
+    (tmp_path / "snap").write_bytes(bad)
+    err = assert_resume_refused(tmp_path / "snap")
+    assert "\x1b" not in err and "\r" not in err
 
 
 def test_the_intact_file_still_loads(varied_snapshot):
