@@ -838,7 +838,7 @@ def _p_before(vm, args):
         return r
     if _is_num(r):
         return r < 0
-    raise NeutronError(f"sort() comparator must return a number, got {type_name(r)}")
+    raise NeutronError(f"sort() comparator must return a number or a boolean, got {type_name(r)}.")
 
 
 def _p_copy(vm, args):

@@ -755,7 +755,7 @@ class VM:
                         f.name = names[arg]
                         stack[-1].methods[names[arg]] = f
                     elif o == O.ADD_FIELD:
-                        init = pop()
+                        pop()           # initial values are assigned by `initialize`
                         fname, ftype = consts[arg]
                         stack[-1].add_field(fname, ftype)
                     elif o == O.ERROR:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
+from ..builtins import param_count
 from ..natives import NativeModule, arg_list, arg_num, opt
 from ..values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
 from .math import random_float
@@ -313,25 +314,6 @@ def _sort(vm, args):
 
 # ---- helpers for the functions written in Neutron below ---------------------------------------------------------
 
-def param_count(f) -> int:
-    """How many arguments a callback takes, so that the prelude passes (x), (x, i) or (x, i, array)."""
-    cls = f.__class__
-    if cls is Native:
-        return f.min_args
-    if cls is BoundMethod:
-        return 1 if isinstance(f.method, str) else param_count(f.method)
-    if cls is Class:
-        init = f.methods.get("initialize")
-        return 0 if init is None else param_count(init)
-    code = getattr(f, "code", None)
-    for attr in ("arity", "num_params", "nparams"):
-        n = getattr(code, attr, None)
-        if n.__class__ is int:
-            return n
-    params = getattr(code, "params", None)
-    return len(params) if params is not None else 1
-
-
 def is_callable(v) -> bool:
     return v.__class__ in (Function, Native, BoundMethod, Class)
 
@@ -343,37 +325,7 @@ def _callback(vm, args):
     f = args[1]
     if not is_callable(f):
         raise NeutronError(f"{fname}: argument 2 (callback) must be a function, got {type_name(f)}.")
-    return float(param_count(f))
-
-
-@module.function("_before", 1)
-def _before(vm, args):
-    r = args[0]
-    if r.__class__ is bool:
-        return r
-    if r.__class__ is float or r.__class__ is int:
-        return r < 0
-    raise NeutronError(f"arrays.sort: the comparator must return a number or a boolean, got {type_name(r)}.")
-
-
-@module.function("_copy", 1)
-def _copy(vm, args):
-    return list(args[0])
-
-
-@module.function("_replace", 2)
-def _replace(vm, args):
-    args[0][:] = args[1]
-    return args[0]
-
-
-@module.function("_extend", 2)
-def _extend(vm, args):
-    if args[1].__class__ is list:
-        args[0].extend(args[1])
-    else:
-        args[0].append(args[1])
-    return None
+    return float(param_count(f))  # how many of (element, index, array) it takes
 
 
 @module.function("_fail", 1)
@@ -384,162 +336,31 @@ def _fail(vm, args):
 # Prelude functions whose trailing parameters may be left out (they are nil then): name -> minimum arguments.
 module.prelude_min_args = {"sort": 1, "reduce": 2}
 
+# The callback functions check their arguments, then use the built-in array methods, which are Neutron code
+# (neutron/builtins.py PRELUDE): a checkpoint inside a callback resumes like any other call.
 module.prelude = r'''
-fun map(arr, f) {
-    var n = _callback(arr, f, "arrays.map");
-    var out = [];
-    for (var i = 0; i < arr.length; i++) {
-        if (n == 1) { out.push(f(arr[i])); }
-        else if (n == 2) { out.push(f(arr[i], i)); }
-        else if (n == 0) { out.push(f()); }
-        else { out.push(f(arr[i], i, arr)); }
-    }
-    return out;
-}
-
-fun filter(arr, f) {
-    var n = _callback(arr, f, "arrays.filter");
-    var out = [];
-    for (var i = 0; i < arr.length; i++) {
-        var x = arr[i];
-        var keep;
-        if (n == 1) { keep = f(x); }
-        else if (n == 2) { keep = f(x, i); }
-        else if (n == 0) { keep = f(); }
-        else { keep = f(x, i, arr); }
-        if (keep) { out.push(x); }
-    }
-    return out;
-}
-
-fun find_index(arr, f) {
-    var n = _callback(arr, f, "arrays.find_index");
-    for (var i = 0; i < arr.length; i++) {
-        var hit;
-        if (n == 1) { hit = f(arr[i]); }
-        else if (n == 2) { hit = f(arr[i], i); }
-        else if (n == 0) { hit = f(); }
-        else { hit = f(arr[i], i, arr); }
-        if (hit) { return i; }
-    }
-    return -1;
-}
-
-fun find(arr, f) {
-    var n = _callback(arr, f, "arrays.find");
-    for (var i = 0; i < arr.length; i++) {
-        var x = arr[i];
-        var hit;
-        if (n == 1) { hit = f(x); }
-        else if (n == 2) { hit = f(x, i); }
-        else if (n == 0) { hit = f(); }
-        else { hit = f(x, i, arr); }
-        if (hit) { return x; }
-    }
-    return nil;
-}
-
-fun every(arr, f) {
-    var n = _callback(arr, f, "arrays.every");
-    for (var i = 0; i < arr.length; i++) {
-        var ok;
-        if (n == 1) { ok = f(arr[i]); }
-        else if (n == 2) { ok = f(arr[i], i); }
-        else if (n == 0) { ok = f(); }
-        else { ok = f(arr[i], i, arr); }
-        if (!ok) { return false; }
-    }
-    return true;
-}
-
-fun some(arr, f) {
-    var n = _callback(arr, f, "arrays.some");
-    for (var i = 0; i < arr.length; i++) {
-        var ok;
-        if (n == 1) { ok = f(arr[i]); }
-        else if (n == 2) { ok = f(arr[i], i); }
-        else if (n == 0) { ok = f(); }
-        else { ok = f(arr[i], i, arr); }
-        if (ok) { return true; }
-    }
-    return false;
-}
-
-fun flat_map(arr, f) {
-    var n = _callback(arr, f, "arrays.flat_map");
-    var out = [];
-    for (var i = 0; i < arr.length; i++) {
-        if (n == 1) { _extend(out, f(arr[i])); }
-        else if (n == 2) { _extend(out, f(arr[i], i)); }
-        else if (n == 0) { _extend(out, f()); }
-        else { _extend(out, f(arr[i], i, arr)); }
-    }
-    return out;
-}
-
-fun for_each(arr, f) {
-    var n = _callback(arr, f, "arrays.for_each");
-    for (var i = 0; i < arr.length; i++) {
-        if (n == 1) { f(arr[i]); }
-        else if (n == 2) { f(arr[i], i); }
-        else if (n == 0) { f(); }
-        else { f(arr[i], i, arr); }
-    }
-    return nil;
-}
+fun map(arr, f) { _callback(arr, f, "arrays.map"); return arr.map(f); }
+fun filter(arr, f) { _callback(arr, f, "arrays.filter"); return arr.filter(f); }
+fun find(arr, f) { _callback(arr, f, "arrays.find"); return arr.find(f); }
+fun find_index(arr, f) { _callback(arr, f, "arrays.find_index"); return arr.findIndex(f); }
+fun every(arr, f) { _callback(arr, f, "arrays.every"); return arr.every(f); }
+fun some(arr, f) { _callback(arr, f, "arrays.some"); return arr.some(f); }
+fun flat_map(arr, f) { _callback(arr, f, "arrays.flat_map"); return arr.flatMap(f); }
+fun for_each(arr, f) { _callback(arr, f, "arrays.for_each"); arr.forEach(f); return nil; }
 
 fun reduce(arr, f, init) {
-    var n = _callback(arr, f, "arrays.reduce");
-    var acc = init;
-    var i = 0;
+    _callback(arr, f, "arrays.reduce");
     if (init == nil) {
-        if (arr.length == 0) {
-            _fail("arrays.reduce: cannot reduce an empty array without an initial value.");
-        }
-        acc = arr[0];
-        i = 1;
+        if (arr.length == 0) { _fail("arrays.reduce: cannot reduce an empty array without an initial value."); }
+        return arr.reduce(f);
     }
-    while (i < arr.length) {
-        if (n <= 2) { acc = f(acc, arr[i]); }
-        else if (n == 3) { acc = f(acc, arr[i], i); }
-        else { acc = f(acc, arr[i], i, arr); }
-        i++;
-    }
-    return acc;
+    return arr.reduce(f, init);
 }
 
 fun sort(arr, cmp) {
     if (cmp == nil) { return _sort(arr); }
     _callback(arr, cmp, "arrays.sort");
-    // bottom-up merge sort: stable, and every comparison is an ordinary call (a checkpoint inside it resumes)
-    var n = arr.length;
-    var src = _copy(arr);
-    var dst = _copy(arr);
-    var width = 1;
-    while (width < n) {
-        var lo = 0;
-        while (lo < n) {
-            var mid = lo + width;
-            if (mid > n) { mid = n; }
-            var hi = mid + width;
-            if (hi > n) { hi = n; }
-            var a = lo;
-            var b = mid;
-            var k = lo;
-            while (a < mid and b < hi) {
-                if (_before(cmp(src[b], src[a]))) { dst[k] = src[b]; b++; }
-                else { dst[k] = src[a]; a++; }
-                k++;
-            }
-            while (a < mid) { dst[k] = src[a]; a++; k++; }
-            while (b < hi) { dst[k] = src[b]; b++; k++; }
-            lo = hi;
-        }
-        var t = src;
-        src = dst;
-        dst = t;
-        width = width * 2;
-    }
-    return _replace(arr, src);
+    arr.sort(cmp);
+    return arr;
 }
 '''

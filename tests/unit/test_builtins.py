@@ -543,7 +543,7 @@ def test_prelude_natives():
     assert _prelude_native("__before", True) is True
     with pytest.raises(NeutronError) as e:
         _prelude_native("__before", "x")
-    assert e.value.message == "sort() comparator must return a number, got string"
+    assert e.value.message == "sort() comparator must return a number or a boolean, got string."
     a = F(2, 1)
     c = _prelude_native("__copy", a)
     assert c == a and c is not a

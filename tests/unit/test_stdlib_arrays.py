@@ -190,22 +190,7 @@ def test_callback_check():
         "arrays.filter: argument 2 (callback) must be a function, got number."
 
 
-def test_comparator_results():
-    assert call("_before", -1.0) is True and call("_before", 0.0) is False and call("_before", 2.0) is False
-    assert call("_before", True) is True and call("_before", False) is False
-    assert err("_before", None) == "arrays.sort: the comparator must return a number or a boolean, got nil."
-
-
 def test_small_helpers():
-    a = F(1, 2)
-    c = call("_copy", a)
-    assert c == a and c is not a
-    assert call("_replace", a, F(3)) is a and a == F(3)
-    out = []
-    call("_extend", out, F(1, 2))
-    call("_extend", out, 3.0)
-    call("_extend", out, [[4.0]])
-    assert out == [1.0, 2.0, 3.0, [4.0]]
     assert err("_fail", "arrays.reduce: boom.") == "arrays.reduce: boom."
 
 
