@@ -48,6 +48,7 @@ class FunctionState:
         self.try_stack = []                 # entries: None for a plain handler, a Block for a finally
         self.captured = set()
         self.free_index = {}                # key -> index in code.freevars
+        self.free_types = {}                # index in code.freevars -> (type, static) of the captured variable
         self.node = node
         self.safe = None                    # None, 'block' or 'file'
         self.const_index = {}
@@ -272,11 +273,10 @@ class Compiler:
         if key in fs.free_index:
             return fs.free_index[key]
         fs.code.freevars.append((key[0] == "local", key[1]))
-        fs.free_index[key] = len(fs.code.freevars) - 1
-        fs.free_types = getattr(fs, "free_types", {})
-        fs.free_types[len(fs.code.freevars) - 1] = (loc.type, loc.static) if loc is not None else \
-            getattr(enclosing, "free_types", {}).get(idx, (None, False))
-        return fs.free_index[key]
+        index = fs.free_index[key] = len(fs.code.freevars) - 1
+        fs.free_types[index] = (loc.type, loc.static) if loc is not None else \
+            enclosing.free_types.get(idx, (None, False))
+        return index
 
     def load_var(self, name, node):
         fs = self.fs
@@ -298,7 +298,7 @@ class Compiler:
             return loc.type, loc.static
         idx = self.resolve_free(fs, name)
         if idx is not None:
-            return getattr(fs, "free_types", {}).get(idx, (None, False))
+            return fs.free_types.get(idx, (None, False))
         return self.global_types.get(name), name in self.global_statics
 
     def store_var(self, name, node):
