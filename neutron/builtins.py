@@ -117,6 +117,8 @@ def s_split(vm, s, args):
     """split([sep[, maxsplit]]): Python's rules; no separator splits on runs of whitespace, "" into characters."""
     sep = _arg(args, 0)
     maxsplit = _opt_int("split", "limit", args, 1, -1)
+    if maxsplit > len(s):
+        maxsplit = -1           # no more than len(s) splits can happen anyway
     if sep is None:
         return s.split(None, maxsplit if maxsplit >= 0 else -1)
     sep = _str_arg("split", "separator", sep)
@@ -171,8 +173,8 @@ def s_replace(vm, s, args):
     old = _str_arg("replace", "old", args[0])
     new = _str_arg("replace", "new", args[1])
     count = _opt_int("replace", "count", args, 2, -1)
-    if count < 0:
-        count = -1
+    if count < 0 or count > len(s):
+        count = -1              # no more than len(s) + 1 replacements can happen anyway
     if old == "" and new:
         _check_length("replace", len(s) + (len(s) + 1) * len(new))
     return s.replace(old, new, count)
@@ -636,15 +638,20 @@ MAX_FLAT = 10_000_000
 
 
 def flatten(a, depth):
-    """Without recursion, so deep nesting cannot exhaust the Python stack."""
+    """Without recursion, so deep nesting cannot exhaust the Python stack. Every element visited counts toward
+    MAX_FLAT, so that an array holding itself (or shared sub-arrays) many times cannot make it run for ever."""
     out = []
     stack = []
     on_path = {id(a)}
     arr, i, d = a, 0, depth
+    steps = 0
     while True:
         if i < len(arr):
             v = arr[i]
             i += 1
+            steps += 1
+            if steps > MAX_FLAT:
+                raise NeutronError("flat() result is too large")
             if v.__class__ is list and d > 0:
                 if id(v) in on_path and d >= _UNLIMITED:
                     raise NeutronError("flat() cannot flatten an array that contains itself")
@@ -653,8 +660,6 @@ def flatten(a, depth):
                 arr, i, d = v, 0, d - 1
             else:
                 out.append(v)
-                if len(out) > MAX_FLAT:
-                    raise NeutronError("flat() result is too large")
         elif stack:
             on_path.discard(id(arr))
             arr, i, d = stack.pop()

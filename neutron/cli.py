@@ -17,11 +17,21 @@ environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 re
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name in ("stdout", "stderr"):       # started with a standard stream closed: what goes there is lost
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))
     try:
         return _main(argv)
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (`neutron prog.nt | head -1`): end quietly, as if killed by SIGPIPE
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141
     except RecursionError:
         sys.stderr.write("neutron: internal error: the program nests too deeply for the host (RecursionError)\n")
         return EXIT_INTERNAL

@@ -512,6 +512,9 @@ class Compiler:
 
     def stmt_Return(self, s):
         fs = self.fs
+        if fs.kind == "script":
+            self.error(s, "Cannot use 'return' outside of a function.")
+            return
         if fs.kind == "initializer":
             if s.value is not None:
                 self.expression(s.value)

@@ -274,11 +274,15 @@ class Parser:
 
     def block_body(self) -> list:
         # block_body -> { declaration } '}'     (the '{' is already consumed)
+        opening = self.prev
         body = []
         while self.tok.kind != "}" and self.tok.kind != EOF:
             stmt = self.declaration()
             if stmt is not None:
                 body.append(stmt)
+        if self.tok.kind == EOF and opening.kind == "{":
+            raise self.error_at(self.tok, "Expect '}' after block.", f"The '{{' at line {opening.line} is never "
+                                "closed. Check that all braces are properly matched.")
         self.expect("}", "Expect '}' after block.")
         return body
 

@@ -17,13 +17,40 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_COMPILE, EXIT_SNAPSHOT, EXIT_INTERNAL, E
     70, 130
 
 
-def format_uncaught(vm, u: Uncaught) -> str:
+SUGGESTIONS = [   # (start of a runtime error message, advice)
+    ("Undefined variable", "Did you forget to declare the variable with 'var'? Or maybe you need to import a "
+                           "module with 'use'?"),
+    ("Operands must be", "Mathematical operations require numeric values. Use type conversion if needed."),
+    ("Operand must be", "Mathematical operations require numeric values. Use type conversion if needed."),
+    ("Expected ", "Check the function definition to see how many arguments it expects."),
+    ("Array index out of bounds", "Array indices must be within bounds (0 to length-1)."),
+    ("Division by zero", "Check that the divisor is not zero before performing division or modulo operations."),
+    ("Modulo by zero", "Check that the divisor is not zero before performing division or modulo operations."),
+    ("Stack overflow", "This usually indicates infinite recursion. Check your recursive function calls."),
+    ("Can only call functions", "Only functions, methods and classes can be called with '(...)'."),
+]
+
+
+def _is_builtin_code(path):
+    return path == "<prelude>" or path.startswith("<") and path.endswith(" module>")
+
+
+def format_uncaught(vm, u: Uncaught, color=False) -> str:
     trace = u.trace
-    name, path, line = trace[0] if trace else ("<script>", vm.script_path, 0)
-    out = [f"\nRuntimeError in {path} at line {line}:\n  {u.message}\n"]
+    # the place shown is the innermost one in the program's own files, not in a built-in method or module written
+    # in Neutron (an argument error raised there is the caller's)
+    name, path, line = next((e for e in trace if not _is_builtin_code(e[1])), trace[0]) if trace else \
+        ("<script>", vm.script_path, 0)
+    red, bold, dim, reset = ("\033[31m", "\033[1m", "\033[2m", "\033[0m") if color else ("", "", "", "")
+    where = f" at line {line}" if trace else ""
+    out = [f"\n{red}{bold}RuntimeError{reset} in {path}{where}:\n  {bold}{u.message}{reset}\n"]
     text = source_line(vm.sources.get(path, ""), line) if path in vm.sources else None
     if text is not None:
-        out.append(f"\n{line:4d} | {text}\n")
+        out.append(f"\n{dim}{line:4d} |{reset} {text}\n")
+    if u.is_error:
+        advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
+        if advice:
+            out.append(f"\nSuggestion: {advice}\n")
     out.append("\nStack trace:\n")
     shown = trace if len(trace) <= 30 else trace[:20] + [None] + trace[-5:]
     for entry in shown:
@@ -39,11 +66,12 @@ def format_uncaught(vm, u: Uncaught) -> str:
 def execute(vm: VM, err) -> int:
     """Run the VM's frames to the end; returns the exit status."""
     try:
-        vm.execute()
+        tier = getattr(vm, "tier", None)           # the compiled tier (pytier.py), when attached
+        (tier.execute if tier is not None else vm.execute)()
         return EXIT_OK
     except Uncaught as u:
         vm.flush()
-        err.write(format_uncaught(vm, u))
+        err.write(format_uncaught(vm, u, color=_isatty(err)))
         return EXIT_RUNTIME
     except ProgramExit as e:
         return e.status
@@ -57,8 +85,20 @@ def execute(vm: VM, err) -> int:
         vm.flush()
         err.write("\nInterrupted.\n")
         return EXIT_INTERRUPTED
+    except MemoryError:                 # not even the error report fitted: drop the program's state, then report
+        vm.frames.clear()
+        vm.flush()
+        err.write(format_uncaught(vm, Uncaught("Out of memory.", True, []), color=_isatty(err)))
+        return EXIT_RUNTIME
     finally:
         vm.flush()
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty() and not os.environ.get("NO_COLOR")
+    except (AttributeError, ValueError):
+        return False
 
 
 def compile_file(path, err, vm=None):
@@ -78,11 +118,24 @@ def compile_file(path, err, vm=None):
         return None, EXIT_COMPILE
 
 
-def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None):
+def use_tier(vm, mode):
+    """Attach the compiled tier (pytier.py) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
+    NEUTRON_TIER=0 is set."""
+    if mode is None:
+        on = not os.environ.get("NEUTRON_VM") and os.environ.get("NEUTRON_TIER", "1") not in ("0", "")
+    else:
+        on = mode == "compiled"
+    if on:
+        from . import pytier
+        pytier.attach(vm)
+
+
+def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     vm = VM(argv=[path] + list(argv), script_path=path, out=out)
     vm.stop_at, vm.stop_path = stop_at, stop_path
+    use_tier(vm, mode)
     code, status = compile_file(path, err, vm)
     if code is None:
         return vm, status
@@ -92,7 +145,7 @@ def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None):
     return vm, execute(vm, err)
 
 
-def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None):
+def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
     from .snapshot import SnapshotError, load_snapshot
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
@@ -111,6 +164,7 @@ def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=
     vm.resumed = True
     vm.argv = [vm.script_path] + list(argv)
     vm.stop_at, vm.stop_path = stop_at, stop_path
+    use_tier(vm, mode)
     warn_if_changed(vm, err)
     return vm, execute(vm, err)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .runner import resume_file, run_file
 
-MODES = ("vm",)
+MODES = ("vm", "compiled")       # compiled: the tier of pytier.py
 
 
 @dataclass
@@ -31,14 +31,14 @@ def run(path, mode="vm", checkpoint_at=None, cwd=None, argv=()) -> Outcome:
     try:
         out, err = io.StringIO(), io.StringIO()
         if checkpoint_at is None:
-            vm, status = run_file(path, argv, out, err)
+            vm, status = run_file(path, argv, out, err, mode=mode)
             return Outcome(out.getvalue(), err.getvalue(), status, vm.points)
         with tempfile.TemporaryDirectory() as tmp:
             snap = os.path.join(tmp, "roundtrip.snap")
-            vm, status = run_file(path, argv, out, err, stop_at=checkpoint_at, stop_path=snap)
+            vm, status = run_file(path, argv, out, err, stop_at=checkpoint_at, stop_path=snap, mode=mode)
             points = vm.points
             if status == "stopped":
-                vm2, status = resume_file(snap, argv, out, err)
+                vm2, status = resume_file(snap, argv, out, err, mode=mode)
                 points = points + (vm2.points if vm2 is not None else 0) - 1
             return Outcome(out.getvalue(), err.getvalue(), status, points)
     finally:

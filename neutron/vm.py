@@ -137,6 +137,8 @@ def binary_slow(o, a, b):
     if o == MOD:
         if b == 0:
             raise NeutronError("Modulo by zero.")
+        if a - a != 0:          # an infinite or NaN dividend gives NaN, as C's fmod does (Python's raises)
+            return math.nan
         return math.fmod(a, b)
     if o == O.BAND:
         return _wrap(_i64(a) & _i64(b))
@@ -153,18 +155,29 @@ def binary_slow(o, a, b):
     raise NeutronError("Unknown operator.")
 
 
+_FAR = 1 << 64      # where an infinite or NaN index points: outside every array, string and buffer
+
+
+def _int_index(idx):
+    return int(idx) if idx - idx == 0 else _FAR
+
+
+def _shown_index(idx):
+    return to_str(float(int(idx))) if idx - idx == 0 else to_str(idx)
+
+
 def index_get(obj, idx):
     cls = obj.__class__
     if cls is list:
         if idx.__class__ is not float and idx.__class__ is not int:
             raise NeutronError("Array index must be a number.")
         n = len(obj)
-        i = int(idx)
+        i = _int_index(idx)
         if i < 0:
             i += n
         if 0 <= i < n:
             return obj[i]
-        raise NeutronError(f"Array index out of bounds: index {to_str(float(int(idx)))} is not within "
+        raise NeutronError(f"Array index out of bounds: index {_shown_index(idx)} is not within "
                            + (f"[0, {n - 1}]" if n else "[]"))
     if cls is dict:
         if idx.__class__ is not str:
@@ -174,11 +187,11 @@ def index_get(obj, idx):
         if idx.__class__ is not float and idx.__class__ is not int:
             raise NeutronError("String index must be a number.")
         n = len(obj)
-        i = int(idx)
+        i = _int_index(idx)
         j = i + n if i < 0 else i
         if 0 <= j < n:
             return obj[j]
-        raise NeutronError(f"String index out of bounds: index {i} is not within "
+        raise NeutronError(f"String index out of bounds: index {_shown_index(idx)} is not within "
                            + (f"[{-n}, {n - 1}]" if n else "[]"))
     if cls is Instance:
         if idx.__class__ is not str:
@@ -187,7 +200,7 @@ def index_get(obj, idx):
     if cls is Buffer:
         if idx.__class__ is not float:
             raise NeutronError("Buffer index must be a number.")
-        i = int(idx)
+        i = _int_index(idx)
         if 0 <= i < len(obj.data):
             return float(obj.data[i])
         raise NeutronError("Buffer index out of bounds.")
@@ -204,13 +217,13 @@ def index_set(obj, idx, value):
         if idx.__class__ is not float and idx.__class__ is not int:
             raise NeutronError("Array index must be a number.")
         n = len(obj)
-        i = int(idx)
+        i = _int_index(idx)
         if i < 0:
             i += n
         if 0 <= i < n:
             obj[i] = value
             return
-        raise NeutronError(f"Array index out of bounds: index {to_str(float(int(idx)))} is not within "
+        raise NeutronError(f"Array index out of bounds: index {_shown_index(idx)} is not within "
                            + (f"[0, {n - 1}]" if n else "[]"))
     if cls is dict:
         if idx.__class__ is not str:
@@ -229,7 +242,7 @@ def index_set(obj, idx, value):
             raise NeutronError("Buffer value must be a number (byte).")
         if not (0 <= value <= 255):
             raise NeutronError("Buffer value must be a byte (0-255).")
-        i = int(idx)
+        i = _int_index(idx)
         if 0 <= i < len(obj.data):
             obj.data[i] = int(value)
             return
@@ -374,11 +387,9 @@ class VM:
                     elif o == GET_INDEX:
                         idx = pop()
                         obj = stack[-1]
-                        if obj.__class__ is list and idx.__class__ is float:
-                            i = int(idx)
-                            if 0 <= i < len(obj):
-                                stack[-1] = obj[i]
-                                continue
+                        if obj.__class__ is list and idx.__class__ is float and 0 <= idx < len(obj):
+                            stack[-1] = obj[int(idx)]
+                            continue
                         stack[-1] = index_get(obj, idx)
                     elif o == SUB:
                         b = pop()
@@ -552,7 +563,7 @@ class VM:
                     elif o == MOD:
                         b = pop()
                         a = stack[-1]
-                        if a.__class__ is float and b.__class__ is float and b:
+                        if a.__class__ is float and b.__class__ is float and b and a - a == 0:
                             stack[-1] = math.fmod(a, b)
                         else:
                             stack[-1] = binary_slow(o, a, b)
@@ -783,9 +794,9 @@ class VM:
                             stack[-1] = None
                     else:
                         raise RuntimeError(f"unknown opcode {o}")
-            except NeutronError as e:
+            except (NeutronError, MemoryError) as e:     # running out of memory is a runtime error too
                 frame.ip = ip
-                frame = self.throw(e.message, True)
+                frame = self.throw(getattr(e, "message", "Out of memory."), True)
                 code = frame.code
                 instrs = code.instrs
                 consts = code.consts

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
-from ..builtins import param_count
+from ..builtins import flatten, param_count
 from ..natives import NativeModule, arg_list, arg_num, opt
 from ..values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
 from .math import random_float
@@ -139,15 +139,6 @@ def clone(vm, args):
     return list(arg_list(args, 0, "arrays.clone"))
 
 
-def _flatten(arr, depth, out):
-    for v in arr:
-        if v.__class__ is list and depth > 0:
-            _flatten(v, depth - 1, out)
-        else:
-            out.append(v)
-    return out
-
-
 @module.function("flat", 1, 2)
 def flat(vm, args):
     arr = arg_list(args, 0, "arrays.flat")
@@ -158,11 +149,11 @@ def flat(vm, args):
         depth = arg_num(args, 1, "arrays.flat", "depth")
         if depth != depth or depth < 0:
             raise NeutronError("arrays.flat: depth must be a non-negative number.")
-        depth = min(depth, 10_000)
+        depth = math.ceil(min(depth, 10_000))
     try:
-        return _flatten(arr, depth, [])
-    except RecursionError:
-        raise NeutronError("arrays.flat: nesting too deep.")
+        return flatten(arr, depth)      # iterative, with a bound on the work (self-containing arrays)
+    except NeutronError:
+        raise NeutronError("arrays.flat: the result is too large.") from None
 
 
 def _hash_key(v):

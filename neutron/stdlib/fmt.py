@@ -108,9 +108,11 @@ def to_fixed(vm, args):
         raise NeutronError("fmt.to_fixed: digits must be an integer between 0 and 100.")
     if not math.isfinite(x):
         return format_number(x)
-    from decimal import Decimal, ROUND_HALF_UP
-    # rounds the decimal form as written (2.675 -> 2.68), halves away from zero
-    return str(Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(d)), rounding=ROUND_HALF_UP))
+    from decimal import Context, Decimal, ROUND_HALF_UP
+    # rounds the decimal form as written (2.675 -> 2.68), halves away from zero; the precision holds the 309
+    # integer digits of the largest double plus 100 decimals
+    return format(Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(d)), rounding=ROUND_HALF_UP,
+                                            context=Context(prec=420)), "f")
 
 
 # ---- types ---------------------------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ for _i in range(len(LEVELS)):
 
 def parse_level(v, fname):
     if v.__class__ is float or v.__class__ is int and v.__class__ is not bool:
-        if v != int(v) or not 0 <= v <= 3:
+        if not 0 <= v <= 3 or v != int(v):         # the range first: int() refuses nan and infinities
             fail(fname, f"the level must be 0, 1, 2 or 3, got {to_str(v)}.")
         return int(v)
     if v.__class__ is str:

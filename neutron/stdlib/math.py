@@ -135,9 +135,11 @@ def round_(vm, args):
         raise NeutronError("math.round: digits must be an integer between -308 and 308.")
     if not math.isfinite(x):
         return x
-    from decimal import Decimal, ROUND_HALF_UP
-    # through the shortest decimal form, so that round(2.675, 2) is 2.68 as written, not as stored
-    q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP)
+    from decimal import Context, Decimal, ROUND_HALF_UP
+    # through the shortest decimal form, so that round(2.675, 2) is 2.68 as written, not as stored; the precision
+    # holds the 309 integer digits of the largest double plus 308 decimals
+    q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP,
+                                  context=Context(prec=700))
     return math.copysign(float(q), x) if float(q) == 0 else float(q)
 
 

@@ -118,7 +118,8 @@ def seed(vm, args):
     if value is None:
         rng = _pyrandom.Random(int.from_bytes(os.urandom(32), "big"))
     elif value.__class__ is str:
-        rng = _pyrandom.Random(value)
+        # the bytes Python would seed from, with non-UTF-8 bytes kept as U+DC80..U+DCFF (see crypto)
+        rng = _pyrandom.Random(value.encode("utf-8", "surrogateescape"))
     else:
         x = arg_num(args, 0, "random.seed", "seed")
         if x != x or math.isinf(x):

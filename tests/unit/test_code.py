@@ -94,7 +94,7 @@ say(xs.map(fun (x) { return add(x, 1); }));
 
     monkeypatch.setattr(VM, "call_value", call_value)
     out = io.StringIO()
-    vm, status = run_file(str(src), (), out, io.StringIO())
+    vm, status = run_file(str(src), (), out, io.StringIO(), mode="vm")
     assert status == 0, out.getvalue()
     assert out.getvalue() == "21\n[2, 3, 4]\n"
     assert seen

@@ -1,0 +1,2687 @@
+"""The compiled tier: every code object becomes one Python function, generated as source text and compiled by
+CPython once per code object (and once more per resumed frame position, see continuations below).
+
+Code. Neutron locals are Python locals (`l0`, `l1`, ...); operand-stack slots are named temporaries (`s3` at merge
+points, `t17` elsewhere). Arithmetic and comparisons over locals and constants are evaluated as one Python
+expression behind a single test that every operand of unknown type is a float; everything else calls the VM's own
+helpers (binary_slow, index_get, get_prop, ...), so error messages and odd cases stay the VM's. Control flow is
+rebuilt from the bytecode: loops become `while True:`, branches `if`/`else` joined at their post-dominator (code is
+copied where paths do not join), and each try block a Python `try` whose handler checks a flag that POP_TRY clears.
+
+Types. A forward analysis (Analysis.type_flow) knows which locals and stack slots hold floats, strings, lists,
+objects or instances; known operands need no test. A function whose parameters feed operators or indexing directly
+gets a second copy of its body, entered when those parameters have the expected types; the first property access
+on a local of unknown type may split the rest of the path on `is Instance`.
+
+Calls. The generated functions take (depth, function, arguments...); the depth gives the VM's "Stack overflow." at
+the same depth. A call site remembers the first function (or class) it called, a method call the first class;
+their Python globals are the program's globals, so a Neutron global is a Python global lookup.
+
+State. The VM stays the reference and the snapshot format is its own:
+- a checkpoint (or a test-only stop at a checkpointable point) walks the live Python stack: a generated frame's
+  current line names its call site, whose operand-stack entries and handlers are known statically, and its Python
+  locals hold the Neutron locals. These become VM frames for snapshot.write_snapshot; the program goes on running
+  compiled, nothing is unwound.
+- a resume (of either mode's snapshot) runs each restored frame, innermost first, through a continuation: the code
+  object compiled from the frame's position, inside the frame's handlers. A loop the frame was in is finished as a
+  whole compiled loop after the current iteration.
+- a code object the tier cannot compile deoptimizes the program: its frames are captured and the VM runs the rest.
+
+Programs run in a worker thread with a large stack and a raised recursion limit (deep recursion is deep Python
+recursion here).
+"""
+from __future__ import annotations
+
+import builtins as _pybuiltins
+import bisect
+import gc
+import keyword
+import math
+import os
+import re
+import sys
+import _thread
+import types
+import warnings
+
+from . import opcodes as O
+from .code import compute_depths
+from .errors import NeutronError
+from .values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
+                     to_str, type_name)
+from . import vm as V
+
+STACK_SIZE = 256 * 1024 * 1024      # worker thread stack: the host's own C recursion stays far from its end
+ROOT_CHUNK = 64 * 1024 * 1024       # the worker's first frame-stack chunk (see _ROOT)
+# Young collections after 100,000 allocations rather than 700: programs that build large structures (every
+# instance is two container objects) otherwise spend most of their time in the collector.
+GC_THRESHOLD = (100_000, 50, 100)
+MAX_EMIT_FACTOR = 8                 # code duplication allowed (tail copies) before a code object is given up
+
+
+class NThrow(Exception):
+    """A Neutron `throw` of any value, as a Python exception."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+class Unsupported(Exception):
+    """This code object (or entry point) cannot be compiled; the program falls back to the VM."""
+
+
+class _Deopt(BaseException):
+    """Unwinds compiled code after its frames were captured, so the VM can run them."""
+
+    def __init__(self, frames):
+        super().__init__()
+        self.frames = frames
+
+
+NEXC = (NeutronError, NThrow, MemoryError)    # what a Neutron handler catches (running out of memory too, as in the VM)
+_NOTHING = object()
+_EMPTY = type("_Empty", (), {"__slots__": ()})()     # an inline-cache slot never filled
+_NO_RESULT = V._NO_RESULT
+
+COND_JUMPS = {O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP,
+              O.FOR_ITER}
+ARITH = {O.ADD: "+", O.SUB: "-", O.MUL: "*", O.DIV: "/", O.MOD: None, O.BAND: None, O.BOR: None, O.BXOR: None,
+         O.SHL: None, O.SHR: None}
+COMPARE = {O.LT: "<", O.LE: "<=", O.GT: ">", O.GE: ">=", O.EQ: "==", O.NE: "!="}
+GENERIC = {O.ADD: "_add", O.SUB: "_sub", O.MUL: "_mul", O.DIV: "_div", O.MOD: "_mod", O.LT: "_lt", O.LE: "_le",
+           O.GT: "_gt", O.GE: "_ge", O.EQ: "_eq", O.NE: "_ne"}
+FLT, STR, LST, DCT, INS, BOO, SEQ = "f", "s", "l", "d", "i", "b", "q"     # SEQ: a list or a string
+CHECKED_TAG = {"string": STR, "array": LST, "object": DCT, "bool": BOO}
+SPEC_TEST = {FLT: "{0}.__class__ is float", SEQ: "({0}.__class__ is list or {0}.__class__ is str)"}
+TAG_OF_CLASS = {float: FLT, str: STR, list: LST, dict: DCT, bool: BOO}
+
+
+def tag_of(v):
+    """The type tag of a value (None for the types the tier does not track)."""
+    t = TAG_OF_CLASS.get(v.__class__)
+    if t is None and v.__class__ is Instance:
+        return INS
+    return t
+
+
+def binary_tag(o, a, b):
+    """The tag of `a o b` from its operands' tags, as binary_slow computes it (or fails)."""
+    if o == O.ADD:
+        if a == FLT and b == FLT:
+            return FLT
+        if a is not None and b is not None and (a != FLT or b != FLT):
+            return STR          # not two numbers: both are printed and joined
+        return STR if a == STR or b == STR else None
+    if o == O.MUL:
+        if a == FLT and b == FLT:
+            return FLT
+        return STR if a == STR or b == STR else None
+    return FLT                  # -, /, % and bitwise operators return numbers or fail
+
+
+PUSH_UNKNOWN = {O.NIL, O.TRUE, O.FALSE, O.LOAD_CELL, O.LOAD_FREE, O.LOAD_GLOBAL, O.CLOSURE, O.MAKE_CLASS, O.USE,
+                O.USING, O.USING_ISOLATED}
+POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O.LIST_APPEND, O.LIST_EXTEND,
+           O.ADD_METHOD, O.ADD_FIELD}
+REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
+BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
+RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
+MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
+STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
+
+
+# ---- analysis of a code object ---------------------------------------------------------------------------------
+
+class Loop:
+    __slots__ = ("header", "body", "follow")
+
+    def __init__(self, header, body, follow):
+        self.header, self.body, self.follow = header, body, follow
+
+
+class Analysis:
+    """Control flow facts of one code object: stack depths, successors, loops and post-dominators."""
+
+    def __init__(self, code):
+        self.code = code
+        instrs = code.instrs
+        n = len(instrs)
+        self.n = n
+        self.depth = compute_depths(code)
+        depth = self.depth
+        succ = []
+        exc = {}
+        for i, (o, a) in enumerate(instrs):
+            if o == O.JUMP:
+                s = [a]
+            elif o in COND_JUMPS:
+                s = [i + 1, a]
+            elif o == O.RETURN or o == O.THROW or o == O.ERROR:
+                s = []
+            elif o == O.SETUP_TRY:
+                s = [i + 1]
+                exc[i] = a
+            else:
+                s = [i + 1]
+            succ.append([t for t in s if t < n])
+        self.succ = succ
+        self.exc = exc
+        targets = set()
+        for i in range(n):
+            if depth[i] is None:
+                continue
+            o = instrs[i][0]
+            if o in O.JUMPS:
+                targets.add(instrs[i][1])
+        self.targets = targets
+        preds = [[] for _ in range(n)]
+        for i in range(n):
+            if depth[i] is None:
+                continue
+            for t in succ[i]:
+                preds[t].append(i)
+            if i in exc:
+                preds[exc[i]].append(i)
+        self.preds = preds
+        self._loops(preds)
+        self._postdominators()
+
+    def store_sites(self):
+        """slot -> sorted indexes of the instructions that assign it."""
+        st = getattr(self, "_stores", None)
+        if st is None:
+            st = {}
+            for i, (o, a) in enumerate(self.code.instrs):
+                if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL):
+                    st.setdefault(a, []).append(i)
+            self._stores = st
+        return st
+
+    def all_succ(self, i):
+        s = self.succ[i]
+        if i in self.exc:
+            return s + [self.exc[i]]
+        return s
+
+    def _loops(self, preds):
+        depth = self.depth
+        bodies = {}
+        for i in range(self.n):
+            if depth[i] is None:
+                continue
+            for t in self.all_succ(i):
+                if t <= i:
+                    body = bodies.setdefault(t, {t})
+                    work = [i]
+                    while work:
+                        x = work.pop()
+                        if x in body:
+                            continue
+                        if x < t:
+                            raise Unsupported("a loop entered other than through its header")
+                        body.add(x)
+                        work.extend(preds[x])
+        loops = {}
+        for h, body in bodies.items():
+            exits = set()
+            for x in body:
+                for s in self.all_succ(x):
+                    if s not in body:
+                        exits.add(s)
+            loops[h] = Loop(h, frozenset(body), max(exits) if exits else None)
+        self.loops = loops
+
+    def _postdominators(self):
+        n = self.n
+        X = n
+        depth = self.depth
+        terminal = []
+        for i in range(n):
+            if depth[i] is None:
+                continue
+            if not self.all_succ(i):
+                terminal.append(i)
+        # post-order over the reverse graph, from X
+        po = {}
+        order = []
+        seen = {X}
+        stack = [(X, iter(terminal))]
+        while stack:
+            node, it = stack[-1]
+            advanced = False
+            for nxt in it:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, iter(self.preds[nxt])))
+                    advanced = True
+                    break
+            if not advanced:
+                stack.pop()
+                po[node] = len(order)
+                order.append(node)
+        ipdom = {X: X}
+        rpo = list(reversed(order))
+        changed = True
+
+        def intersect(a, b):
+            while a != b:
+                while po[a] < po[b]:
+                    a = ipdom[a]
+                while po[b] < po[a]:
+                    b = ipdom[b]
+            return a
+
+        while changed:
+            changed = False
+            for b in rpo:
+                if b == X:
+                    continue
+                new = None
+                ss = self.all_succ(b)
+                for p in (ss if ss else [X]):
+                    if p in ipdom:
+                        new = p if new is None else intersect(p, new)
+                if new is not None and ipdom.get(b) != new:
+                    ipdom[b] = new
+                    changed = True
+        self.ipdom = ipdom
+        self.X = X
+
+    def type_flow(self, seeds):
+        """What is certainly known of the type of each local and stack slot before each instruction, from the
+        seeds [(ip, local tags, stack tags)]. Tags: FLT (float), STR, LST, DCT, INS (instance), BOO (boolean) or
+        None (unknown). A handler starts knowing nothing about the locals."""
+        instrs = self.code.instrs
+        consts = self.code.consts
+        names = self.code.names
+        succ = self.succ
+        state = {}
+        work = list(seeds)
+        unknown = {}
+        while work:
+            ip, L, S = work.pop()       # L: {slot: tag} of the locals with a known tag
+            old = state.get(ip)
+            if old is not None:
+                nl = {k: v for k, v in old[0].items() if L.get(k) == v}
+                ns = tuple(a if a == b else None for a, b in zip(old[1], S))
+                if nl == old[0] and ns == old[1]:
+                    continue
+                L, S = nl, ns
+            state[ip] = (L, S)
+            o, a = instrs[ip]
+            n = len(S)
+            if o in O.JUMPS:
+                if o == O.JUMP:
+                    work.append((a, L, S))
+                elif o == O.JUMP_IF_FALSE or o == O.JUMP_IF_TRUE:
+                    work.append((ip + 1, L, S[:-1]))
+                    work.append((a, L, S[:-1]))
+                elif o == O.JUMP_IF_FALSE_KEEP or o == O.JUMP_IF_TRUE_KEEP:
+                    work.append((ip + 1, L, S[:-1]))
+                    work.append((a, L, S))
+                elif o == O.JUMP_IF_NIL_KEEP:
+                    work.append((ip + 1, L, S))
+                    work.append((a, L, S))
+                elif o == O.FOR_ITER:
+                    work.append((ip + 1, L, S + (None,)))
+                    work.append((a, L, S[:-1]))
+                elif o == O.SETUP_TRY:
+                    work.append((ip + 1, L, S))
+                    work.append((a, unknown, S + (None,)))
+                continue
+            if not succ[ip]:
+                continue
+            if o == O.CONST:
+                S = S + (tag_of(consts[a]),)
+            elif o == O.LOAD_LOCAL:
+                S = S + (L.get(a),)
+            elif o == O.STORE_LOCAL:
+                t = S[-1]
+                if t is not None or a in L:
+                    L = dict(L)
+                    if t is None:
+                        del L[a]
+                    else:
+                        L[a] = t
+                S = S[:-1]
+            elif o == O.MAKE_CELL or o == O.NEW_CELL:
+                if a in L:
+                    L = dict(L)
+                    del L[a]
+            elif o == O.POP:
+                S = S[:-1]
+            elif o == O.DUP:
+                S = S + S[-1:]
+            elif o == O.DUP2:
+                S = S + S[-2:]
+            elif o == O.ROT3:
+                S = S[:-3] + (S[-1], S[-3], S[-2])
+            elif o in ARITH:
+                S = S[:-2] + (binary_tag(o, S[-2], S[-1]),)
+            elif o in COMPARE:
+                S = S[:-2] + (BOO,)
+            elif o == O.NEG or o == O.BNOT:
+                S = S[:-1] + (FLT,)
+            elif o == O.NOT:
+                S = S[:-1] + (BOO,)
+            elif o == O.TO_STR:
+                S = S[:-1] + (STR,)
+            elif o == O.GET_PROP:
+                S = S[:-1] + (FLT if names[a] == "length" and S[-1] in (LST, STR, SEQ) else None,)
+            elif o == O.GET_INDEX:
+                S = S[:-2] + (STR if S[-2] == STR else None,)
+            elif o == O.SET_PROP:
+                S = S[:-2] + S[-1:]
+            elif o == O.SET_INDEX:
+                S = S[:-3] + S[-1:]
+            elif o == O.CHECK_TYPE:
+                t = CHECKED_TAG.get(consts[a][0])
+                if t is not None:
+                    S = S[:-1] + (t,)
+            elif o == O.POP_TRY:
+                pass
+            elif o in PUSH_UNKNOWN:
+                S = S + (None,)
+            elif o in POP_ONE:
+                S = S[:-1]
+            elif o in REPLACE_TOP:
+                S = S[:-1] + (None,)
+            elif o == O.CALL_ARRAY:
+                S = S[:-2] + (None,)
+            elif o == O.CONCAT:
+                S = S[:n - a] + (STR,)
+            elif o == O.BUILD_LIST:
+                S = S[:n - a] + (LST,)
+            elif o == O.BUILD_OBJECT:
+                S = S[:n - 2 * a] + (DCT,)
+            elif o == O.CALL or o == O.INVOKE:
+                k = a + 1 if o == O.CALL else a[1] + 1
+                S = S[:n - k] + (None,)
+            elif o == O.END_FINALLY:
+                S = S[:-2]
+            else:
+                raise Unsupported(f"type analysis: {O.NAMES[o]}")
+            work.append((ip + 1, L, S))
+        return state
+
+    def handler_stacks(self, seeds):
+        """The handler stack before each instruction reachable from the seeds [(ip, handler stack)]: tuples of
+        (id, target, depth), id being the SETUP_TRY's index (or ('e', k) for a continuation's k-th handler)."""
+        instrs = self.code.instrs
+        hs = {}
+        work = list(seeds)
+        while work:
+            ip, h = work.pop()
+            while ip < self.n:
+                old = hs.get(ip)
+                if old is not None:
+                    if old != h:
+                        raise Unsupported("handler stacks differ between paths")
+                    break
+                hs[ip] = h
+                o, a = instrs[ip]
+                if o == O.SETUP_TRY:
+                    work.append((a, h))
+                    h = h + ((ip, a, self.depth[ip]),)
+                elif o == O.POP_TRY:
+                    if not h:
+                        raise Unsupported("POP_TRY without a handler")
+                    h = h[:-1]
+                s = self.succ[ip]
+                if not s:
+                    break
+                for t in s[1:]:
+                    work.append((t, h))
+                ip = s[0]
+        return hs
+
+
+# ---- the code generator ------------------------------------------------------------------------------------------
+
+class Ctx:
+    __slots__ = ("stop", "loop", "chain", "barrier", "hoist")
+
+    def __init__(self, stop, loop, chain, barrier=False, hoist=None):
+        self.stop = stop
+        self.loop = loop
+        self.chain = chain
+        self.barrier = barrier
+        self.hoist = hoist if hoist is not None else {}   # local slot -> its int() computed before the loop
+
+
+def _lit(v):
+    """A Python literal for a constant, or None when it needs a namespace entry."""
+    cls = v.__class__
+    if v is None or v is True or v is False:
+        return repr(v)
+    if cls is float:
+        if v != v or v in (math.inf, -math.inf):
+            return None
+        r = repr(v)
+        return f"({r})" if r.startswith("-") else r
+    if cls is str:
+        return repr(v)
+    return None
+
+
+class Info:
+    """What the runtime needs to know about one generated function."""
+    __slots__ = ("code", "sites", "lineip", "handlers", "pycode", "entry")
+
+    def __init__(self, code, entry):
+        self.code = code
+        self.entry = entry
+        self.sites = {}         # Python line -> (ip, entry descriptions, number of entries below the operands)
+        self.lineip = {}        # Python line -> instruction index (None: the entry check)
+        self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
+        self.pycode = None
+
+
+class Emitter:
+    def __init__(self, tier, code, an, entry):
+        self.tier = tier
+        self.code = code
+        self.an = an
+        self.entry = entry          # None, or (ip, handlers as [(target, depth)])
+        self.out = []               # (indent, text, ip, site)
+        self.ind = 1
+        self.ntmp = 0
+        self.consts = {}            # namespace entries: name -> value
+        self.const_names = {}       # id(value) -> name
+        self.cur_ip = None
+        self.cur_site = None
+        self.budget = MAX_EMIT_FACTOR * len(code.instrs) + 2000
+        self.info = Info(code, entry)
+        self.uses_globals = False
+        self.uses_cells = False
+        self.karities = set()
+        self.flow = {}
+        self.fip = None
+        self.run_once = code.name == "<script>"
+        self.compact = False
+        self.hoisted_used = False
+        self.icache = {}
+        self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
+        self.split_off = set()      # slots this path has tested already
+        self.nosplit = False
+        self.nsplits = 0
+        self.receiver_uses = {}
+        self.module_hint = set()
+        self.nsite = 0
+        self.cache_slots = []
+
+    # -- output --
+    def line(self, text):
+        self.out.append((self.ind, text, self.cur_ip, self.cur_site))
+
+    def fresh(self):
+        self.ntmp += 1
+        return f"t{self.ntmp}"
+
+    def kname(self, v):
+        """A namespace name for a constant without a literal."""
+        key = id(v)
+        name = self.const_names.get(key)
+        if name is None:
+            name = f"_k{len(self.consts)}"
+            self.consts[name] = v
+            self.const_names[key] = name
+        return name
+
+    # -- entries --
+    def ex(self, e):
+        """Python expression of a simple entry."""
+        k = e[0]
+        if k == "l":
+            return f"l{e[1]}"
+        if k == "t":
+            return e[1]
+        if k == "c":
+            lit = _lit(e[1])
+            return lit if lit is not None else self.kname(e[1])
+        raise AssertionError(e)
+
+    @staticmethod
+    def simple(e):
+        return e[0] in ("l", "t", "c")
+
+    def tag(self, e):
+        """What the type analysis knows of an entry's value (see Analysis.type_flow)."""
+        k = e[0]
+        if k == "c":
+            return tag_of(e[1])
+        if k == "t":
+            return e[2]
+        if k == "l":
+            t = self.overlay.get(e[1])
+            if t is not None:
+                return t
+            st = self.flow.get(self.fip)
+            return st[0].get(e[1]) if st is not None else None
+        if k == "o":
+            o = e[1]
+            if o in COMPARE:
+                return BOO
+            return binary_tag(o, self.tag(e[2]), self.tag(e[3]))
+        if k == "u":
+            return FLT if e[1] == O.NEG else BOO
+        if k == "x":
+            return STR
+        return None
+
+    def known_float(self, e):
+        return self.tag(e) == FLT
+
+    @staticmethod
+    def is_bool(e):
+        """Whether an entry is a comparison or negation tree (or a boolean constant)."""
+        k = e[0]
+        if k == "c":
+            return e[1] is True or e[1] is False
+        if k == "o":
+            return e[1] in COMPARE
+        if k == "u":
+            return e[1] == O.NOT
+        return False
+
+    def is_float(self, e):
+        return self.tag(e) == FLT
+
+    def flush(self, vs, upto=None):
+        """Evaluate, bottom up, every pending expression among vs[:upto] into a temporary."""
+        if upto is None:
+            upto = len(vs)
+        for i in range(upto):
+            e = vs[i]
+            if not self.simple(e):
+                name = self.fresh()
+                self.assign(name, e)
+                vs[i] = ("t", name, self.tag(e))
+
+    def simplify(self, e):
+        """A simple entry for e (evaluating it into a temporary if needed); the caller has flushed below."""
+        if self.simple(e):
+            return e
+        name = self.fresh()
+        self.assign(name, e)
+        return ("t", name, self.tag(e))
+
+    def materialize(self, vs):
+        """Bring the stack to its canonical names s0..s(n-1) (at merge points, loop edges and handlers)."""
+        self.flush(vs)
+        lhs, rhs = [], []
+        for i, e in enumerate(vs):
+            name = f"s{i}"
+            if e[0] == "t" and e[1] == name:
+                continue
+            lhs.append(name)
+            rhs.append(self.ex(e))
+        if lhs:
+            self.line(f"{', '.join(lhs)} = {', '.join(rhs)}")
+        vs[:] = [("t", f"s{i}", self.tag(e)) for i, e in enumerate(vs)]
+
+    def canon(self, ip):
+        """The canonical stack entries at ip, typed by the type analysis."""
+        st = self.flow.get(ip)
+        n = self.an.depth[ip]
+        if st is None:
+            return [("t", f"s{i}", None) for i in range(n)]
+        return [("t", f"s{i}", st[1][i]) for i in range(n)]
+
+    @staticmethod
+    def canonical(vs):
+        return all(e[0] == "t" and e[1] == f"s{i}" for i, e in enumerate(vs))
+
+    def invalidate_local(self, vs, slot):
+        """Before local `slot` changes: stack entries that read it keep its current value in a temporary."""
+        for i, e in enumerate(vs):
+            if e[0] == "l" and e[1] == slot:
+                name = self.fresh()
+                self.line(f"{name} = l{slot}")
+                vs[i] = ("t", name, self.tag(e))
+
+    # -- expression trees: arithmetic and comparisons over simple entries --
+    def leaves_ok(self, e, guards):
+        """Collects the names that must be floats for the native form; False if there is no native form."""
+        k = e[0]
+        if k == "c":
+            return e[1].__class__ is float
+        if k in ("l", "t"):
+            if self.known_float(e):
+                return True
+            name = self.ex(e)
+            if name not in guards:
+                guards.append(name)
+            return True
+        if k == "o":
+            special = self.special_eq(e)
+            if special is not None:
+                return True
+            return self.leaves_ok(e[2], guards) and self.leaves_ok(e[3], guards)
+        if k == "u":
+            if e[1] == O.NOT and not self.is_bool(e[2]):
+                return True
+            return self.leaves_ok(e[2], guards)
+        return False
+
+    def special_eq(self, e):
+        """`x == nil/true/false/"text"`: one Python expression, exact for every operand type."""
+        if e[1] not in (O.EQ, O.NE):
+            return None
+        a, b = e[2], e[3]
+        if not (self.simple(a) and self.simple(b)):
+            return None
+        if b[0] == "c" and b[1].__class__ is not float:
+            x, c = a, b
+        elif a[0] == "c" and a[1].__class__ is not float:
+            x, c = b, a
+        else:
+            return None
+        v = c[1]
+        if v is None or v is True or v is False:
+            return f"({self.ex(x)} {'is' if e[1] == O.EQ else 'is not'} {self.ex(c)})"
+        if v.__class__ is str:
+            return f"({self.ex(x)} {'==' if e[1] == O.EQ else '!='} {self.ex(c)})"
+        return None
+
+    def native(self, e):
+        k = e[0]
+        if k in ("l", "t", "c"):
+            return self.ex(e)
+        if k == "o":
+            special = self.special_eq(e)
+            if special is not None:
+                return special
+            o, a, b = e[1], self.native(e[2]), self.native(e[3])
+            if o in COMPARE:
+                return f"({a} {COMPARE[o]} {b})"
+            if o == O.DIV:
+                return f"_fdiv({a}, {b})"
+            sym = ARITH[o]
+            if sym is not None:
+                return f"({a} {sym} {b})"
+            if o == O.MOD:
+                c = e[3]
+                if c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf:
+                    # for a positive finite dividend Python's % is fmod (and cheaper than a call)
+                    return f"(_r % {b} if 0.0 < (_r := {a}) < _inf else _fmod(_r, {b}))"
+                # a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
+                return f"_fmod({a}, ({b} or _bail()))"
+            if o in BITWISE:
+                # exact when the result fits in 64 bits (bitwise operators commute with the 64-bit wrap), which
+                # holds when its float is within 2**63 - 1024 (the largest double below 2**63); otherwise, and
+                # for NaN or infinities, the generic path decides
+                ia, ib = self.int_of(e[2], a), self.int_of(e[3], b)
+                return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
+                        f"9223372036854774784.0 else _bail())")
+            return f"_bin({o}, {a}, {b})"
+        if k == "u":
+            o = e[1]
+            if o == O.NOT:
+                if self.is_bool(e[2]):
+                    return f"(not {self.native(e[2])})"
+                x = self.ex(e[2])
+                return f"({x} is None or {x} is False)"
+            return f"(-{self.native(e[2])})"
+        raise AssertionError(e)
+
+    def generic(self, e):
+        k = e[0]
+        if k in ("l", "t", "c"):
+            return self.ex(e)
+        if k == "o":
+            special = self.special_eq(e)
+            if special is not None:
+                return special
+            o = e[1]
+            a, b = self.generic(e[2]), self.generic(e[3])
+            fn = GENERIC.get(o)
+            if fn is None:
+                return f"_bin({o}, {a}, {b})"
+            return f"{fn}({a}, {b})"
+        if k == "u":
+            o = e[1]
+            if o == O.NOT:
+                if self.is_bool(e[2]):
+                    return f"(not {self.generic(e[2])})"
+                x = self.ex(e[2])
+                return f"({x} is None or {x} is False)"
+            return f"_neg({self.generic(e[2])})"
+        raise AssertionError(e)
+
+    def int_of(self, e, native):
+        """int() of a float operand: a loop's hoisted value when there is one (None when it is not finite,
+        which the TypeError then sends to the generic path)."""
+        if e[0] == "l":
+            h = self.icache.get(e[1])
+            if h is not None:
+                self.hoisted_used = True
+                return h
+        return f"int({native})"
+
+    @staticmethod
+    def needs_try(e):
+        k = e[0]
+        if k == "o":
+            if e[1] in (O.DIV, O.MOD) or e[1] in BITWISE:
+                return True
+            return Emitter.needs_try(e[2]) or Emitter.needs_try(e[3])
+        if k == "u":
+            return Emitter.needs_try(e[2])
+        return False
+
+    def guarded(self, e):
+        """(guard expression or None, native expression, generic expression) for a tree."""
+        guards = []
+        if not self.leaves_ok(e, guards):
+            g = self.generic(e)
+            return None, g, g
+        # "" when every operand is known to be a float: the native form needs no test
+        cond = " and ".join(f"{g}.__class__ is float" for g in guards)
+        return cond, self.native(e), self.generic(e)
+
+    def assign(self, target, e):
+        """target = value of entry e (a simple entry or an expression tree)."""
+        k = e[0]
+        if k == "o" or k == "u":
+            saved = self.cur_ip
+            self.cur_ip = e[-1]         # an error there is the error of the tree's root instruction
+            try:
+                self._assign(target, e)
+            finally:
+                self.cur_ip = saved
+            return
+        self._assign(target, e)
+
+    def _assign(self, target, e):
+        k = e[0]
+        if k == "o" and e[1] == O.ADD and self.tag(e) == STR:
+            self.assign_concat(target, e)
+            return
+        if k in ("l", "t", "c"):
+            self.line(f"{target} = {self.ex(e)}")
+            return
+        if k == "x":
+            self.line(f"{target} = {e[1]}")
+            return
+        if k == "o" and e[1] == O.ADD and self.simple(e[2]) and self.simple(e[3]):
+            # `x = x + y` stays in this statement form on every path: CPython appends to strings in place
+            a, b = e[2], e[3]
+            ea, eb = self.ex(a), self.ex(b)
+            fa, fb = self.known_float(a), self.known_float(b)
+            ta, tb = self.tag(a), self.tag(b)
+            if (fa and fb) or (ta == STR and tb == STR):
+                self.line(f"{target} = {ea} + {eb}")
+                return
+            if ta == STR or tb == STR:
+                # binary_slow's rule: the other operand is printed
+                if ta == STR:
+                    self.line(f"{target} = {ea} + ({eb} if {eb}.__class__ is str else _ts({eb}))")
+                else:
+                    self.line(f"{target} = ({ea} if {ea}.__class__ is str else _ts({ea})) + {eb}")
+                return
+            fl = [f"{x}.__class__ is float" for x, y, f in ((ea, a, fa), (eb, b, fb)) if not f]
+            st = [f"{x}.__class__ is str" for x, y in ((ea, a), (eb, b)) if y[0] != "c"]
+            can_f = all(y[1].__class__ is float for y in (a, b) if y[0] == "c")
+            can_s = all(y[1].__class__ is str for y in (a, b) if y[0] == "c") and not (fa or fb)
+            first = True
+            if can_f and fl:
+                self.line(f"if {' and '.join(fl)}:")
+                self.line(f"    {target} = {ea} + {eb}")
+                first = False
+            if can_s and st:
+                self.line(f"{'if' if first else 'elif'} {' and '.join(st)}:")
+                self.line(f"    {target} = {ea} + {eb}")
+                first = False
+            if first:
+                self.line(f"{target} = _add({ea}, {eb})")
+            else:
+                self.line("else:")
+                self.line(f"    {target} = _add({ea}, {eb})")
+            return
+        self.hoisted_used = False
+        if self.compact:
+            self.line(f"{target} = {self.generic(e)}")
+            return
+        cond, nat, gen = self.guarded(e)
+        errs = "ZeroDivisionError, ValueError, OverflowError" + (", TypeError" if self.hoisted_used else "")
+        if cond is None:
+            self.line(f"{target} = {gen}")
+        elif cond == "":
+            if self.needs_try(e):
+                self.line("try:")
+                self.line(f"    {target} = {nat}")
+                self.line(f"except ({errs}):")
+                self.line(f"    {target} = {gen}")
+            else:
+                self.line(f"{target} = {nat}")
+        elif self.needs_try(e):
+            self.line(f"if {cond}:")
+            self.line("    try:")
+            self.line(f"        {target} = {nat}")
+            self.line(f"    except ({errs}):")
+            self.line(f"        {target} = {gen}")
+            self.line("else:")
+            self.line(f"    {target} = {gen}")
+        else:
+            self.line(f"{target} = {nat} if {cond} else {gen}")
+
+    def assign_concat(self, target, e):
+        """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),
+        which cannot fail once the operands are computed."""
+        pieces = []
+
+        def flat(n):
+            if n[0] == "o" and n[1] == O.ADD and self.tag(n) == STR:
+                flat(n[2])
+                flat(n[3])
+            else:
+                pieces.append(n)
+        flat(e)
+        pieces = [p if self.simple(p) or p[0] == "x" else self.simplify(p) for p in pieces]
+        exprs = []
+        for p in pieces:
+            if p[0] == "x":
+                exprs.append(p[1])
+                continue
+            x = self.ex(p)
+            t = self.tag(p)
+            if t == STR:
+                exprs.append(x)
+            else:
+                exprs.append(f"_ts({x})" if t is not None else f"({x} if {x}.__class__ is str else _ts({x}))")
+        first = pieces[0]
+        if target.startswith("l") and first[0] == "l" and f"l{first[1]}" == target and not any(
+                p[0] == "l" and p[1] == first[1] for p in pieces[1:]) and not any(
+                p[0] == "x" and target in p[1] for p in pieces[1:]):
+            # `s = s + a + b` as `s = s + a; s = s + b`: CPython appends in place
+            for x in exprs[1:]:
+                self.line(f"{target} = {target} + {x}")
+        else:
+            self.line(f"{target} = {' + '.join(exprs)}")
+
+    def truth(self, vs_entry):
+        """A Python condition for the truthiness of an entry (a tree is evaluated in place)."""
+        e = vs_entry
+        if e[0] == "c":
+            return repr(e[1] is not None and e[1] is not False)
+        if self.is_bool(e) and not self.needs_try(e):
+            cond, nat, gen = self.guarded(e)
+            if cond is None:
+                return gen
+            if cond == "":
+                return nat
+            return f"({nat} if {cond} else {gen})"
+        if self.is_bool(e):
+            name = self.fresh()
+            self.assign(name, e)
+            return name
+        e = self.simplify(e)
+        x = self.ex(e)
+        t = self.tag(e)
+        if t in (FLT, STR, LST, DCT, INS, SEQ):
+            return "True"               # never nil or false
+        if t == BOO:
+            return x
+        return f"({x} is not None and {x} is not False)"
+
+    # -- sites --
+    def site(self, ip, vs, below):
+        descs = []
+        for e in vs:
+            if e[0] == "c":
+                descs.append(("c", e[1]))
+            else:
+                descs.append(("n", self.ex(e)))
+        return (ip, tuple(descs), below)
+
+    # -- the whole function --
+    def generate(self):
+        code = self.code
+        an = self.an
+        entry = self.entry
+        if entry is None:
+            hs = an.handler_stacks([(0, ())])
+            start, vs = 0, []
+        else:
+            ip0, handlers = entry[0], entry[1]
+            init = tuple((("e", i), t, d) for i, (t, d) in enumerate(handlers))
+            hs = an.handler_stacks([(ip0, init)] + [(t, init[:i]) for i, (t, d) in enumerate(handlers)])
+            start = ip0
+            vs = None
+        self.hs = hs
+        self.info.handlers = hs
+        body_start = len(self.out)
+        if entry is None:
+            spec = self.speculated()
+            if spec:
+                # a second copy of the body, for calls whose parameters have the types their uses suggest
+                self.flow = an.type_flow([(0, self.entry_tags(spec), ())])
+                self.cur_ip = None
+                self.line(f"if {' and '.join(SPEC_TEST[t].format(f'l{p}') for p, t in spec.items())}:")
+                self.nsplits = 0
+                self.ind += 1
+                self.path(start, [], Ctx(None, None, ()))
+                self.ind -= 1
+                self.budget += MAX_EMIT_FACTOR * len(code.instrs)
+            self.flow = an.type_flow([(0, self.entry_tags(()), ())])
+            self.nsplits = 0
+            self.path(start, vs, Ctx(None, None, ()))
+        else:
+            ip0, handlers, ltags, stags = entry
+            seeds = [(ip0, {i: t for i, t in enumerate(ltags) if t is not None}, stags)]
+            seeds += [(t, {}, (None,) * (d + 1)) for t, d in handlers]
+            self.flow = an.type_flow(seeds)
+            self.entry_handlers(handlers, 0, start, self.canon(ip0))
+        body = _flatten_elif(self.out[body_start:])
+        del self.out[body_start:]
+        # header
+        params = [f"l{i}" for i in range(len(code.params) + (1 if code.is_method else 0))]
+        fname = "nt_" + "".join(ch if ch.isalnum() else "_" for ch in code.name)
+        lines = []
+        if entry is None:
+            lines.append((0, f"def {fname}({', '.join(['d', 'F'] + params)}):", None, None))
+            lines.append((1, f"if d > {V.MAX_FRAMES}: raise _overflow()", "entry", None))
+            for s in code.cell_params:
+                lines.append((1, f"l{s} = Cell(l{s})", None, None))
+            others = [f"l{i}" for i in range(len(params), code.nlocals)]
+            if others:
+                lines.append((1, " = ".join(others) + " = None", None, None))
+        else:
+            lines.append((0, f"def {fname}(d, F, L, S):", None, None))
+            if code.nlocals:
+                names = [f"l{i}" for i in range(code.nlocals)]
+                lines.append((1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = L", None, None))
+            depth = an.depth[entry[0]]
+            if depth:
+                names = [f"s{i}" for i in range(depth)]
+                lines.append((1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = S", None, None))
+        if self.cache_slots:
+            lines.append((1, f"nonlocal {', '.join(self.cache_slots)}", None, None))
+        if self.uses_cells:
+            lines.append((1, "FC = F.cells", None, None))
+        lines.extend(body)
+        lines.append((1, "raise _fell_off()", None, None))
+        # the function is made by _make, whose parameters (the helpers, constants and cache slots) become its
+        # closure cells; its Python globals are the Neutron globals (Tier.build)
+        src = []
+        info = self.info
+        for n, (ind, text, ip, site) in enumerate(lines, 2):
+            src.append("    " * (ind + 1) + text)
+            if ip == "entry":
+                info.lineip[n] = None
+            elif ip is not None:
+                info.lineip[n] = ip
+            if site is not None:
+                info.sites[n] = site
+        src.append(f"    return {fname}")
+        body = _rename("\n".join(src) + "\n")
+        # _make's parameters: the helpers, constants and cache slots the body names (fewer cells, quicker compile)
+        used = set(_HELPER_NAME.findall(body))
+        params = [k for k in self.tier.ns_names() + sorted(self.consts) if k in used]
+        return fname, "def _make(" + ", ".join(params) + "):\n" + body, info
+
+    def entry_tags(self, spec):
+        """Local tags at a function's start: speculated parameters ({slot: tag}), `this` an instance."""
+        tags = dict(spec)
+        if self.code.is_method and 0 not in self.code.cell_params:
+            tags[0] = INS
+        return tags
+
+    def speculated(self):
+        """Parameters worth a specialized copy of the body, with the type to test: floats for those an operator
+        pops directly, lists for those indexed directly."""
+        code = self.code
+        instrs = code.instrs
+        first = 1 if code.is_method else 0
+        params = range(first, first + len(code.params))
+        cells = {a for o, a in instrs if o in (O.MAKE_CELL, O.NEW_CELL)}
+        cands = {p for p in params if p not in code.cell_params and p not in cells}
+        if not cands:
+            return {}
+        # a straight-line scan of the stack, tagging each slot with the parameter it was loaded from (forgotten at
+        # jump targets); the instruction that pops a tagged slot votes for its type
+        depth = self.an.depth
+        tags = []
+        votes = {}
+
+        def vote(t, kind):
+            if t is not None:
+                votes.setdefault(t, set()).add(kind)
+
+        for i, (o, a) in enumerate(instrs):
+            if depth[i] is None:
+                continue
+            if i in self.an.targets or len(tags) != depth[i]:
+                tags = [None] * depth[i]
+            if o == O.LOAD_LOCAL:
+                tags.append(a if a in cands else None)
+                continue
+            if (o in ARITH or o in COMPARE) and len(tags) >= 2:
+                vote(tags[-1], FLT)
+                vote(tags[-2], FLT)
+            elif o == O.NEG and tags:
+                vote(tags[-1], FLT)
+            elif o == O.GET_INDEX and len(tags) >= 2:
+                vote(tags[-2], SEQ)
+                vote(tags[-1], FLT)
+            elif o == O.SET_INDEX and len(tags) >= 3:
+                vote(tags[-3], SEQ)
+                vote(tags[-2], FLT)
+            n = depth[i + 1] if i + 1 < len(depth) and depth[i + 1] is not None else None
+            if n is None:
+                tags = []
+                continue
+            pops = {O.GET_INDEX: 2, O.SET_INDEX: 3}.get(o, 2 if o in ARITH or o in COMPARE else
+                                                        0 if o in (O.NIL, O.TRUE, O.FALSE, O.CONST) else 1)
+            keep = max(0, min(depth[i] - pops, n, len(tags)))
+            tags = tags[:keep] + [None] * (n - keep)
+        return {p: kinds.pop() for p, kinds in sorted(votes.items()) if len(kinds) == 1}
+
+    def entry_handlers(self, handlers, k, start, vs):
+        """A continuation starts inside the handlers the frame had: one Python try per handler."""
+        if k == len(handlers):
+            self.path(start, vs, Ctx(None, None, ()))
+            return
+        target, depth = handlers[k]
+        flag = f"he{k}"
+        self.line(f"{flag} = True")
+        self.line("try:")
+        self.ind += 1
+        self.entry_handlers(handlers, k + 1, start, list(vs))
+        self.ind -= 1
+        self.handler_clause(flag, target, depth, Ctx(None, None, ()))
+
+    def handler_clause(self, flag, target, depth, ctx):
+        x = f"_x{self.ntmp + 1}"
+        self.ntmp += 1
+        self.cur_ip = None
+        self.cur_site = None
+        self.line(f"except _NEXC as {x}:")
+        self.ind += 1
+        self.line(f"if not {flag}: raise")
+        self.line(f"s{depth} = _xv({x})")
+        hvs = [("t", f"s{i}", None) for i in range(depth + 1)]
+        self.path(target, hvs, ctx, fresh=False)
+        self.line("pass")
+        self.ind -= 1
+
+    # -- paths --
+    def path(self, ip, vs, ctx, fresh=False):
+        """Emit the code from ip until the path ends: at ctx.stop (falling through), or by a jump out of the
+        current loop, a return or a throw."""
+        saved = (self.overlay, self.split_off, self.nosplit)
+        self.overlay = dict(self.overlay)
+        try:
+            self._path(ip, vs, ctx, fresh)
+        finally:
+            self.overlay, self.split_off, self.nosplit = saved
+
+    def drop_stored(self, lo, hi):
+        """Forget what the overlay knows of locals assigned by instructions in [lo, hi)."""
+        if not self.overlay:
+            return
+        stores = self.an.store_sites()
+        for slot in list(self.overlay):
+            idx = stores.get(slot, ())
+            j = bisect.bisect_left(idx, lo)
+            if j < len(idx) and idx[j] < hi:
+                del self.overlay[slot]
+
+    def _path(self, ip, vs, ctx, fresh):
+        an = self.an
+        instrs = self.code.instrs
+        names = self.code.names
+        consts = self.code.consts
+        self.icache = dict(ctx.hoist)       # local slot -> name of its int(), along this straight path
+        while True:
+            self.budget -= 1
+            if self.budget < 0:
+                raise Unsupported("code too large after restructuring")
+            self.fip = ip
+            if not fresh:
+                if ip == ctx.stop:
+                    self.cur_ip = None
+                    self.cur_site = None
+                    self.materialize(vs)
+                    return
+                loop = ctx.loop
+                if loop is not None:
+                    if ip == loop.header:
+                        self.cur_ip = None
+                        self.materialize(vs)
+                        self.line("continue")
+                        return
+                    if ip == loop.follow:
+                        self.cur_ip = None
+                        self.materialize(vs)
+                        self.line("break")
+                        return
+                    if ip not in loop.body:
+                        self.exit_path(ip, vs, ctx)
+                        return
+                elif ctx.barrier:
+                    for lp in ctx.chain:
+                        if ip == lp.header or ip == lp.follow:
+                            raise Unsupported("a jump out of two loops")
+                if ip in an.loops and (loop is None or loop.header != ip):
+                    follow = self.open_loop(ip, vs, ctx)
+                    if follow is None:
+                        return
+                    ip = follow
+                    vs = self.canon(ip)
+                    continue
+            fresh = False
+            if an.depth[ip] is None or ip not in self.hs:
+                raise Unsupported(f"unexpected path to {ip}")
+            if len(vs) != an.depth[ip]:
+                raise Unsupported(f"stack depth {len(vs)} != {an.depth[ip]} at {ip}")
+            o, a = instrs[ip]
+            self.cur_ip = ip
+            self.cur_site = None
+            nxt = ip + 1
+            # a file's top level outside loops runs once: short code that compiles fast beats fast code
+            self.compact = self.run_once and ctx.loop is None and not ctx.chain
+            if o in RECEIVER_AT and not self.compact and self.split_receiver(ip, o, a, vs, ctx):
+                return
+            if o == O.LOAD_LOCAL:
+                vs.append(("l", a))
+            elif o == O.CONST:
+                vs.append(("c", consts[a]))
+            elif o == O.NIL:
+                vs.append(("c", None))
+            elif o == O.TRUE:
+                vs.append(("c", True))
+            elif o == O.FALSE:
+                vs.append(("c", False))
+            elif o == O.POP:
+                e = vs.pop()
+                if not self.simple(e):
+                    self.flush(vs)
+                    self.assign("_", e)
+            elif o == O.DUP:
+                nx = instrs[ip + 1][0] if ip + 1 < len(instrs) else None
+                if nx in STORES and ip + 2 < len(instrs) and instrs[ip + 2][0] == O.POP and \
+                        ip + 1 not in an.targets and ip + 2 not in an.targets:
+                    # `x = expr;` as a statement: store without keeping a copy
+                    self.store(nx, instrs[ip + 1][1], vs, ip + 1)
+                    nxt = ip + 3
+                else:
+                    e = vs[-1]
+                    if not self.simple(e):
+                        self.flush(vs)
+                    vs.append(vs[-1])
+            elif o == O.DUP2:
+                self.flush(vs)
+                vs.extend(vs[-2:])
+            elif o == O.ROT3:
+                self.flush(vs)
+                c = vs.pop()
+                vs.insert(len(vs) - 2, c)
+            elif o in STORES:
+                self.store(o, a, vs, ip)
+            elif o == O.LOAD_CELL:
+                name = self.fresh()
+                self.line(f"{name} = l{a}.value")
+                vs.append(("t", name, None))
+            elif o == O.LOAD_FREE:
+                self.uses_cells = True
+                name = self.fresh()
+                self.line(f"{name} = FC[{a}].value")
+                vs.append(("t", name, None))
+            elif o == O.MAKE_CELL or o == O.NEW_CELL:
+                self.flush(vs)
+                self.invalidate_local(vs, a)
+                self.icache.pop(a, None)
+                self.overlay.pop(a, None)
+                self.line(f"l{a} = Cell({'l%d' % a if o == O.MAKE_CELL else 'None'})")
+            elif o == O.LOAD_GLOBAL:
+                self.flush(vs)
+                name = self.fresh()
+                gname = names[a]
+                if self.compact:
+                    self.line(f"{name} = _gget(_G, {gname!r})")
+                elif _plain_global(gname):
+                    # the generated function's Python globals are the Neutron globals: a cached lookup
+                    self.line("try:")
+                    self.line(f"    {name} = {gname}")
+                    self.line("except NameError:")
+                else:
+                    self.line("try:")
+                    self.line(f"    {name} = _G[{gname!r}]")
+                    self.line("except KeyError:")
+                if not self.compact:
+                    self.line(f"    raise _undef({gname!r}) from None")
+                if gname in V.KNOWN_MODULES:
+                    self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
+                vs.append(("t", name, None))
+            elif o in ARITH or o in COMPARE:
+                b = vs.pop()
+                x = vs.pop()
+                # operands of a tree: simple entries or arithmetic trees; booleans and others are evaluated first
+                if x[0] == "x" or (self.is_bool(x) and x[0] != "c"):
+                    self.flush(vs)
+                    x = self.simplify(x)
+                if b[0] == "x" or (self.is_bool(b) and b[0] != "c"):
+                    self.flush(vs)
+                    vs.append(x)
+                    self.flush(vs)
+                    x = vs.pop()
+                    b = self.simplify(b)
+                vs.append(("o", o, x, b, ip))
+            elif o == O.NEG:
+                x = vs.pop()
+                if not self.simple(x) and (x[0] != "o" or self.is_bool(x)):
+                    self.flush(vs)
+                    x = self.simplify(x)
+                vs.append(("u", O.NEG, x, ip))
+            elif o == O.NOT:
+                x = vs.pop()
+                if not self.is_bool(x) and not self.simple(x):
+                    self.flush(vs)
+                    x = self.simplify(x)
+                vs.append(("u", O.NOT, x, ip))
+            elif o == O.BNOT:
+                self.flush(vs)
+                x = vs.pop()
+                name = self.fresh()
+                self.line(f"{name} = _bnot({self.ex(x)})")
+                vs.append(("t", name, None))
+            elif o == O.TO_STR:
+                x = vs.pop()
+                if x[0] == "c" and x[1].__class__ is str:
+                    vs.append(x)
+                elif x[0] == "x" and x[2] == "str":
+                    vs.append(x)
+                else:
+                    if not self.simple(x):
+                        self.flush(vs)
+                        x = self.simplify(x)
+                    ex = self.ex(x)
+                    vs.append(("x", f"({ex} if {ex}.__class__ is str else _ts({ex}))", "str"))
+            elif o == O.CONCAT:
+                parts = vs[-a:]
+                del vs[-a:]
+                for i, p in enumerate(parts):
+                    if p[0] != "x" and not self.simple(p):
+                        self.flush(vs)
+                        parts[i] = self.simplify(p)
+                exprs = [p[1] if p[0] == "x" else self.ex(p) for p in parts]
+                vs.append(("x", "(" + " + ".join(exprs) + ")", "str"))
+            elif o == O.JUMP:
+                nxt = a
+            elif o in COND_JUMPS:
+                self.branch(ip, o, a, vs, ctx)
+                return
+            elif o == O.GET_INDEX:
+                self.flush(vs)
+                ie = vs.pop()
+                oe = vs.pop()
+                i_, ob = self.ex(ie), self.ex(oe)
+                name = self.fresh()
+                ot, it = self.tag(oe), self.tag(ie)
+                cond, pyi = self.list_index(oe, ie)
+                # Python's negative indexes and IndexError match index_get's rules for lists
+                self.line("try:")
+                if cond == "True":
+                    self.line(f"    {name} = {ob}[{pyi}]")
+                else:
+                    self.line(f"    if {cond}:")
+                    self.line(f"        {name} = {ob}[{pyi}]")
+                    if ot in (None, DCT) and it in (None, STR):
+                        if ot == DCT and it == STR:
+                            self.line("    elif True:")
+                        else:
+                            self.line(f"    elif {ob}.__class__ is dict and {i_}.__class__ is str:")
+                        self.line(f"        {name} = {ob}.get({i_})")
+                    self.line("    else:")
+                    self.line(f"        {name} = _gi({ob}, {i_})")
+                self.line("except (IndexError, TypeError, ValueError, OverflowError):")
+                self.line(f"    {name} = _gi({ob}, {i_})")
+                vs.append(("t", name, STR if ot == STR else None))
+            elif o == O.SET_INDEX:
+                self.flush(vs)
+                ve = vs.pop()
+                v = self.ex(ve)
+                ie = vs.pop()
+                oe = vs.pop()
+                i_, ob = self.ex(ie), self.ex(oe)
+                cond, pyi = self.list_index(oe, ie)
+                self.line("try:")
+                if cond == "True":
+                    self.line(f"    {ob}[{pyi}] = {v}")
+                else:
+                    self.line(f"    if {cond}:")
+                    self.line(f"        {ob}[{pyi}] = {v}")
+                    self.line("    else:")
+                    self.line(f"        _si({ob}, {i_}, {v})")
+                self.line("except (IndexError, TypeError, ValueError, OverflowError):")
+                self.line(f"    _si({ob}, {i_}, {v})")
+                vs.append(ve)
+            elif o == O.GET_PROP:
+                self.flush(vs)
+                oe = vs.pop()
+                ob = self.ex(oe)
+                ot = self.tag(oe)
+                name = self.fresh()
+                pn = names[a]
+                rtag = None
+                if pn == "length" and ot in (LST, STR, SEQ):
+                    self.line(f"{name} = float(len({ob}))")
+                    rtag = FLT
+                elif pn == "length" and ot is None:
+                    self.line(f"if {ob}.__class__ is list or {ob}.__class__ is str:")
+                    self.line(f"    {name} = float(len({ob}))")
+                    self.line("else:")
+                    self.line(f"    {name} = _gp({ob}, 'length')")
+                elif ot == INS or ot == DCT:
+                    self.line("try:")
+                    self.line(f"    {name} = {ob}{'.fields' if ot == INS else ''}[{pn!r}]")
+                    self.line("except KeyError:")
+                    self.line(f"    {name} = _gp({ob}, {pn!r})")
+                elif ot is None:
+                    self.line("try:")
+                    self.line(f"    if {ob}.__class__ is Instance:")
+                    self.line(f"        {name} = {ob}.fields[{pn!r}]")
+                    self.line(f"    elif {ob}.__class__ is dict:")
+                    self.line(f"        {name} = {ob}[{pn!r}]")
+                    self.line("    else:")
+                    self.line(f"        {name} = _gp({ob}, {pn!r})")
+                    self.line("except KeyError:")
+                    self.line(f"    {name} = _gp({ob}, {pn!r})")
+                else:
+                    self.line(f"{name} = _gp({ob}, {pn!r})")
+                vs.append(("t", name, rtag))
+            elif o == O.GET_PROP_OPT:
+                self.flush(vs)
+                ob = self.ex(vs.pop())
+                name = self.fresh()
+                self.line(f"{name} = _gpo({ob}, {names[a]!r})")
+                vs.append(("t", name, None))
+            elif o == O.SET_PROP:
+                self.flush(vs)
+                ve = vs.pop()
+                v = self.ex(ve)
+                oe = vs.pop()
+                ob = self.ex(oe)
+                ot = self.tag(oe)
+                pn = names[a]
+                if ot == INS or ot == DCT:
+                    self.line(f"{ob}{'.fields' if ot == INS else ''}[{pn!r}] = {v}")
+                else:
+                    self.line(f"if {ob}.__class__ is Instance:")
+                    self.line(f"    {ob}.fields[{pn!r}] = {v}")
+                    self.line(f"elif {ob}.__class__ is dict:")
+                    self.line(f"    {ob}[{pn!r}] = {v}")
+                    self.line("else:")
+                    self.line(f"    _sps({ob}, {pn!r}, {v})")
+                vs.append(ve)
+            elif o == O.CALL:
+                self.call(ip, a, vs)
+            elif o == O.INVOKE:
+                self.invoke(ip, names[a[0]], a[1], vs)
+            elif o == O.CALL_ARRAY:
+                self.flush(vs)
+                self.cur_site = self.site(ip, vs, len(vs) - 2)
+                args = self.ex(vs.pop())
+                c = self.ex(vs.pop())
+                name = self.fresh()
+                self.line(f"{name} = _call(d + 1, {c}, list({args}))")
+                self.cur_site = None
+                vs.append(("t", name, None))
+            elif o == O.RETURN:
+                e = vs.pop()
+                self.flush(vs)
+                if self.simple(e):
+                    self.line(f"return {self.ex(e)}")
+                else:
+                    name = self.fresh()
+                    self.assign(name, e)
+                    self.line(f"return {name}")
+                return
+            elif o == O.SAY:
+                self.flush(vs)
+                self.cur_site = self.site(ip, vs, len(vs) - 1)
+                self.line(f"_say({self.ex(vs.pop())})")
+                self.cur_site = None
+            elif o == O.BUILD_LIST:
+                if a:
+                    self.flush(vs)
+                    items = [self.ex(x) for x in vs[-a:]]
+                    del vs[-a:]
+                else:
+                    items = []
+                name = self.fresh()
+                self.line(f"{name} = [{', '.join(items)}]")
+                vs.append(("t", name, None))
+            elif o == O.BUILD_OBJECT:
+                self.flush(vs)
+                items = [self.ex(x) for x in vs[len(vs) - 2 * a:]] if a else []
+                if a:
+                    del vs[-2 * a:]
+                name = self.fresh()
+                pairs = ", ".join(f"{items[k]}: {items[k + 1]}" for k in range(0, 2 * a, 2))
+                self.line(f"{name} = {{{pairs}}}")
+                vs.append(("t", name, None))
+            elif o == O.LIST_APPEND:
+                self.flush(vs)
+                v = self.ex(vs.pop())
+                self.line(f"{self.ex(vs[-1])}.append({v})")
+            elif o == O.LIST_EXTEND:
+                self.flush(vs)
+                v = self.ex(vs.pop())
+                self.line(f"_extend({self.ex(vs[-1])}, {v})")
+            elif o == O.CLOSURE:
+                self.flush(vs)
+                fcode = consts[a]
+                cells = []
+                for is_local, i in fcode.freevars:
+                    if is_local:
+                        cells.append(f"l{i}")
+                    else:
+                        self.uses_cells = True
+                        cells.append(f"FC[{i}]")
+                name = self.fresh()
+                tup = "(" + ", ".join(cells) + ("," if len(cells) == 1 else "") + ")"
+                self.line(f"{name} = Function({self.kname(fcode)}, {tup}, F.globals)")
+                vs.append(("t", name, None))
+            elif o == O.SETUP_TRY:
+                self.try_block(ip, a, vs, ctx)
+                return
+            elif o == O.POP_TRY:
+                self.flush(vs)
+                h = self.hs[ip]
+                hid = h[-1][0]
+                self.line(f"{self.flag(hid)} = False")
+            elif o == O.THROW:
+                e = vs.pop()
+                self.flush(vs)
+                e = self.simplify(e)
+                self.line(f"raise NThrow({self.ex(e)})")
+                return
+            elif o == O.GET_ITER:
+                self.flush(vs)
+                v = self.ex(vs.pop())
+                name = self.fresh()
+                self.line(f"{name} = _iter({v})")
+                vs.append(("t", name, None))
+            elif o in (O.USE, O.USING, O.USING_ISOLATED):
+                self.flush(vs)
+                self.cur_site = self.site(ip, vs, len(vs))
+                name = self.fresh()
+                self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.code)})")
+                self.cur_site = None
+                vs.append(("t", name, None))
+            elif o == O.GET_MEMBER:
+                self.flush(vs)
+                m = self.ex(vs.pop())
+                name = self.fresh()
+                self.line(f"{name} = {m}.members.get({names[a]!r}) if {m}.__class__ is Module else None")
+                vs.append(("t", name, None))
+            elif o == O.CHECK_TYPE:
+                self.flush(vs)
+                v = self.ex(vs[-1])
+                type_, _msg = consts[a]
+                self.line(f"if not _TC[{type_!r}]({v}): _type_error({self.kname(consts[a])}, {v})")
+            elif o == O.MAKE_CLASS:
+                self.flush(vs)
+                name = self.fresh()
+                self.line(f"{name} = Class({names[a]!r}, {{}}, [])")
+                vs.append(("t", name, None))
+            elif o == O.ADD_METHOD:
+                self.flush(vs)
+                f = self.ex(vs.pop())
+                self.line(f"{f}.name = {names[a]!r}")
+                self.line(f"{self.ex(vs[-1])}.methods[{names[a]!r}] = {f}")
+            elif o == O.ADD_FIELD:
+                self.flush(vs)
+                vs.pop()
+                self.line(f"{self.ex(vs[-1])}.fields.append({self.kname(consts[a])})")
+            elif o == O.ERROR:
+                self.flush(vs)
+                self.line(f"raise NeutronError({consts[a]!r})")
+                return
+            elif o == O.END_FINALLY:
+                raise Unsupported("END_FINALLY")
+            else:
+                raise Unsupported(f"opcode {O.NAMES[o]}")
+            ip = nxt
+
+    def split_receiver(self, ip, o, a, vs, ctx):
+        """Before the first property access on a local of unknown type that the code uses as a receiver often:
+        `if lN.__class__ is Instance:` with the rest of the path emitted twice, once knowing it."""
+        if self.nosplit or self.nsplits >= MAX_SPLITS:
+            return False
+        k = 1 if o == O.GET_PROP else 2 if o == O.SET_PROP else a[1] + 1
+        if len(vs) < k:
+            return False
+        e = vs[-k]
+        if e[0] != "l" or e[1] in self.split_off or self.tag(e) is not None:
+            return False
+        if o == O.GET_PROP and self.code.names[a] == "length":
+            return False
+        slot = e[1]
+        if self.receiver_count(slot) < 3 or self.budget < 4 * len(self.code.instrs):
+            return False
+        self.nsplits += 1
+        self.flush(vs)
+        saved = (self.overlay, self.split_off, self.nosplit)
+        self.line(f"if l{slot}.__class__ is Instance:")
+        self.ind += 1
+        self.overlay = dict(saved[0])
+        self.overlay[slot] = INS
+        self.split_off = saved[1] | {slot}
+        self.path(ip, list(vs), ctx, fresh=True)
+        self.ind -= 1
+        self.cur_ip = ip
+        self.line("else:")
+        self.ind += 1
+        self.overlay = dict(saved[0])
+        self.split_off = saved[1] | {slot}
+        self.nosplit = True
+        self.path(ip, list(vs), ctx, fresh=True)
+        self.ind -= 1
+        self.overlay, self.split_off, self.nosplit = saved
+        return True
+
+    def receiver_count(self, slot):
+        """How often local `slot` is loaded right before a property access or method call on it."""
+        n = self.receiver_uses.get(slot)
+        if n is None:
+            instrs = self.code.instrs
+            n = sum(1 for i, (o, a) in enumerate(instrs[:-1])
+                    if o == O.LOAD_LOCAL and a == slot and instrs[i + 1][0] in (O.GET_PROP, O.INVOKE))
+            self.receiver_uses[slot] = n
+        return n
+
+    def list_index(self, oe, ie):
+        """(condition, Python index) for indexing entry oe as a list with entry ie ("True": no test)."""
+        ob = self.ex(oe)
+        # strings index like lists here: Python's negative indexes and IndexError follow index_get's rules for
+        # both, and assigning into a string fails with a TypeError that index_set turns into the right message
+        conds = [] if self.tag(oe) in (LST, STR, SEQ) else [f"({ob}.__class__ is list or {ob}.__class__ is str)"]
+        if ie[0] == "c" and ie[1].__class__ is float and ie[1] - ie[1] == 0:
+            pyi = str(int(ie[1]))
+        elif ie[0] == "l" and self.known_float(ie):
+            pyi = self.icache.get(ie[1])
+            if pyi is None:
+                pyi = self.fresh()
+                n = ie[1]
+                # None for an infinite or NaN index: the TypeError sends it to index_get
+                self.line(f"{pyi} = int(l{n}) if l{n} - l{n} == 0 else None")
+                self.icache[n] = pyi
+        else:
+            i_ = self.ex(ie)
+            pyi = f"int({i_})"
+            if not self.known_float(ie):
+                conds.append(f"{i_}.__class__ is float")
+        return (" and ".join(conds) or "True"), pyi
+
+    def flag(self, hid):
+        if hid.__class__ is tuple:
+            return f"he{hid[1]}"
+        return f"h{hid}"
+
+    def store(self, o, a, vs, ip):
+        self.cur_ip = ip
+        e = vs.pop()
+        self.flush(vs)
+        if o == O.STORE_LOCAL:
+            self.invalidate_local(vs, a)
+            self.icache.pop(a, None)
+            self.overlay.pop(a, None)
+            self.assign(f"l{a}", e)
+            return
+        e = self.simplify(e)
+        v = self.ex(e)
+        if o == O.STORE_CELL:
+            self.line(f"l{a}.value = {v}")
+        elif o == O.STORE_FREE:
+            self.uses_cells = True
+            self.line(f"FC[{a}].value = {v}")
+        elif o == O.DEFINE_GLOBAL:
+            self.line(f"_G[{self.code.names[a]!r}] = {v}")
+        else:
+            gname = self.code.names[a]
+            msg = f"Undefined variable '{gname}'."
+            self.line(f"if {gname!r} not in _G: raise NeutronError({msg!r})")
+            self.line(f"_G[{gname!r}] = {v}")
+
+    def karity(self, n, method):
+        self.karities.add((n, method))
+        name = f"_{'M' if method else 'K'}{n}"
+        self.consts[name] = None            # Tier.build passes the table itself
+        return name
+
+    def cache(self, *names):
+        """Per-site inline-cache slots: namespace globals, None until the site's first call fills them."""
+        self.nsite += 1
+        out = [f"_{n}{self.nsite}" for n in names]
+        for n in out:
+            self.consts[n] = _EMPTY
+        self.cache_slots.extend(out)
+        return out
+
+    def call(self, ip, argc, vs):
+        self.flush(vs)
+        k = len(vs) - argc - 1
+        self.cur_site = self.site(ip, vs, k)
+        args = [self.ex(x) for x in vs[k + 1:]]
+        c = self.ex(vs[k])
+        del vs[k:]
+        name = self.fresh()
+        alist = f"[{', '.join(args)}]"
+        if self.compact:
+            self.line(f"{name} = _call(d + 1, {c}, {alist})")
+            self.cur_site = None
+            vs.append(("t", name, None))
+            return
+        kd = self.karity(argc, False)
+        md = self.karity(argc, True)
+        cf, ff, cc, cm, fc = self.cache("cf", "ff", "cc", "cm", "fc")
+        # the function (or class) this site called first is recognised by identity
+        self.line(f"if {c} is {cf}:")
+        self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
+        self.line(f"elif {c} is {cc}:")
+        self.line("    _i = _inew(Instance)")
+        self.line(f"    _i.klass = {c}")
+        self.line("    _i.fields = {}")
+        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
+        self.line(f"elif {c}.__class__ is Function:")
+        self.line("    try:")
+        self.line(f"        _p = {kd}[{c}.code]")
+        self.line("    except KeyError:")
+        self.line(f"        _p = _kmiss({c}, {argc})")
+        self.line(f"    if {cf} is _EMPTY:")
+        self.line(f"        {cf} = {c}")
+        self.line(f"        {ff} = _p")
+        self.line(f"    {name} = _p({', '.join(['d + 1', c] + args)})")
+        self.line(f"elif {c}.__class__ is Class:")
+        self.line("    try:")
+        self.line(f"        _m = {c}.methods['initialize']")
+        self.line(f"        _p = {md}[_m.code]")
+        self.line("    except KeyError:")
+        self.line(f"        {name} = _call(d + 1, {c}, {alist})")
+        self.line("    else:")
+        self.line(f"        if {cc} is _EMPTY:")
+        self.line(f"            {cc} = {c}")
+        self.line(f"            {cm} = _m")
+        self.line(f"            {fc} = _p")
+        self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
+        self.line("else:")
+        self.line(f"    {name} = _call(d + 1, {c}, {alist})")
+        self.cur_site = None
+        vs.append(("t", name, None))
+
+    def invoke(self, ip, mname, argc, vs):
+        self.flush(vs)
+        k = len(vs) - argc - 1
+        self.cur_site = self.site(ip, vs, k)
+        args = [self.ex(x) for x in vs[k + 1:]]
+        r = self.ex(vs[k])
+        rt = self.tag(vs[k])
+        del vs[k:]
+        name = self.fresh()
+        if self.compact:
+            self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, [{', '.join(args)}])")
+            self.cur_site = None
+            vs.append(("t", name, None))
+            return
+        alist = f"[{', '.join(args)}]"
+        builtin = self.tier.builtin_methods(mname, argc) if rt in (None, LST, STR) else []
+        if rt in (LST, STR):
+            builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
+            if builtin:
+                kind, fn = builtin[0]
+                if fn == "append":
+                    self.line(f"{r}.append({args[0]})")
+                    self.line(f"{name} = None")
+                else:
+                    self.line(f"{name} = {self.kname(fn)}(_vm, {r}, {alist})")
+            else:
+                self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+            self.cur_site = None
+            vs.append(("t", name, None))
+            return
+        md = self.karity(argc, True)
+        ck, cm, cf = self.cache("ck", "cm", "cf")
+        kw = "if"
+        if r in self.module_hint:
+            self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.line(f"    {name} = _native(_n, {alist})")
+            kw = "elif"
+        for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
+            if fn == "append":
+                self.line(f"{kw} {r}.__class__ is list:")
+                self.line(f"    {r}.append({args[0]})")
+                self.line(f"    {name} = None")
+            else:
+                self.line(f"{kw} {r}.__class__ is {kind}:")
+                self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
+            kw = "elif"
+        self.line(f"{kw} {'' if rt == INS else r + '.__class__ is Instance and '}{mname!r} not in {r}.fields:")
+        self.line(f"    if {r}.klass is {ck}:")
+        self.line(f"        {name} = {cf}({', '.join(['d + 1', cm, r] + args)})")
+        self.line("    else:")
+        self.line("        try:")
+        self.line(f"            _m = {r}.klass.methods[{mname!r}]")
+        self.line(f"            _p = {md}[_m.code]")
+        self.line("        except KeyError:")
+        self.line(f"            {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+        self.line("        else:")
+        self.line(f"            if {ck} is _EMPTY:")
+        self.line(f"                {ck} = {r}.klass")
+        self.line(f"                {cm} = _m")
+        self.line(f"                {cf} = _p")
+        self.line(f"            {name} = _p({', '.join(['d + 1', '_m', r] + args)})")
+        if rt != INS:
+            # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups
+            self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.line(f"    {name} = _native(_n, {alist})")
+        self.line("else:")
+        self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+        self.cur_site = None
+        vs.append(("t", name, None))
+
+    # -- control flow --
+    def valid_merge(self, m, ctx):
+        if m is None or m == self.an.X or m >= self.an.n or self.an.depth[m] is None or m not in self.hs:
+            return None
+        loop = ctx.loop
+        if loop is not None and m not in loop.body and m != loop.follow:
+            return None
+        return m
+
+    def immediate(self, t, ctx):
+        """'break' or 'continue' when a jump to t is just that, else None."""
+        loop = ctx.loop
+        if loop is None or t == ctx.stop:
+            return None
+        if t == loop.header:
+            return "continue"
+        if t == loop.follow:
+            return "break"
+        return None
+
+    def thread(self, o, a):
+        """Jump threading for `and`/`or`: the value a KEEP jump carries has a known truthiness, so the jumps it
+        meets next are decided. Returns (opcode, target): a popping jump when the value is dropped on the way."""
+        instrs = self.code.instrs
+        truthy = o == O.JUMP_IF_TRUE_KEEP
+        t = a
+        for _ in range(32):
+            to, ta = instrs[t]
+            if to == O.JUMP_IF_FALSE_KEEP or to == O.JUMP_IF_TRUE_KEEP:
+                if truthy == (to == O.JUMP_IF_TRUE_KEEP):
+                    t = ta
+                    continue
+                return (O.JUMP_IF_FALSE if o == O.JUMP_IF_FALSE_KEEP else O.JUMP_IF_TRUE), t + 1
+            if to == O.JUMP_IF_FALSE or to == O.JUMP_IF_TRUE:
+                taken = truthy == (to == O.JUMP_IF_TRUE)
+                return (O.JUMP_IF_FALSE if o == O.JUMP_IF_FALSE_KEEP else O.JUMP_IF_TRUE), (ta if taken else t + 1)
+            break
+        return o, t
+
+    def branch(self, ip, o, a, vs, ctx):
+        an = self.an
+        if o == O.JUMP_IF_FALSE_KEEP or o == O.JUMP_IF_TRUE_KEEP:
+            o, a = self.thread(o, a)
+        if o == O.FOR_ITER:
+            it = self.ex(vs[-1])
+            cond_taken = f"{it}.i >= {it}.n"
+            cond_fall = f"{it}.i < {it}.n"
+            vs_taken = vs[:-1]
+            vs_fall = list(vs)
+            name = self.fresh()
+            fall_prefix = [f"{name} = {it}.i", f"{it}.i = {name} + 1",
+                           f"{name} = {it}.keys[{name}] if {it}.keys is not None else float({name})"]
+            vs_fall.append(("t", name, None))
+        else:
+            e = vs.pop()
+            if o in (O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP):
+                self.flush(vs)
+                e = self.simplify(e)
+                vs_taken = vs + [e]
+                vs_fall = list(vs) if o != O.JUMP_IF_NIL_KEEP else vs + [e]
+                if o == O.JUMP_IF_NIL_KEEP:
+                    cond_taken = f"{self.ex(e)} is None"
+                    cond_fall = f"{self.ex(e)} is not None"
+                else:
+                    t = self.truth(e)
+                    cond_taken = f"not {t}" if o == O.JUMP_IF_FALSE_KEEP else t
+                    cond_fall = t if o == O.JUMP_IF_FALSE_KEEP else f"not {t}"
+            else:
+                if e[0] == "c":
+                    truthy = e[1] is not None and e[1] is not False
+                    taken = (not truthy) if o == O.JUMP_IF_FALSE else truthy
+                    self.flush(vs)
+                    self.path(a if taken else ip + 1, vs, ctx)
+                    return
+                self.flush(vs)
+                t = self.truth(e)
+                cond_taken = f"not {t}" if o == O.JUMP_IF_FALSE else t
+                cond_fall = t if o == O.JUMP_IF_FALSE else f"not {t}"
+                vs_taken = vs
+                vs_fall = list(vs)
+            fall_prefix = []
+        fall = ip + 1
+        imm = self.immediate(a, ctx)
+        if imm is not None:
+            self.line(f"if {cond_taken}:")
+            self.ind += 1
+            self.cur_ip = None
+            vt = list(vs_taken)
+            self.materialize(vt)
+            self.line(imm)
+            self.ind -= 1
+            self.cur_ip = ip
+            for text in fall_prefix:
+                self.line(text)
+            self.path(fall, vs_fall, ctx)
+            return
+        m = self.valid_merge(an.ipdom.get(ip), ctx)
+        if m is None:
+            cand = max(fall, a)
+            if an.ipdom.get(ip) in (None, an.X) and self.valid_merge(cand, ctx) is not None:
+                m = cand
+        sub = Ctx(m if m is not None else ctx.stop, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
+        fall_is_join = m is not None and m == fall and self.canonical(vs_fall) and not fall_prefix
+        if fall_is_join:
+            # the fall-through side is the join itself: `if taken: <taken side>`
+            self.line(f"if {cond_taken}:")
+            self.ind += 1
+            mark = len(self.out)
+            self.path(a, list(vs_taken), sub)
+            if len(self.out) == mark:
+                self.line("pass")
+            self.ind -= 1
+        else:
+            # the fall-through (then) side first, so that an else-if chain ends up in `else:` blocks
+            self.line(f"if {cond_fall}:")
+            self.ind += 1
+            mark = len(self.out)
+            for text in fall_prefix:
+                self.line(text)
+            self.path(fall, vs_fall, sub)
+            if len(self.out) == mark:
+                self.line("pass")
+            self.ind -= 1
+            if not (m is not None and m == a and self.canonical(vs_taken)):
+                self.cur_ip = ip
+                self.line("else:")
+                self.ind += 1
+                mark = len(self.out)
+                self.path(a, list(vs_taken), sub)
+                if len(self.out) == mark:
+                    self.line("pass")
+                self.ind -= 1
+        if m is not None and m != ctx.stop:
+            self.drop_stored(min(ip, m), max(ip, m) if m > ip else an.n)
+            self.path(m, self.canon(m), ctx)
+        elif m is not None:
+            self.cur_ip = None
+        # else: both branches ended (or fell through to ctx.stop)
+
+    def open_loop(self, h, vs, ctx):
+        """Emit the whole loop with header h; returns its follow (where the path continues) or None."""
+        an = self.an
+        loop = an.loops[h]
+        self.cur_ip = None
+        self.materialize(vs)
+        self.drop_stored(min(loop.body), max(loop.body) + 1)
+        hoist = dict(ctx.hoist)
+        self.fip = h
+        for slot in self.index_invariants(loop):
+            # int() of a float local the loop indexes with and never changes; None when it has none
+            name = self.fresh()
+            self.line(f"{name} = _int(l{slot}) if l{slot} - l{slot} == 0 else None")
+            hoist[slot] = name
+        self.line("while True:")
+        self.ind += 1
+        inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
+        self.path(h, self.canon(h), inner, fresh=True)
+        self.ind -= 1
+        return loop.follow
+
+    def index_invariants(self, loop):
+        """Float locals the loop uses as list indexes and never assigns."""
+        instrs = self.code.instrs
+        st = self.flow.get(loop.header)
+        if st is None:
+            return []
+        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        out = set()
+        for i in loop.body:
+            o, a = instrs[i]
+            if o == O.LOAD_LOCAL and a not in stored and st[0].get(a) == FLT and any(
+                    j < len(instrs) and (instrs[j][0] in BITWISE or (j == i + 1 and instrs[j][0] == O.GET_INDEX))
+                    for j in (i + 1, i + 2)):
+                out.add(a)
+        return sorted(out)
+
+    def exit_path(self, ip, vs, ctx):
+        """A jump out of the loop to somewhere other than its follow: that code runs here, then `break`."""
+        loop = ctx.loop
+        sub = Ctx(loop.follow, None, ctx.chain, barrier=True)
+        self.path(ip, vs, sub)
+        self.line("break")
+
+    def try_block(self, ip, target, vs, ctx):
+        an = self.an
+        self.flush(vs)
+        self.materialize(vs)
+        instrs = self.code.instrs
+        m = None
+        pj = instrs[target - 1] if target > 0 else None
+        if pj is not None and pj[0] == O.JUMP and pj[1] >= target:
+            m = pj[1]
+        if m is None:
+            m = an.ipdom.get(ip)
+        m = self.valid_merge(m, ctx)
+        sub = Ctx(m if m is not None else ctx.stop, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
+        flag = f"h{ip}"
+        self.cur_ip = ip
+        self.line(f"{flag} = True")
+        self.line("try:")
+        self.ind += 1
+        mark = len(self.out)
+        self.path(ip + 1, list(vs), sub)
+        if len(self.out) == mark:
+            self.line("pass")
+        self.ind -= 1
+        self.drop_stored(ip, target)
+        self.handler_clause(flag, target, an.depth[ip], sub)
+        if m is not None and m != ctx.stop:
+            self.drop_stored(ip, max(m, target))
+            self.path(m, self.canon(m), ctx)
+
+
+# ---- the runtime -------------------------------------------------------------------------------------------------
+
+class Tier:
+    def __init__(self, vm):
+        self.vm = vm
+        self.fns = {}           # code -> normal-entry function
+        self.conts = {}         # (code, ip, handlers) -> continuation function
+        self.analyses = {}
+        self.infos = {}         # Python code object -> Info
+        self.arity = {}         # ('K'|'M', n) -> {code: function}
+        self.pending = []
+        self.stop_code = None
+        self.globals_of = {}    # code -> the globals dict its functions use
+        self.ns = self._namespace()
+        self.ns_list = sorted(self.ns) + ["_G"]
+        vm.tier = self
+        vm.checkpoint = self.checkpoint
+        vm.point = self.point
+        vm.hibernate = self.hibernate
+
+    def detach(self):
+        vm = self.vm
+        for name in ("checkpoint", "point", "hibernate"):
+            vm.__dict__.pop(name, None)
+        vm.tier = None
+
+    # -- compiling --
+    def analysis(self, code):
+        an = self.analyses.get(code)
+        if an is None:
+            an = self.analyses[code] = Analysis(code)
+        return an
+
+    def builtin_methods(self, name, argc):
+        """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
+        arguments)` calls directly, as the VM would after its table look-up and arity check."""
+        from . import builtins as B
+        out = []
+        entry = B.ARRAY_METHODS.get(name)
+        if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
+            if entry[0] is getattr(B, "a_push", None) and argc == 1:
+                out.append(("list", "append"))      # a_push: extend by the arguments, return nil
+            else:
+                out.append(("list", entry[0]))
+        entry = B.STRING_METHODS.get(name)
+        if entry is not None and _fits(entry, argc):
+            out.append(("str", entry[0]))
+        return out
+
+    def karity(self, kind, n):
+        d = self.arity.get((kind, n))
+        if d is None:
+            d = self.arity[(kind, n)] = {}
+        return d
+
+    def build(self, code, entry, G):
+        """Generate, compile and instantiate one function: `code` from its start (entry None) or a
+        continuation. Its Python globals are G, the Neutron globals of the code's functions."""
+        if "__builtins__" in G:
+            raise Unsupported("a global named __builtins__")
+        seen = self.globals_of.setdefault(code, G)
+        if seen is not G:
+            raise Unsupported("a code object run with two different globals")
+        an = self.analysis(code)
+        em = Emitter(self, code, an, entry)
+        fname, src, info = em.generate()
+        vals = dict(self.ns)
+        vals.update(em.consts)
+        vals["_G"] = G
+        for n, method in em.karities:
+            vals[f"_{'M' if method else 'K'}{n}"] = self.karity("M" if method else "K", n)
+        if os.environ.get("NEUTRON_TIER_DUMP"):
+            sys.stderr.write(f"---- {code.name} {entry}\n{src}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")     # e.g. "is" with a literal, from constant operands
+                pyc = compile(src, f"<neutron {code.name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+            raise Unsupported(f"Python rejected the generated code: {e}") from None
+        scratch = {"__builtins__": _pybuiltins}
+        exec(pyc, scratch)
+        mk = types.FunctionType(scratch["_make"].__code__, G, "_make")
+        fn = mk(**{k: vals[k] for k in mk.__code__.co_varnames[:mk.__code__.co_argcount]})
+        info.pycode = fn.__code__
+        self.infos[fn.__code__] = info
+        return fn
+
+    def ns_names(self):
+        return self.ns_list
+
+    def function(self, code, G):
+        fn = self.fns.get(code)
+        if fn is None:
+            try:
+                fn = self.build(code, None, G)
+            except Unsupported as e:
+                raise self.deopt(str(e)) from None
+            self.fns[code] = fn
+            self.karity("M" if code.is_method else "K", len(code.params))[code] = fn
+        return fn
+
+    def continuation(self, f):
+        fl_locals = tuple(tag_of(v) for v in f.locals)
+        fl_stack = tuple(tag_of(v) for v in f.stack)
+        key = (f.code, f.ip, tuple(f.handlers), fl_locals, fl_stack)
+        fn = self.conts.get(key)
+        if fn is None:
+            an = self.analysis(f.code)
+            if f.ip >= len(f.code.instrs) or an.depth[f.ip] != len(f.stack):
+                raise Unsupported("a frame whose stack does not match its code")
+            fn = self.build(f.code, (f.ip, list(f.handlers), fl_locals, fl_stack), f.func.globals)
+            self.conts[key] = fn
+        return fn
+
+    # -- running --
+    def execute(self):
+        """Run vm.frames to the end, in a worker thread with a large stack."""
+        box = {}
+        done = _thread.allocate_lock()
+        done.acquire()
+
+        def work():
+            try:
+                box["result"] = self.run()
+            except BaseException as e:     # handed to the calling thread
+                box["error"] = e
+            finally:
+                done.release()
+
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, 4 * V.MAX_FRAMES + 10_000))
+        old_gc = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
+        old_size = _thread.stack_size()
+        try:
+            _thread.stack_size(STACK_SIZE)
+            ident = _thread.start_new_thread(_ROOT, (work,))
+        finally:
+            _thread.stack_size(old_size)
+        outer = None
+        try:
+            while True:
+                try:
+                    done.acquire()
+                    break
+                except BaseException as e:     # a signal in this thread (Ctrl-C, a test's alarm): pass it on
+                    outer = e
+                    _async_raise(ident, type(e))
+        finally:
+            sys.setrecursionlimit(old_limit)
+            gc.set_threshold(*old_gc)
+        if outer is not None:
+            raise outer
+        if "error" in box:
+            e = box.pop("error")
+            if e.__class__ is MemoryError or (e.__class__ is SystemError and "without exception" in str(e)):
+                # memory exhausted (CPython 3.11 reports a failed frame allocation as that SystemError)
+                e = None
+                raise V.Uncaught("Out of memory.", True, [])
+            raise e
+        return box.get("result")
+
+    def run(self):
+        vm = self.vm
+        frames = vm.frames
+        self.pending = frames
+        self.stop_code = sys._getframe().f_code
+        value = _NOTHING
+        exc = None
+        trace = []
+        while frames:
+            f = frames.pop()
+            if exc is not None:
+                if not f.handlers:
+                    trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
+                                  f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else 0))
+                    continue
+                target, depth = f.handlers.pop()
+                del f.stack[depth:]
+                f.stack.append(_xv(exc))
+                f.ip = target
+                exc = None
+                trace = []
+            elif value is not _NOTHING:
+                f.stack.append(value)
+            try:
+                cont = self.continuation(f)
+            except Unsupported:
+                frames.append(f)
+                return self.to_vm(frames)
+            try:
+                r = cont(len(frames) + 1, f.func, f.locals, f.stack)
+            except NEXC as e:
+                exc = e
+                trace = self.tb_trace(e.__traceback__)
+                continue
+            except _Deopt as e:
+                frames.extend(e.frames)
+                return self.to_vm(frames)
+            value = r if f.result is _NO_RESULT else f.result
+        if exc is not None:
+            raise V.Uncaught(_xv(exc), exc.__class__ is not NThrow, trace)
+        vm.result = None if value is _NOTHING else value
+        return vm.result
+
+    def to_vm(self, frames):
+        """Give up on the compiled tier: the VM runs the program from here on."""
+        vm = self.vm
+        self.detach()
+        vm.frames = frames
+        if os.environ.get("NEUTRON_DEBUG"):
+            sys.stderr.write("neutron: compiled tier: continuing in the VM\n")
+        return vm.execute()
+
+    def deopt(self, why):
+        if os.environ.get("NEUTRON_DEBUG"):
+            sys.stderr.write(f"neutron: compiled tier: deoptimizing ({why})\n")
+        return _Deopt(self.capture("stop", sys._getframe(2)))
+
+    def tb_trace(self, tb):
+        out = []
+        infos = self.infos
+        while tb is not None:
+            fr = tb.tb_frame
+            info = infos.get(fr.f_code)
+            if info is not None:
+                ip = info.lineip.get(tb.tb_lineno)
+                if ip is not None:
+                    func = fr.f_locals.get("F")
+                    code = info.code
+                    out.append((func.name if func is not None else code.name, code.filename, code.lines[ip]))
+            tb = tb.tb_next
+        out.reverse()
+        return out
+
+    # -- capture: the live Python stack as VM frames --
+    def capture(self, mode, start=None):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            f = start if start is not None else sys._getframe(1)
+            records = []
+            infos = self.infos
+            stop_code = self.stop_code
+            while f is not None:
+                co = f.f_code
+                if co is stop_code:
+                    break
+                info = infos.get(co)
+                if info is not None:
+                    records.append(self.vm_frame(f, info, mode if not records else "call"))
+                elif co is _RUN_FRAME_CODE:
+                    fr = f.f_locals.get("frame")
+                    if records and fr is not None and fr.result is not _NO_RESULT:
+                        records[-1].result = fr.result
+                f = f.f_back
+            records.reverse()
+            return records
+        finally:
+            if enabled:
+                gc.enable()
+
+    def vm_frame(self, f, info, mode):
+        loc = f.f_locals
+        site = info.sites.get(f.f_lineno)
+        if site is None:
+            raise RuntimeError(f"compiled tier: no call site at line {f.f_lineno} of {info.code.name}")
+        ip, descs, below = site
+        vals = [loc.get(x) if k == "n" else x for k, x in descs]
+        code = info.code
+        locals_ = [loc.get(f"l{i}") for i in range(code.nlocals)]
+        if mode == "stop":
+            fr = V.Frame(loc["F"], code, locals_, ip)
+            fr.stack = vals
+        else:
+            fr = V.Frame(loc["F"], code, locals_, ip + 1)
+            fr.stack = vals[:below]
+        fr.handlers = [(t, dp) for _, t, dp in info.handlers.get(ip, ())]
+        return fr
+
+    def write(self, frames, path, push_result, result=True):
+        from .snapshot import write_snapshot
+        vm = self.vm
+        saved = vm.frames
+        vm.frames = list(self.pending) + frames
+        try:
+            write_snapshot(vm, path, push_result=push_result, result=result)
+        finally:
+            vm.frames = saved
+
+    def checkpoint(self, path):
+        frames = self.capture("call", sys._getframe(1))
+        self.write(frames, path, True)
+        self.vm.last_checkpoint = (path, self.vm.points)
+        return True
+
+    def hibernate(self):
+        vm = self.vm
+        last = vm.last_checkpoint
+        if last is not None and vm.points == last[1] + 1:
+            frames = self.capture("call", sys._getframe(1))
+            self.write(frames, last[0], True, None)
+
+    def point(self, frame=None, ip=None, restore=None):
+        vm = self.vm
+        vm.points += 1
+        if vm.points == vm.stop_at:
+            self.stop()
+
+    def stop(self):
+        vm = self.vm
+        frames = self.capture("stop", sys._getframe(1))
+        self.write(frames, vm.stop_path, False)
+        raise V.StopForResume()
+
+    # -- helpers the generated code calls --
+    def _namespace(self):
+        tier = self
+        vm = self.vm
+        binary_slow = V.binary_slow
+        index_get = V.index_get
+        index_set = V.index_set
+        ADD, SUB, MUL, DIV, MOD = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD
+        LT, LE, GT, GE = O.LT, O.LE, O.GT, O.GE
+        Iter = V.Iter
+        Frame = V.Frame
+        def fmod(a, b, _fmod=math.fmod):    # an infinite or NaN dividend gives NaN, as in the VM (not ValueError)
+            return _fmod(a, b) if a - a == 0 else math.nan
+        loaded = []
+
+        def builtins():
+            if not loaded:
+                from . import builtins as B     # on first use, as the VM does: start-up stays short
+                loaded.append(B)
+            return loaded[0]
+
+        def _add(a, b):
+            if a.__class__ is str and b.__class__ is str:
+                return a + b
+            if a.__class__ is float and b.__class__ is float:
+                return a + b
+            return binary_slow(ADD, a, b)
+
+        def _sub(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a - b
+            return binary_slow(SUB, a, b)
+
+        def _mul(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a * b
+            return binary_slow(MUL, a, b)
+
+        def _div(a, b):
+            return binary_slow(DIV, a, b)
+
+        def _fdiv(a, b):
+            r = a / b
+            if r - r != 0:          # an infinity or NaN: the VM decides (finite operands are an error)
+                return binary_slow(DIV, a, b)
+            return r
+
+        def _mod(a, b):
+            if a.__class__ is float and b.__class__ is float and b:
+                try:
+                    return fmod(a, b)
+                except ValueError:      # an infinite dividend: binary_slow decides
+                    pass
+            return binary_slow(MOD, a, b)
+
+        def _lt(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a < b
+            return binary_slow(LT, a, b)
+
+        def _le(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a <= b
+            return binary_slow(LE, a, b)
+
+        def _gt(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a > b
+            return binary_slow(GT, a, b)
+
+        def _ge(a, b):
+            if a.__class__ is float and b.__class__ is float:
+                return a >= b
+            return binary_slow(GE, a, b)
+
+        def _eq(a, b):
+            if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
+                return a == b
+            return equals(a, b)
+
+        def _ne(a, b):
+            if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
+                return a != b
+            return not equals(a, b)
+
+        def _neg(v):
+            if v.__class__ is not float:
+                raise NeutronError("Operand must be a number.")
+            return -v
+
+        def _bnot(v):
+            if v.__class__ is not float:
+                raise NeutronError("Operand must be a number.")
+            return V._wrap(~V._i64(v))
+
+        def _bail():
+            raise OverflowError
+
+        def _overflow():
+            return NeutronError("Stack overflow.")
+
+        def _fell_off():
+            return RuntimeError("compiled tier: fell off the end of a function")
+
+        def _undef(name):
+            return vm.undefined(name)
+
+        def _gget(G, name):
+            try:
+                return G[name]
+            except KeyError:
+                raise vm.undefined(name) from None
+
+        def _type_error(k, v):
+            raise NeutronError(k[1].replace("{actual}", type_name(v)))
+
+        def _extend(lst, v):
+            if v.__class__ is list or v.__class__ is str:
+                lst.extend(v)
+            else:
+                raise NeutronError(f"Cannot spread a value of type {type_name(v)}; spread needs an array.")
+
+        def _iter(v):
+            cls = v.__class__
+            if cls is list or cls is str:
+                return Iter(None, len(v))
+            if cls is dict:
+                return Iter(list(v.keys()), len(v))
+            if cls is Instance:
+                return Iter(list(v.fields.keys()), len(v.fields))
+            if cls is Buffer:
+                return Iter(None, len(v.data))
+            return Iter(None, 0)
+
+        def _say(v):
+            vm.points += 1
+            if vm.points == vm.stop_at:
+                tier.stop()
+            vm.out.write((v if v.__class__ is str else to_str(v)) + "\n")
+
+        def _enter(d, func, args):
+            """Call a Neutron function with an argument list (arity already checked)."""
+            fn = tier.fns.get(func.code)
+            if fn is None:
+                fn = tier.function(func.code, func.globals)
+            n = len(args)
+            if n == 0:
+                return fn(d, func)
+            if n == 1:
+                return fn(d, func, args[0])
+            if n == 2:
+                return fn(d, func, args[0], args[1])
+            if n == 3:
+                return fn(d, func, args[0], args[1], args[2])
+            return fn(d, func, *args)
+
+        def _enter_m(d, func, this, args):
+            fn = tier.fns.get(func.code)
+            if fn is None:
+                fn = tier.function(func.code, func.globals)
+            n = len(args)
+            if n == 0:
+                return fn(d, func, this)
+            if n == 1:
+                return fn(d, func, this, args[0])
+            if n == 2:
+                return fn(d, func, this, args[0], args[1])
+            return fn(d, func, this, *args)
+
+        def _kmiss(func, n):
+            code = func.code
+            if code.is_method or len(code.params) != n:
+                if code.is_method or not getattr(code, "min_args", n + 1) <= n < len(code.params):
+                    vm.check_arity(func, n)
+                fn = tier.function(code, func.globals)
+                pad = (None,) * (len(code.params) - n)
+                return lambda d, f, *a: fn(d, f, *a, *pad)       # built-in functions: left-out parameters
+            return tier.function(code, func.globals)
+
+        def _native(callee, args):
+            vm.points += 1
+            if vm.points == vm.stop_at:
+                tier.stop()
+            n = len(args)
+            if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
+                raise NeutronError(vm.native_arity_message(callee, n))
+            return callee.fn(vm, args)
+
+        def _call(d, callee, args):
+            """vm.call_value, running Neutron functions compiled; the VM's own code for the rare cases."""
+            cls = callee.__class__
+            if cls is Function:
+                code = callee.code
+                if not code.is_method and len(args) == len(code.params):
+                    return _enter(d, callee, args)
+            elif cls is Native:
+                return _native(callee, args)
+            elif cls is Class:
+                init = callee.methods.get("initialize")
+                if init is not None and len(args) == len(init.code.params):
+                    return _enter_m(d, init, Instance(callee), args)
+            return _via_vm(d, vm.call_value, callee, args)
+
+        def _invoke(d, recv, name, args):
+            """INVOKE: the VM's inline instance path and vm.invoke, running Neutron functions compiled."""
+            cls = recv.__class__
+            if cls is Instance:
+                f = recv.fields.get(name, _NO_RESULT)
+                if f is not _NO_RESULT:
+                    return _call(d, f, args)
+                m = recv.klass.methods.get(name)
+                if m is None:
+                    raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
+                if len(args) != len(m.code.params):
+                    raise NeutronError(f"Expected {len(m.code.params)} arguments but got {len(args)} for method "
+                                       f"'{m.name}'.")
+                return _enter_m(d, m, recv, args)
+            if cls is str:
+                return builtins().call_string_method(vm, recv, name, args)
+            if cls is list:
+                B = builtins()
+                pname = B.ARRAY_CALLBACK_METHODS.get(name)
+                if pname is not None:
+                    return _enter(d, vm.prelude_function(pname), B.callback_args(name, recv, args))
+                return B.call_array_method(vm, recv, name, args)
+            if cls is Module:
+                member = recv.members.get(name, _NO_RESULT)
+                if member.__class__ is Native:
+                    return _native(member, args)
+            return _via_vm(d, vm.invoke, recv, name, args)
+
+        def _via_vm(d, method, *a):
+            """The VM's own code for the rare cases (and every error message): a fake frame takes a pushed
+            result; a frame it pushes runs compiled."""
+            fake = Frame(None, None, None)
+            new = method(*a, fake, 0)
+            if new is None:
+                return fake.stack.pop()
+            vm.frames.pop()
+            return _run_frame(d, new)
+
+        def _run_frame(d, frame):
+            """Run a VM frame made by the VM's helpers (fresh, at ip 0) compiled; its `result` replaces the value
+            returned (modules)."""
+            code = frame.code
+            fn = tier.fns.get(code)
+            if fn is None:
+                try:
+                    fn = tier.build(code, None, frame.func.globals)
+                except Unsupported as e:
+                    if os.environ.get("NEUTRON_DEBUG"):
+                        sys.stderr.write(f"neutron: compiled tier: deoptimizing ({e})\n")
+                    raise _Deopt(tier.capture("call", sys._getframe(1)) + [frame]) from None
+                tier.fns[code] = fn
+                tier.karity("M" if code.is_method else "K", len(code.params))[code] = fn
+            loc = frame.locals
+            n = len(code.params) + (1 if code.is_method else 0)
+            args = [loc[i].value if i in code.cell_params else loc[i] for i in range(n)]
+            r = fn(d, frame.func, *args)
+            return r if frame.result is _NO_RESULT else frame.result
+
+        def _import(d, o, arg, func, code):
+            fake = Frame(func, code, None)
+            new = vm.do_import(o, arg, fake)
+            if new is None:
+                return fake.stack.pop()
+            vm.frames.pop()
+            return _run_frame(d + 1, new)
+
+        global _RUN_FRAME_CODE
+        _RUN_FRAME_CODE = _run_frame.__code__
+        return {
+            "_Function": Function, "_Instance": Instance, "_Module": Module, "_Class": Class, "_Cell": Cell,
+            "_NeutronError": NeutronError, "_NThrow": NThrow, "_NEXC": NEXC, "_xv": _xv,
+            "_float": float, "_int": int, "_len": len, "_list": list, "_str": str, "_dict": dict,
+            "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
+            "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,
+            "_NameError": NameError,
+            "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_fdiv": _fdiv, "_mod": _mod, "_lt": _lt,
+            "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
+            "_bin": binary_slow, "_fmod": fmod, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
+            "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
+            "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
+            "_kmiss": _kmiss, "_call": _call, "_invoke": _invoke, "_import": _import,
+            "_ts": to_str, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop, "_gpo": vm.get_prop_opt,
+            "_sps": vm.set_prop_slow, "_vm": vm, "_inew": Instance.__new__, "_EMPTY": _EMPTY,
+        }
+
+
+_RUN_FRAME_CODE = None
+
+
+_RENAMED = ("float", "int", "len", "list", "str", "dict", "KeyError", "IndexError", "TypeError",
+            "ZeroDivisionError", "ValueError", "OverflowError", "NameError", "Function", "Instance", "Module", "Class",
+            "Cell", "NeutronError", "NThrow")
+_RENAME = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|\b(""" + "|".join(_RENAMED) + r")\b")
+_RESERVED = set(dir(_pybuiltins)) | set(keyword.kwlist) | set(getattr(keyword, "softkwlist", ())) | \
+    set(_RENAMED) | {"d", "F", "L", "S", "FC"}
+_LOCAL_NAME = re.compile(r"(?:l|s|t|h|he)[0-9]+$")
+_HELPER_NAME = re.compile(r"\b_[A-Za-z0-9_]+\b")
+
+
+def _rename(src):
+    """Built-in names in generated code refer to closure cells (`float` -> `_float`): its globals are the
+    program's, where a Neutron global may be called `float` or `Instance`. String literals are left alone."""
+    return _RENAME.sub(lambda m: m.group(1) or "_" + m.group(2), src)
+
+
+def _plain_global(name):
+    """Whether a Neutron global can be read as a Python global name (else through the dict)."""
+    return name.isascii() and name.isidentifier() and not name.startswith("_") and name not in _RESERVED \
+        and not _LOCAL_NAME.match(name)
+
+
+def _flatten_elif(lines):
+    """`else:` holding nothing but an if-chain becomes `elif`: long else-if chains stay within Python's limit of
+    100 indentation levels."""
+    out = list(lines)
+    i = 0
+    while i < len(out) - 1:
+        ind, text, ip, site = out[i]
+        nxt = out[i + 1]
+        if text == "else:" and nxt[0] == ind + 1 and nxt[1].startswith("if ") and nxt[1].endswith(":"):
+            j = i + 2
+            ok = True
+            while j < len(out) and out[j][0] > ind:
+                if out[j][0] == ind + 1 and not (out[j][1].startswith("elif ") or out[j][1] == "else:"):
+                    ok = False
+                    break
+                j += 1
+            if ok:
+                out[i] = (ind, "el" + nxt[1], nxt[2], nxt[3])
+                del out[i + 1]
+                for k in range(i + 1, j - 1):
+                    a, b, c, e = out[k]
+                    out[k] = (a - 1, b, c, e)
+        i += 1
+    return out
+
+
+def _fits(entry, n):
+    _fn, lo, hi = entry
+    return lo <= n and (hi is None or n <= hi)
+
+
+def _xv(e):
+    """The Neutron value of a caught exception: the message of a runtime error, the thrown value of a throw."""
+    if e.__class__ is NThrow:
+        return e.value
+    if e.__class__ is MemoryError:
+        return "Out of memory."
+    return e.message
+
+
+def _async_raise(ident, exc_type):
+    import ctypes
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
+
+
+def _root(work):
+    work()
+
+
+# The worker thread's first Python frame is _ROOT's. CPython 3.11 sizes a thread's first frame-stack chunk for its
+# first frame and never frees that chunk, while later chunks are mapped and unmapped as recursion crosses their
+# boundaries (a system call pair per call at an unlucky depth). A large declared stack for _ROOT makes the first
+# chunk big enough for deep recursion: address space only, pages are touched as frames use them.
+_ROOT = types.FunctionType(_root.__code__.replace(co_stacksize=ROOT_CHUNK // 8), globals(), "_root")
+
+
+def attach(vm):
+    """Run this VM's program through the compiled tier (runner.execute then calls vm.tier.execute)."""
+    return Tier(vm)

@@ -1,0 +1,316 @@
+"""The compiled tier (neutron/pytier.py): what running the test programs in both modes cannot show.
+
+Snapshots written by compiled code are compared frame by frame with the VM's at the same point; snapshots cross
+between the modes; code objects compile once; a code object the tier cannot compile falls back to the VM.
+"""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from neutron import pytier
+from neutron import snapshot as S
+from neutron.runner import resume_file, run_file
+from neutron.vm import VM, Iter
+from neutron.values import BoundMethod, Cell, Class, Function, Instance, Module, Native
+
+
+def write(tmp_path, source, name="prog.nt"):
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    return str(path)
+
+
+def run(path, mode, argv=(), stop_at=None, stop_path=None):
+    out, err = io.StringIO(), io.StringIO()
+    vm, status = run_file(path, list(argv), out, err, stop_at=stop_at, stop_path=stop_path, mode=mode)
+    return vm, status, out.getvalue(), err.getvalue()
+
+
+def resume(snap, mode, argv=()):
+    out, err = io.StringIO(), io.StringIO()
+    vm, status = resume_file(str(snap), list(argv), out, err, mode=mode)
+    return vm, status, out.getvalue(), err.getvalue()
+
+
+def norm(v, seen=None):
+    """A structural image of a Neutron value (identity replaced by content; cycles cut)."""
+    if seen is None:
+        seen = set()
+    cls = v.__class__
+    if v is None or cls in (bool, float, int, str):
+        return v
+    if id(v) in seen:
+        return "<cycle>"
+    seen = seen | {id(v)}
+    if cls is list:
+        return [norm(x, seen) for x in v]
+    if cls is dict:
+        return {k: norm(x, seen) for k, x in v.items()}
+    if cls is Cell:
+        return ("cell", norm(v.value, seen))
+    if cls is Function:
+        return ("fn", v.name, v.code.name, [norm(c, seen) for c in v.cells])
+    if cls is Instance:
+        return ("inst", v.klass.name, norm(v.fields, seen))
+    if cls is Class:
+        return ("class", v.name, sorted(v.methods))
+    if cls is BoundMethod:
+        return ("bound", norm(v.receiver, seen), v.method if v.method.__class__ is str else v.method.name)
+    if cls is Module:
+        return ("module", v.name)
+    if cls is Native:
+        return ("native", v.qualname)
+    if cls is Iter:
+        return ("iter", v.keys, v.n, v.i)
+    return repr(v)
+
+
+def frames_of(snap):
+    vm = VM(out=io.StringIO())
+    with open(snap, "rb") as fh:
+        S.load_snapshot(vm, fh.read())
+    return [(f.func.name, f.code.name, f.ip, norm(f.locals), norm(f.stack), list(f.handlers),
+             None if f.result is S.__dict__.get("_NO_RESULT") else norm(f.result)) for f in vm.frames], vm
+
+
+# A checkpoint deep inside calls, loops, handlers, a for-in iterator, a callback of a built-in method, a method
+# and an expression with operands already computed.
+DEEP = """
+use sys;
+var P = sys.args()[1];
+class Acc {
+    fun initialize() { this.items = []; }
+    fun add(x) { this.items.push(x); return this.items.length; }
+}
+fun leaf(k) {
+    var seen = {k: k};
+    try {
+        retry (2) {
+            for (var key in {a: 1, b: 2}) {
+                if (key == "b") {
+                    return 100 + (sys.checkpoint(P) ? k : -1);
+                }
+            }
+        } catch (e) { say(e); }
+    } finally {
+        seen.k = nil;
+    }
+    return 0;
+}
+fun mid(n) {
+    var acc = Acc();
+    var total = 0;
+    for (var i = 0; i < 3; i++) {
+        total = total + acc.add(i);
+    }
+    var r = [n].map(fun(x) { return 2 * total + leaf(x); });
+    return r[0] + n;
+}
+var counter = 0;
+fun outer() {
+    var s = "pre";
+    return s + (1 + mid(7));
+}
+say(outer());
+"""
+
+
+def test_checkpoint_frames_match_the_vm(tmp_path):
+    path = write(tmp_path, DEEP)
+    snaps = {}
+    outs = {}
+    for mode in ("vm", "compiled"):
+        snap = tmp_path / f"{mode}.snap"
+        _, status, out, err = run(path, mode, [str(snap)])
+        assert (status, err) == (0, ""), err
+        outs[mode] = out
+        snaps[mode], _ = frames_of(snap)
+    assert outs["vm"] == outs["compiled"] == "pre127\n"
+    assert snaps["compiled"] == snaps["vm"]
+    assert len(snaps["vm"]) >= 5
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_stop_at_a_point_matches_the_vm(tmp_path, k):
+    """testing.run's stop: the snapshot is positioned at the say or built-in call, operands on the stack."""
+    path = write(tmp_path, "use math;\nvar a = [1, 2];\nfun f(x) { return a[0] + math.sqrt(x) * 2; }\n"
+                           "say(\"v\" + f(16));\nsay(f(4) + f(9));\n")
+    frames = {}
+    for mode in ("vm", "compiled"):
+        snap = tmp_path / f"{mode}.snap"
+        _, status, _, err = run(path, mode, stop_at=k, stop_path=str(snap))
+        assert status == "stopped", err
+        frames[mode], _ = frames_of(snap)
+    assert frames["compiled"] == frames["vm"]
+
+
+@pytest.mark.parametrize("first,second", [("vm", "compiled"), ("compiled", "vm"), ("compiled", "compiled")])
+def test_snapshots_resume_in_either_mode(tmp_path, first, second):
+    path = write(tmp_path, DEEP)
+    snap = tmp_path / "s.snap"
+    _, status, out, _ = run(path, first, [str(snap)])
+    assert status == 0
+    _, status, out2, err = resume(snap, second, [str(snap)])
+    assert (status, err) == (0, ""), err
+    assert out2 == out == "pre127\n"
+
+
+def test_code_objects_compile_once(tmp_path):
+    path = write(tmp_path, "fun sq(x) { return x * x; }\nvar t = 0;\nfor (var i = 0; i < 500; i++) t = t + sq(i);\n"
+                           "var f = fun(y) { return sq(y) + 1; };\nfor (var i = 0; i < 50; i++) t = t + f(i);\n"
+                           "say(t);\n")
+    builds = []
+    real = pytier.Tier.build
+
+    def counting(self, code, entry, G):
+        builds.append((code.name, entry is None))
+        return real(self, code, entry, G)
+
+    pytier.Tier.build = counting
+    try:
+        vm, status, out, _ = run(path, "compiled")
+    finally:
+        pytier.Tier.build = real
+    assert status == 0 and out == "41582225\n"
+    assert sorted(builds) == [("<anonymous>", True), ("<script>", False), ("sq", True)]
+    assert len(vm.tier.fns) == 2
+
+
+def test_vm_mode_attaches_no_tier(tmp_path, monkeypatch):
+    path = write(tmp_path, "say(1);\n")
+    vm, *_ = run(path, "vm")
+    assert getattr(vm, "tier", None) is None
+    monkeypatch.setenv("NEUTRON_VM", "1")
+    vm, *_ = run(path, None)
+    assert getattr(vm, "tier", None) is None
+    monkeypatch.delenv("NEUTRON_VM")
+    vm, *_ = run(path, "compiled")
+    assert isinstance(vm.tier, pytier.Tier)
+
+
+def test_uncompilable_code_falls_back_to_the_vm(tmp_path, monkeypatch):
+    """The whole program continues in the VM from the call that needed the code object, checkpoints included."""
+    path = write(tmp_path, DEEP)
+    real = pytier.Emitter.generate
+
+    def refuse(self):
+        if self.code.name == "leaf":
+            raise pytier.Unsupported("test")
+        return real(self)
+
+    monkeypatch.setattr(pytier.Emitter, "generate", refuse)
+    snap = tmp_path / "s.snap"
+    vm, status, out, err = run(path, "compiled", [str(snap)])
+    assert (status, err, out) == (0, "", "pre127\n")
+    assert getattr(vm, "tier", None) is None          # detached: the VM finished the run
+    compiled_frames, _ = frames_of(snap)
+    monkeypatch.setattr(pytier.Emitter, "generate", real)
+    _, status, _, _ = run(path, "vm", [str(snap)])
+    assert frames_of(snap)[0] == compiled_frames
+
+
+def test_a_resumed_loop_runs_compiled(tmp_path, monkeypatch):
+    """After a resume, the rest of the loop (and the loop itself) runs in compiled code, not in the VM."""
+    path = write(tmp_path, "use sys;\nfun main() {\n var s = 0;\n for (var i = 0; i < 20000; i++) {\n"
+                           "  s = (s + i * 3) % 1000;\n  if (i == 10) sys.checkpoint(sys.args()[1]);\n }\n"
+                           " say(s);\n}\nmain();\n")
+    snap = tmp_path / "s.snap"
+    _, status, out, _ = run(path, "compiled", [str(snap)])
+    assert status == 0
+
+    def no_vm(self, base):
+        raise AssertionError("the VM ran")
+
+    monkeypatch.setattr(VM, "_loop", no_vm)
+    vm, status, out2, err = resume(snap, "compiled", [str(snap)])
+    assert (status, err, out2) == (0, "", out)
+    keys = [k for k in vm.tier.conts]
+    assert len(keys) == 2     # main's frame after the checkpoint call, and the script's frame after main()
+
+
+def test_hibernate_rewrites_the_snapshot_like_the_vm(tmp_path):
+    path = write(tmp_path, "use sys;\nvar n = 1;\nfun f() { sys.checkpoint(sys.args()[1]); sys.exit(3); }\n"
+                           "f();\nsay(\"woke \" + n);\n")
+    got = {}
+    for mode in ("vm", "compiled"):
+        snap = tmp_path / f"{mode}.snap"
+        _, status, out, _ = run(path, mode, [str(snap)])
+        assert (status, out) == (3, "")
+        got[mode], _ = frames_of(snap)
+        for second in ("vm", "compiled"):
+            _, status, out, _ = resume(snap, second, [str(snap)])
+            assert (status, out) == (0, "woke 1\n")
+    assert got["vm"] == got["compiled"]
+
+
+def test_deep_recursion_and_overflow_depth(tmp_path):
+    path = write(tmp_path, "fun d(n) { if (n == 0) return 0; return 1 + d(n - 1); }\nsay(d(100000));\n"
+                           "var k = 0;\nfun inf(n) { k = n; return inf(n + 1); }\n"
+                           "try { inf(1); } catch (e) { say(e + \" \" + k); }\n")
+    outs = {mode: run(path, mode)[1:3] for mode in ("vm", "compiled")}
+    assert outs["compiled"] == outs["vm"] == (0, "100000\nStack overflow. 249999\n")
+
+
+def test_uncaught_error_trace_matches_the_vm(tmp_path):
+    path = write(tmp_path, "fun a(x) {\n  return b(x) + 1;\n}\nfun b(y) {\n  var z = [y];\n"
+                           "  return z.map(fun(q) {\n    return q.nope;\n  });\n}\nsay(a(5));\n")
+    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
+    assert res["compiled"] == res["vm"]
+    assert res["vm"][0] == 1
+
+
+def test_push_fast_path_matches_the_builtin():
+    """Compiled code appends for arr.push(x) only while the table's push is this function."""
+    from neutron import builtins as B
+    fn, lo, hi = B.ARRAY_METHODS["push"]
+    a = [1.0]
+    assert fn(None, a, [2.0]) is None and a == [1.0, 2.0]
+    assert (lo, hi) == (1, None)
+
+
+def test_worker_thread_passes_signals_on(tmp_path):
+    """A KeyboardInterrupt in the calling thread stops the program's thread."""
+    import signal
+    import threading
+    path = write(tmp_path, "var i = 0;\nwhile (true) { i = i + 1; }\n")
+    timer = threading.Timer(0.5, lambda: signal.pthread_kill(threading.main_thread().ident, signal.SIGINT))
+    timer.start()
+    _, status, _, err = run(path, "compiled")
+    assert status == 130 and "Interrupted" in err
+
+
+def _operator_program(seed, n=400):
+    """Random operator expressions over awkward values, each printed or its error caught."""
+    import random
+    rnd = random.Random(seed)
+    values = ["0", "-0.0", "1", "-1", "2.5", "-2.5", "7", "1e19", "-1e19", "9007199254740993", "9223372036854775807",
+              "-9223372036854775808", "big", "-big", "big - big", "\"ab\"", "nil", "true", "false", "[1, 2]",
+              "{k: 1}"]
+    ops = ["+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "&", "|", "^", "<<", ">>", "and", "or"]
+    lines = ["var big = 1e308 * 10;", "var arr = [5, 6, 7];", "fun show(f) { try { say(f()); } catch (e) { say(\"E \" + e); } }"]
+    for i in range(n):
+        a, b, c = rnd.choice(values), rnd.choice(values), rnd.choice(values)
+        o1, o2 = rnd.choice(ops), rnd.choice(ops)
+        shape = rnd.randrange(5)
+        if shape == 0:
+            body = f"return ({a}) {o1} ({b});"
+        elif shape == 1:
+            body = f"var x = {a}; var y = {b}; return (x {o1} y) {o2} ({c});"
+        elif shape == 2:
+            body = (f"var x = {a}; var y = {b}; var z = 0; "
+                    f"for (var i = 0; i < 3; i++) {{ z = (x {o1} y) {o2} i; }} return z;")
+        elif shape == 3:
+            body = f"var x = {a}; if (x {o1} {b}) {{ return -x; }} return !x;"
+        else:
+            body = f"var x = {a}; var s = \"\"; for (var i = 0; i < 2; i++) {{ s = s + arr[x {o1} i]; }} return s;"
+        lines.append(f"show(fun() {{ {body} }});")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_operators_agree_with_the_vm(tmp_path, seed):
+    path = write(tmp_path, _operator_program(seed))
+    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
+    assert res["compiled"] == res["vm"]
