@@ -181,7 +181,7 @@ def s_replace(vm, s, args):
 
 
 def s_replace_all(vm, s, args):
-    return s_replace(vm, s, args[:2])
+    return s_replace(vm, s, [_str_arg("replaceAll", "old", args[0]), _str_arg("replaceAll", "new", args[1])])
 
 
 def _unary(fn):

@@ -896,6 +896,8 @@ class Emitter:
                 p[0] == "l" and p[1] == first[1] for p in pieces[1:]) and not any(
                 p[0] == "x" and target in p[1] for p in pieces[1:]):
             # `s = s + a + b` as `s = s + a; s = s + b`: CPython appends in place
+            if self.tag(first) != STR:      # printed first, as exprs[0] would be
+                self.line(f"if {target}.__class__ is not str: {target} = _ts({target})")
             for x in exprs[1:]:
                 self.line(f"{target} = {target} + {x}")
         else:
@@ -1321,9 +1323,11 @@ class Emitter:
                 i_, ob = self.ex(ie), self.ex(oe)
                 name = self.fresh()
                 ot, it = self.tag(oe), self.tag(ie)
-                cond, pyi = self.list_index(oe, ie)
+                cond, pyi, pre = self.list_index(oe, ie)
                 # Python's negative indexes and IndexError match index_get's rules for lists
                 self.line("try:")
+                if pre:
+                    self.line("    " + pre)
                 if cond == "True":
                     self.line(f"    {name} = {ob}[{pyi}]")
                 else:
@@ -1347,8 +1351,10 @@ class Emitter:
                 ie = vs.pop()
                 oe = vs.pop()
                 i_, ob = self.ex(ie), self.ex(oe)
-                cond, pyi = self.list_index(oe, ie)
+                cond, pyi, pre = self.list_index(oe, ie)
                 self.line("try:")
+                if pre:
+                    self.line("    " + pre)
                 if cond == "True":
                     self.line(f"    {ob}[{pyi}] = {v}")
                 else:
@@ -1606,17 +1612,17 @@ class Emitter:
         elif ie[0] == "l" and self.known_float(ie):
             pyi = self.icache.get(ie[1])
             if pyi is None:
+                # computed inside the access's try: for an infinite or NaN index int() fails there, and
+                # index_get/index_set then fail too whatever the receiver, so later uses never see it unset
                 pyi = self.fresh()
-                n = ie[1]
-                # None for an infinite or NaN index: the TypeError sends it to index_get
-                self.line(f"{pyi} = int(l{n}) if l{n} - l{n} == 0 else None")
-                self.icache[n] = pyi
+                self.icache[ie[1]] = pyi
+                return (" and ".join(conds) or "True"), pyi, f"{pyi} = int(l{ie[1]})"
         else:
             i_ = self.ex(ie)
             pyi = f"int({i_})"
             if not self.known_float(ie):
                 conds.append(f"{i_}.__class__ is float")
-        return (" and ".join(conds) or "True"), pyi
+        return (" and ".join(conds) or "True"), pyi, None
 
     def flag(self, hid):
         if hid.__class__ is tuple:
@@ -2140,7 +2146,10 @@ class Tier:
         try:
             while True:
                 try:
-                    done.acquire()
+                    if outer is None:
+                        done.acquire()
+                    elif not done.acquire(timeout=2.0):
+                        break       # the program's thread is blocked in a system call (reading input): leave it
                     break
                 except BaseException as e:     # a signal in this thread (Ctrl-C, a test's alarm): pass it on
                     outer = e

@@ -289,7 +289,8 @@ def _operator_program(seed, n=400):
               "-9223372036854775808", "big", "-big", "big - big", "\"ab\"", "nil", "true", "false", "[1, 2]",
               "{k: 1}"]
     ops = ["+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "&", "|", "^", "<<", ">>", "and", "or"]
-    lines = ["var big = 1e308 * 10;", "var arr = [5, 6, 7];", "fun show(f) { try { say(f()); } catch (e) { say(\"E \" + e); } }"]
+    lines = ["var big = 1e308 * 10;", "var arr = [5, 6, 7];",
+             "fun show(f) { try { say(f()); } catch (e) { say(\"E \" + e); } }"]
     for i in range(n):
         a, b, c = rnd.choice(values), rnd.choice(values), rnd.choice(values)
         o1, o2 = rnd.choice(ops), rnd.choice(ops)
