@@ -1,27 +1,11 @@
 """fmt module: natives called directly."""
 import math
-
-import pytest
-
-from neutron.errors import NeutronError
 from neutron.stdlib.fmt import module
 from neutron.values import BoundMethod, Buffer, Class, Function, Instance, Module, Native
 
+from natives_harness import callers
 
-class FakeVM:
-    module_state = {}
-
-
-def call(name, *args):
-    native = module.functions[name]
-    assert native.min_args <= len(args) and (native.max_args is None or len(args) <= native.max_args)
-    return native.fn(FakeVM(), list(args))
-
-
-def err(name, *args):
-    with pytest.raises(NeutronError) as e:
-        call(name, *args)
-    return e.value.message
+call, err = callers(module)
 
 
 def fn():
