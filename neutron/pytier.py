@@ -509,7 +509,6 @@ class Emitter:
         self.receiver_uses = {}
         self.module_hint = set()
         self.nsite = 0
-        self.cache_slots = []
 
     # -- output --
     def line(self, text):
@@ -999,14 +998,12 @@ class Emitter:
             if depth:
                 names = [f"s{i}" for i in range(depth)]
                 lines.append((1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = S", None, None))
-        if self.cache_slots:
-            lines.append((1, f"nonlocal {', '.join(self.cache_slots)}", None, None))
         if self.uses_cells:
             lines.append((1, "FC = F.cells", None, None))
         lines.extend(body)
         lines.append((1, "raise _fell_off()", None, None))
-        # the function is made by _make, whose parameters (the helpers, constants and cache slots) become its
-        # closure cells; its Python globals are the Neutron globals (Tier.build)
+        # the function is made by _make; its Python globals are the Neutron globals and its Python builtins the
+        # helpers, constants and cache slots (Tier.build): no closure cells to copy on every call
         src = []
         info = self.info
         for n, (ind, text, ip, site) in enumerate(lines, 2):
@@ -1019,10 +1016,7 @@ class Emitter:
                 info.sites[n] = site
         src.append(f"    return {fname}")
         body = _rename("\n".join(src) + "\n")
-        # _make's parameters: the helpers, constants and cache slots the body names (fewer cells, quicker compile)
-        used = set(_HELPER_NAME.findall(body))
-        params = [k for k in self.tier.ns_names() + sorted(self.consts) if k in used]
-        return fname, "def _make(" + ", ".join(params) + "):\n" + body, info
+        return fname, "def _make():\n" + body, info
 
     def entry_tags(self, spec):
         """Local tags at a function's start: speculated parameters ({slot: tag}), `this` an instance."""
@@ -1666,7 +1660,6 @@ class Emitter:
         out = [f"_{n}{self.nsite}" for n in names]
         for n in out:
             self.consts[n] = _EMPTY
-        self.cache_slots.extend(out)
         return out
 
     def call(self, ip, argc, vs):
@@ -1700,8 +1693,8 @@ class Emitter:
         self.line("    except KeyError:")
         self.line(f"        _p = _kmiss({c}, {argc})")
         self.line(f"    if {cf} is _EMPTY:")
-        self.line(f"        {cf} = {c}")
-        self.line(f"        {ff} = _p")
+        self.line(f"        _B[{cf!r}] = {c}")
+        self.line(f"        _B[{ff!r}] = _p")
         self.line(f"    {name} = _p({', '.join(['d + 1', c] + args)})")
         self.line(f"elif {c}.__class__ is Class:")
         self.line("    try:")
@@ -1711,9 +1704,9 @@ class Emitter:
         self.line(f"        {name} = _call(d + 1, {c}, {alist})")
         self.line("    else:")
         self.line(f"        if {cc} is _EMPTY:")
-        self.line(f"            {cc} = {c}")
-        self.line(f"            {cm} = _m")
-        self.line(f"            {fc} = _p")
+        self.line(f"            _B[{cc!r}] = {c}")
+        self.line(f"            _B[{cm!r}] = _m")
+        self.line(f"            _B[{fc!r}] = _p")
         self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
         self.line("else:")
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
@@ -1777,9 +1770,9 @@ class Emitter:
         self.line(f"            {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
         self.line("        else:")
         self.line(f"            if {ck} is _EMPTY:")
-        self.line(f"                {ck} = {r}.klass")
-        self.line(f"                {cm} = _m")
-        self.line(f"                {cf} = _p")
+        self.line(f"                _B[{ck!r}] = {r}.klass")
+        self.line(f"                _B[{cm!r}] = _m")
+        self.line(f"                _B[{cf!r}] = _p")
         self.line(f"            {name} = _p({', '.join(['d + 1', '_m', r] + args)})")
         if rt != INS:
             # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups
@@ -2082,10 +2075,12 @@ class Tier:
                 pyc = compile(src, f"<neutron {code.name}>", "exec")
         except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
             raise Unsupported(f"Python rejected the generated code: {e}") from None
-        scratch = {"__builtins__": _pybuiltins}
+        B = dict(_pybuiltins.__dict__)
+        B.update(vals)
+        B["_B"] = B
+        scratch = {"__builtins__": B}
         exec(pyc, scratch)
-        mk = types.FunctionType(scratch["_make"].__code__, G, "_make")
-        fn = mk(**{k: vals[k] for k in mk.__code__.co_varnames[:mk.__code__.co_argcount]})
+        fn = _with_builtins(scratch["_make"].__code__, G, B)()
         info.pycode = fn.__code__
         self.infos[fn.__code__] = info
         return fn
@@ -2620,7 +2615,18 @@ _RENAME = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|\b(""" + "|".
 _RESERVED = set(dir(_pybuiltins)) | set(keyword.kwlist) | set(getattr(keyword, "softkwlist", ())) | \
     set(_RENAMED) | {"d", "F", "L", "S", "FC"}
 _LOCAL_NAME = re.compile(r"(?:l|s|t|h|he)[0-9]+$")
-_HELPER_NAME = re.compile(r"\b_[A-Za-z0-9_]+\b")
+
+
+_MAKER = compile("_fn = _FT(_code, _G, '_make')", "<neutron maker>", "exec")
+
+
+def _with_builtins(code, G, B):
+    """A function of `code` with Python globals G and builtins B. CPython takes a new function's builtins from
+    its globals' __builtins__ or else from the running frame: G has none, so it is made in a frame run with B;
+    functions defined inside it inherit B the same way."""
+    ns = {"__builtins__": B, "_FT": types.FunctionType, "_code": code, "_G": G}
+    exec(_MAKER, ns)
+    return ns["_fn"]
 
 
 def _rename(src):
