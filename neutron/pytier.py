@@ -502,6 +502,7 @@ class Emitter:
         self.compact = False
         self.hoisted_used = False
         self.icache = {}
+        self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, +1/-1)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
         self.nosplit = False
@@ -1632,6 +1633,11 @@ class Emitter:
             self.icache.pop(a, None)
             self.overlay.pop(a, None)
             self.assign(f"l{a}", e)
+            step = self.steps.get(ip)
+            if step is not None:
+                name, k = step
+                self.line(f"{name} = {name} {'+' if k > 0 else '-'} 1")
+                self.icache[a] = name
             return
         e = self.simplify(e)
         v = self.ex(e)
@@ -1678,24 +1684,29 @@ class Emitter:
             return
         kd = self.karity(argc, False)
         md = self.karity(argc, True)
-        cf, ff, cc, cm, fc = self.cache("cf", "ff", "cc", "cm", "fc")
-        # the function (or class) this site called first is recognised by identity
+        cf, ff, ck, cc, cm, fc = self.cache("cf", "ff", "ck", "cc", "cm", "fc")
+        # the function (or class) this site called first is recognised by identity, other closures of its code
+        # by their code
         self.line(f"if {c} is {cf}:")
         self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
+        self.line(f"elif {c}.__class__ is Function:")
+        self.line(f"    if {c}.code is {ck}:")
+        self.line(f"        _p = {ff}")
+        self.line("    else:")
+        self.line("        try:")
+        self.line(f"            _p = {kd}[{c}.code]")
+        self.line("        except KeyError:")
+        self.line(f"            _p = _kmiss({c}, {argc})")
+        self.line(f"        if {cf} is _EMPTY:")
+        self.line(f"            _B[{cf!r}] = {c}")
+        self.line(f"            _B[{ff!r}] = _p")
+        self.line(f"            _B[{ck!r}] = {c}.code")
+        self.line(f"    {name} = _p({', '.join(['d + 1', c] + args)})")
         self.line(f"elif {c} is {cc}:")
         self.line("    _i = _inew(Instance)")
         self.line(f"    _i.klass = {c}")
         self.line("    _i.fields = {}")
         self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
-        self.line(f"elif {c}.__class__ is Function:")
-        self.line("    try:")
-        self.line(f"        _p = {kd}[{c}.code]")
-        self.line("    except KeyError:")
-        self.line(f"        _p = _kmiss({c}, {argc})")
-        self.line(f"    if {cf} is _EMPTY:")
-        self.line(f"        _B[{cf!r}] = {c}")
-        self.line(f"        _B[{ff!r}] = _p")
-        self.line(f"    {name} = _p({', '.join(['d + 1', c] + args)})")
         self.line(f"elif {c}.__class__ is Class:")
         self.line("    try:")
         self.line(f"        _m = {c}.methods['initialize']")
@@ -1936,12 +1947,53 @@ class Emitter:
             name = self.fresh()
             self.line(f"{name} = _int(l{slot}) if l{slot} - l{slot} == 0 else None")
             hoist[slot] = name
+        saved = dict(self.steps)
+        for slot, steps in self.inductions(loop).items():
+            if slot in hoist and any(self.steps.get(i, (None,))[0] == hoist[slot] for i in steps):
+                continue        # already kept by an enclosing loop, whose steps include this loop's
+            # a counter the loop indexes with, changed only by +1 or -1: its int() is kept alongside it. 0.5
+            # (an index that fails, sending the access to the generic path) when it is not a whole number well
+            # inside the doubles' exact range, where adding 1 would round
+            name = self.fresh()
+            v = f"l{slot}"
+            self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 "
+                      f"else 0.5")
+            hoist[slot] = name
+            for i, step in steps.items():
+                self.steps[i] = (name, step)
         self.line("while True:")
         self.ind += 1
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
         self.path(h, self.canon(h), inner, fresh=True)
         self.ind -= 1
+        self.steps = saved
         return loop.follow
+
+    def inductions(self, loop):
+        """Float locals the loop uses as list indexes and assigns only as `x = x + 1` or `x = x - 1`:
+        {slot: {index of the STORE_LOCAL: +1 or -1}}."""
+        instrs = self.code.instrs
+        consts = self.code.consts
+        st = self.flow.get(loop.header)
+        if st is None:
+            return {}
+        steps, bad, indexed = {}, set(), set()
+        for i in loop.body:
+            o, a = instrs[i]
+            if o in (O.MAKE_CELL, O.NEW_CELL):
+                bad.add(a)
+            elif o == O.STORE_LOCAL:
+                k = i - 1 if i > 0 and instrs[i - 1][0] == O.DUP else i
+                if k >= 3 and instrs[k - 1][0] in (O.ADD, O.SUB) and instrs[k - 2][0] == O.CONST and \
+                        consts[instrs[k - 2][1]].__class__ is float and consts[instrs[k - 2][1]] == 1.0 and \
+                        instrs[k - 3] == (O.LOAD_LOCAL, a) and \
+                        not any(j in self.an.targets for j in range(k - 2, i + 1)):
+                    steps.setdefault(a, {})[i] = 1 if instrs[k - 1][0] == O.ADD else -1
+                else:
+                    bad.add(a)
+            elif o == O.LOAD_LOCAL and i + 1 < len(instrs) and instrs[i + 1][0] == O.GET_INDEX:
+                indexed.add(a)
+        return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT}
 
     def index_invariants(self, loop):
         """Float locals the loop uses as list indexes and never assigns."""

@@ -256,6 +256,7 @@ _SERVER_ERROR = (500, [("Content-Type", "text/plain; charset=utf-8")], b"Interna
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128    # socketserver's 5 resets clients that connect together while handlers are busy
 
     def server_bind(self):
         # HTTPServer.server_bind looks up the host's full name, which can stall on a machine without DNS.
