@@ -41,6 +41,7 @@ import os
 import re
 import sys
 import _thread
+from itertools import islice as _islice
 import types
 import warnings
 
@@ -2054,6 +2055,8 @@ class Tier:
     def __init__(self, vm):
         self.vm = vm
         self.fns = {}           # code -> normal-entry function
+        self.fast = {}          # array method name -> fast_loop entry
+        self.fast_codes = {}    # a fast loop's Python code object -> (prelude function, call index, state)
         self.conts = {}         # (code, ip, handlers) -> continuation function
         self.analyses = {}
         self.infos = {}         # Python code object -> Info
@@ -2096,6 +2099,24 @@ class Tier:
         if entry is not None and _fits(entry, argc):
             out.append(("str", entry[0]))
         return out
+
+    def fast_loop(self, name):
+        """(loop function, ...) for an array callback method run by a Python loop, or False."""
+        entry = self.fast.get(name)
+        if entry is None:
+            entry = False
+            spec = FAST_LOOPS.get(name)
+            if spec is not None:
+                loop, pname, nlocals, below, state = spec
+                F = self.vm.prelude_function(pname)
+                code = F.code
+                depth = self.analysis(code).depth
+                ip = next((i for i, (o, a) in enumerate(code.instrs) if o == O.CALL and a == 1), None)
+                if ip is not None and code.nlocals == nlocals and depth[ip] == below + 2:
+                    entry = (loop, F, ip, state)
+                    self.fast_codes[loop.__code__] = (F, ip, state)
+            self.fast[name] = entry
+        return entry
 
     def karity(self, kind, n):
         d = self.arity.get((kind, n))
@@ -2284,6 +2305,9 @@ class Tier:
                     func = fr.f_locals.get("F")
                     code = info.code
                     out.append((func.name if func is not None else code.name, code.filename, code.lines[ip]))
+            elif fr.f_code in self.fast_codes:
+                F, ip, _ = self.fast_codes[fr.f_code]
+                out.append((F.name, F.code.filename, F.code.lines[ip]))
             tb = tb.tb_next
         out.reverse()
         return out
@@ -2304,6 +2328,12 @@ class Tier:
                 info = infos.get(co)
                 if info is not None:
                     records.append(self.vm_frame(f, info, mode if not records else "call"))
+                elif co in self.fast_codes:
+                    F, ip, state = self.fast_codes[co]
+                    locals_, stack = state(f.f_locals)
+                    fr = V.Frame(F, F.code, locals_, ip + 1)
+                    fr.stack = stack
+                    records.append(fr)
                 elif co is _RUN_FRAME_CODE:
                     fr = f.f_locals.get("frame")
                     if records and fr is not None and fr.result is not _NO_RESULT:
@@ -2591,6 +2621,14 @@ class Tier:
                 B = builtins()
                 pname = B.ARRAY_CALLBACK_METHODS.get(name)
                 if pname is not None:
+                    if len(args) == 1 and vm.points + 1 != vm.stop_at:     # (a stop at __callback_arity)
+                        f = args[0]
+                        if f.__class__ is Function and len(f.code.params) == 1 and not f.code.is_method:
+                            fast = tier.fast_loop(name)
+                            if fast:
+                                p = tier.function(f.code, f.globals)
+                                vm.points += 1          # the prelude's __callback_arity call
+                                return fast[0](d + 1, recv, f, p, len(recv))
                     return _enter(d, vm.prelude_function(pname), B.callback_args(name, recv, args))
                 return B.call_array_method(vm, recv, name, args)
             if cls is Module:
@@ -2658,6 +2696,46 @@ class Tier:
 
 
 _RUN_FRAME_CODE = None
+
+
+# ---- array callback methods without a Neutron loop ----------------------------------------------------------------
+# map, filter and forEach given a compiled one-parameter function loop here rather than in the prelude's Neutron
+# code. A capture inside the callback turns such a loop into the prelude function's frame at its callback call:
+# (loop function, prelude function, its local count, operand-stack entries below the callee, state(f_locals) ->
+# (locals, those entries)). The prelude's own layout is checked against these on first use (Tier.fast_loop).
+
+def _map_loop(d, arr, f, p, n):
+    out = []
+    for x in _islice(arr, n):       # reads arr[i] afresh, stops at the first length or the current one
+        out.append(p(d, f, x))
+    return out
+
+
+def _filter_loop(d, arr, f, p, n):
+    out = []
+    i = 0
+    for i, x in enumerate(_islice(arr, n)):
+        r = p(d, f, x)
+        if r is not None and r is not False:
+            out.append(x)
+    return out
+
+
+def _for_each_loop(d, arr, f, p, n):
+    i = 0
+    for i, x in enumerate(_islice(arr, n)):
+        p(d, f, x)
+    return None
+
+
+FAST_LOOPS = {
+    "map": (_map_loop, "__array_map", 6, 1,
+            lambda L: ([L["arr"], L["f"], 1.0, float(L["n"]), L["out"], float(len(L["out"]))], [L["out"]])),
+    "filter": (_filter_loop, "__array_filter", 8, 0,
+               lambda L: ([L["arr"], L["f"], 1.0, float(L["n"]), L["out"], float(L["i"]), L["x"], None], [])),
+    "forEach": (_for_each_loop, "__array_for_each", 5, 0,
+                lambda L: ([L["arr"], L["f"], 1.0, float(L["n"]), float(L["i"])], [])),
+}
 
 
 _RENAMED = ("float", "int", "len", "list", "str", "dict", "KeyError", "IndexError", "TypeError",

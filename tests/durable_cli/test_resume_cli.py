@@ -297,3 +297,39 @@ for (var i in ["file/sub.snap", "dir", "nope/x.snap"]) {
     status, out, err = neutron("p.nt", cwd=tmp_path)
     assert (status, out, err) == (0, "caught true\ncaught true\ncaught true\n", "")
     assert sorted(os.listdir(tmp_path)) == ["dir", "file", "p.nt"]
+
+
+CALLBACKS = """use sys;
+var log = [];
+var out = [10, 20, 30, 40].map(fun (x) {
+    if (x == 20) { sys.checkpoint("cb.snap"); }
+    log.push(x);
+    return x + 1;
+});
+var odd = [1, 2, 3, 4, 5].filter(fun (x) {
+    if (x == 4) { sys.checkpoint("cb2.snap"); }
+    return x % 2 == 1;
+});
+var sum = 0;
+[1, 2, 3].forEach(fun (x) {
+    if (x == 3) { sys.checkpoint("cb3.snap"); }
+    sum = sum + x;
+});
+say(out + " " + log + " " + odd + " " + sum + " " + sys.resumed());
+"""
+
+
+@pytest.mark.parametrize("first", ["compiled", "vm"])
+@pytest.mark.parametrize("then", ["compiled", "vm"])
+def test_checkpoints_inside_array_callbacks(tmp_path, first, then):
+    """Snapshots taken inside map, filter and forEach callbacks resume in the middle of the array, in either mode."""
+    write(tmp_path / "cb.nt", CALLBACKS)
+    flag = ["--vm"] if first == "vm" else []
+    status, out, err = neutron(*flag, "cb.nt", cwd=tmp_path)
+    assert (status, out, err) == (0, "[11, 21, 31, 41] [10, 20, 30, 40] [1, 3, 5] 6 false\n", "")
+    flag = ["--vm"] if then == "vm" else []
+    for snap, expected in (("cb.snap", "[11, 21, 31, 41] [10, 20, 30, 40] [1, 3, 5] 6 true\n"),
+                           ("cb2.snap", "[11, 21, 31, 41] [10, 20, 30, 40] [1, 3, 5] 6 true\n"),
+                           ("cb3.snap", "[11, 21, 31, 41] [10, 20, 30, 40] [1, 3, 5] 6 true\n")):
+        status, out, err = neutron(*flag, "--resume", snap, cwd=tmp_path)
+        assert (status, out, err) == (0, expected, ""), snap

@@ -132,6 +132,24 @@ def test_checkpoint_frames_match_the_vm(tmp_path):
     assert len(snaps["vm"]) >= 5
 
 
+@pytest.mark.parametrize("method,body", [
+    ("map", "return x * 2;"), ("filter", "return x > 2;"), ("forEach", "total = total + x;")])
+def test_checkpoint_in_an_array_callback_matches_the_vm(tmp_path, method, body):
+    """map, filter and forEach loop in Python in compiled code: a checkpoint in the callback still shows the
+    prelude function's frame, as the VM has it."""
+    path = write(tmp_path, "use sys;\nvar total = 0;\nfun main() {\n  var a = [1, 5, 2, 7];\n"
+                           f"  var r = a.{method}(fun (x) {{\n    if (x == 2) {{ sys.checkpoint(sys.args()[1]); }}\n"
+                           f"    {body}\n  }});\n  say(r + \" \" + total);\n}}\nmain();\n")
+    snaps = {}
+    for mode in ("vm", "compiled"):
+        snap = tmp_path / f"{mode}.snap"
+        _, status, out, err = run(path, mode, [str(snap)])
+        assert (status, err) == (0, ""), err
+        snaps[mode], _ = frames_of(snap)
+    assert snaps["compiled"] == snaps["vm"]
+    assert any(name.startswith("__array_") for name, *_ in snaps["vm"])
+
+
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_stop_at_a_point_matches_the_vm(tmp_path, k):
     """testing.run's stop: the snapshot is positioned at the say or built-in call, operands on the stack."""
