@@ -37,12 +37,12 @@ class NativeModule:
         self.load_state = None      # fn(vm, value)
         self.init = None            # fn(vm): called once when the module is first used in a process
 
-    def function(self, name, min_args=0, max_args=-1):
+    def function(self, name, min_args=0, max_args=-1, fast=None):
         if max_args == -1:
             max_args = min_args
 
         def register(fn):
-            self.functions[name] = Native(f"{self.name}.{name}", fn, min_args, max_args)
+            self.functions[name] = Native(f"{self.name}.{name}", fn, min_args, max_args, fast)
             return fn
         return register
 

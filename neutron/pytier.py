@@ -1729,7 +1729,8 @@ class Emitter:
         self.flush(vs)
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
-        args = [self.ex(x) for x in vs[k + 1:]]
+        vs_args = vs[k + 1:]
+        args = [self.ex(x) for x in vs_args]
         r = self.ex(vs[k])
         rt = self.tag(vs[k])
         del vs[k:]
@@ -1760,7 +1761,7 @@ class Emitter:
         kw = "if"
         if r in self.module_hint:
             self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-            self.line(f"    {name} = _native(_n, {alist})")
+            self.native_call(name, args, vs_args)
             kw = "elif"
         for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
             if fn == "append":
@@ -1789,11 +1790,27 @@ class Emitter:
         if rt != INS:
             # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups
             self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-            self.line(f"    {name} = _native(_n, {alist})")
+            self.native_call(name, args, vs_args)
         self.line("else:")
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
         self.cur_site = None
         vs.append(("t", name, None))
+
+    def native_call(self, name, args, entries):
+        """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""
+        alist = f"[{', '.join(args)}]"
+        if len(args) != 1:
+            self.line(f"    {name} = _native(_n, {alist})")
+            return
+        x = args[0]
+        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ is float")
+        self.line(f"    if {test}:")
+        self.line("        try:")
+        self.line(f"            {name} = _n.fast({x})")
+        self.line("        except (ValueError, OverflowError):")
+        self.line(f"            {name} = _native(_n, {alist})")
+        self.line("    else:")
+        self.line(f"        {name} = _native(_n, {alist})")
 
     # -- control flow --
     def valid_merge(self, m, ctx):
@@ -2578,9 +2595,10 @@ class Tier:
             return tier.function(code, func.globals)
 
         def _native(callee, args):
-            vm.points += 1
-            if vm.points == vm.stop_at:
-                tier.stop()
+            if callee.fast is None:
+                vm.points += 1
+                if vm.points == vm.stop_at:
+                    tier.stop()
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(vm.native_arity_message(callee, n))

@@ -41,13 +41,17 @@ class Function:
 
 class Native:
     """A built-in function. `fn(vm, args)` gets the argument list; arity checked by the VM from min/max."""
-    __slots__ = ("qualname", "fn", "min_args", "max_args")
+    __slots__ = ("qualname", "fn", "min_args", "max_args", "fast")
 
-    def __init__(self, qualname, fn, min_args=0, max_args=None):
+    def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None):
         self.qualname = qualname        # e.g. 'math.sqrt': the name a snapshot stores
         self.fn = fn
         self.min_args = min_args
         self.max_args = max_args        # None = variadic
+        # A pure function of one number (math.sqrt): the same result as fn for a float argument, or ValueError or
+        # OverflowError where fn reports an error. Such a call has no effect a snapshot could miss, so it is not a
+        # checkpointable point, and compiled code calls `fast` directly.
+        self.fast = fast
 
 
 class Class:

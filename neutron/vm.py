@@ -893,7 +893,8 @@ class VM:
                 args = self.fit_args(callee, args)
             return self.push_frame(callee, args)
         if cls is Native:
-            self.point(frame, ip, [callee] + args if restore is None else restore)
+            if callee.fast is None:
+                self.point(frame, ip, [callee] + args if restore is None else restore)
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(self.native_arity_message(callee, n))

@@ -32,7 +32,7 @@ def _num(args, i, fname):
     return arg_num(args, i, fname)
 
 
-def _unary(name, fn, check=None, domain=None):
+def _unary(name, fn, check=None, domain=None, fast=None):
     fname = "math." + name
 
     def native(vm, args):
@@ -45,7 +45,7 @@ def _unary(name, fn, check=None, domain=None):
             raise NeutronError(f"{fname}: the result is too large.")
         except ValueError:
             raise NeutronError(f"{fname}: {domain or 'argument out of range'}, got {format_number(x)}.")
-    module.function(name, 1)(native)
+    module.function(name, 1, fast=fast)(native)
 
 
 def _binary(name, fn):
@@ -86,23 +86,23 @@ def pow_(vm, args):
         raise NeutronError("math.pow: the result is not a number.")
 
 
-_unary("sqrt", math.sqrt, lambda x: x >= 0, "argument must not be negative")
+_unary("sqrt", math.sqrt, lambda x: x >= 0, "argument must not be negative", fast=math.sqrt)
 _unary("cbrt", lambda x: math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x)
-_unary("abs", abs)
-_unary("exp", math.exp)
-_unary("log10", math.log10, lambda x: x > 0, "argument must be positive")
-_unary("log2", math.log2, lambda x: x > 0, "argument must be positive")
-_unary("sin", math.sin, math.isfinite, "argument must be finite")
-_unary("cos", math.cos, math.isfinite, "argument must be finite")
-_unary("tan", math.tan, math.isfinite, "argument must be finite")
-_unary("asin", math.asin, lambda x: -1 <= x <= 1, "argument must be between -1 and 1")
-_unary("acos", math.acos, lambda x: -1 <= x <= 1, "argument must be between -1 and 1")
-_unary("atan", math.atan)
-_unary("sinh", math.sinh)
-_unary("cosh", math.cosh)
-_unary("tanh", math.tanh)
-_unary("degrees", math.degrees)
-_unary("radians", math.radians)
+_unary("abs", abs, fast=math.fabs)
+_unary("exp", math.exp, fast=math.exp)
+_unary("log10", math.log10, lambda x: x > 0, "argument must be positive", fast=math.log10)
+_unary("log2", math.log2, lambda x: x > 0, "argument must be positive", fast=math.log2)
+_unary("sin", math.sin, math.isfinite, "argument must be finite", fast=math.sin)
+_unary("cos", math.cos, math.isfinite, "argument must be finite", fast=math.cos)
+_unary("tan", math.tan, math.isfinite, "argument must be finite", fast=math.tan)
+_unary("asin", math.asin, lambda x: -1 <= x <= 1, "argument must be between -1 and 1", fast=math.asin)
+_unary("acos", math.acos, lambda x: -1 <= x <= 1, "argument must be between -1 and 1", fast=math.acos)
+_unary("atan", math.atan, fast=math.atan)
+_unary("sinh", math.sinh, fast=math.sinh)
+_unary("cosh", math.cosh, fast=math.cosh)
+_unary("tanh", math.tanh, fast=math.tanh)
+_unary("degrees", math.degrees, fast=math.degrees)
+_unary("radians", math.radians, fast=math.radians)
 
 
 def _integral(fn):

@@ -163,3 +163,42 @@ def test_random_uses_the_random_modules_generator():
     b = [call("random", vm=vm) for _ in range(3)]
     assert a == b
     assert all(0 <= x < 1 for x in a)
+
+
+# ---- the fast form of pure functions (called directly by compiled code) -----------------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+FAST = sorted(name for name, native in module.functions.items() if native.fast is not None)
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 3.0, 100.0, 709.0, 710.0, -710.0, 1e-320, 1e300, -1e300, 1e308,
+           math.inf, -math.inf, math.nan, math.pi / 2, 1e16]
+
+
+def same_as_native(name, x):
+    native = module.functions[name]
+    try:
+        fast = native.fast(x)
+    except (ValueError, OverflowError):
+        with pytest.raises(NeutronError):       # where fast gives up, the native reports an error
+            native.fn(None, [x])
+        return
+    slow = native.fn(None, [x])
+    assert fast.__class__ is float
+    assert (math.isnan(fast) and math.isnan(slow)) or (fast == slow and math.copysign(1, fast) == math.copysign(1, slow)), \
+        (name, x, fast, slow)
+
+
+def test_the_pure_functions_have_a_fast_form():
+    assert {"sqrt", "sin", "cos", "abs", "exp"} <= set(FAST)
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_fast_form_agrees_on_special_values(name):
+    for x in SPECIAL:
+        same_as_native(name, x)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_fast_form_agrees_on_any_float(x):
+    for name in FAST:
+        same_as_native(name, x)
