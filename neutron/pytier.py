@@ -127,6 +127,7 @@ POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O
            O.ADD_METHOD, O.ADD_FIELD}
 REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
+SIMPLE_PUSH = {O.CONST, O.LOAD_LOCAL, O.TRUE, O.FALSE, O.NIL}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
@@ -1637,7 +1638,8 @@ class Emitter:
             step = self.steps.get(ip)
             if step is not None:
                 name, k = step
-                self.line(f"{name} = {name} {'+' if k > 0 else '-'} 1")
+                self.line(f"{name} = {name} + {k}" if k.__class__ is str else
+                          f"{name} = {name} {'+' if k > 0 else '-'} 1")
                 self.icache[a] = name
             return
         e = self.simplify(e)
@@ -1961,6 +1963,8 @@ class Emitter:
         hoist = dict(ctx.hoist)
         self.fip = h
         for slot in self.index_invariants(loop):
+            if slot in hoist:
+                continue        # an enclosing loop's counter, kept already
             # int() of a float local the loop indexes with and never changes; None when it has none
             name = self.fresh()
             self.line(f"{name} = _int(l{slot}) if l{slot} - l{slot} == 0 else None")
@@ -1978,6 +1982,12 @@ class Emitter:
                       f"else 0.5")
             hoist[slot] = name
             for i, step in steps.items():
+                if step.__class__ is tuple:
+                    by = self.fresh()
+                    w = f"l{step[1]}"
+                    self.line(f"{by} = _int({w}) if -4503599627370496.0 < {w} < 4503599627370496.0 and "
+                              f"{w} % 1.0 == 0.0 else 0.5")
+                    step = by
                 self.steps[i] = (name, step)
         self.line("while True:")
         self.ind += 1
@@ -1988,30 +1998,46 @@ class Emitter:
         return loop.follow
 
     def inductions(self, loop):
-        """Float locals the loop uses as list indexes and assigns only as `x = x + 1` or `x = x - 1`:
-        {slot: {index of the STORE_LOCAL: +1 or -1}}."""
+        """Float locals the loop uses as list indexes (or bitwise operands) and assigns only as `x = x + 1`,
+        `x = x - 1` or, for indexes alone, `x = x + y` with y a float local the loop does not assign:
+        {slot: {index of the STORE_LOCAL: +1, -1 or the slot y}}."""
         instrs = self.code.instrs
         consts = self.code.consts
         st = self.flow.get(loop.header)
         if st is None:
             return {}
-        steps, bad, indexed = {}, set(), set()
+        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        steps, bad, indexed, bitwise = {}, set(), set(), set()
         for i in loop.body:
             o, a = instrs[i]
             if o in (O.MAKE_CELL, O.NEW_CELL):
                 bad.add(a)
             elif o == O.STORE_LOCAL:
                 k = i - 1 if i > 0 and instrs[i - 1][0] == O.DUP else i
-                if k >= 3 and instrs[k - 1][0] in (O.ADD, O.SUB) and instrs[k - 2][0] == O.CONST and \
-                        consts[instrs[k - 2][1]].__class__ is float and consts[instrs[k - 2][1]] == 1.0 and \
-                        instrs[k - 3] == (O.LOAD_LOCAL, a) and \
+                step = None
+                if k >= 3 and instrs[k - 3] == (O.LOAD_LOCAL, a) and \
                         not any(j in self.an.targets for j in range(k - 2, i + 1)):
-                    steps.setdefault(a, {})[i] = 1 if instrs[k - 1][0] == O.ADD else -1
-                else:
+                    op, (o2, a2) = instrs[k - 1][0], instrs[k - 2]
+                    if op in (O.ADD, O.SUB) and o2 == O.CONST and consts[a2].__class__ is float and consts[a2] == 1.0:
+                        step = 1 if op == O.ADD else -1
+                    elif op == O.ADD and o2 == O.LOAD_LOCAL and a2 != a and a2 not in stored and \
+                            st[0].get(a2) == FLT:
+                        step = ("l", a2)
+                if step is None:
                     bad.add(a)
-            elif o == O.LOAD_LOCAL and i + 1 < len(instrs) and instrs[i + 1][0] == O.GET_INDEX:
-                indexed.add(a)
-        return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT}
+                else:
+                    steps.setdefault(a, {})[i] = step
+            elif o == O.LOAD_LOCAL:
+                nxt = [instrs[j][0] for j in (i + 1, i + 2) if j < len(instrs)]
+                if any(x in BITWISE for x in nxt):
+                    indexed.add(a)
+                    bitwise.add(a)
+                elif nxt[:1] == [O.GET_INDEX] or (nxt[1:] == [O.SET_INDEX] and nxt[0] in SIMPLE_PUSH):
+                    indexed.add(a)
+        # a step by another local is exact only while the sum stays within the doubles' whole numbers, which an
+        # index beyond any array's length does not need but a bitwise operand would
+        return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT and
+                (a not in bitwise or all(x.__class__ is int for x in v.values()))}
 
     def index_invariants(self, loop):
         """Float locals the loop uses as list indexes and never assigns."""
