@@ -94,8 +94,30 @@ GENERIC = {O.ADD: "_add", O.SUB: "_sub", O.MUL: "_mul", O.DIV: "_div", O.MOD: "_
            O.GT: "_gt", O.GE: "_ge", O.EQ: "_eq", O.NE: "_ne"}
 FLT, STR, LST, DCT, INS, BOO, SEQ = "f", "s", "l", "d", "i", "b", "q"     # SEQ: a list or a string
 CHECKED_TAG = {"string": STR, "array": LST, "object": DCT, "bool": BOO}
-SPEC_TEST = {FLT: "{0}.__class__ is float", SEQ: "({0}.__class__ is list or {0}.__class__ is str)"}
+SPEC_TEST = {FLT: "{0}.__class__ is float", SEQ: "({0}.__class__ is list or {0}.__class__ is str)",
+             STR: "{0}.__class__ is str"}
 TAG_OF_CLASS = {float: FLT, str: STR, list: LST, dict: DCT, bool: BOO}
+
+
+# What some built-in methods return, for a receiver known to be a string or an array (a wrong argument is an error).
+STR_RESULTS = {"split": LST, "lines": LST, "toUpperCase": STR, "toLowerCase": STR, "upper": STR, "lower": STR,
+               "trim": STR, "strip": STR, "replace": STR, "replaceAll": STR, "substring": STR, "slice": STR,
+               "repeat": STR, "charAt": STR, "indexOf": FLT, "startsWith": BOO, "endsWith": BOO, "contains": BOO,
+               "includes": BOO}
+LIST_RESULTS = {"join": STR, "indexOf": FLT, "slice": LST, "concat": LST, "includes": BOO, "contains": BOO,
+                "copy": LST, "clone": LST}
+
+
+STRING_ONLY = {"split", "lines", "toUpperCase", "toLowerCase", "upper", "lower", "trim", "strip", "replace",
+               "replaceAll", "substring", "repeat", "charAt", "startsWith", "endsWith"}
+
+
+def method_result_tag(receiver, name):
+    if receiver == STR:
+        return STR_RESULTS.get(name)
+    if receiver == LST:
+        return LIST_RESULTS.get(name)
+    return None
 
 
 def tag_of(v):
@@ -397,9 +419,11 @@ class Analysis:
                 S = S[:n - a] + (LST,)
             elif o == O.BUILD_OBJECT:
                 S = S[:n - 2 * a] + (DCT,)
-            elif o == O.CALL or o == O.INVOKE:
-                k = a + 1 if o == O.CALL else a[1] + 1
-                S = S[:n - k] + (None,)
+            elif o == O.CALL:
+                S = S[:n - a - 1] + (None,)
+            elif o == O.INVOKE:
+                k = a[1] + 1
+                S = S[:n - k] + (method_result_tag(S[n - k], names[a[0]]),)
             elif o == O.END_FINALLY:
                 S = S[:-2]
             else:
@@ -1030,7 +1054,7 @@ class Emitter:
 
     def speculated(self):
         """Parameters worth a specialized copy of the body, with the type to test: floats for those an operator
-        pops directly, lists for those indexed directly."""
+        pops directly, lists for those indexed directly, strings for receivers of methods only strings have."""
         code = self.code
         instrs = code.instrs
         first = 1 if code.is_method else 0
@@ -1068,6 +1092,8 @@ class Emitter:
             elif o == O.SET_INDEX and len(tags) >= 3:
                 vote(tags[-3], SEQ)
                 vote(tags[-2], FLT)
+            elif o == O.INVOKE and len(tags) > a[1] and code.names[a[0]] in STRING_ONLY:
+                vote(tags[-a[1] - 1], STR)
             n = depth[i + 1] if i + 1 < len(depth) and depth[i + 1] is not None else None
             if n is None:
                 tags = []
@@ -1313,6 +1339,33 @@ class Emitter:
             elif o in COND_JUMPS:
                 self.branch(ip, o, a, vs, ctx)
                 return
+            elif o == O.GET_INDEX and self.tag(vs[-2]) == DCT:
+                # an object: a string key reads like index_get (nil when absent), anything else gets its error
+                self.flush(vs)
+                ie = vs.pop()
+                oe = vs.pop()
+                i_, ob = self.ex(ie), self.ex(oe)
+                name = self.fresh()
+                if self.tag(ie) == STR:
+                    self.line(f"{name} = {ob}.get({i_})")
+                else:
+                    self.line(f"{name} = {ob}.get({i_}) if {i_}.__class__ is str else _gi({ob}, {i_})")
+                vs.append(("t", name, None))
+            elif o == O.SET_INDEX and self.tag(vs[-3]) == DCT:
+                self.flush(vs)
+                ve = vs.pop()
+                v = self.ex(ve)
+                ie = vs.pop()
+                oe = vs.pop()
+                i_, ob = self.ex(ie), self.ex(oe)
+                if self.tag(ie) == STR:
+                    self.line(f"{ob}[{i_}] = {v}")
+                else:
+                    self.line(f"if {i_}.__class__ is str:")
+                    self.line(f"    {ob}[{i_}] = {v}")
+                    self.line("else:")
+                    self.line(f"    _si({ob}, {i_}, {v})")
+                vs.append(ve)
             elif o == O.GET_INDEX:
                 self.flush(vs)
                 ie = vs.pop()
@@ -1756,7 +1809,7 @@ class Emitter:
             else:
                 self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
             self.cur_site = None
-            vs.append(("t", name, None))
+            vs.append(("t", name, method_result_tag(rt, mname) if builtin else None))
             return
         md = self.karity(argc, True)
         ck, cm, cf = self.cache("ck", "cm", "cf")

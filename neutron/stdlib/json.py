@@ -16,6 +16,13 @@ from __future__ import annotations
 import math
 import re
 
+try:    # the C accelerators of the standard json module; without them only the Python code below is used
+    from json import JSONDecoder as _JSONDecoder
+    from json.encoder import c_encode_basestring as _c_quote, c_make_encoder as _c_make_encoder
+    from json.scanner import c_make_scanner as _c_make_scanner
+except ImportError:     # pragma: no cover
+    _JSONDecoder = _c_quote = _c_make_encoder = _c_make_scanner = None
+
 from ..errors import NeutronError
 from ..natives import NativeModule, arg_dict, arg_str, opt
 from ..values import Buffer, format_number, type_name
@@ -56,7 +63,141 @@ def _indent_of(fname, pretty):
                        f"{type_name(pretty)}.")
 
 
-def stringify_value(value, indent=None, fname="json.stringify") -> str:
+class _Fallback(Exception):
+    """The C path cannot reproduce this value's output exactly: the Python writer handles it."""
+
+
+_FAST_DEPTH = 200       # deeper (or cyclic) values take the Python writer, which reports cycles and depth
+_PLAIN_TYPES = frozenset((str, bool, type(None)))     # written the same way by the C encoder
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _surrogate_escape(m):
+    return "\\u%04x" % ord(m.group(0))
+
+
+def _fast_number(v):
+    """v (a float or an int) as the int or float whose repr is format_number(v), or None for "null"."""
+    if v.__class__ is int:
+        if -1000000000000000 < v < 1000000000000000:
+            return v
+        raise _Fallback
+    if v != v or v == math.inf or v == -math.inf:
+        return None
+    if v.is_integer() and -1e15 < v < 1e15:
+        i = int(v)
+        if i or math.copysign(1.0, v) > 0:
+            return i
+        raise _Fallback     # -0.0, which format_number writes as "-0"
+    t = "%.15g" % v
+    f = float(t)
+    if f.is_integer() and -1e15 < f < 1e15:    # rounded to an integer: "%.15g" wrote it in plain digits
+        return int(f)
+    if repr(f) == t:
+        return f
+    raise _Fallback     # 1e15 <= |v| < 1e16 (repr has no exponent there), some subnormals
+
+
+def _fast_convert(v, depth):
+    """v with every number replaced by the int or float whose repr is what format_number writes, so that the C
+    encoder prints exactly what the Python writer would; containers are copied only when something in them
+    changes. Raises _Fallback for what the C encoder cannot reproduce. Plain leaves and the common floats are
+    handled inline because this walk is the hot part of stringify."""
+    cls = v.__class__
+    if cls is dict:
+        if depth > _FAST_DEPTH:
+            raise _Fallback
+        depth += 1
+        out = None
+        for k, x in v.items():
+            if k.__class__ is not str:
+                raise _Fallback
+            cls = x.__class__
+            if cls in _PLAIN_TYPES:
+                continue
+            if cls is float:
+                if x.is_integer():
+                    y = int(x)
+                    if not (y and -1000000000000000 < y < 1000000000000000):
+                        y = _fast_number(x)
+                elif (1e-307 < x < 1e15 or -1e15 < x < -1e-307) and len(repr(x)) < 16:
+                    continue    # at most 15 digits: "%.15g" writes the same (normal floats: DBL_DIG is 15)
+                else:
+                    y = _fast_number(x)
+            else:
+                y = _fast_convert(x, depth)
+                if y is x:
+                    continue
+            if out is None:
+                out = v.copy()
+            out[k] = y
+        return v if out is None else out
+    if cls is list:
+        if depth > _FAST_DEPTH:
+            raise _Fallback
+        depth += 1
+        out = None
+        for i, x in enumerate(v):
+            cls = x.__class__
+            if cls in _PLAIN_TYPES:
+                continue
+            if cls is float:
+                if x.is_integer():
+                    y = int(x)
+                    if not (y and -1000000000000000 < y < 1000000000000000):
+                        y = _fast_number(x)
+                elif (1e-307 < x < 1e15 or -1e15 < x < -1e-307) and len(repr(x)) < 16:
+                    continue
+                else:
+                    y = _fast_number(x)
+            else:
+                y = _fast_convert(x, depth)
+                if y is x:
+                    continue
+            if out is None:
+                out = v.copy()
+            out[i] = y
+        return v if out is None else out
+    if cls is float or cls is int:
+        return _fast_number(v)
+    if cls in _PLAIN_TYPES:
+        return v
+    if cls is Buffer:
+        return "<buffer>"
+    return None
+
+
+def _fast_default(o):
+    raise _Fallback
+
+
+try:    # markers, default, encoder, indent, key separator, item separator, sort_keys, skipkeys, allow_nan
+    _c_encode = _c_make_encoder(None, _fast_default, _c_quote, None, ":", ",", False, False, False)
+except TypeError:       # pragma: no cover - absent (None) or of another signature
+    _c_encode = None
+
+
+def _fast_stringify(value):
+    """The compact text of value through the C encoder, or None when the Python writer must be used."""
+    try:
+        text = "".join(_c_encode(_fast_convert(value, 0), 0))
+    except Exception:
+        return None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")    # quicker than a search; fails on surrogates, which the C encoder leaves raw
+        except UnicodeEncodeError:
+            text = _SURROGATE.sub(_surrogate_escape, text)
+    return text
+
+
+def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> str:
+    if fast and indent is None and _c_encode is not None:
+        text = _fast_stringify(value)
+        if text is not None:
+            return text
+    # the Python writer: pretty output, and what the C path leaves to it (cycles, depth, -0, ...). It stays in
+    # this function so that the stack depth at which it meets the recursion limit is what it always was.
     out = []
     active = set()      # ids of the containers being written: a repeat means a cycle
 
@@ -277,7 +418,68 @@ def parse_text(text: str):
     return result
 
 
+class _Rejected(Exception):
+    pass
+
+
+def _reject_constant(name):
+    raise _Rejected(name)       # NaN, Infinity, -Infinity are not JSON
+
+
+try:
+    _c_scan = _c_make_scanner(_JSONDecoder(parse_int=float, parse_constant=_reject_constant, strict=False))
+except TypeError:       # pragma: no cover - absent (None)
+    _c_scan = None
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_4 = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_ESCAPED_BACKSLASH_U = re.compile(r"\\\\u[dD][89a-fA-F]")
+_MISS = object()
+
+
+def _nests_deeper(value, limit):
+    """Whether decoded containers nest more than `limit` levels (the outermost is level 1)."""
+    stack = [(value, 1)]
+    while stack:
+        v, level = stack.pop()
+        if level > limit:
+            return True
+        for x in (v if v.__class__ is list else v.values()):
+            if x.__class__ is list or x.__class__ is dict:
+                stack.append((x, level + 1))
+    return False
+
+
+def _within_max_depth(text, value):
+    """Whether value, decoded from text, nests no deeper than the Python parser allows."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return True
+    return (value.__class__ is not list and value.__class__ is not dict) or not _nests_deeper(value, MAX_DEPTH)
+
+
+def _fast_parse(text):
+    """text decoded by the C scanner, or _MISS when the Python parser must decide (errors included)."""
+    if _SURROGATE_ESCAPE.search(text):
+        # the C scanner keeps an unpaired surrogate escape where the Python parser writes U+FFFD: use it only
+        # when every such escape is plainly one half of a pair
+        if (_ESCAPED_BACKSLASH_U.search(text)
+                or len(_SURROGATE_ESCAPE_4.findall(text)) != 2 * len(_SURROGATE_PAIR.findall(text))):
+            return _MISS
+    try:
+        # its nesting is bounded by the recursion limit, as the Python parser's is (a RecursionError lands here)
+        value, end = _c_scan(text, _WS.match(text).end())
+    except Exception:       # StopIteration, JSONDecodeError, RecursionError, _Rejected, ...
+        return _MISS
+    if _WS.match(text, end).end() != len(text) or not _within_max_depth(text, value):
+        return _MISS
+    return value
+
+
 def _parse(fname, text, where=""):
+    if _c_scan is not None:
+        value = _fast_parse(text)
+        if value is not _MISS:
+            return value
     try:
         return parse_text(text)
     except _ParseError as e:

@@ -1,0 +1,342 @@
+"""json.parse and json.stringify run on the C json module when they can: its results must be exactly those of the
+Python parser and writer, errors included."""
+import json as pyjson
+import math
+import os
+import random
+import re
+import struct
+import sys
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from neutron.errors import NeutronError
+from neutron.stdlib import json as nj
+from neutron.values import Buffer, Class, Function, Instance, Module
+
+SCALE = float(os.environ.get("NEUTRON_FUZZ_SCALE", "1"))
+FUZZ = settings(max_examples=max(1, int(400 * SCALE)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except NeutronError as e:
+        return "error", e.message
+    except Exception as e:      # the Python writer lets a few host errors through (non-string keys, huge ints)
+        return type(e).__name__, str(e)
+
+
+def same(a, b):
+    """Equal with the same types, float signs and key order."""
+    if a.__class__ is not b.__class__:
+        return False
+    if a.__class__ is float:
+        return repr(a) == repr(b)
+    if a.__class__ is list:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if a.__class__ is dict:
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+# ---- stringify ---------------------------------------------------------------------------------------------------
+
+def stringify_both(value):
+    fast = outcome(nj.stringify_value, value)
+    slow = outcome(lambda v: nj.stringify_value(v, fast=False), value)
+    assert fast == slow, (value, fast, slow)
+    return fast
+
+
+SPECIAL_FLOATS = [0.0, -0.0, 1.0, -1.0, 0.5, 1e15, -1e15, 1e15 - 1, 1e15 + 2, 1e16, -1e16, 1e17, 999999999999999.9,
+                  123456789012345.6, 1e-307, 1e-308, 5e-324, -5e-324, 2.2250738585072014e-308, 7e-323, 1 / 3, 2 / 3,
+                  0.1 + 0.2, 1e-5, 1.5e-5, 1e-4, 0.0001234, 1e21, 1.7976931348623157e308, 2.0000000000000004,
+                  0.30000000000000004, 9007199254740993.0, math.inf, -math.inf, math.nan]
+numbers = st.one_of(
+    st.floats(),
+    st.sampled_from(SPECIAL_FLOATS),
+    st.integers(-10 ** 17, 10 ** 17).map(float),
+    st.builds(lambda i, d: i / 10 ** d, st.integers(-10 ** 13, 10 ** 13), st.integers(0, 20)),
+    st.builds(lambda m, e: float(f"{m}e{e}"), st.integers(-10 ** 17, 10 ** 17), st.integers(-330, 310)),
+)
+all_chars = st.characters(exclude_categories=())       # surrogates included
+json_chars = st.sampled_from('"\\/\b\f\n\r\t\x00\x01\x1f\x7f é✓😀[]{}:,.0123456789e-+ '
+                            '\ud800\udbff\udc00\udfff\u2028')
+strings = st.text(st.one_of(json_chars, all_chars), max_size=12)
+class_k = Class("K", {}, [])
+OTHERS = [Buffer(bytearray(2)), Function.__new__(Function), class_k, Instance(class_k), Module("m", {}), (1.0,),
+          type("S", (str,), {})("sub"), type("L", (list,), {})([1.0]), type("D", (dict,), {})(a=1.0),
+          type("F", (float,), {})(2.0), 3, -7, 10 ** 15, 10 ** 15 - 1, -10 ** 16, 10 ** 400, 1e300]
+leaves = st.one_of(st.none(), st.booleans(), numbers, strings, st.sampled_from(OTHERS))
+keys = st.one_of(strings, strings, strings, st.sampled_from([1.0, None, True, 2]))
+values = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=6),
+                                                      st.dictionaries(keys, inner, max_size=6)), max_leaves=40)
+
+
+@FUZZ
+@given(values)
+def test_stringify_fast_path_matches_the_writer(value):
+    stringify_both(value)
+
+
+plain_numbers = st.one_of(st.integers(-10 ** 14, 10 ** 14).map(float),
+                          st.builds(lambda i, d: i / 10 ** d, st.integers(-10 ** 9, 10 ** 9), st.integers(0, 6)))
+plain_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), plain_numbers, st.text(max_size=10)),
+    lambda inner: st.one_of(st.lists(inner, max_size=6), st.dictionaries(st.text(max_size=6), inner, max_size=6)),
+    max_leaves=40)
+
+
+@FUZZ
+@given(plain_values)
+def test_stringify_takes_the_c_path_for_ordinary_values(value):
+    if any(x == 0 and math.copysign(1, x) < 0 for x in _floats(value)):
+        return      # -0 is left to the writer
+    text = nj._fast_stringify(value)
+    assert text is not None
+    assert text == nj.stringify_value(value, fast=False)
+
+
+def _floats(v):
+    if v.__class__ is float:
+        yield v
+    elif v.__class__ is list:
+        for x in v:
+            yield from _floats(x)
+    elif v.__class__ is dict:
+        for x in v.values():
+            yield from _floats(x)
+
+
+def test_stringify_numbers():
+    rnd = random.Random(7)
+    xs = list(SPECIAL_FLOATS)
+    xs += [struct.unpack("<d", struct.pack("<Q", rnd.getrandbits(64)))[0] for _ in range(20000)]
+    xs += [rnd.uniform(-1e16, 1e16) for _ in range(2000)]
+    xs += [round(rnd.uniform(-1e6, 1e6), rnd.randint(0, 17)) for _ in range(5000)]
+    xs += [float(f"{rnd.randint(1, 10 ** 17)}e{rnd.randint(-340, 300)}") for _ in range(5000)]
+    for x in xs:
+        for v in (x, [x], {"k": x}):
+            stringify_both(v)
+    # the walk keeps the common floats as they are and turns integral ones into ints
+    assert nj._fast_stringify([1.0, 2.5, 0.1, 1 / 3, 1e20, -3.0, 0.0, 1e-7]) == \
+        "[1,2.5,0.1,0.333333333333333,1e+20,-3,0,1e-07]"
+
+
+def test_stringify_strings_and_keys():
+    for s in ["", "plain", 'q"uote', "back\\slash", "\x00\x01\x1f\x7f", "\b\f\n\r\t", "é✓😀", "\ud800", "a\udfffb",
+              "\ud83d\ude00", "\u2028\u2029", "/"]:
+        stringify_both(s)
+        stringify_both([s, {s: s}])
+    assert nj.stringify_value({"\ud800": ["\udc00x"]}) == '{"\\ud800":["\\udc00x"]}'
+    for bad_key in (1.0, None, True, 3, (1,)):
+        stringify_both({"a": 1.0, bad_key: 2.0})
+        stringify_both([[{bad_key: 1.0}]])
+
+
+def test_stringify_cycles_sharing_and_depth():
+    a = [1.0]
+    a.append(a)
+    assert stringify_both(a) == ("error", "json.stringify: cannot convert a structure that contains itself.")
+    d = {"x": 1.0}
+    d["self"] = [d]
+    assert stringify_both(d)[0] == "error"
+    shared = {"n": 2.0}
+    assert stringify_both([shared, [shared], {"s": shared}]) == ("ok", '[{"n":2},[{"n":2}],{"s":{"n":2}}]')
+    for depth in (150, 199, 200, 201, 202, 400, 5000):
+        nested = 1.0
+        for i in range(depth):
+            nested = [nested] if i % 2 else {"k": nested}
+        stringify_both(nested)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 40000))
+    try:
+        for depth in (10000, 10001, 10002):
+            nested = []
+            for _ in range(depth):
+                nested = [nested]
+            stringify_both(nested)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_stringify_leaves_the_original_untouched():
+    inner = [1.0, 2.5]
+    doc = {"a": inner, "b": {"c": 3.0}, "d": ["x"]}
+    assert nj.stringify_value(doc) == '{"a":[1,2.5],"b":{"c":3},"d":["x"]}'
+    assert doc == {"a": [1.0, 2.5], "b": {"c": 3.0}, "d": ["x"]} and doc["a"] is inner
+    assert all(x.__class__ is float for x in inner)
+
+
+def test_write_file_uses_the_same_text(tmp_path):
+    call = nj.module.functions["writeFile"].fn
+    p = str(tmp_path / "x.json")
+    for value in ([1.0, -0.0, "\ud800", {"a": 1e15}], {"k": [0.5, None, True]}):
+        call(None, [p, value])
+        assert open(p, encoding="utf-8", errors="surrogatepass").read() == nj.stringify_value(value, fast=False)
+
+
+# ---- parse -------------------------------------------------------------------------------------------------------
+
+def python_parse(text):
+    try:
+        return "ok", nj.parse_text(text)
+    except nj._ParseError as e:
+        return "error", f"json.parse: {e.message} at {nj._where(text, e.pos)}."
+
+
+def parse_both(text):
+    fast = outcome(nj.module.functions["parse"].fn, None, [text])
+    slow = python_parse(text)
+    assert fast[0] == slow[0] and (same(fast[1], slow[1]) if fast[0] == "ok" else fast[1] == slow[1]), \
+        (text, fast, slow)
+    return fast
+
+
+def _escape_upper(text):
+    return re.sub(r"\\u[0-9a-f]{4}", lambda m: m.group(0).upper().replace("\\U", "\\u"), text)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(), st.integers(-10 ** 30, 10 ** 30), st.text(all_chars, max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(all_chars, max_size=5), inner,
+                                                                         max_size=5)),
+    max_leaves=30)
+
+
+@st.composite
+def json_texts(draw):
+    value = draw(json_values)
+    style = draw(st.integers(0, 4))
+    if style == 0:
+        return nj.stringify_value(value, fast=False)
+    if style == 1:
+        return nj.stringify_value(value, "  ", fast=False)
+    text = pyjson.dumps(value, ensure_ascii=style != 2, allow_nan=True,
+                        indent=draw(st.sampled_from([None, 1, "\t"])))
+    return _escape_upper(text) if style == 4 else text
+
+
+TOKENS = ['{', '}', '[', ']', ',', ':', '"', '"a"', '\\', '\\u', 'd83d', '\\ud83d', '\\ude00', '\\uDE00', '\\uD800',
+          '\\udbff\\udfff', '\\\\', '\\"', '1', '-', '0', '.', 'e', 'E', '+', '12.5e-3', 'true', 'fals', 'null', 'nul',
+          'NaN', 'Infinity', '-Infinity', ' ', '\n', '\t', '\r', '\x0b', '\ufeff', '\ud800', 'x', '01', '1e400', '-0',
+          '1.', '.5', '00', '9' * 30, '\x00', 'é', '😀', '\\x', '\\/']
+
+
+@st.composite
+def mutated_texts(draw):
+    text = draw(json_texts())
+    for _ in range(draw(st.integers(1, 3))):
+        pos = draw(st.integers(0, len(text)))
+        kind = draw(st.integers(0, 2))
+        if kind == 0:
+            text = text[:pos] + draw(st.sampled_from(TOKENS)) + text[pos:]
+        elif kind == 1:
+            text = text[:pos] + text[pos + draw(st.integers(1, 3)):]
+        else:
+            text = text[:pos] + draw(st.sampled_from(TOKENS)) + text[pos + 1:]
+    return text
+
+
+@FUZZ
+@given(json_texts())
+def test_parse_valid_texts(text):
+    parse_both(text)
+
+
+@FUZZ
+@given(mutated_texts())
+def test_parse_mutated_texts(text):
+    parse_both(text)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(TOKENS), max_size=14).map("".join))
+def test_parse_token_soup(text):
+    parse_both(text)
+
+
+@FUZZ
+@given(plain_values)
+def test_parse_takes_the_c_path_for_ordinary_texts(value):
+    text = nj.stringify_value(value, fast=False)
+    assert nj._fast_parse(text) is not nj._MISS
+    parse_both(text)
+
+
+def test_parse_cases():
+    cases = ["null", " true ", "false", "42", "-0", "-0.0", "0e5", "1E400", "-1e400", "1e-400", "9" * 400,
+             "123456789012345678901234567890", "0.1", "1.5e-7", '"\\u00e9"', '"raw\ncontrol\x01"', "[1,2,{}]",
+             '{"a":1,"a":2,"b":3}', '{"b":1,"a":2,"b":3}', "[]", "{}", " [ ] ", "\t\n\r 1 \t\n\r",
+             # errors: every one must keep the Python parser's message
+             "", " ", "\ufeff1", "1 2", "[1,]", "{,}", '{"a"}', "{'a':1}", "NaN", "[NaN]", "Infinity", "-Infinity",
+             "[-Infinity]", "nan", "01", "1.", ".5", "-", "+1", "1e", "1e+", "tru", "[1\x0b]", "\x0b1", '"abc',
+             '"\\x"', '"\\u12G4"', '"\\u12"', "[1] x", "{} {}", '"\\', '{"a":1,}', "[" * 50, "]",
+             # surrogate escapes: paired, lone, uppercase, escaped backslashes in front
+             '"\\ud83d\\ude00"', '"\\uD83D\\uDE00"', '"\\ud83d"', '"\\ude00"', '"\\ud83d\\ud83d\\ude00"',
+             '"\\ud83d\\ude00\\ude00"', '"\\\\ud83d\\ude00"', '"\\\\\\ud83d\\ude00"', '"\\ud83d x"',
+             '"\\ud83dx\\ude00"',
+             '["\\ud83d\\ude00", "\\ud800"]', '{"\\udc00": 1}', '"\\ud83d\\u0041"', '"\\ud83d\\ude0"', '"\ud800"',
+             '"\\ud83d\\ude00', '"\\ud83d\\ude00\\',
+             ]
+    for text in cases:
+        parse_both(text)
+    assert nj._fast_parse('"\\ud83d\\ude00"') == "😀"       # pairs stay on the C path
+    assert nj._fast_parse('"\\ud83d"') is nj._MISS
+    assert nj._fast_parse('"\\\\ud83d\\ude00"') is nj._MISS
+
+
+def test_parse_many_brackets_and_depth():
+    flat = "[" + ",".join(["[]"] * 12000) + "]"
+    assert nj._fast_parse(flat) is not nj._MISS
+    parse_both(flat)
+    tricky = '[' + ','.join(['"[[[[\\"[[{{"'] * 4000) + ']'
+    assert nj._fast_parse(tricky) is not nj._MISS
+    parse_both(tricky)
+    parse_both('"' + "[" * 20000)
+    parse_both("[" * 100000)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 40000))
+    try:
+        for depth in (9999, 10000, 10001, 10002):
+            parse_both("[" * depth + "]" * depth)
+            parse_both("[" * depth + "1" + "]" * depth)
+            parse_both('{"a":' * depth + "1" + "}" * depth)
+            parse_both("[" * depth + "]" * depth + "[" * 11000)
+            parse_both('["' + "[" * 11000 + '",' + "[" * depth + "]" * depth + "]")
+        # many brackets, nested less than MAX_DEPTH: still the C path
+        text = "[" + "[]," * 6000 + "[" * 5000 + "]" * 5000 + "]"
+        assert nj._fast_parse(text) is not nj._MISS
+        parse_both(text)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@FUZZ
+@given(json_texts())
+def test_nesting_check_is_the_real_depth(text):
+    def depth(v):
+        if v.__class__ is list:
+            return 1 + max(map(depth, v), default=0)
+        if v.__class__ is dict:
+            return 1 + max(map(depth, v.values()), default=0)
+        return 0
+    status, value = python_parse(text)
+    if status == "ok" and (value.__class__ is list or value.__class__ is dict):
+        d = depth(value)
+        assert not nj._nests_deeper(value, d) and nj._nests_deeper(value, d - 1)
+
+
+def test_read_file_uses_the_same_parser(tmp_path):
+    call = nj.module.functions["readFile"].fn
+    p = tmp_path / "x.json"
+    p.write_bytes('\ufeff{"a": [1, 2.5, "\\ud83d"]}'.encode())
+    assert same(call(None, [str(p)]), {"a": [1.0, 2.5, "\ufffd"]})
+    p.write_bytes(b'{"a": NaN}')
+    try:
+        call(None, [str(p)])
+        raise AssertionError("NaN accepted")
+    except NeutronError as e:
+        assert e.message == f"json.readFile: Unexpected character 'N' at line 1, column 7 in '{p}'."
