@@ -253,7 +253,7 @@ def s_ends_with(vm, s, args):
 
 def s_repeat(vm, s, args):
     n = _int_arg("repeat", "count", args[0])
-    if n <= 0:
+    if n <= 0 or not s:
         return ""
     _check_length("repeat", len(s) * n)
     return s * n

@@ -1,6 +1,7 @@
 """The `neutron` command."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -36,6 +37,8 @@ def main(argv=None):
         sys.stderr.write("neutron: internal error: the program nests too deeply for the host (RecursionError)\n")
         return EXIT_INTERNAL
     except Exception as e:  # an internal error: say that it is one
+        if isinstance(e, OSError) and e.errno in _OUTPUT_ERRORS:
+            return _output_failed(e)
         import traceback
         sys.stderr.write(f"neutron: internal error: {type(e).__name__}: {e}\n")
         if os.environ.get("NEUTRON_DEBUG"):
@@ -43,6 +46,24 @@ def main(argv=None):
         else:
             sys.stderr.write("(set NEUTRON_DEBUG=1 to see the internal traceback)\n")
         return EXIT_INTERNAL
+
+
+_OUTPUT_ERRORS = (errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EDQUOT)
+EXIT_OUTPUT = 74        # sysexits' EX_IOERR
+
+
+def _output_failed(e):
+    """The program's output could not be written (a full disk, /dev/full): say so on stderr."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second failure at exit
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        sys.stderr.write(f"neutron: cannot write the output: {e.strerror}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return EXIT_OUTPUT
 
 
 def _main(argv):

@@ -81,7 +81,7 @@ def _wrap(v):
 
 def _repeat(s, n):
     k = int(n) if n == n and n not in (math.inf, -math.inf) else 0
-    if k <= 0:
+    if k <= 0 or not s:
         return ""
     if len(s) * k > 500_000_000:
         raise NeutronError("String repetition result is too large.")

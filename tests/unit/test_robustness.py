@@ -743,3 +743,40 @@ def test_neutron_written_methods_never_crash(data):
             return None
         return vm.globals.get("result")
     check_call(f"{call}({_show(args)}) as {names}", run)
+
+
+class _FullDisk(io.StringIO):
+    """A standard output on a full disk."""
+
+    def write(self, s):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("flag", [[], ["--vm"]])
+def test_output_on_a_full_disk_is_a_clear_error(tmp_path, monkeypatch, flag):
+    from neutron import cli
+    prog = tmp_path / "p.nt"
+    prog.write_text('say("hello");\n', encoding="utf-8")
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdout", _FullDisk())
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.setenv("NEUTRON_VM", "")     # restored afterwards: --vm sets it
+    status = cli.main(flag + [str(prog)])
+    assert status == 74
+    assert err.getvalue() == "neutron: cannot write the output: No space left on device\n"
+
+
+def test_repeating_an_empty_string_any_number_of_times():
+    src = 'say("[" + "" * 1e19 + "]" + "".repeat(1e19) + "|" + ("ab" * 2).length);\n'
+    for mode in ("vm", "compiled"):
+        out = io.StringIO()
+        from neutron.runner import run_file
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "r.nt")
+            with open(p, "w") as fh:
+                fh.write(src)
+            _, status = run_file(p, [], out, io.StringIO(), mode=mode)
+        assert (status, out.getvalue()) == (0, "[]|4\n"), mode
