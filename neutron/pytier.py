@@ -149,7 +149,6 @@ POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O
            O.ADD_METHOD, O.ADD_FIELD}
 REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
-SIMPLE_PUSH = {O.CONST, O.LOAD_LOCAL, O.TRUE, O.FALSE, O.NIL}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
@@ -2081,16 +2080,39 @@ class Emitter:
                 else:
                     steps.setdefault(a, {})[i] = step
             elif o == O.LOAD_LOCAL:
-                nxt = [instrs[j][0] for j in (i + 1, i + 2) if j < len(instrs)]
-                if any(x in BITWISE for x in nxt):
+                use = self.use_of(i)
+                if use in BITWISE:
                     indexed.add(a)
                     bitwise.add(a)
-                elif nxt[:1] == [O.GET_INDEX] or (nxt[1:] == [O.SET_INDEX] and nxt[0] in SIMPLE_PUSH):
+                elif use == "index":
                     indexed.add(a)
         # a step by another local is exact only while the sum stays within the doubles' whole numbers, which an
         # index beyond any array's length does not need but a bitwise operand would
         return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT and
                 (a not in bitwise or all(x.__class__ is int for x in v.values()))}
+
+    def use_of(self, i):
+        """How the value pushed by instruction i is used, along straight code: "index" (of GET_INDEX or
+        SET_INDEX), a bitwise operator, or None (anything else, or not found)."""
+        instrs = self.code.instrs
+        depth = self.an.depth
+        targets = self.an.targets
+        h = depth[i]
+        if h is None:
+            return None
+        for j in range(i + 1, min(len(instrs), i + 64)):
+            o = instrs[j][0]
+            if j in targets or o in O.JUMPS or depth[j] is None or j + 1 >= len(depth) or depth[j + 1] is None:
+                return None
+            if depth[j + 1] <= h:       # j pops the value
+                if o == O.GET_INDEX and depth[j] == h + 1:
+                    return "index"
+                if o == O.SET_INDEX and depth[j] == h + 2:
+                    return "index"
+                if o in BITWISE:
+                    return o
+                return None
+        return None
 
     def index_invariants(self, loop):
         """Float locals the loop uses as list indexes and never assigns."""
