@@ -1001,7 +1001,7 @@ class Emitter:
             seeds += [(t, {}, (None,) * (d + 1)) for t, d in handlers]
             self.flow = an.type_flow(seeds)
             self.entry_handlers(handlers, 0, start, self.canon(ip0))
-        body = _flatten_elif(self.out[body_start:])
+        body = _while_tests(_flatten_elif(self.out[body_start:]))
         del self.out[body_start:]
         # header
         params = [f"l{i}" for i in range(len(code.params) + (1 if code.is_method else 0))]
@@ -2086,6 +2086,8 @@ class Emitter:
                     bitwise.add(a)
                 elif use == "index":
                     indexed.add(a)
+                elif use == "unknown":
+                    bitwise.add(a)      # possibly: no step but 1 then
         # a step by another local is exact only while the sum stays within the doubles' whole numbers, which an
         # index beyond any array's length does not need but a bitwise operand would
         return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT and
@@ -2093,26 +2095,27 @@ class Emitter:
 
     def use_of(self, i):
         """How the value pushed by instruction i is used, along straight code: "index" (of GET_INDEX or
-        SET_INDEX), a bitwise operator, or None (anything else, or not found)."""
+        SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
         instrs = self.code.instrs
         depth = self.an.depth
         targets = self.an.targets
         h = depth[i]
         if h is None:
             return None
-        for j in range(i + 1, min(len(instrs), i + 64)):
+        for j in range(i + 1, min(len(instrs), i + 64)):     # (not found: "unknown")
             o = instrs[j][0]
             if j in targets or o in O.JUMPS or depth[j] is None or j + 1 >= len(depth) or depth[j + 1] is None:
-                return None
-            if depth[j + 1] <= h:       # j pops the value
-                if o == O.GET_INDEX and depth[j] == h + 1:
-                    return "index"
-                if o == O.SET_INDEX and depth[j] == h + 2:
-                    return "index"
-                if o in BITWISE:
-                    return o
-                return None
-        return None
+                return "unknown"
+            if o == O.GET_INDEX and depth[j] - 2 <= h:
+                return "index" if depth[j] == h + 1 else None
+            if o == O.SET_INDEX and depth[j] - 3 <= h:
+                return "index" if depth[j] == h + 2 else None
+            if o in BITWISE and depth[j] - 2 <= h:
+                return o
+            n = _pops(o, instrs[j][1])
+            if (n is not None and depth[j] - n <= h) or depth[j + 1] <= h:
+                return None             # something else takes the value
+        return "unknown"
 
     def index_invariants(self, loop):
         """Float locals the loop uses as list indexes and never assigns."""
@@ -2912,6 +2915,37 @@ def _flatten_elif(lines):
                 for k in range(i + 1, j - 1):
                     a, b, c, e = out[k]
                     out[k] = (a - 1, b, c, e)
+        i += 1
+    return out
+
+
+def _pops(o, a):
+    """How many operands an instruction that leaves one result takes (None: not such an instruction)."""
+    if o in ARITH or o in COMPARE or o == O.SET_PROP:
+        return 2
+    if o in (O.NEG, O.NOT, O.BNOT, O.TO_STR, O.GET_PROP, O.CHECK_TYPE):
+        return 1
+    if o == O.CALL:
+        return a + 1
+    if o == O.INVOKE:
+        return a[1] + 1
+    return None
+
+
+def _while_tests(lines):
+    """`while True:` whose body starts `if not (c): break` becomes `while (c):` (CPython then tests at the
+    bottom of the loop: one jump less per iteration)."""
+    out = list(lines)
+    i = 0
+    while i < len(out) - 3:
+        ind, text, ip, site = out[i]
+        if text == "while True:":
+            a, b, c = out[i + 1], out[i + 2], out[i + 3]
+            if a[0] == ind + 1 and a[1].startswith("if not (") and a[1].endswith("):") and a[3] is None and \
+                    b[0] == ind + 2 and b[1] == "break" and c[0] == ind + 1 and \
+                    not (c[1].startswith("else") or c[1].startswith("elif")):
+                out[i] = (ind, "while " + a[1][len("if not "):], a[2], None)
+                del out[i + 1:i + 3]
         i += 1
     return out
 
