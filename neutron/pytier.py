@@ -528,6 +528,7 @@ class Emitter:
         self.hoisted_used = False
         self.icache = {}
         self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, +1/-1)
+        self.small_ints = set()         # names of such int()s that stay within 2**52 (or are 0.5)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
         self.nosplit = False
@@ -722,7 +723,8 @@ class Emitter:
             if o in COMPARE:
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
-                return f"_fdiv({a}, {b})"
+                # an infinite or NaN quotient (of finite operands an error): the generic path decides
+                return f"(_q if (_q := {a} / {b}) - _q == 0 else _bail())"
             sym = ARITH[o]
             if sym is not None:
                 return f"({a} {sym} {b})"
@@ -738,6 +740,8 @@ class Emitter:
                 # holds when its float is within 2**63 - 1024 (the largest double below 2**63); otherwise, and
                 # for NaN or infinities, the generic path decides
                 ia, ib = self.int_of(e[2], a), self.int_of(e[3], b)
+                if ia in self.small_ints and ib in self.small_ints:
+                    return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or 0.5: a TypeError)
                 return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
                         f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
@@ -2032,6 +2036,8 @@ class Emitter:
             v = f"l{slot}"
             self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 "
                       f"else 0.5")
+            if all(x.__class__ is int for x in steps.values()):
+                self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
             hoist[slot] = name
             for i, step in steps.items():
                 if step.__class__ is tuple:
@@ -2560,12 +2566,6 @@ class Tier:
         def _div(a, b):
             return binary_slow(DIV, a, b)
 
-        def _fdiv(a, b):
-            r = a / b
-            if r - r != 0:          # an infinity or NaN: the VM decides (finite operands are an error)
-                return binary_slow(DIV, a, b)
-            return r
-
         def _mod(a, b):
             if a.__class__ is float and b.__class__ is float and b:
                 try:
@@ -2806,7 +2806,7 @@ class Tier:
             "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
             "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,
             "_NameError": NameError,
-            "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_fdiv": _fdiv, "_mod": _mod, "_lt": _lt,
+            "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_mod": _mod, "_lt": _lt,
             "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
             "_bin": binary_slow, "_fmod": fmod, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
             "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
