@@ -7,17 +7,67 @@ from .errors import NeutronError
 from .values import Function, Module
 
 
-def compile_source(source, filename, safe=False, repl=False):
+def compile_source(source, filename, safe=False, repl=False, imports=None):
+    """Compile a program; `imports`, a list, receives its `use` and `using` statements."""
     import sys
     from .compiler import Compiler
     from .parser import parse
     program = parse(source, filename, safe)
+    if imports is not None:
+        imports.extend(_imports(program.body))
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))     # the compiler walks nested statements recursively
     try:
         return Compiler(filename, source).compile_program(program, repl)
     finally:
         sys.setrecursionlimit(limit)
+
+
+def _imports(body):
+    from . import nodes as N
+    out = []
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (N.Use, N.Using)):
+            out.append(n)
+        elif isinstance(n, N.Node):
+            for v in vars(n).values():
+                if isinstance(v, N.Node):
+                    stack.append(v)
+                elif isinstance(v, (list, tuple)):
+                    stack.extend(x for x in v if isinstance(x, (N.Node, list, tuple)))
+        elif isinstance(n, (list, tuple)):
+            stack.extend(x for x in n if isinstance(x, (N.Node, list, tuple)))
+    return out
+
+
+def precompile_imports(vm, imports, importer):
+    """Compile, before the program runs, the .nt files its `use` and `using` statements name (and theirs): a
+    syntax error in one is reported before anything runs. load_file then takes the compiled code."""
+    from .stdlib import native_module
+    work = [(imports, importer)]
+    while work:
+        found, importer = work.pop()
+        for n in found:
+            if hasattr(n, "module"):
+                if native_module(n.module) is not None:
+                    continue
+                path = find_module_file(vm, n.module, importer)
+            else:
+                path = find_file(vm, n.path, importer)
+            if path is None:
+                continue            # reported when the statement runs
+            key = os.path.abspath(path)
+            if key in vm.precompiled:
+                continue
+            more = []
+            try:
+                vm.precompiled[key] = _compile_file(vm, path, imports=more)
+            except NeutronError:
+                continue            # unreadable: reported when the statement runs
+            display = os.path.relpath(path) if not os.path.isabs(path) else path
+            work.append((more, display))
 
 
 def read_source(path):
@@ -112,6 +162,14 @@ def import_module(vm, name, frame):
 
 
 def load_file(vm, path, safe=None):
+    if safe is None:
+        code = vm.precompiled.pop(os.path.abspath(path), None)
+        if code is not None:
+            return code
+    return _compile_file(vm, path, safe)
+
+
+def _compile_file(vm, path, safe=None, imports=None):
     try:
         source = read_source(path)
     except OSError as e:
@@ -120,7 +178,7 @@ def load_file(vm, path, safe=None):
     vm.sources[display] = source
     if safe is None:
         safe = path.endswith(".ntsc")
-    return compile_source(source, display, safe)
+    return compile_source(source, display, safe, imports=imports)
 
 
 def run_file_frame(vm, path, frame, isolated):

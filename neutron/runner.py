@@ -112,7 +112,12 @@ def compile_file(path, err, vm=None):
     if vm is not None:
         vm.sources[path] = source
     try:
-        return compile_source(source, path, safe=path.endswith(".ntsc")), source
+        imports = [] if vm is not None else None
+        code = compile_source(source, path, safe=path.endswith(".ntsc"), imports=imports)
+        if imports:
+            from .loader import precompile_imports
+            precompile_imports(vm, imports, path)
+        return code, source
     except CompileFailed as e:
         err.write(format_diagnostics(e))
         return None, EXIT_COMPILE

@@ -266,6 +266,7 @@ class VM:
         self.module_state = {}
         self.modules = {}           # name -> Module (native modules and `use`d .nt files)
         self.sources = {}           # file name -> source text (error reports; kept in snapshots)
+        self.precompiled = {}       # absolute path -> code of an imported file compiled before the run
         self.globals = {}           # the main program's globals
         self.prelude = None         # globals of the built-in methods' Neutron prelude, loaded on first use
         self.points = 0             # checkpointable points passed (test round trips)
