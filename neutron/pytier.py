@@ -594,6 +594,8 @@ class Emitter:
             return FLT if e[1] == O.NEG else BOO
         if k == "x":
             return STR
+        if k == "n":
+            return FLT
         return None
 
     def known_float(self, e):
@@ -680,6 +682,8 @@ class Emitter:
             if name not in guards:
                 guards.append(name)
             return True
+        if k == "n":
+            return True
         if k == "o":
             special = self.special_eq(e)
             if special is not None:
@@ -715,12 +719,17 @@ class Emitter:
         k = e[0]
         if k in ("l", "t", "c"):
             return self.ex(e)
+        if k == "n":
+            return f"float(len({e[1]}))"
         if k == "o":
             special = self.special_eq(e)
             if special is not None:
                 return special
             o, a, b = e[1], self.native(e[2]), self.native(e[3])
             if o in COMPARE:
+                # a length compares as the int it is (Python compares floats and ints exactly)
+                a = f"len({e[2][1]})" if e[2][0] == "n" else a
+                b = f"len({e[3][1]})" if e[3][0] == "n" else b
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
                 # an infinite or NaN quotient (of finite operands an error): the generic path decides
@@ -759,6 +768,8 @@ class Emitter:
         k = e[0]
         if k in ("l", "t", "c"):
             return self.ex(e)
+        if k == "n":
+            return f"float(len({e[1]}))"
         if k == "o":
             special = self.special_eq(e)
             if special is not None:
@@ -833,6 +844,9 @@ class Emitter:
             return
         if k == "x":
             self.line(f"{target} = {e[1]}")
+            return
+        if k == "n":
+            self.line(f"{target} = float(len({e[1]}))")
             return
         if k == "o" and e[1] == O.ADD and self.simple(e[2]) and self.simple(e[3]):
             # `x = x + y` stays in this statement form on every path: CPython appends to strings in place
@@ -1423,12 +1437,12 @@ class Emitter:
                 oe = vs.pop()
                 ob = self.ex(oe)
                 ot = self.tag(oe)
-                name = self.fresh()
                 pn = names[a]
                 rtag = None
-                if pn == "length" and ot in (LST, STR, SEQ):
-                    self.line(f"{name} = float(len({ob}))")
-                    rtag = FLT
+                name = None if pn == "length" and ot in (LST, STR, SEQ) else self.fresh()
+                if name is None:
+                    # pending ("n", receiver): float(len()) where it is used, or len() in a comparison
+                    vs.append(("n", ob))
                 elif pn == "length" and ot is None:
                     self.line(f"if {ob}.__class__ is list or {ob}.__class__ is str:")
                     self.line(f"    {name} = float(len({ob}))")
@@ -1451,7 +1465,8 @@ class Emitter:
                     self.line(f"    {name} = _gp({ob}, {pn!r})")
                 else:
                     self.line(f"{name} = _gp({ob}, {pn!r})")
-                vs.append(("t", name, rtag))
+                if name is not None:
+                    vs.append(("t", name, rtag))
             elif o == O.GET_PROP_OPT:
                 self.flush(vs)
                 ob = self.ex(vs.pop())
