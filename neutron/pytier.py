@@ -535,6 +535,7 @@ class Emitter:
         self.nsplits = 0
         self.receiver_uses = {}
         self.module_hint = set()
+        self.global_hint = set()        # temporaries holding a global's value
         self.nsite = 0
 
     # -- output --
@@ -1297,6 +1298,7 @@ class Emitter:
                     self.line(f"    raise _undef({gname!r}) from None")
                 if gname in V.KNOWN_MODULES:
                     self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
+                self.global_hint.add(name)
                 vs.append(("t", name, None))
             elif o in ARITH or o in COMPARE:
                 b = vs.pop()
@@ -1747,7 +1749,8 @@ class Emitter:
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
         args = [self.ex(x) for x in vs[k + 1:]]
-        c = self.ex(vs[k])
+        callee = vs[k]
+        c = self.ex(callee)
         del vs[k:]
         name = self.fresh()
         alist = f"[{', '.join(args)}]"
@@ -1760,8 +1763,11 @@ class Emitter:
         md = self.karity(argc, True)
         cf, ff, ck, cc, cm, fc = self.cache("cf", "ff", "ck", "cc", "cm", "fc")
         # the function (or class) this site called first is recognised by identity, other closures of its code
-        # by their code
-        self.line(f"if {c} is {cf}:")
+        # by their code; a callee not read from a global (a closure, likely) is tested by its code first
+        if callee[0] == "t" and callee[1] in self.global_hint:
+            self.line(f"if {c} is {cf}:")
+        else:
+            self.line(f"if {c}.__class__ is Function and {c}.code is {ck}:")
         self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
         self.line(f"elif {c} is {cc}:")
         self.line("    _i = _inew(Instance)")
