@@ -1371,12 +1371,7 @@ class Emitter:
                     self.line(f"{name} = {ob}.get({i_}) if {i_}.__class__ is str else _gi({ob}, {i_})")
                 vs.append(("t", name, None))
             elif o == O.SET_INDEX and self.tag(vs[-3]) == DCT:
-                self.flush(vs)
-                ve = vs.pop()
-                v = self.ex(ve)
-                ie = vs.pop()
-                oe = vs.pop()
-                i_, ob = self.ex(ie), self.ex(oe)
+                oe, ie, ve, ob, i_, v = self.set_operands(vs)
                 if self.tag(ie) == STR:
                     self.line(f"{ob}[{i_}] = {v}")
                 else:
@@ -1414,12 +1409,7 @@ class Emitter:
                 self.line(f"    {name} = _gi({ob}, {i_})")
                 vs.append(("t", name, STR if ot == STR else None))
             elif o == O.SET_INDEX:
-                self.flush(vs)
-                ve = vs.pop()
-                v = self.ex(ve)
-                ie = vs.pop()
-                oe = vs.pop()
-                i_, ob = self.ex(ie), self.ex(oe)
+                oe, ie, ve, ob, i_, v = self.set_operands(vs)
                 cond, pyi, pre = self.list_index(oe, ie)
                 self.line("try:")
                 if pre:
@@ -1670,6 +1660,12 @@ class Emitter:
                     if o == O.LOAD_LOCAL and a == slot and instrs[i + 1][0] in (O.GET_PROP, O.INVOKE))
             self.receiver_uses[slot] = n
         return n
+
+    def set_operands(self, vs):
+        """SET_INDEX's entries (object, index, value) popped, and their Python expressions."""
+        self.flush(vs)
+        ve, ie, oe = vs.pop(), vs.pop(), vs.pop()
+        return oe, ie, ve, self.ex(oe), self.ex(ie), self.ex(ve)
 
     def list_index(self, oe, ie):
         """(condition, Python index) for indexing entry oe as a list with entry ie ("True": no test)."""

@@ -104,13 +104,14 @@ def _fast_convert(v, depth):
     changes. Raises _Fallback for what the C encoder cannot reproduce. Plain leaves and the common floats are
     handled inline because this walk is the hot part of stringify."""
     cls = v.__class__
-    if cls is dict:
+    if cls is dict or cls is list:
         if depth > _FAST_DEPTH:
             raise _Fallback
         depth += 1
         out = None
-        for k, x in v.items():
-            if k.__class__ is not str:
+        is_dict = cls is dict
+        for k, x in (v.items() if is_dict else enumerate(v)):
+            if is_dict and k.__class__ is not str:
                 raise _Fallback
             cls = x.__class__
             if cls in _PLAIN_TYPES:
@@ -131,32 +132,6 @@ def _fast_convert(v, depth):
             if out is None:
                 out = v.copy()
             out[k] = y
-        return v if out is None else out
-    if cls is list:
-        if depth > _FAST_DEPTH:
-            raise _Fallback
-        depth += 1
-        out = None
-        for i, x in enumerate(v):
-            cls = x.__class__
-            if cls in _PLAIN_TYPES:
-                continue
-            if cls is float:
-                if x.is_integer():
-                    y = int(x)
-                    if not (y and -1000000000000000 < y < 1000000000000000):
-                        y = _fast_number(x)
-                elif (1e-307 < x < 1e15 or -1e15 < x < -1e-307) and len(repr(x)) < 16:
-                    continue
-                else:
-                    y = _fast_number(x)
-            else:
-                y = _fast_convert(x, depth)
-                if y is x:
-                    continue
-            if out is None:
-                out = v.copy()
-            out[i] = y
         return v if out is None else out
     if cls is float or cls is int:
         return _fast_number(v)
