@@ -2064,13 +2064,52 @@ class Emitter:
                               f"{w} % 1.0 == 0.0 else 0.5")
                     step = by
                 self.steps[i] = (name, step)
-        self.line("while True:")
-        self.ind += 1
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
-        self.path(h, self.canon(h), inner, fresh=True)
-        self.ind -= 1
+
+        def emit():
+            self.line("while True:")
+            self.ind += 1
+            self.path(h, self.canon(h), inner, fresh=True)
+            self.ind -= 1
+
+        lists = self.indexed_unknowns(loop)
+        if lists:
+            # an innermost loop indexing locals of unknown type it never assigns: a copy for when they are arrays
+            self.line(f"if {' and '.join(f'l{a}.__class__ is list' for a in lists)}:")
+            self.ind += 1
+            saved_overlay = dict(self.overlay)
+            self.overlay.update((a, LST) for a in lists)
+            emit()
+            self.overlay = saved_overlay
+            self.ind -= 1
+            self.line("else:")
+            self.ind += 1
+            emit()
+            self.ind -= 1
+        else:
+            emit()
         self.steps = saved
         return loop.follow
+
+    def indexed_unknowns(self, loop):
+        """Locals an innermost, short loop indexes (as the array) and never assigns, of a type not known at its
+        header: worth a second copy of the loop that knows them to be arrays."""
+        an = self.an
+        if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or any(
+                other is not loop and other.header in loop.body for other in an.loops.values()):
+            return []
+        st = self.flow.get(loop.header)
+        if st is None:
+            return []
+        instrs = self.code.instrs
+        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        out = set()
+        for i in loop.body:
+            o, a = instrs[i]
+            if o == O.LOAD_LOCAL and a not in stored and a not in out and st[0].get(a) is None and \
+                    a not in self.overlay and self.use_of(i) == "object":
+                out.add(a)
+        return sorted(out)[:3]
 
     def inductions(self, loop):
         """Float locals the loop uses as list indexes (or bitwise operands) and assigns only as `x = x + 1`,
@@ -2117,8 +2156,8 @@ class Emitter:
                 (a not in bitwise or all(x.__class__ is int for x in v.values()))}
 
     def use_of(self, i):
-        """How the value pushed by instruction i is used, along straight code: "index" (of GET_INDEX or
-        SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
+        """How the value pushed by instruction i is used, along straight code: "index" or "object" (of GET_INDEX
+        or SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
         instrs = self.code.instrs
         depth = self.an.depth
         targets = self.an.targets
@@ -2130,9 +2169,9 @@ class Emitter:
             if j in targets or o in O.JUMPS or depth[j] is None or j + 1 >= len(depth) or depth[j + 1] is None:
                 return "unknown"
             if o == O.GET_INDEX and depth[j] - 2 <= h:
-                return "index" if depth[j] == h + 1 else None
+                return {h + 1: "index", h + 2: "object"}.get(depth[j])
             if o == O.SET_INDEX and depth[j] - 3 <= h:
-                return "index" if depth[j] == h + 2 else None
+                return {h + 2: "index", h + 3: "object"}.get(depth[j])
             if o in BITWISE and depth[j] - 2 <= h:
                 return o
             n = _pops(o, instrs[j][1])
