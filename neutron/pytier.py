@@ -14,8 +14,13 @@ gets a second copy of its body, entered when those parameters have the expected 
 on a local of unknown type may split the rest of the path on `is Instance`.
 
 Calls. The generated functions take (depth, function, arguments...); the depth gives the VM's "Stack overflow." at
-the same depth. A call site remembers the first function (or class) it called, a method call the first class;
-their Python globals are the program's globals, so a Neutron global is a Python global lookup.
+the same depth. A call site remembers the first function (or class) it called and that function's code (other
+closures of it), a method call the first class. Their Python globals are the program's globals, so a Neutron global
+is a Python global lookup; their Python builtins are the helpers, constants and those call-site caches.
+
+Loops. A float counter a loop indexes with and steps by 1 (or by a local the loop does not change) keeps its int()
+beside it; map, filter and forEach with a compiled one-parameter callback loop in Python (FAST_LOOPS); an innermost
+loop indexing a local of unknown type gets a second copy for when it is an array.
 
 State. The VM stays the reference and the snapshot format is its own:
 - a checkpoint (or a test-only stop at a checkpointable point) walks the live Python stack: a generated frame's
@@ -527,7 +532,8 @@ class Emitter:
         self.compact = False
         self.hoisted_used = False
         self.icache = {}
-        self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, +1/-1)
+        self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, its step:
+                                        # +1, -1 or the name of another such int())
         self.small_ints = set()         # names of such int()s that stay within 2**52 (or are 0.5)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
@@ -1397,11 +1403,8 @@ class Emitter:
                 else:
                     self.line(f"    if {cond}:")
                     self.line(f"        {name} = {ob}[{pyi}]")
-                    if ot in (None, DCT) and it in (None, STR):
-                        if ot == DCT and it == STR:
-                            self.line("    elif True:")
-                        else:
-                            self.line(f"    elif {ob}.__class__ is dict and {i_}.__class__ is str:")
+                    if ot is None and it in (None, STR):
+                        self.line(f"    elif {ob}.__class__ is dict and {i_}.__class__ is str:")
                         self.line(f"        {name} = {ob}.get({i_})")
                     self.line("    else:")
                     self.line(f"        {name} = _gi({ob}, {i_})")
@@ -2248,7 +2251,6 @@ class Tier:
         self.stop_code = None
         self.globals_of = {}    # code -> the globals dict its functions use
         self.ns = self._namespace()
-        self.ns_list = sorted(self.ns) + ["_G"]
         vm.tier = self
         vm.checkpoint = self.checkpoint
         vm.point = self.point
@@ -2340,9 +2342,6 @@ class Tier:
         info.pycode = fn.__code__
         self.infos[fn.__code__] = info
         return fn
-
-    def ns_names(self):
-        return self.ns_list
 
     def function(self, code, G):
         fn = self.fns.get(code)
