@@ -1067,7 +1067,7 @@ class Emitter:
                 info.sites[n] = site
         src.append(f"    return {fname}")
         body = _rename("\n".join(src) + "\n")
-        return fname, "def _make():\n" + body, info
+        return fname, _hide_helpers("def _make():\n" + body), info
 
     def entry_tags(self, spec):
         """Local tags at a function's start: speculated parameters ({slot: tag}), `this` an instance."""
@@ -2334,11 +2334,11 @@ class Tier:
         except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
             raise Unsupported(f"Python rejected the generated code: {e}") from None
         B = dict(_pybuiltins.__dict__)
-        B.update(vals)
-        B["_B"] = B
+        B.update((HIDE + k[1:] if k.startswith("_") else k, v) for k, v in vals.items())
+        B[HIDE + "B"] = B
         scratch = {"__builtins__": B}
         exec(pyc, scratch)
-        fn = _with_builtins(scratch["_make"].__code__, G, B)()
+        fn = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
         info.pycode = fn.__code__
         self.infos[fn.__code__] = info
         return fn
@@ -2934,6 +2934,24 @@ def _with_builtins(code, G, B):
     ns = {"__builtins__": B, "_FT": types.FunctionType, "_code": code, "_G": G}
     exec(_MAKER, ns)
     return ns["_fn"]
+
+
+# Helper names in generated code start with a letter no Neutron identifier has (Neutron names are ASCII): its
+# Python globals are the program's globals, looked up before the builtins that hold the helpers, and a Neutron
+# global may well be called `_float` or `_call`.
+HIDE = "\u01c2"        # ǂ
+_HELPER_REF = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|_B\['_(\w+)'\]|(?<![.\w])_(\w+)""")
+
+
+def _hide_helpers(src):
+    """`_name` -> `ǂname` outside string literals (attributes after a dot stay), `_B['_name']` included."""
+    def repl(m):
+        if m.group(1):
+            return m.group(1)
+        if m.group(2) is not None:
+            return f"{HIDE}B['{HIDE}{m.group(2)}']"
+        return HIDE + m.group(3)
+    return _HELPER_REF.sub(repl, src)
 
 
 def _rename(src):
