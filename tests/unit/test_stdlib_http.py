@@ -13,21 +13,10 @@ from neutron.errors import NeutronError
 from neutron.stdlib import http as nhttp
 from neutron.stdlib.http import module
 from neutron.values import Native, Resource
+from natives_harness import FakeVM, call_in
 
 
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
-        self.output = []
-
-    def write(self, text):
-        self.output.append(text)
-
-
-def call(vm, name, *args):
-    native = module.functions[name]
-    assert native.min_args <= len(args) and (native.max_args is None or len(args) <= native.max_args), name
-    return native.fn(vm, list(args))
+call = call_in(module)
 
 
 @pytest.fixture(autouse=True)

@@ -7,21 +7,10 @@ import pytest
 from neutron.errors import NeutronError
 from neutron.stdlib import random as nrandom
 from neutron.stdlib.random import module, next_float
+from natives_harness import FakeVM, call_in
 
 
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
-        self.output = []
-
-    def write(self, text):
-        self.output.append(text)
-
-
-def call(vm, name, *args):
-    native = module.functions[name]
-    assert native.min_args <= len(args) and (native.max_args is None or len(args) <= native.max_args)
-    return native.fn(vm, list(args))
+call = call_in(module)
 
 
 def draw_all(vm):

@@ -3,21 +3,10 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.regex import module
+from natives_harness import callers
 
 
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
-        self.output = []
-
-    def write(self, text):
-        self.output.append(text)
-
-
-def call(name, *args):
-    native = module.functions[name]
-    assert native.min_args <= len(args) and (native.max_args is None or len(args) <= native.max_args)
-    return native.fn(FakeVM(), list(args))
+call, _ = callers(module)
 
 
 def test_registered_names_and_arities():
