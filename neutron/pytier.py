@@ -722,12 +722,27 @@ class Emitter:
             return f"({self.ex(x)} {'==' if e[1] == O.EQ else '!='} {self.ex(c)})"
         return None
 
-    def native(self, e):
+    def leaf(self, e):
+        """Python expression of a simple entry or a pending length; None for a tree."""
         k = e[0]
         if k in ("l", "t", "c"):
             return self.ex(e)
         if k == "n":
             return f"float(len({e[1]}))"
+        return None
+
+    def negation(self, e, form):
+        """`not x` for NOT's operand e, its inner expression written by `form` (native or generic)."""
+        if self.is_bool(e):
+            return f"(not {form(e)})"
+        x = self.ex(e)
+        return f"({x} is None or {x} is False)"
+
+    def native(self, e):
+        k = e[0]
+        x = self.leaf(e)
+        if x is not None:
+            return x
         if k == "o":
             special = self.special_eq(e)
             if special is not None:
@@ -762,21 +777,16 @@ class Emitter:
                         f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
         if k == "u":
-            o = e[1]
-            if o == O.NOT:
-                if self.is_bool(e[2]):
-                    return f"(not {self.native(e[2])})"
-                x = self.ex(e[2])
-                return f"({x} is None or {x} is False)"
+            if e[1] == O.NOT:
+                return self.negation(e[2], self.native)
             return f"(-{self.native(e[2])})"
         raise AssertionError(e)
 
     def generic(self, e):
         k = e[0]
-        if k in ("l", "t", "c"):
-            return self.ex(e)
-        if k == "n":
-            return f"float(len({e[1]}))"
+        x = self.leaf(e)
+        if x is not None:
+            return x
         if k == "o":
             special = self.special_eq(e)
             if special is not None:
@@ -788,12 +798,8 @@ class Emitter:
                 return f"_bin({o}, {a}, {b})"
             return f"{fn}({a}, {b})"
         if k == "u":
-            o = e[1]
-            if o == O.NOT:
-                if self.is_bool(e[2]):
-                    return f"(not {self.generic(e[2])})"
-                x = self.ex(e[2])
-                return f"({x} is None or {x} is False)"
+            if e[1] == O.NOT:
+                return self.negation(e[2], self.generic)
             return f"_neg({self.generic(e[2])})"
         raise AssertionError(e)
 
@@ -2785,13 +2791,7 @@ class Tier:
                 f = recv.fields.get(name, _NO_RESULT)
                 if f is not _NO_RESULT:
                     return _call(d, f, args)
-                m = recv.klass.methods.get(name)
-                if m is None:
-                    raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
-                if len(args) != len(m.code.params):
-                    raise NeutronError(f"Expected {len(m.code.params)} arguments but got {len(args)} for method "
-                                       f"'{m.name}'.")
-                return _enter_m(d, m, recv, args)
+                return _enter_m(d, V.instance_method(recv, name, len(args)), recv, args)
             if cls is str:
                 return builtins().call_string_method(vm, recv, name, args)
             if cls is list:

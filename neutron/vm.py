@@ -155,6 +155,16 @@ def binary_slow(o, a, b):
     raise NeutronError("Unknown operator.")
 
 
+def instance_method(recv, name, nargs):
+    """The method `recv.name(nargs arguments)` calls (no field of that name), or the error it is."""
+    m = recv.klass.methods.get(name)
+    if m is None:
+        raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
+    if nargs != len(m.code.params):
+        raise NeutronError(f"Expected {len(m.code.params)} arguments but got {nargs} for method '{name}'.")
+    return m
+
+
 _FAR = 1 << 64      # where an infinite or NaN index points: outside every array, string and buffer
 
 
@@ -962,13 +972,7 @@ class VM:
             f = recv.fields.get(name, _NO_RESULT)
             if f is not _NO_RESULT:
                 return self.call_value(f, args, frame, ip, [recv] + args)
-            m = recv.klass.methods.get(name)
-            if m is None:
-                raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
-            if len(args) != len(m.code.params):
-                raise NeutronError(f"Expected {len(m.code.params)} arguments but got {len(args)} for method "
-                                   f"'{name}'.")
-            return self.push_frame(m, args, recv)
+            return self.push_frame(instance_method(recv, name, len(args)), args, recv)
         if recv is None:
             raise NeutronError(f"Cannot call method '{name}' on nil.")
         raise NeutronError(f"Cannot call method '{name}' on a value of type {type_name(recv)}.")
