@@ -534,7 +534,8 @@ class Emitter:
         self.icache = {}
         self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, its step:
                                         # +1, -1 or the name of another such int())
-        self.small_ints = set()         # names of such int()s that stay within 2**52 (or are 0.5)
+        self.small_ints = set()         # names of such int()s that stay within 2**52 (or are floats)
+        self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
         self.nosplit = False
@@ -749,9 +750,10 @@ class Emitter:
                 return special
             o, a, b = e[1], self.native(e[2]), self.native(e[3])
             if o in COMPARE:
-                # a length compares as the int it is (Python compares floats and ints exactly)
-                a = f"len({e[2][1]})" if e[2][0] == "n" else a
-                b = f"len({e[3][1]})" if e[3][0] == "n" else b
+                # a length compares as the int it is (Python compares floats and ints exactly), and with a loop
+                # counter's int() (equal to it; two ints compare fastest)
+                if e[2][0] == "n" or e[3][0] == "n":
+                    a, b = self.length_operand(e[2], a), self.length_operand(e[3], b)
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
                 # an infinite or NaN quotient (of finite operands an error): the generic path decides
@@ -772,7 +774,7 @@ class Emitter:
                 # for NaN or infinities, the generic path decides
                 ia, ib = self.int_of(e[2], a), self.int_of(e[3], b)
                 if ia in self.small_ints and ib in self.small_ints:
-                    return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or 0.5: a TypeError)
+                    return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or floats: a TypeError)
                 return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
                         f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
@@ -802,6 +804,15 @@ class Emitter:
                 return self.negation(e[2], self.generic)
             return f"_neg({self.generic(e[2])})"
         raise AssertionError(e)
+
+    def length_operand(self, e, native):
+        if e[0] == "n":
+            return f"len({e[1]})"
+        if e[0] == "l":
+            h = self.icache.get(e[1])
+            if h in self.mirrors:
+                return h
+        return native
 
     def int_of(self, e, native):
         """int() of a float operand: a loop's hoisted value when there is one (None when it is not finite,
@@ -2055,13 +2066,15 @@ class Emitter:
         for slot, steps in self.inductions(loop).items():
             if slot in hoist and any(self.steps.get(i, (None,))[0] == hoist[slot] for i in steps):
                 continue        # already kept by an enclosing loop, whose steps include this loop's
-            # a counter the loop indexes with, changed only by +1 or -1: its int() is kept alongside it. 0.5
-            # (an index that fails, sending the access to the generic path) when it is not a whole number well
-            # inside the doubles' exact range, where adding 1 would round
+            # a counter the loop indexes with, changed only by +1 or -1: its int() is kept alongside it. When it
+            # is not a whole number well inside the doubles' exact range (where adding 1 would round) the float
+            # itself: an index that fails, sending the access to the generic path. Either way it equals the
+            # counter, so it may stand for it in a comparison with a length
             name = self.fresh()
             v = f"l{slot}"
             self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 "
-                      f"else 0.5")
+                      f"else {v}")
+            self.mirrors.add(name)
             if all(x.__class__ is int for x in steps.values()):
                 self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
             hoist[slot] = name
@@ -2070,7 +2083,7 @@ class Emitter:
                     by = self.fresh()
                     w = f"l{step[1]}"
                     self.line(f"{by} = _int({w}) if -4503599627370496.0 < {w} < 4503599627370496.0 and "
-                              f"{w} % 1.0 == 0.0 else 0.5")
+                              f"{w} % 1.0 == 0.0 else {w}")
                     step = by
                 self.steps[i] = (name, step)
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
