@@ -581,6 +581,11 @@ def _sort_key(v):
 
 def sort_default(a):
     """Numbers ascending, then strings; stable; in place."""
+    if a:
+        cls = a[0].__class__
+        if (cls is float or cls is str) and all(v.__class__ is cls and v == v for v in a):
+            a.sort()        # all numbers (no NaN) or all strings: Python's own order is that one
+            return a
     keys = [_sort_key(v) for v in a]      # every element is checked before anything moves
     order = sorted(range(len(a)), key=keys.__getitem__)
     a[:] = [a[i] for i in order]
