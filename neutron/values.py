@@ -121,16 +121,19 @@ class Resource:
 # ---- printing ------------------------------------------------------------------------------------------------
 
 def format_number(n) -> str:
+    if -1e15 < n < 1e15:                # (not NaN or an infinity) whole numbers here print all their digits
+        i = int(n)
+        if i == n:
+            if i == 0 and math.copysign(1.0, n) < 0:
+                return "-0"
+            return str(i)
+        return "%.15g" % n
     if n != n:
         return "nan"
     if n == math.inf:
         return "inf"
     if n == -math.inf:
         return "-inf"
-    if n == int(n) and abs(n) < 1e15:
-        if n == 0 and math.copysign(1.0, n) < 0:
-            return "-0"
-        return str(int(n))
     return "%.15g" % n
 
 
