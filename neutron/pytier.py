@@ -66,11 +66,12 @@ MAX_EMIT_FACTOR = 8                 # code duplication allowed (tail copies) bef
 
 
 class NThrow(Exception):
-    """A Neutron `throw` of any value, as a Python exception."""
+    """A Neutron `throw` of any value, as a Python exception (its one argument: BaseException's own __init__ is
+    C, a Python one was a tenth of a throw-and-catch loop)."""
 
-    def __init__(self, value):
-        super().__init__()
-        self.value = value
+    @property
+    def value(self):
+        return self.args[0]
 
 
 class Unsupported(Exception):
@@ -766,7 +767,12 @@ class Emitter:
                 if c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf:
                     # for a positive finite dividend Python's % is fmod (and cheaper than a call)
                     return f"(_r % {b} if 0.0 < (_r := {a}) < _inf else _fmod(_r, {b}))"
-                # a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
+                # both positive and finite: Python's % again (a length divides as the int it is); otherwise fmod,
+                # and a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
+                if c[0] == "n":
+                    return f"(_r % _z if 0.0 < (_r := {a}) < _inf and (_z := len({c[1]})) else _fmod(_r, ({b} or _bail())))"
+                if c[0] in ("l", "t"):
+                    return f"(_r % {b} if 0.0 < (_r := {a}) < _inf and 0.0 < {b} < _inf else _fmod(_r, ({b} or _bail())))"
                 return f"_fmod({a}, ({b} or _bail()))"
             if o in BITWISE:
                 # exact when the result fits in 64 bits (bitwise operators commute with the 64-bit wrap), which
