@@ -749,6 +749,9 @@ class Emitter:
             special = self.special_eq(e)
             if special is not None:
                 return special
+            zero = self.mod_zero_test(e)
+            if zero is not None:
+                return zero
             o, a, b = e[1], self.native(e[2]), self.native(e[3])
             if o in COMPARE:
                 # a length compares as the int it is (Python compares floats and ints exactly), and with a loop
@@ -789,6 +792,19 @@ class Emitter:
                 return self.negation(e[2], self.native)
             return f"(-{self.native(e[2])})"
         raise AssertionError(e)
+
+    def mod_zero_test(self, e):
+        """`x % c == 0` (or !=) for a positive finite constant c: Python's % (fmod and it are zero together, and
+        both are NaN for an infinite x), with no test of x's sign."""
+        if e[1] not in (O.EQ, O.NE):
+            return None
+        m, z = (e[2], e[3]) if e[3][0] == "c" else (e[3], e[2])
+        if not (z[0] == "c" and z[1].__class__ is float and z[1] == 0.0 and m[0] == "o" and m[1] == O.MOD):
+            return None
+        c = m[3]
+        if not (c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf):
+            return None
+        return f"({self.native(m[2])} % {self.native(c)} {'==' if e[1] == O.EQ else '!='} 0.0)"
 
     def generic(self, e):
         k = e[0]
