@@ -562,7 +562,10 @@ def a_includes(vm, a, args):
 def a_join(vm, a, args):
     sep = _arg(args, 0)
     sep = "," if sep is None else to_str(sep)
-    return sep.join(to_str(x) for x in a)
+    try:
+        return sep.join(a)      # all strings
+    except TypeError:
+        return sep.join(to_str(x) for x in a)
 
 
 def a_reverse(vm, a, args):
