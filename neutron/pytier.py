@@ -498,7 +498,7 @@ def _lit(v):
 
 class Info:
     """What the runtime needs to know about one generated function."""
-    __slots__ = ("code", "sites", "lineip", "handlers", "pycode", "entry")
+    __slots__ = ("code", "sites", "lineip", "handlers", "pycode", "entry", "spec")
 
     def __init__(self, code, entry):
         self.code = code
@@ -507,6 +507,7 @@ class Info:
         self.lineip = {}        # Python line -> instruction index (None: the entry check)
         self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
         self.pycode = None
+        self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
 
 
 class Emitter:
@@ -1053,7 +1054,9 @@ class Emitter:
                 self.line(f"if {' and '.join(SPEC_TEST[t].format(f'l{p}') for p, t in spec.items())}:")
                 self.nsplits = 0
                 self.ind += 1
+                spec_start = len(self.out)
                 self.path(start, [], Ctx(None, None, ()))
+                spec_body = [(ind - 1, text, ip, site) for ind, text, ip, site in self.out[spec_start:]]
                 self.ind -= 1
                 self.budget += MAX_EMIT_FACTOR * len(code.instrs)
             self.flow = an.type_flow([(0, self.entry_tags(()), ())])
@@ -1072,13 +1075,24 @@ class Emitter:
         fname = "nt_" + "".join(ch if ch.isalnum() else "_" for ch in code.name)
         lines = []
         if entry is None:
-            lines.append((0, f"def {fname}({', '.join(['d', 'F'] + params)}):", None, None))
-            lines.append((1, f"if d > {V.MAX_FRAMES}: raise _overflow()", "entry", None))
+            prologue = [(1, f"if d > {V.MAX_FRAMES}: raise _overflow()", "entry", None)]
             for s in code.cell_params:
-                lines.append((1, f"l{s} = Cell(l{s})", None, None))
+                prologue.append((1, f"l{s} = Cell(l{s})", None, None))
             others = [f"l{i}" for i in range(len(params), code.nlocals)]
             if others:
-                lines.append((1, " = ".join(others) + " = None", None, None))
+                prologue.append((1, " = ".join(others) + " = None", None, None))
+            if self.uses_cells:
+                prologue.append((1, "FC = F.cells", None, None))
+            if spec:
+                # the speculated copy alone, for call sites that know their arguments' types (Emitter.call)
+                lines.append((0, f"def {fname}_s({', '.join(['d', 'F'] + params)}):", None, None))
+                lines.extend(prologue)
+                lines.extend(_while_tests(_flatten_elif(spec_body)))
+                lines.append((1, "raise _fell_off()", None, None))
+                first = 1 if code.is_method else 0
+                self.info.spec = tuple((p - first, t) for p, t in spec.items())
+            lines.append((0, f"def {fname}({', '.join(['d', 'F'] + params)}):", None, None))
+            lines.extend(prologue)
         else:
             lines.append((0, f"def {fname}(d, F, L, S):", None, None))
             if code.nlocals:
@@ -1088,8 +1102,8 @@ class Emitter:
             if depth:
                 names = [f"s{i}" for i in range(depth)]
                 lines.append((1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = S", None, None))
-        if self.uses_cells:
-            lines.append((1, "FC = F.cells", None, None))
+            if self.uses_cells:
+                lines.append((1, "FC = F.cells", None, None))
         lines.extend(body)
         lines.append((1, "raise _fell_off()", None, None))
         # the function is made by _make; its Python globals are the Neutron globals and its Python builtins the
@@ -1104,7 +1118,7 @@ class Emitter:
                 info.lineip[n] = ip
             if site is not None:
                 info.sites[n] = site
-        src.append(f"    return {fname}")
+        src.append(f"    return {fname}, {fname + '_s' if entry is None and spec else None}")
         body = _rename("\n".join(src) + "\n")
         return fname, _hide_helpers("def _make():\n" + body), info
 
@@ -1787,6 +1801,7 @@ class Emitter:
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
         args = [self.ex(x) for x in vs[k + 1:]]
+        spec = self.spec_fill(vs[k + 1:])
         callee = vs[k]
         c = self.ex(callee)
         del vs[k:]
@@ -1822,7 +1837,7 @@ class Emitter:
         self.line(f"            _p = _kmiss({c}, {argc})")
         self.line(f"        if {cf} is _EMPTY:")
         self.line(f"            _B[{cf!r}] = {c}")
-        self.line(f"            _B[{ff!r}] = _p")
+        self.line(f"            _B[{ff!r}] = {spec.format('_p')}")
         self.line(f"            _B[{ck!r}] = {c}.code")
         self.line(f"    {name} = _p({', '.join(['d + 1', c] + args)})")
         self.line(f"elif {c}.__class__ is Class:")
@@ -1835,12 +1850,20 @@ class Emitter:
         self.line(f"        if {cc} is _EMPTY:")
         self.line(f"            _B[{cc!r}] = {c}")
         self.line(f"            _B[{cm!r}] = _m")
-        self.line(f"            _B[{fc!r}] = _p")
+        self.line(f"            _B[{fc!r}] = {spec.format('_p')}")
         self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
         self.line("else:")
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
         self.cur_site = None
         vs.append(("t", name, None))
+
+    def spec_fill(self, entries):
+        """What a call site caches for the function it calls ({0}): its speculated copy when the arguments' types
+        known here are those that copy assumes (Tier._spec)."""
+        tags = tuple(self.tag(x) for x in entries)
+        if not any(tags):
+            return "{0}"
+        return f"_spec({{0}}, {tags!r})"
 
     def invoke(self, ip, mname, argc, vs):
         self.flush(vs)
@@ -1848,6 +1871,7 @@ class Emitter:
         self.cur_site = self.site(ip, vs, k)
         vs_args = vs[k + 1:]
         args = [self.ex(x) for x in vs_args]
+        spec = self.spec_fill(vs_args)
         r = self.ex(vs[k])
         rt = self.tag(vs[k])
         del vs[k:]
@@ -1902,7 +1926,7 @@ class Emitter:
         self.line(f"            if {ck} is _EMPTY:")
         self.line(f"                _B[{ck!r}] = {r}.klass")
         self.line(f"                _B[{cm!r}] = _m")
-        self.line(f"                _B[{cf!r}] = _p")
+        self.line(f"                _B[{cf!r}] = {spec.format('_p')}")
         self.line(f"            {name} = _p({', '.join(['d + 1', '_m', r] + args)})")
         if rt != INS:
             # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups
@@ -2379,9 +2403,12 @@ class Tier:
         B[HIDE + "B"] = B
         scratch = {"__builtins__": B}
         exec(pyc, scratch)
-        fn = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
+        fn, fn_s = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
         info.pycode = fn.__code__
         self.infos[fn.__code__] = info
+        if fn_s is not None:
+            self.infos[fn_s.__code__] = info
+            fn.nts = (info.spec, fn_s)
         return fn
 
     def function(self, code, G):
@@ -2784,6 +2811,17 @@ class Tier:
                 return fn(d, func, this, args[0], args[1])
             return fn(d, func, this, *args)
 
+        def _spec(p, tags):
+            s = getattr(p, "nts", None)
+            if s is not None:
+                need, fn = s
+                for i, t in need:
+                    a = tags[i]
+                    if a != t and not (t == SEQ and (a == LST or a == STR)):
+                        return p
+                return fn
+            return p
+
         def _kmiss(func, n):
             code = func.code
             if code.is_method or len(code.params) != n:
@@ -2901,7 +2939,7 @@ class Tier:
             "_bin": binary_slow, "_fmod": fmod, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
             "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
             "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
-            "_kmiss": _kmiss, "_call": _call, "_invoke": _invoke, "_import": _import,
+            "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
             "_ts": to_str, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop, "_gpo": vm.get_prop_opt,
             "_sps": vm.set_prop_slow, "_vm": vm, "_inew": Instance.__new__, "_EMPTY": _EMPTY,
         }

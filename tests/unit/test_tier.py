@@ -344,3 +344,51 @@ def test_operators_agree_with_the_vm(tmp_path, seed):
     path = write(tmp_path, _operator_program(seed))
     res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
     assert res["compiled"] == res["vm"]
+
+
+TYPED = """
+use sys;
+var P = sys.args()[1];
+fun down(n, s) {
+    if (n < 1) {
+        return s[1].length + (sys.checkpoint(P) ? 1000 : 2000);
+    }
+    return n + down(n - 1, s);
+}
+fun main() {
+    var total = 0;
+    for (var i = 0; i < 2; i++) {
+        total = total + down(3 + i, "ab");
+    }
+    say(total);
+}
+main();
+"""
+
+
+def test_checkpoint_in_a_speculated_copy(tmp_path, monkeypatch):
+    """down() is called with a number and a string from sites that know it: the compiled tier runs the copy
+    that assumes those types, and a checkpoint there has the VM's frames and resumes in either mode."""
+    used = []
+    real = pytier.Tier.build
+
+    def build(self, code, entry, G):
+        fn = real(self, code, entry, G)
+        if code.name == "down" and entry is None:
+            used.append(fn.nts[0])
+        return fn
+    monkeypatch.setattr(pytier.Tier, "build", build)
+    path = write(tmp_path, TYPED)
+    frames, outs, resumed = {}, {}, {}
+    for mode in ("vm", "compiled"):
+        snap = tmp_path / f"{mode}.snap"
+        _, status, outs[mode], err = run(path, mode, [str(snap)])
+        assert (status, err) == (0, "")
+        frames[mode], _ = frames_of(snap)
+        for second in ("vm", "compiled"):
+            _, status, out, _ = resume(snap, second, [str(snap)])
+            resumed[mode, second] = (status, out)
+    assert used[0] == ((0, pytier.FLT), (1, pytier.SEQ))
+    assert outs["compiled"] == outs["vm"] == "2018\n"
+    assert frames["compiled"] == frames["vm"]
+    assert len(set(resumed.values())) == 1 and resumed["vm", "vm"][0] == 0
