@@ -155,6 +155,8 @@ POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O
            O.ADD_METHOD, O.ADD_FIELD}
 REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
+_SIMPLE = re.compile(r"-?\w+$")
+MIXED_ROOTS = {O.ADD, O.SUB, O.MUL, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, O.NE}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
@@ -538,6 +540,7 @@ class Emitter:
                                         # +1, -1 or the name of another such int())
         self.small_ints = set()         # names of such int()s that stay within 2**52 (or are floats)
         self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
+        self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
         self.nosplit = False
@@ -753,6 +756,10 @@ class Emitter:
             zero = self.mod_zero_test(e)
             if zero is not None:
                 return zero
+            if e[1] in MIXED_ROOTS and not self.no_mix and self.has_mirror(e):
+                code, kind, used = self.mixed(e)
+                if used and kind == "f":
+                    return code
             o, a, b = e[1], self.native(e[2]), self.native(e[3])
             if o in COMPARE:
                 # a length compares as the int it is (Python compares floats and ints exactly), and with a loop
@@ -793,6 +800,109 @@ class Emitter:
                 return self.negation(e[2], self.native)
             return f"(-{self.native(e[2])})"
         raise AssertionError(e)
+
+    # -- whole-number arithmetic on loop counters --
+    # A loop counter's int() (its mirror, Emitter.mirrors) lets a tree such as `(i * j) % 7 + (i ^ j) % 5` be
+    # computed on Python ints, which CPython does faster than on floats. A "whole" value below is either an int of
+    # magnitude at most 2**53 (so exactly the double the float computation gives; never standing for -0.0) or,
+    # where a mirror holds a float or a result leaves that range, that very double. Such values flow into float
+    # operators unchanged (int + float is exact then); a tree whose result would be whole keeps its float code.
+    def has_mirror(self, e):
+        k = e[0]
+        if k == "l":
+            h = self.icache.get(e[1])
+            return h is not None and h in self.mirrors and h in self.small_ints
+        if k == "o":
+            return self.has_mirror(e[2]) or self.has_mirror(e[3])
+        return False
+
+    def mixed(self, e):
+        """(code, kind, used): kind "f" (a float), "w" (a whole value, see above) or "c" (a constant, written as
+        its user needs); used: whether int arithmetic happens in it."""
+        k = e[0]
+        if k == "l":
+            h = self.icache.get(e[1])
+            if h is not None and h in self.mirrors and h in self.small_ints:
+                return h, "w", False
+            return self.plain(e), "f", False
+        if k == "c":
+            return None, "c", False
+        if k == "n":
+            return f"len({e[1]})", "w", False
+        if k != "o" or self.special_eq(e) is not None or self.mod_zero_test(e) is not None:
+            return self.plain(e), "f", False
+        o = e[1]
+        a, b = self.mixed(e[2]), self.mixed(e[3])
+        used = a[2] or b[2]
+        if o in COMPARE:
+            return f"({self.as_float(a, e[2])} {COMPARE[o]} {self.as_float(b, e[3])})", "f", used
+        if "f" in (a[1], b[1]) or (a[1] == "c" and b[1] == "c"):
+            if o in (O.ADD, O.SUB, O.MUL) and used:
+                # a whole operand goes into the float operator as it is
+                return f"({self.as_float(a, e[2])} {ARITH[o]} {self.as_float(b, e[3])})", "f", True
+            return self.plain(e), "f", False
+        # both whole (or one a constant)
+        if o in BITWISE:
+            x, y = self.small(a, e[2]), self.small(b, e[3])
+            if x is not None and y is not None:
+                self.hoisted_used = True        # a float mirror raises TypeError: the generic path
+                return f"({x} {BITWISE[o]} {y})", "w", True
+        elif o == O.MOD:
+            c = e[3]
+            if a[1] == "w" and c[0] == "c" and self.whole_const(c[1]) is not None and c[1] > 0.0:
+                # C's fmod: Python's % for a positive dividend; zero (which may stand for -0.0) and negative
+                # ones by fmod itself
+                w = self.fresh()
+                return (f"({w} % {self.whole_const(c[1])} if 0 < ({w} := {a[0]}) else _fmod({w}, {_lit(c[1])}))",
+                        "w", True)
+        elif o in (O.ADD, O.SUB, O.MUL):
+            x, y = self.whole(a, e[2]), self.whole(b, e[3])
+            if x is not None and y is not None:
+                # within 2**53 an int result is the double's value; beyond it, or for a zero product (the double
+                # may be -0.0), the float operation on the exact operands
+                w = self.fresh()
+                (u, x), (v, y) = self.named(x), self.named(y)
+                nonzero = f" and {w}" if o == O.MUL else ""
+                return (f"({w} if -9007199254740992 <= ({w} := {x} {ARITH[o]} {y}) <= 9007199254740992{nonzero} "
+                        f"else float({u}) {ARITH[o]} {v})", "w", True)
+        return self.plain(e), "f", False
+
+    def plain(self, e):
+        """native() without whole-number arithmetic (each node is tried for it once, from its root)."""
+        self.no_mix += 1
+        try:
+            return self.native(e)
+        finally:
+            self.no_mix -= 1
+
+    def named(self, x):
+        """(name, expression): a name or literal as it is, else a temporary that the expression assigns."""
+        if _SIMPLE.match(x):
+            return x, x
+        t = self.fresh()
+        return t, f"({t} := {x})"
+
+    @staticmethod
+    def whole_const(v):
+        """The int literal of a whole-number constant within 2**52 (not -0.0), else None."""
+        if v.__class__ is float and -4503599627370496.0 < v < 4503599627370496.0 and v == int(v) and \
+                (v != 0.0 or math.copysign(1.0, v) > 0.0):
+            return str(int(v))
+        return None
+
+    def as_float(self, m, e):
+        return self.plain(e) if m[1] == "c" else m[0]
+
+    def whole(self, m, e):
+        if m[1] == "c":
+            return self.whole_const(e[1])
+        return m[0]
+
+    def small(self, m, e):
+        """A bitwise operand: a mirror within 2**52 or such a constant (their results stay within 2**53)."""
+        if m[1] == "c":
+            return self.whole_const(e[1])
+        return m[0] if e[0] == "l" else None
 
     def mod_zero_test(self, e):
         """`x % c == 0` (or !=) for a positive finite constant c: Python's % (fmod and it are zero together, and
@@ -2119,7 +2229,7 @@ class Emitter:
             name = self.fresh()
             v = f"l{slot}"
             self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 "
-                      f"else {v}")
+                      f"and ({v} or _copysign(1.0, {v}) > 0.0) else {v}")
             self.mirrors.add(name)
             if all(x.__class__ is int for x in steps.values()):
                 self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
@@ -2129,7 +2239,7 @@ class Emitter:
                     by = self.fresh()
                     w = f"l{step[1]}"
                     self.line(f"{by} = _int({w}) if -4503599627370496.0 < {w} < 4503599627370496.0 and "
-                              f"{w} % 1.0 == 0.0 else {w}")
+                              f"{w} % 1.0 == 0.0 and ({w} or _copysign(1.0, {w}) > 0.0) else {w}")
                     step = by
                 self.steps[i] = (name, step)
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
@@ -2936,7 +3046,7 @@ class Tier:
             "_NameError": NameError,
             "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_mod": _mod, "_lt": _lt,
             "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
-            "_bin": binary_slow, "_fmod": fmod, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
+            "_bin": binary_slow, "_fmod": fmod, "_copysign": math.copysign, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
             "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
             "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
             "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,

@@ -346,6 +346,39 @@ def test_operators_agree_with_the_vm(tmp_path, seed):
     assert res["compiled"] == res["vm"]
 
 
+def _counter_program(seed, n=60):
+    """Loops whose counters (stepped by 1, used in bitwise operators) appear in random arithmetic: the compiled
+    tier computes such trees on the counters' ints; every value, -0 and errors included, must be the VM's."""
+    import random
+    rnd = random.Random(seed)
+    starts = ["0", "-z", "3", "-3", "2.5", "-0.5", "4503599627370494", "-4503599627370497", "9007199254740990",
+              "1e300", "big", "big - big"]
+    consts = ["0", "-z", "1", "2", "3", "7", "0.5", "-3", "4503599627370496", "9007199254740993", "1e16", "-1e16"]
+    ops = ["+", "-", "*", "%", "&", "|", "^", "<", "==", "!=", "/"]
+
+    def tree(d):
+        if d == 0 or rnd.random() < 0.3:
+            return rnd.choice(["i", "j", "i", "j", rnd.choice(consts)])
+        return f"({tree(d - 1)} {rnd.choice(ops)} {tree(d - 1)})"
+
+    lines = ["var big = 1e308 * 10;", "var z = 0;",
+             "fun show(f) { try { say(f()); } catch (e) { say(\"E \" + e); } }"]
+    for _ in range(n):
+        a, b, e = rnd.choice(starts), rnd.choice(starts), tree(3)
+        lines.append(f"show(fun() {{ var i = {a}; var j = {b}; var acc = 0; var s = \"\"; "
+                     f"for (var k = 0; k < 3; k++) {{ try {{ s = s + {e} + \",\"; }} catch (x) {{ s = s + \"E,\"; }} "
+                     f"try {{ acc = acc ^ i ^ j; }} catch (x) {{ }} i++; j--; }} return s + acc; }});")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_counter_arithmetic_agrees_with_the_vm(tmp_path, seed):
+    path = write(tmp_path, _counter_program(seed))
+    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
+    assert res["compiled"] == res["vm"]
+    assert res["vm"][0] == 0
+
+
 TYPED = """
 use sys;
 var P = sys.args()[1];
