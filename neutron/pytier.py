@@ -818,7 +818,8 @@ class Emitter:
 
     def mixed(self, e):
         """(code, kind, used): kind "f" (a float), "w" (a whole value, see above) or "c" (a constant, written as
-        its user needs); used: whether int arithmetic happens in it."""
+        its user needs); used: whether it saves work, by a bitwise operator (no float()) or a % (cheaper on
+        ints); a sum or product of ints alone costs its range test and no less than the float operation."""
         k = e[0]
         if k == "l":
             h = self.icache.get(e[1])
@@ -864,7 +865,7 @@ class Emitter:
                 (u, x), (v, y) = self.named(x), self.named(y)
                 nonzero = f" and {w}" if o == O.MUL else ""
                 return (f"({w} if -9007199254740992 <= ({w} := {x} {ARITH[o]} {y}) <= 9007199254740992{nonzero} "
-                        f"else float({u}) {ARITH[o]} {v})", "w", True)
+                        f"else float({u}) {ARITH[o]} {v})", "w", used)
         return self.plain(e), "f", False
 
     def plain(self, e):
