@@ -540,6 +540,7 @@ class Emitter:
                                         # +1, -1 or the name of another such int())
         self.small_ints = set()         # names of such int()s that stay within 2**52 (or are floats)
         self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
+        self.derived = {}
         self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
@@ -1348,6 +1349,7 @@ class Emitter:
         names = self.code.names
         consts = self.code.consts
         self.icache = dict(ctx.hoist)       # local slot -> name of its int(), along this straight path
+        self.derived = {}                   # see Emitter.store
         while True:
             self.budget -= 1
             if self.budget < 0:
@@ -1870,6 +1872,16 @@ class Emitter:
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
             self.overlay.pop(a, None)
+            # `j = 0` or `j = i + 1` with i a counter whose int() is kept: what a loop right after may take as
+            # j's int() (Emitter.open_loop), without testing j
+            rel = None
+            if e[0] == "c":
+                rel = self.whole_const(e[1]), None, None
+            elif e[0] == "o" and e[1] in (O.ADD, O.SUB) and e[2][0] == "l" and e[3][0] == "c":
+                m, k = self.icache.get(e[2][1]), self.whole_const(e[3][1])
+                if m in self.mirrors and m in self.small_ints and k is not None:
+                    rel = f"{m} {ARITH[e[1]]} {k}", e[2][1], m
+            self.derived = {a: (ip,) + rel} if rel is not None and rel[0] is not None else {}
             self.assign(f"l{a}", e)
             step = self.steps.get(ip)
             if step is not None:
@@ -2018,7 +2030,24 @@ class Emitter:
         ck, cm, cf = self.cache("ck", "cm", "cf")
         kw = "if"
         if r in self.module_hint:
-            self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            if len(args) == 1:
+                # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
+                # modules cannot be changed
+                mm, mf, mn = self.cache("mm", "mf", "mn")
+                x = args[0]
+                test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
+                self.line(f"if {r} is {mm}{test}:")
+                self.line("    try:")
+                self.line(f"        {name} = {mf}({x})")
+                self.line("    except (ValueError, OverflowError):")
+                self.line(f"        {name} = _native({mn}, [{x}])")
+                self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+                self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
+                self.line(f"        _B[{mm!r}] = {r}")
+                self.line(f"        _B[{mf!r}] = _n.fast")
+                self.line(f"        _B[{mn!r}] = _n")
+            else:
+                self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
             self.native_call(name, args, vs_args)
             kw = "elif"
         for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
@@ -2235,8 +2264,12 @@ class Emitter:
             # counter, so it may stand for it in a comparison with a length
             name = self.fresh()
             v = f"l{slot}"
-            self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 "
-                      f"and ({v} or _copysign(1.0, {v}) > 0.0) else {v}")
+            rel = self.derived.get(slot)
+            if rel is not None and rel[0] + 1 == h and (rel[2] is None or self.icache.get(rel[2]) == rel[3]):
+                self.line(f"{name} = {rel[1]}")         # set by the instruction just before the loop
+            else:
+                self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and "
+                          f"{v} % 1.0 == 0.0 and ({v} or _copysign(1.0, {v}) > 0.0) else {v}")
             self.mirrors.add(name)
             if all(x.__class__ is int for x in steps.values()):
                 self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there

@@ -367,7 +367,10 @@ def _counter_program(seed, n=60):
         a, b, e = rnd.choice(starts), rnd.choice(starts), tree(3)
         lines.append(f"show(fun() {{ var i = {a}; var j = {b}; var acc = 0; var s = \"\"; "
                      f"for (var k = 0; k < 3; k++) {{ try {{ s = s + {e} + \",\"; }} catch (x) {{ s = s + \"E,\"; }} "
-                     f"try {{ acc = acc ^ i ^ j; }} catch (x) {{ }} i++; j--; }} return s + acc; }});")
+                     f"try {{ acc = acc ^ i ^ j; }} catch (x) {{ }} "
+                     f"var g = 0; for (var m = i + 1; m < i + 3 and g < 3; m++) {{ g++; "
+                     f"try {{ s = s + (m ^ 1) + (m % 3) + \":\"; }} catch (x) {{ s = s + \"E:\"; }} }} "
+                     f"i++; j--; }} return s + acc; }});")
     return "\n".join(lines) + "\n"
 
 
