@@ -1560,6 +1560,13 @@ class Emitter:
                 name = self.fresh()
                 ot, it = self.tag(oe), self.tag(ie)
                 cond, pyi, pre = self.list_index(oe, ie)
+                errs = "IndexError, TypeError, ValueError, OverflowError"
+                if it == FLT and ot not in (LST, STR, SEQ):
+                    # a receiver of unknown type indexed by a number: Python indexes lists and strings as
+                    # index_get does, raises KeyError for a dict (its keys are strings) and TypeError for any
+                    # other Neutron value; all of those go to index_get
+                    cond = "True"
+                    errs += ", KeyError"
                 # Python's negative indexes and IndexError match index_get's rules for lists
                 self.line("try:")
                 if pre:
@@ -1574,7 +1581,7 @@ class Emitter:
                         self.line(f"        {name} = {ob}.get({i_})")
                     self.line("    else:")
                     self.line(f"        {name} = _gi({ob}, {i_})")
-                self.line("except (IndexError, TypeError, ValueError, OverflowError):")
+                self.line(f"except ({errs}):")
                 self.line(f"    {name} = _gi({ob}, {i_})")
                 vs.append(("t", name, STR if ot == STR else None))
             elif o == O.SET_INDEX:
