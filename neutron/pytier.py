@@ -2298,12 +2298,15 @@ class Emitter:
             self.ind -= 1
 
         lists = self.indexed_unknowns(loop)
-        if lists:
-            # an innermost loop indexing locals of unknown type it never assigns: a copy for when they are arrays
-            self.line(f"if {' and '.join(f'l{a}.__class__ is list' for a in lists)}:")
+        nums = self.indexed_unknowns(loop, "number")
+        if lists or nums:
+            # an innermost loop indexing locals of unknown type it never assigns, or using them as operands: a
+            # copy for when they are arrays and numbers
+            self.line(f"if {' and '.join([f'l{a}.__class__ is list' for a in lists] + [f'l{a}.__class__ is float' for a in nums])}:")
             self.ind += 1
             saved_overlay = dict(self.overlay)
             self.overlay.update((a, LST) for a in lists)
+            self.overlay.update((a, FLT) for a in nums)
             emit()
             self.overlay = saved_overlay
             self.ind -= 1
@@ -2316,9 +2319,10 @@ class Emitter:
         self.steps = saved
         return loop.follow
 
-    def indexed_unknowns(self, loop):
-        """Locals an innermost, short loop indexes (as the array) and never assigns, of a type not known at its
-        header: worth a second copy of the loop that knows them to be arrays."""
+    def indexed_unknowns(self, loop, use="object"):
+        """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
+        comparison operator) and never assigns, of a type not known at its header: worth a second copy of the
+        loop that knows them to be arrays (numbers)."""
         an = self.an
         if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or any(
                 other is not loop and other.header in loop.body for other in an.loops.values()):
@@ -2332,7 +2336,7 @@ class Emitter:
         for i in loop.body:
             o, a = instrs[i]
             if o == O.LOAD_LOCAL and a not in stored and a not in out and st[0].get(a) is None and \
-                    a not in self.overlay and self.use_of(i) == "object":
+                    a not in self.overlay and self.use_of(i) == use:
                 out.add(a)
         return sorted(out)[:3]
 
@@ -2399,6 +2403,8 @@ class Emitter:
                 return {h + 2: "index", h + 3: "object"}.get(depth[j])
             if o in BITWISE and depth[j] - 2 <= h:
                 return o
+            if (o in ARITH or o in COMPARE) and depth[j] - 2 <= h:
+                return "number"
             n = _pops(o, instrs[j][1])
             if (n is not None and depth[j] - n <= h) or depth[j + 1] <= h:
                 return None             # something else takes the value
