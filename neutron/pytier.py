@@ -541,6 +541,7 @@ class Emitter:
         self.small_ints = set()         # names of such int()s that stay within 2**52 (or are floats)
         self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
         self.derived = {}
+        self.last_free = None
         self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
@@ -907,17 +908,25 @@ class Emitter:
         return m[0] if e[0] == "l" else None
 
     def mod_zero_test(self, e):
-        """`x % c == 0` (or !=) for a positive finite constant c: Python's % (fmod and it are zero together, and
-        both are NaN for an infinite x), with no test of x's sign."""
+        """`x % c == k` (or !=) for a positive finite constant c and 0 <= k < c: Python's % (for k = 0, fmod and it
+        are zero together, and both are NaN for an infinite x; a positive k needs x >= 0)."""
         if e[1] not in (O.EQ, O.NE):
             return None
         m, z = (e[2], e[3]) if e[3][0] == "c" else (e[3], e[2])
-        if not (z[0] == "c" and z[1].__class__ is float and z[1] == 0.0 and m[0] == "o" and m[1] == O.MOD):
+        if not (z[0] == "c" and z[1].__class__ is float and m[0] == "o" and m[1] == O.MOD):
             return None
-        c = m[3]
-        if not (c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf):
+        c, k = m[3], z[1]
+        if not (c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf and 0.0 <= k < c[1]):
             return None
-        return f"({self.native(m[2])} % {self.native(c)} {'==' if e[1] == O.EQ else '!='} 0.0)"
+        x = self.native(m[2])
+        if k == 0.0:
+            return f"({x} % {self.native(c)} {'==' if e[1] == O.EQ else '!='} 0.0)"
+        # a positive remainder: fmod has it only for a dividend >= 0, where Python's % is fmod
+        if not _SIMPLE.match(x):
+            return None
+        if e[1] == O.EQ:
+            return f"({x} >= 0.0 and {x} % {self.native(c)} == {self.native(z)})"
+        return f"({x} < 0.0 or {x} % {self.native(c)} != {self.native(z)})"
 
     def generic(self, e):
         k = e[0]
@@ -1350,6 +1359,7 @@ class Emitter:
         consts = self.code.consts
         self.icache = dict(ctx.hoist)       # local slot -> name of its int(), along this straight path
         self.derived = {}                   # see Emitter.store
+        self.last_free = None               # (free variable, ip, entry) of the last STORE_FREE
         while True:
             self.budget -= 1
             if self.budget < 0:
@@ -1442,9 +1452,14 @@ class Emitter:
                 vs.append(("t", name, None))
             elif o == O.LOAD_FREE:
                 self.uses_cells = True
-                name = self.fresh()
-                self.line(f"{name} = FC[{a}].value")
-                vs.append(("t", name, None))
+                last = self.last_free
+                if last is not None and last[0] == a and last[1] + 2 == ip and instrs[ip - 1][0] == O.POP and \
+                        ip not in self.an.targets and ip - 1 not in self.an.targets:
+                    vs.append(last[2])          # `value = x; return value;`: the value just stored
+                else:
+                    name = self.fresh()
+                    self.line(f"{name} = FC[{a}].value")
+                    vs.append(("t", name, None))
             elif o == O.MAKE_CELL or o == O.NEW_CELL:
                 self.flush(vs)
                 self.invalidate_local(vs, a)
@@ -1904,6 +1919,8 @@ class Emitter:
         elif o == O.STORE_FREE:
             self.uses_cells = True
             self.line(f"FC[{a}].value = {v}")
+            if e[0] in ("t", "c"):
+                self.last_free = (a, ip, e)
         elif o == O.DEFINE_GLOBAL:
             self.line(f"_G[{self.code.names[a]!r}] = {v}")
         else:
