@@ -542,6 +542,8 @@ class Emitter:
         self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
         self.derived = {}
         self.last_free = None
+        self.fcache = {}
+        self.keep = None                # (icache, fcache) for the next path, which starts where they hold
         self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
@@ -1357,9 +1359,13 @@ class Emitter:
         instrs = self.code.instrs
         names = self.code.names
         consts = self.code.consts
-        self.icache = dict(ctx.hoist)       # local slot -> name of its int(), along this straight path
+        # local slot -> name of its int(), along this straight path
+        self.icache = dict(ctx.hoist) if self.keep is None else dict(self.keep[0])
         self.derived = {}                   # see Emitter.store
         self.last_free = None               # (free variable, ip, entry) of the last STORE_FREE
+        # local slot -> temporary holding its fields (Emitter.fields_of)
+        self.fcache = {} if self.keep is None else dict(self.keep[1])
+        self.keep = None
         while True:
             self.budget -= 1
             if self.budget < 0:
@@ -1464,6 +1470,7 @@ class Emitter:
                 self.flush(vs)
                 self.invalidate_local(vs, a)
                 self.icache.pop(a, None)
+                self.fcache.pop(a, None)
                 self.overlay.pop(a, None)
                 self.line(f"l{a} = Cell({'l%d' % a if o == O.MAKE_CELL else 'None'})")
             elif o == O.LOAD_GLOBAL:
@@ -1632,8 +1639,9 @@ class Emitter:
                     self.line("else:")
                     self.line(f"    {name} = _gp({ob}, 'length')")
                 elif ot == INS or ot == DCT:
+                    fd = self.fields_of(oe) if ot == INS else ob
                     self.line("try:")
-                    self.line(f"    {name} = {ob}{'.fields' if ot == INS else ''}[{pn!r}]")
+                    self.line(f"    {name} = {fd}[{pn!r}]")
                     self.line("except KeyError:")
                     self.line(f"    {name} = _gp({ob}, {pn!r})")
                 elif ot is None:
@@ -1665,7 +1673,7 @@ class Emitter:
                 ot = self.tag(oe)
                 pn = names[a]
                 if ot == INS or ot == DCT:
-                    self.line(f"{ob}{'.fields' if ot == INS else ''}[{pn!r}] = {v}")
+                    self.line(f"{self.fields_of(oe) if ot == INS else ob}[{pn!r}] = {v}")
                 else:
                     self.line(f"if {ob}.__class__ is Instance:")
                     self.line(f"    {ob}.fields[{pn!r}] = {v}")
@@ -1829,6 +1837,8 @@ class Emitter:
         self.overlay = dict(saved[0])
         self.overlay[slot] = INS
         self.split_off = saved[1] | {slot}
+        here = (self.icache, self.fcache)
+        self.keep = here
         self.path(ip, list(vs), ctx, fresh=True)
         self.ind -= 1
         self.cur_ip = ip
@@ -1837,6 +1847,7 @@ class Emitter:
         self.overlay = dict(saved[0])
         self.split_off = saved[1] | {slot}
         self.nosplit = True
+        self.keep = here
         self.path(ip, list(vs), ctx, fresh=True)
         self.ind -= 1
         self.overlay, self.split_off, self.nosplit = saved
@@ -1857,6 +1868,18 @@ class Emitter:
         self.flush(vs)
         ve, ie, oe = vs.pop(), vs.pop(), vs.pop()
         return oe, ie, ve, self.ex(oe), self.ex(ie), self.ex(ve)
+
+    def fields_of(self, oe):
+        """The fields dict of an entry known to be an instance; for a local, a temporary holding it along this
+        path (an instance's dict is never replaced)."""
+        if oe[0] != "l":
+            return f"{self.ex(oe)}.fields"
+        fd = self.fcache.get(oe[1])
+        if fd is None:
+            fd = self.fresh()
+            self.line(f"{fd} = l{oe[1]}.fields")
+            self.fcache[oe[1]] = fd
+        return fd
 
     def list_index(self, oe, ie):
         """(condition, Python index) for indexing entry oe as a list with entry ie ("True": no test)."""
@@ -1893,6 +1916,7 @@ class Emitter:
         if o == O.STORE_LOCAL:
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
+            self.fcache.pop(a, None)
             self.overlay.pop(a, None)
             # `j = 0` or `j = i + 1` with i a counter whose int() is kept: what a loop right after may take as
             # j's int() (Emitter.open_loop), without testing j
