@@ -156,6 +156,12 @@ POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O
 REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
 _SIMPLE = re.compile(r"-?\w+$")
+# what the body of a loop whose counter is kept as an int alone may contain: nothing that calls (no call site,
+# so no checkpoint or stop sees the counter) or converts a value to a string
+INT_ONLY_BODY = {O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.NIL, O.TRUE, O.FALSE, O.POP, O.DUP, O.JUMP, O.JUMP_IF_FALSE,
+                 O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT,
+                 O.LE, O.GT, O.GE, O.EQ, O.NE, O.NOT, O.NEG, O.BAND, O.BOR, O.BXOR, O.GET_INDEX, O.SET_INDEX,
+                 O.GET_PROP, O.LOAD_CELL, O.LOAD_FREE}
 MIXED_ROOTS = {O.ADD, O.SUB, O.MUL, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, O.NE}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
@@ -544,6 +550,8 @@ class Emitter:
         self.last_free = None
         self.fcache = {}
         self.keep = None                # (icache, fcache) for the next path, which starts where they hold
+        self.dead = {}                  # counter slot -> its int(), the only copy inside its loop (open_loop)
+        self.bounds = {}                # slot of such a loop's bound -> its int() (or the float)
         self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
@@ -577,6 +585,8 @@ class Emitter:
         """Python expression of a simple entry."""
         k = e[0]
         if k == "l":
+            if e[1] in self.dead:
+                return f"float({self.dead[e[1]]})"      # (its int() itself where an int will do)
             return f"l{e[1]}"
         if k == "t":
             return e[1]
@@ -683,7 +693,7 @@ class Emitter:
         for i, e in enumerate(vs):
             if e[0] == "l" and e[1] == slot:
                 name = self.fresh()
-                self.line(f"{name} = l{slot}")
+                self.line(f"{name} = {self.ex(e)}")
                 vs[i] = ("t", name, self.tag(e))
 
     # -- expression trees: arithmetic and comparisons over simple entries --
@@ -770,6 +780,8 @@ class Emitter:
                 # counter's int() (equal to it; two ints compare fastest)
                 if e[2][0] == "n" or e[3][0] == "n":
                     a, b = self.length_operand(e[2], a), self.length_operand(e[3], b)
+                elif self.bounds:
+                    a, b = self.bound_operand(e[2], a), self.bound_operand(e[3], b)
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
                 # an infinite or NaN quotient (of finite operands an error): the generic path decides
@@ -950,6 +962,15 @@ class Emitter:
                 return self.negation(e[2], self.generic)
             return f"_neg({self.generic(e[2])})"
         raise AssertionError(e)
+
+    def bound_operand(self, e, native):
+        if e[0] == "l":
+            if e[1] in self.dead:
+                return self.dead[e[1]]
+            return self.bounds.get(e[1], native)
+        if e[0] == "c":
+            return self.whole_const(e[1]) or native
+        return native
 
     def length_operand(self, e, native):
         if e[0] == "n":
@@ -1928,13 +1949,16 @@ class Emitter:
                 if m in self.mirrors and m in self.small_ints and k is not None:
                     rel = f"{m} {ARITH[e[1]]} {k}", e[2][1], m
             self.derived = {a: (ip,) + rel} if rel is not None and rel[0] is not None else {}
-            self.assign(f"l{a}", e)
             step = self.steps.get(ip)
+            if a not in self.dead:
+                self.assign(f"l{a}", e)
             if step is not None:
                 name, k = step
                 self.line(f"{name} = {name} + {k}" if k.__class__ is str else
                           f"{name} = {name} {'+' if k > 0 else '-'} 1")
                 self.icache[a] = name
+            elif a in self.dead:
+                raise AssertionError("a counter kept as an int assigned otherwise")
             return
         e = self.simplify(e)
         v = self.ex(e)
@@ -2330,6 +2354,15 @@ class Emitter:
                               f"{w} % 1.0 == 0.0 and ({w} or _copysign(1.0, {w}) > 0.0) else {w}")
                     step = by
                 self.steps[i] = (name, step)
+        dead = self.int_only(loop, hoist)
+        for slot, bound in dead:
+            self.dead[slot] = hoist[slot]
+            if bound is not None and bound not in self.bounds:
+                b = self.fresh()
+                v = f"l{bound}"
+                self.line(f"{b} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and "
+                          f"{v} % 1.0 == 0.0 else {v}")
+                self.bounds[bound] = b
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
 
         def emit():
@@ -2357,8 +2390,58 @@ class Emitter:
             self.ind -= 1
         else:
             emit()
+        for slot, bound in dead:
+            # the float again, for the code after the loop (exits elsewhere write it in exit_path)
+            self.line(f"l{slot} = float({self.dead.pop(slot)})")
+            self.bounds.pop(bound, None)
         self.steps = saved
         return loop.follow
+
+    def int_only(self, loop, hoist):
+        """Counters of an innermost loop without calls or handlers that only index, compare with an unchanged
+        local, a constant or a length in the loop's test, and step by 1: [(slot, bound slot or None)]. Inside
+        the loop only their int() is kept (the float is written back at its exits)."""
+        an = self.an
+        instrs = self.code.instrs
+        h = loop.header
+        if self.hs.get(h) or any(other is not loop and other.header in loop.body for other in an.loops.values()):
+            return []
+        stored = set()
+        for i in loop.body:
+            o, a = instrs[i]
+            if o not in INT_ONLY_BODY:
+                return []
+            if o == O.STORE_LOCAL:
+                stored.add(a)
+        out = []
+        o0, a0 = instrs[h]
+        if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead:
+            return []
+        slot = a0
+        o1, a1 = instrs[h + 1]
+        bound, k = None, h + 2
+        if o1 == O.LOAD_LOCAL and instrs[h + 2] == (O.GET_PROP, self.code.names.index("length")
+                                                    if "length" in self.code.names else -1):
+            k = h + 3
+        elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot:
+            st = self.flow.get(h)
+            if st is None or st[0].get(a1) != FLT:
+                return []
+            bound = a1
+        elif o1 != O.CONST or self.code.consts[a1].__class__ is not float:
+            return []
+        if instrs[k][0] not in (O.LT, O.LE, O.GT, O.GE) or instrs[k + 1][0] != O.JUMP_IF_FALSE:
+            return []
+        for i in loop.body:
+            o, a = instrs[i]
+            if o == O.LOAD_LOCAL and a == slot and i != h:
+                step = i + 3 < len(instrs) and instrs[i + 1][0] == O.CONST and instrs[i + 2][0] in (O.ADD, O.SUB) \
+                    and (instrs[i + 3] == (O.STORE_LOCAL, slot) or
+                         (instrs[i + 3][0] == O.DUP and instrs[i + 4] == (O.STORE_LOCAL, slot)))
+                if not step and self.use_of(i) != "index":
+                    return []
+        out.append((slot, bound))
+        return out
 
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
@@ -2471,7 +2554,12 @@ class Emitter:
         """A jump out of the loop to somewhere other than its follow: that code runs here, then `break`."""
         loop = ctx.loop
         sub = Ctx(loop.follow, None, ctx.chain, barrier=True)
+        for slot, name in self.dead.items():
+            self.line(f"l{slot} = float({name})")
+        saved = self.dead
+        self.dead = {}
         self.path(ip, vs, sub)
+        self.dead = saved
         self.line("break")
 
     def try_block(self, ip, target, vs, ctx):

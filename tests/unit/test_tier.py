@@ -382,6 +382,35 @@ def test_counter_arithmetic_agrees_with_the_vm(tmp_path, seed):
     assert res["vm"][0] == 0
 
 
+def _index_loop_program(seed, n=80):
+    """Innermost loops whose counter only indexes and is compared with a bound (the compiled tier keeps only its
+    int()): starts, bounds and directions of every kind, breaks, errors, and the counter read after the loop."""
+    import random
+    rnd = random.Random(seed)
+    starts = ["0", "-z", "2", "-3", "2.5", "-0.5", "4", "1e300", "big - big", "4503599627370494"]
+    bounds = ["5", "3.5", "-1", "0", "a.length", "n", "m", "1e300", "big - big", "-big"]
+    lines = ["var big = 1e308 * 10;", "var z = 0;",
+             "fun show(f) { try { say(f()); } catch (e) { say(\"E \" + e); } }"]
+    for _ in range(n):
+        start, bound = rnd.choice(starts), rnd.choice(bounds)
+        up = rnd.random() < 0.6
+        test = rnd.choice(["<", "<="] if up else [">", ">="])
+        step = "i++" if up else "i--"
+        stop = rnd.choice(["", "if (s > 70) { break; } ", "if (a[i] == 30) { break; } "])
+        lines.append(f"show(fun() {{ var a = [10, 20, 30, 40, 50]; var n = 4; var m = 2.5; var s = 0; "
+                     f"var i = {start}; var g = 0; while (i {test} {bound}) {{ s = s + a[i]; {stop}{step}; g = g + 1; "
+                     f"if (g > 12) {{ break; }} }} return \"\" + s + \" \" + i + \" \" + g; }});")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_index_only_counters_agree_with_the_vm(tmp_path, seed):
+    path = write(tmp_path, _index_loop_program(seed))
+    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
+    assert res["compiled"] == res["vm"]
+    assert res["vm"][0] == 0
+
+
 TYPED = """
 use sys;
 var P = sys.args()[1];
