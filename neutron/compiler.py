@@ -117,7 +117,7 @@ class Compiler:
                 for y in x:
                     walk(y)
                 return
-            if not hasattr(x, "__dataclass_fields__"):
+            if not hasattr(x, "_node_fields"):
                 return
             cls = x.__class__
             if cls is n.Variable:
@@ -142,9 +142,9 @@ class Compiler:
                         walk(f.init)
                         stack.pop()
                 return
-            for name in x.__dataclass_fields__:
+            for name in x._node_fields:
                 v = getattr(x, name)
-                if isinstance(v, (list, tuple)) or hasattr(v, "__dataclass_fields__"):
+                if isinstance(v, (list, tuple)) or hasattr(v, "_node_fields"):
                     walk(v)
 
         walk(program.body)

@@ -6,7 +6,6 @@ message string, catchable by `try`. Only the command line prints these and picks
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 
@@ -18,14 +17,24 @@ class NeutronError(Exception):
         self.message = message
 
 
-@dataclass
 class Diagnostic:
-    kind: str               # 'SyntaxError', 'LexicalError' or 'CompileError'
-    message: str
-    path: str
-    line: int
-    col: int = 0            # 0-based
-    suggestion: Optional[str] = None
+    __slots__ = ("kind", "message", "path", "line", "col", "suggestion")
+
+    def __init__(self, kind: str, message: str, path: str, line: int, col: int = 0, suggestion: Optional[str] = None):
+        self.kind = kind            # 'SyntaxError', 'LexicalError' or 'CompileError'
+        self.message = message
+        self.path = path
+        self.line = line
+        self.col = col              # 0-based
+        self.suggestion = suggestion
+
+    def __eq__(self, other):
+        return isinstance(other, Diagnostic) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Diagnostic({', '.join(f'{n}={getattr(self, n)!r}' for n in self.__slots__)})"
 
 
 class CompileFailed(Exception):

@@ -5,11 +5,52 @@ the compiler can build its line table and report errors at the right place.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
+_NODE_CLASSES = []
 
-@dataclass(eq=False)
+
+def node(cls):
+    """A record class: its annotated fields (its bases' first) become the parameters of an __init__, those with a
+    class-level value optional. Like dataclasses' (without comparison), but every class's __init__ is compiled
+    in one go when this module has been read (_make_inits): the dataclass machinery cost 12 ms at every start."""
+    _NODE_CLASSES.append(cls)
+    return cls
+
+
+def _make_inits():
+    src, env = [], {}
+    for i, cls in enumerate(_NODE_CLASSES):
+        names, defaults = [], {}
+        for klass in reversed(cls.__mro__):
+            for name in klass.__dict__.get("__annotations__", {}):
+                if name not in names:
+                    names.append(name)
+                if name in klass.__dict__:
+                    defaults[name] = klass.__dict__[name]
+                else:
+                    defaults.pop(name, None)
+        params = []
+        for name in names:
+            if name in defaults:
+                env[f"_d{i}_{name}"] = defaults[name]
+                params.append(f"{name}=_d{i}_{name}")
+            else:
+                params.append(name)
+        body = "".join(f"\n    self.{n} = {n}" for n in names) or "\n    pass"
+        src.append(f"def _init{i}(self, {', '.join(params)}):{body}\n")
+        cls._node_fields = tuple(names)
+    exec("".join(src), env)
+    for i, cls in enumerate(_NODE_CLASSES):
+        cls.__init__ = env[f"_init{i}"]
+        cls.__repr__ = _repr
+
+
+def _repr(self):
+    return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._node_fields)})"
+
+
+@node
 class Node:
     line: int
     col: int
@@ -17,102 +58,102 @@ class Node:
 
 # ---- expressions -------------------------------------------------------------------------------------------
 
-@dataclass(eq=False)
+@node
 class Literal(Node):
     value: object           # float, str, True, False or None (nil)
 
 
-@dataclass(eq=False)
+@node
 class Interpolation(Node):
     parts: list             # Expr nodes; string pieces are Literal(str). The result is always a string.
 
 
-@dataclass(eq=False)
+@node
 class Variable(Node):
     name: str
 
 
-@dataclass(eq=False)
+@node
 class This(Node):
     pass
 
 
-@dataclass(eq=False)
+@node
 class Unary(Node):
     op: str                 # '-', '!', '~'
     operand: Node
 
 
-@dataclass(eq=False)
+@node
 class Binary(Node):
     op: str                 # + - * / % == != < <= > >= & | ^ << >>
     left: Node
     right: Node
 
 
-@dataclass(eq=False)
+@node
 class Logical(Node):
     op: str                 # 'and' or 'or' (&& and || are parsed to these)
     left: Node
     right: Node
 
 
-@dataclass(eq=False)
+@node
 class Ternary(Node):
     cond: Node
     then: Node
     otherwise: Node
 
 
-@dataclass(eq=False)
+@node
 class Assign(Node):
     target: Node            # Variable, Get or Index
     value: Node
     op: Optional[str] = None   # None for '=', else the binary operator of a compound assignment ('+' for '+=')
 
 
-@dataclass(eq=False)
+@node
 class Update(Node):
     target: Node            # Variable, Get or Index
     op: str                 # '+' for ++, '-' for --
     prefix: bool            # both forms yield the new value (documented behaviour)
 
 
-@dataclass(eq=False)
+@node
 class Spread(Node):
     value: Node             # only inside Call.args and ArrayLit.elements
 
 
-@dataclass(eq=False)
+@node
 class Call(Node):
     callee: Node
     args: list              # Expr or Spread
 
 
-@dataclass(eq=False)
+@node
 class Get(Node):
     obj: Node
     name: str
     optional: bool = False  # a?.name
 
 
-@dataclass(eq=False)
+@node
 class Index(Node):
     obj: Node
     index: Node
 
 
-@dataclass(eq=False)
+@node
 class ArrayLit(Node):
     elements: list          # Expr or Spread
 
 
-@dataclass(eq=False)
+@node
 class ObjectLit(Node):
     pairs: list             # list of (key: str, value: Expr); keys may come from strings or bare identifiers
 
 
-@dataclass(eq=False)
+@node
 class Param:
     name: str
     type: Optional[str] = None       # 'int' 'float' 'string' 'bool' 'array' 'object' 'any' or None
@@ -120,7 +161,7 @@ class Param:
     col: int = 0
 
 
-@dataclass(eq=False)
+@node
 class Lambda(Node):
     params: list            # list of Param
     return_type: Optional[str]
@@ -129,60 +170,60 @@ class Lambda(Node):
 
 # ---- statements --------------------------------------------------------------------------------------------
 
-@dataclass(eq=False)
+@node
 class ExprStmt(Node):
     expr: Node
 
 
-@dataclass(eq=False)
+@node
 class Say(Node):
     value: Node
 
 
-@dataclass(eq=False)
+@node
 class VarDecl(Node):
     names: list             # list of (name: str, init: Expr or None, line: int, col: int)
     type: Optional[str] = None
     static: bool = False
 
 
-@dataclass(eq=False)
+@node
 class DestructureArray(Node):
     names: list             # list of str
     value: Node
 
 
-@dataclass(eq=False)
+@node
 class DestructureObject(Node):
     pairs: list             # list of (key: str, local_name: str)
     value: Node
 
 
-@dataclass(eq=False)
+@node
 class Block(Node):
     body: list
 
 
-@dataclass(eq=False)
+@node
 class If(Node):
     cond: Node
     then: Node
     otherwise: Optional[Node] = None    # `elif`/`else if` chains become nested If nodes here
 
 
-@dataclass(eq=False)
+@node
 class While(Node):
     cond: Node
     body: Node
 
 
-@dataclass(eq=False)
+@node
 class DoWhile(Node):
     body: Node
     cond: Node
 
 
-@dataclass(eq=False)
+@node
 class For(Node):
     init: Optional[Node]    # VarDecl, ExprStmt or None
     cond: Optional[Node]
@@ -190,29 +231,29 @@ class For(Node):
     body: Node
 
 
-@dataclass(eq=False)
+@node
 class ForIn(Node):
     name: str
     iterable: Node
     body: Node
 
 
-@dataclass(eq=False)
+@node
 class Break(Node):
     pass
 
 
-@dataclass(eq=False)
+@node
 class Continue(Node):
     pass
 
 
-@dataclass(eq=False)
+@node
 class Return(Node):
     value: Optional[Node]
 
 
-@dataclass(eq=False)
+@node
 class FunDecl(Node):
     name: str
     params: list            # list of Param
@@ -220,7 +261,7 @@ class FunDecl(Node):
     body: list
 
 
-@dataclass(eq=False)
+@node
 class Field:
     name: str
     type: Optional[str]
@@ -229,14 +270,14 @@ class Field:
     col: int = 0
 
 
-@dataclass(eq=False)
+@node
 class ClassDecl(Node):
     name: str
     fields: list            # list of Field
     methods: list           # list of FunDecl (an `init(...) {}` without `fun` is a FunDecl named 'init')
 
 
-@dataclass(eq=False)
+@node
 class Case:
     value: Node
     guard: Optional[Node]
@@ -245,14 +286,14 @@ class Case:
     col: int = 0
 
 
-@dataclass(eq=False)
+@node
 class Match(Node):
     subject: Node
     cases: list             # list of Case
     default: Optional[Node] = None
 
 
-@dataclass(eq=False)
+@node
 class Try(Node):
     body: Block
     catch_name: Optional[str]
@@ -260,12 +301,12 @@ class Try(Node):
     finally_body: Optional[Block]
 
 
-@dataclass(eq=False)
+@node
 class Throw(Node):
     value: Node
 
 
-@dataclass(eq=False)
+@node
 class Retry(Node):
     count: Node
     body: Block
@@ -273,33 +314,36 @@ class Retry(Node):
     catch_body: Optional[Block]
 
 
-@dataclass(eq=False)
+@node
 class Safe(Node):
     body: list
 
 
-@dataclass(eq=False)
+@node
 class Enum(Node):
     name: str
     members: list           # list of (name: str, value: Expr or None)
 
 
-@dataclass(eq=False)
+@node
 class Use(Node):
     module: str             # `use NAME;`
     alias: Optional[str] = None
     names: Optional[list] = None    # `use (a, b) = from NAME;`
 
 
-@dataclass(eq=False)
+@node
 class Using(Node):
     path: str               # `using 'file.nt';`
     names: Optional[list] = None    # `using (a, b) = from 'file.nt';`
 
 
-@dataclass(eq=False)
+@node
 class Program:
     body: list
     path: str
     source: str
     safe: bool = False      # a .ntsc file
+
+
+_make_inits()

@@ -5,7 +5,6 @@ the names below for the other kinds. Comparing kinds is then a plain string comp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 IDENT = "IDENT"
 NUMBER = "NUMBER"       # value: float
@@ -32,13 +31,23 @@ PUNCTUATORS = (
 )
 
 
-@dataclass(slots=True)
 class Token:
-    kind: str
-    lexeme: str             # the source text of the token
-    value: object           # NUMBER: float, STRING: str, INTERP: parts, otherwise None
-    line: int               # 1-based
-    col: int                # 0-based, in characters
+    __slots__ = ("kind", "lexeme", "value", "line", "col")
+
+    def __init__(self, kind: str, lexeme: str, value: object, line: int, col: int):
+        self.kind = kind
+        self.lexeme = lexeme        # the source text of the token
+        self.value = value          # NUMBER: float, STRING: str, INTERP: parts, otherwise None
+        self.line = line            # 1-based
+        self.col = col              # 0-based, in characters
+
+    def __eq__(self, other):
+        return isinstance(other, Token) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"Token({', '.join(f'{n}={getattr(self, n)!r}' for n in self.__slots__)})"
 
     def end(self) -> tuple:
         """(line, col) just after the token; strings may span lines."""
