@@ -10,17 +10,22 @@ copied where paths do not join), and each try block a Python `try` whose handler
 
 Types. A forward analysis (Analysis.type_flow) knows which locals and stack slots hold floats, strings, lists,
 objects or instances; known operands need no test. A function whose parameters feed operators or indexing directly
-gets a second copy of its body, entered when those parameters have the expected types; the first property access
-on a local of unknown type may split the rest of the path on `is Instance`.
+gets a second copy of its body, entered when those parameters have the expected types (that copy is also a
+function of its own, `nt_name_s`); the first property access on a local of unknown type may split the rest of the
+path on `is Instance`.
 
 Calls. The generated functions take (depth, function, arguments...); the depth gives the VM's "Stack overflow." at
-the same depth. A call site remembers the first function (or class) it called and that function's code (other
-closures of it), a method call the first class. Their Python globals are the program's globals, so a Neutron global
-is a Python global lookup; their Python builtins are the helpers, constants and those call-site caches.
+the same depth. A call site remembers the first function (or class) it called and the codes of the first two
+functions (other closures of them), a method call the first class; a site whose argument types match a callee's
+speculated copy calls that copy. Their Python globals are the program's globals, so a Neutron global is a Python
+global lookup; their Python builtins are the helpers, constants and those call-site caches.
 
 Loops. A float counter a loop indexes with and steps by 1 (or by a local the loop does not change) keeps its int()
-beside it; map, filter and forEach with a compiled one-parameter callback loop in Python (FAST_LOOPS); an innermost
-loop indexing a local of unknown type gets a second copy for when it is an array.
+beside it, its "mirror": equal to it, an int when it is a whole number (not -0.0) within 2**52, else the float.
+Comparisons with lengths, `%` and bitwise operators over mirrors run on ints (Emitter.mixed); an innermost loop
+without calls or handlers whose counter only indexes and meets its bound keeps the mirror alone (int_only). map,
+filter and forEach with a compiled one-parameter callback loop in Python (FAST_LOOPS); an innermost loop indexing
+(or computing with) a local of unknown type it never changes gets a second copy for when it is an array (a number).
 
 State. The VM stays the reference and the snapshot format is its own:
 - a checkpoint (or a test-only stop at a checkpointable point) walks the live Python stack: a generated frame's
