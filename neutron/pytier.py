@@ -2345,8 +2345,7 @@ class Emitter:
             if rel is not None and rel[0] + 1 == h and (rel[2] is None or self.icache.get(rel[2]) == rel[3]):
                 self.line(f"{name} = {rel[1]}")         # set by the instruction just before the loop
             else:
-                self.line(f"{name} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and "
-                          f"{v} % 1.0 == 0.0 and ({v} or _copysign(1.0, {v}) > 0.0) else {v}")
+                self.line(f"{name} = {_mirror(v)}")
             self.mirrors.add(name)
             if all(x.__class__ is int for x in steps.values()):
                 self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
@@ -2355,8 +2354,7 @@ class Emitter:
                 if step.__class__ is tuple:
                     by = self.fresh()
                     w = f"l{step[1]}"
-                    self.line(f"{by} = _int({w}) if -4503599627370496.0 < {w} < 4503599627370496.0 and "
-                              f"{w} % 1.0 == 0.0 and ({w} or _copysign(1.0, {w}) > 0.0) else {w}")
+                    self.line(f"{by} = {_mirror(w)}")
                     step = by
                 self.steps[i] = (name, step)
         dead = self.int_only(loop, hoist)
@@ -2365,8 +2363,7 @@ class Emitter:
             if bound is not None and bound not in self.bounds:
                 b = self.fresh()
                 v = f"l{bound}"
-                self.line(f"{b} = _int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and "
-                          f"{v} % 1.0 == 0.0 else {v}")
+                self.line(f"{b} = {_mirror(v)}")       # (compared only: -0.0 as 0 would do too)
                 self.bounds[bound] = b
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
 
@@ -3295,6 +3292,13 @@ _LOCAL_NAME = re.compile(r"(?:l|s|t|h|he)[0-9]+$")
 
 
 _MAKER = compile("_fn = _FT(_code, _G, '_make')", "<neutron maker>", "exec")
+
+
+def _mirror(v):
+    """The expression of float local v's mirror: its int() when it is a whole number within 2**52 other than -0.0,
+    else v itself (see Emitter.open_loop)."""
+    return (f"_int({v}) if -4503599627370496.0 < {v} < 4503599627370496.0 and {v} % 1.0 == 0.0 and "
+            f"({v} or _copysign(1.0, {v}) > 0.0) else {v}")
 
 
 def _with_builtins(code, G, B):

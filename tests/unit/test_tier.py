@@ -339,11 +339,16 @@ def _operator_program(seed, n=400):
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_operators_agree_with_the_vm(tmp_path, seed):
-    path = write(tmp_path, _operator_program(seed))
+def _both_modes(tmp_path, source):
+    path = write(tmp_path, source)
     res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
     assert res["compiled"] == res["vm"]
+    return res["vm"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_operators_agree_with_the_vm(tmp_path, seed):
+    _both_modes(tmp_path, _operator_program(seed))
 
 
 def _counter_program(seed, n=60):
@@ -376,10 +381,7 @@ def _counter_program(seed, n=60):
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_counter_arithmetic_agrees_with_the_vm(tmp_path, seed):
-    path = write(tmp_path, _counter_program(seed))
-    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
-    assert res["compiled"] == res["vm"]
-    assert res["vm"][0] == 0
+    assert _both_modes(tmp_path, _counter_program(seed))[0] == 0
 
 
 def _index_loop_program(seed, n=80):
@@ -405,10 +407,7 @@ def _index_loop_program(seed, n=80):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_index_only_counters_agree_with_the_vm(tmp_path, seed):
-    path = write(tmp_path, _index_loop_program(seed))
-    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
-    assert res["compiled"] == res["vm"]
-    assert res["vm"][0] == 0
+    assert _both_modes(tmp_path, _index_loop_program(seed))[0] == 0
 
 
 TYPED = """
