@@ -828,11 +828,15 @@ class Emitter:
     # magnitude at most 2**53 (so exactly the double the float computation gives; never standing for -0.0) or,
     # where a mirror holds a float or a result leaves that range, that very double. Such values flow into float
     # operators unchanged (int + float is exact then); a tree whose result would be whole keeps its float code.
+    def small_mirror(self, slot):
+        """The mirror of local `slot` here, if it has one that steps by 1 (so stays within 2**52), else None."""
+        h = self.icache.get(slot)
+        return h if h in self.mirrors and h in self.small_ints else None
+
     def has_mirror(self, e):
         k = e[0]
         if k == "l":
-            h = self.icache.get(e[1])
-            return h is not None and h in self.mirrors and h in self.small_ints
+            return self.small_mirror(e[1]) is not None
         if k == "o":
             return self.has_mirror(e[2]) or self.has_mirror(e[3])
         return False
@@ -843,8 +847,8 @@ class Emitter:
         ints); a sum or product of ints alone costs its range test and no less than the float operation."""
         k = e[0]
         if k == "l":
-            h = self.icache.get(e[1])
-            if h is not None and h in self.mirrors and h in self.small_ints:
+            h = self.small_mirror(e[1])
+            if h is not None:
                 return h, "w", False
             return self.plain(e), "f", False
         if k == "c":
@@ -1950,8 +1954,8 @@ class Emitter:
             if e[0] == "c":
                 rel = self.whole_const(e[1]), None, None
             elif e[0] == "o" and e[1] in (O.ADD, O.SUB) and e[2][0] == "l" and e[3][0] == "c":
-                m, k = self.icache.get(e[2][1]), self.whole_const(e[3][1])
-                if m in self.mirrors and m in self.small_ints and k is not None:
+                m, k = self.small_mirror(e[2][1]), self.whole_const(e[3][1])
+                if m is not None and k is not None:
                     rel = f"{m} {ARITH[e[1]]} {k}", e[2][1], m
             self.derived = {a: (ip,) + rel} if rel is not None and rel[0] is not None else {}
             step = self.steps.get(ip)
@@ -2415,7 +2419,6 @@ class Emitter:
                 return []
             if o == O.STORE_LOCAL:
                 stored.add(a)
-        out = []
         o0, a0 = instrs[h]
         if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead:
             return []
@@ -2442,8 +2445,7 @@ class Emitter:
                          (instrs[i + 3][0] == O.DUP and instrs[i + 4] == (O.STORE_LOCAL, slot)))
                 if not step and self.use_of(i) != "index":
                     return []
-        out.append((slot, bound))
-        return out
+        return [(slot, bound)]
 
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
