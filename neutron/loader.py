@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 
 from .errors import NeutronError
-from .values import Function, Module
+from .runtime.values import Function, Module
 
 
 def compile_source(source, filename, safe=False, repl=False, imports=None):
     """Compile a program; `imports`, a list, receives its `use` and `using` statements."""
     import sys
-    from .compiler import Compiler
-    from .parser import parse
+    from .frontend.compiler import Compiler
+    from .frontend.parser import parse
     program = parse(source, filename, safe)
     if imports is not None:
         imports.extend(_imports(program.body))
@@ -24,7 +24,7 @@ def compile_source(source, filename, safe=False, repl=False, imports=None):
 
 
 def _imports(body):
-    from . import nodes as N
+    from .frontend import nodes as N
     out = []
     stack = list(body)
     while stack:
@@ -118,7 +118,7 @@ def find_module_file(vm, name, importer):
 def make_native_module(vm, name):
     """A fresh Module object for the built-in module `name`, or None."""
     from .stdlib import native_module
-    from .vm import load_prelude
+    from .runtime.vm import load_prelude
     nm = native_module(name)
     if nm is None:
         return None

@@ -55,12 +55,12 @@ from itertools import islice as _islice
 import types
 import warnings
 
-from . import opcodes as O
-from .code import compute_depths
+from .bytecode import opcodes as O
+from .bytecode.code import compute_depths
 from .errors import NeutronError
-from .values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
+from .runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
                      to_str, type_name)
-from . import vm as V
+from .runtime import vm as V
 
 STACK_SIZE = 256 * 1024 * 1024      # worker thread stack: the host's own C recursion stays far from its end
 ROOT_CHUNK = 64 * 1024 * 1024       # the worker's first frame-stack chunk (see _ROOT)
@@ -2633,7 +2633,7 @@ class Tier:
     def builtin_methods(self, name, argc):
         """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
         arguments)` calls directly, as the VM would after its table look-up and arity check."""
-        from . import builtins as B
+        from .runtime import methods as B
         out = []
         entry = B.ARRAY_METHODS.get(name)
         if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
@@ -2910,7 +2910,7 @@ class Tier:
         return fr
 
     def write(self, frames, path, push_result, result=True):
-        from .snapshot import write_snapshot
+        from .durable.snapshot import write_snapshot
         vm = self.vm
         saved = vm.frames
         vm.frames = list(self.pending) + frames
@@ -2961,7 +2961,7 @@ class Tier:
 
         def builtins():
             if not loaded:
-                from . import builtins as B     # on first use, as the VM does: start-up stays short
+                from .runtime import methods as B     # on first use, as the VM does: start-up stays short
                 loaded.append(B)
             return loaded[0]
 

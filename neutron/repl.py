@@ -4,13 +4,13 @@ from __future__ import annotations
 import sys
 
 from . import __version__
-from . import nodes as n
-from .compiler import Compiler
+from .frontend import nodes as n
+from .frontend.compiler import Compiler
 from .errors import CompileFailed, ProgramExit, format_diagnostics
-from .parser import parse
+from .frontend.parser import parse
 from .runner import format_uncaught
-from .values import Function
-from .vm import VM, Frame, Uncaught
+from .runtime.values import Function
+from .runtime.vm import VM, Frame, Uncaught
 
 
 def _balanced(text):

@@ -11,7 +11,7 @@ import os
 import sys
 
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
-from .vm import VM, StopForResume, Uncaught
+from .runtime.vm import VM, StopForResume, Uncaught
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_COMPILE, EXIT_SNAPSHOT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 65, 66, \
     70, 130
@@ -144,14 +144,14 @@ def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mo
     code, status = compile_file(path, err, vm)
     if code is None:
         return vm, status
-    from .values import Function
-    from .vm import Frame
+    from .runtime.values import Function
+    from .runtime.vm import Frame
     vm.frames.append(Frame(Function(code, (), vm.globals), code, [None] * code.nlocals))
     return vm, execute(vm, err)
 
 
 def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
-    from .snapshot import SnapshotError, load_snapshot
+    from .durable.snapshot import SnapshotError, load_snapshot
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:

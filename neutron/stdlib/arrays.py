@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
-from ..builtins import flatten, param_count
-from ..natives import NativeModule, arg_list, arg_num, opt
-from ..values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
+from ..runtime.methods import flatten, param_count
+from .native import NativeModule, arg_list, arg_num, opt
+from ..runtime.values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
 from .math import random_float
 
 module = NativeModule("arrays")
@@ -328,7 +328,7 @@ def _fail(vm, args):
 module.prelude_min_args = {"sort": 1, "reduce": 2}
 
 # The callback functions check their arguments, then use the built-in array methods, which are Neutron code
-# (neutron/builtins.py PRELUDE): a checkpoint inside a callback resumes like any other call.
+# (runtime/methods.py PRELUDE): a checkpoint inside a callback resumes like any other call.
 module.prelude = r'''
 fun map(arr, f) { _callback(arr, f, "arrays.map"); return arr.map(f); }
 fun filter(arr, f) { _callback(arr, f, "arrays.filter"); return arr.filter(f); }

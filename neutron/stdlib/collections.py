@@ -11,8 +11,8 @@ an error.
 from __future__ import annotations
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_list
-from ..values import equals
+from .native import NativeModule, arg_list
+from ..runtime.values import equals
 
 module = NativeModule("collections")
 

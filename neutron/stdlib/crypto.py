@@ -17,8 +17,8 @@ import hashlib
 import secrets
 import string
 
-from ..natives import NativeModule, arg_int, arg_str, fail
-from ..values import Buffer, type_name
+from .native import NativeModule, arg_int, arg_str, fail
+from ..runtime.values import Buffer, type_name
 
 module = NativeModule("crypto")
 

@@ -18,8 +18,8 @@ import math
 import re
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_num, arg_str, opt
-from ..values import (Buffer, BoundMethod, Class, Function, Instance, Module, Native, format_number, to_str,
+from .native import NativeModule, arg_num, arg_str, opt
+from ..runtime.values import (Buffer, BoundMethod, Class, Function, Instance, Module, Native, format_number, to_str,
                       type_name)
 
 module = NativeModule("fmt")

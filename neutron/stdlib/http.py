@@ -38,8 +38,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from ..natives import NativeModule, arg_dict, arg_int, arg_str, fail, opt
-from ..values import Buffer, Resource, to_str, type_name
+from .native import NativeModule, arg_dict, arg_int, arg_str, fail, opt
+from ..runtime.values import Buffer, Resource, to_str, type_name
 
 module = NativeModule("http")
 

@@ -24,8 +24,8 @@ except ImportError:     # pragma: no cover
     _JSONDecoder = _c_quote = _c_make_encoder = _c_make_scanner = None
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_dict, arg_str, opt
-from ..values import Buffer, format_number, type_name
+from .native import NativeModule, arg_dict, arg_str, opt
+from ..runtime.values import Buffer, format_number, type_name
 
 module = NativeModule("json")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-from ..natives import NativeModule, arg_str, fail
-from ..values import to_str, type_name
+from .native import NativeModule, arg_str, fail
+from ..runtime.values import to_str, type_name
 
 module = NativeModule("log")
 

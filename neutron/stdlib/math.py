@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_num
-from ..values import format_number, type_name
+from .native import NativeModule, arg_num
+from ..runtime.values import format_number, type_name
 
 module = NativeModule("math")
 

@@ -16,8 +16,8 @@ import os
 import posixpath
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_str, opt
-from ..values import type_name
+from .native import NativeModule, arg_str, opt
+from ..runtime.values import type_name
 
 module = NativeModule("path")
 module.constant("sep", "/")

@@ -14,8 +14,8 @@ import os
 import random as _pyrandom
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_int, arg_list, arg_num, fail, opt
-from ..values import type_name
+from .native import NativeModule, arg_int, arg_list, arg_num, fail, opt
+from ..runtime.values import type_name
 
 module = NativeModule("random")
 

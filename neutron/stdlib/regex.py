@@ -30,7 +30,7 @@ import functools
 import re
 import warnings
 
-from ..natives import NativeModule, arg_str, fail
+from .native import NativeModule, arg_str, fail
 
 module = NativeModule("regex")
 

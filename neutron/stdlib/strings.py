@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_list, arg_num, arg_str, opt
-from ..values import format_number, to_str
+from .native import NativeModule, arg_list, arg_num, arg_str, opt
+from ..runtime.values import format_number, to_str
 
 module = NativeModule("strings")
 

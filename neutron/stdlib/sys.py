@@ -39,8 +39,8 @@ import tempfile
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
-from ..natives import NativeModule, arg_num, arg_str, opt
-from ..values import Buffer, to_str, type_name
+from .native import NativeModule, arg_num, arg_str, opt
+from ..runtime.values import Buffer, to_str, type_name
 
 module = NativeModule("sys")
 

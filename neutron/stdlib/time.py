@@ -13,8 +13,8 @@ import os
 import time as _pytime
 
 from ..errors import NeutronError
-from ..natives import NativeModule, arg_num, arg_str, opt
-from ..values import format_number
+from .native import NativeModule, arg_num, arg_str, opt
+from ..runtime.values import format_number
 
 module = NativeModule("time")
 

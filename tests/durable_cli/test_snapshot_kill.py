@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-from neutron import snapshot as S
-from neutron.vm import VM
+from neutron.durable import snapshot as S
+from neutron.runtime.vm import VM
 
 WRITER = """use sys;
 var P = sys.args()[1];

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from neutron import builtins as B
+from neutron.runtime import methods as B
 from neutron.errors import NeutronError
-from neutron.values import BoundMethod, Class, Function, Native
+from neutron.runtime.values import BoundMethod, Class, Function, Native
 
 
 def S(s, name, *args):
@@ -519,7 +519,7 @@ def _prelude_native(name, *args):
 
 
 def test_callback_arity_helper():
-    from neutron.code import Code
+    from neutron.bytecode.code import Code
     code = Code("f", "<test>")
     code.params = ["a", "b"]
     f = Function(code, (), {})
@@ -560,7 +560,7 @@ def test_prelude_natives():
 
 
 def test_prelude_parses_and_defines_every_function():
-    parser = pytest.importorskip("neutron.parser")
+    parser = pytest.importorskip("neutron.frontend.parser")
     program = parser.parse(B.PRELUDE, "<prelude>")
     decls = {s.name: len(s.params) for s in program.body}
     for name, target in B.ARRAY_CALLBACK_METHODS.items():

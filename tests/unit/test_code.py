@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from neutron import opcodes as op
-from neutron.code import Code, compute_depths
+from neutron.bytecode import opcodes as op
+from neutron.bytecode.code import Code, compute_depths
 from neutron.loader import compile_source
 from neutron.runner import run_file
-from neutron.vm import VM
+from neutron.runtime.vm import VM
 
 
 def functions(code):

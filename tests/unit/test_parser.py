@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neutron import nodes as N
+from neutron.frontend import nodes as N
 from neutron.errors import CompileFailed, format_diagnostics
-from neutron.parser import parse
+from neutron.frontend.parser import parse
 
 
 def program(source, safe=False):

@@ -46,15 +46,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neutron import builtins as B
+from neutron.runtime import methods as B
 from neutron.errors import CompileFailed, NeutronError
 from neutron.loader import compile_source, make_native_module
 from neutron.runner import run_file
 from neutron.testing import MODES
 from neutron.stdlib import MODULES, native_module
-from neutron.tokens import KEYWORDS, PUNCTUATORS
-from neutron.values import Buffer, BoundMethod, Class, Function, Instance, Module, Native, Resource
-from neutron.vm import VM, Uncaught
+from neutron.frontend.tokens import KEYWORDS, PUNCTUATORS
+from neutron.runtime.values import Buffer, BoundMethod, Class, Function, Instance, Module, Native, Resource
+from neutron.runtime.vm import VM, Uncaught
 
 SCALE = float(os.environ.get("NEUTRON_FUZZ_SCALE", "1"))
 TESTS = Path(__file__).resolve().parents[1]
@@ -322,7 +322,7 @@ def test_the_isolation_harness(stage, monkeypatch):
 
     def broken(obj, idx):
         raise ValueError("planted")
-    monkeypatch.setattr("neutron.vm.index_get", broken)      # the forked child inherits the plant
+    monkeypatch.setattr("neutron.runtime.vm.index_get", broken)      # the forked child inherits the plant
     report = run_isolated(folder, "planted.nt", "say([1][nil]);\n", mode="vm")
     assert report["status"] == "exception" and "planted" in report["trace"]
     with pytest.raises(AssertionError, match="escaped run_file"):

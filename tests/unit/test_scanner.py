@@ -1,7 +1,7 @@
 import pytest
 
-from neutron.scanner import scan
-from neutron.tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, PUNCTUATORS, STRING
+from neutron.frontend.scanner import scan
+from neutron.frontend.tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, PUNCTUATORS, STRING
 
 
 def kinds(source):

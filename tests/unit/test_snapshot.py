@@ -18,9 +18,9 @@ import zlib
 import pytest
 
 import neutron
-from neutron import snapshot as S
+from neutron.durable import snapshot as S
 from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
-from neutron.vm import VM
+from neutron.runtime.vm import VM
 
 HEAD = "use sys;\nvar P = sys.args()[1];\n"
 

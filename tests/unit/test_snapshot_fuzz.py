@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neutron import snapshot as S
+from neutron.durable import snapshot as S
 from neutron.runner import run_file
-from neutron.vm import VM
+from neutron.runtime.vm import VM
 
 PROGRAMS = {
     "classes": """

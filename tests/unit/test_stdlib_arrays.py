@@ -6,7 +6,7 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.arrays import module, param_count
-from neutron.values import BoundMethod, Class, Function, Native
+from neutron.runtime.values import BoundMethod, Class, Function, Native
 
 
 class FakeVM:

@@ -6,7 +6,7 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.crypto import module
-from neutron.values import Buffer
+from neutron.runtime.values import Buffer
 from natives_harness import callers
 
 

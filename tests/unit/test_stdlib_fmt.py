@@ -1,7 +1,7 @@
 """fmt module: natives called directly."""
 import math
 from neutron.stdlib.fmt import module
-from neutron.values import BoundMethod, Buffer, Class, Function, Instance, Module, Native
+from neutron.runtime.values import BoundMethod, Buffer, Class, Function, Instance, Module, Native
 
 from natives_harness import callers
 

@@ -12,7 +12,7 @@ import pytest
 from neutron.errors import NeutronError
 from neutron.stdlib import http as nhttp
 from neutron.stdlib.http import module
-from neutron.values import Native, Resource
+from neutron.runtime.values import Native, Resource
 from natives_harness import FakeVM, call_in
 
 

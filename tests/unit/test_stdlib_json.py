@@ -2,7 +2,7 @@
 import json as pyjson
 import math
 from neutron.stdlib.json import module
-from neutron.values import Buffer, Function, Instance, Class, Module
+from neutron.runtime.values import Buffer, Function, Instance, Class, Module
 
 from natives_harness import callers
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from neutron.errors import NeutronError
 from neutron.stdlib import json as nj
-from neutron.values import Buffer, Class, Function, Instance, Module
+from neutron.runtime.values import Buffer, Class, Function, Instance, Module
 
 SCALE = float(os.environ.get("NEUTRON_FUZZ_SCALE", "1"))
 FUZZ = settings(max_examples=max(1, int(400 * SCALE)), deadline=None,

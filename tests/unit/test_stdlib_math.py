@@ -5,7 +5,7 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.math import module
-from neutron.values import format_number
+from neutron.runtime.values import format_number
 
 
 class FakeVM:

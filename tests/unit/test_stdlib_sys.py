@@ -9,7 +9,7 @@ import pytest
 
 from neutron.errors import NeutronError, ProgramExit
 from neutron.stdlib.sys import module
-from neutron.values import Buffer
+from neutron.runtime.values import Buffer
 
 
 class FakeVM:

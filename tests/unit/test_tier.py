@@ -10,10 +10,10 @@ import io
 import pytest
 
 from neutron import pytier
-from neutron import snapshot as S
+from neutron.durable import snapshot as S
 from neutron.runner import resume_file, run_file
-from neutron.vm import VM, Iter
-from neutron.values import BoundMethod, Cell, Class, Function, Instance, Module, Native
+from neutron.runtime.vm import VM, Iter
+from neutron.runtime.values import BoundMethod, Cell, Class, Function, Instance, Module, Native
 
 
 def write(tmp_path, source, name="prog.nt"):
@@ -292,7 +292,7 @@ def test_uncaught_error_trace_matches_the_vm(tmp_path):
 
 def test_push_fast_path_matches_the_builtin():
     """Compiled code appends for arr.push(x) only while the table's push is this function."""
-    from neutron import builtins as B
+    from neutron.runtime import methods as B
     fn, lo, hi = B.ARRAY_METHODS["push"]
     a = [1.0]
     assert fn(None, a, [2.0]) is None and a == [1.0, 2.0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import NeutronError
+from ..errors import NeutronError
 
 
 class Cell:

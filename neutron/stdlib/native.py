@@ -1,6 +1,6 @@
 """The native-module interface: how a built-in module written in Python declares itself.
 
-    from ..natives import NativeModule, arg_str, arg_num
+    from ...natives import NativeModule, arg_str, arg_num
     module = NativeModule("math")
 
     @module.function("sqrt", 1)            # name, min args, max args (default = min; None = variadic)
@@ -23,8 +23,8 @@ snapshot through `save_state(vm) -> value` / `load_state(vm, value)`; the value 
 """
 from __future__ import annotations
 
-from .errors import NeutronError
-from .values import Native, to_str, type_name
+from ..errors import NeutronError
+from ..runtime.values import Native, to_str, type_name
 
 
 class NativeModule:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import sys
 
-from . import opcodes as O
-from .errors import NeutronError
+from ..bytecode import opcodes as O
+from ..errors import NeutronError
 from .values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, check_type,
                      equals, to_str, type_name)
 
@@ -298,13 +298,13 @@ class VM:
             pass
 
     def random(self):
-        from .stdlib.random import next_float
+        from ..stdlib.random import next_float
         return next_float(self)
 
     def checkpoint(self, path):
         """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
         call); the snapshot records the call as having returned true."""
-        from .snapshot import write_snapshot
+        from ..durable.snapshot import write_snapshot
         write_snapshot(self, path, push_result=True)
         self.last_checkpoint = (path, self.points)
         return True
@@ -315,7 +315,7 @@ class VM:
         the exit call, as in `sys.checkpoint(p); sys.exit(0); say("Waking up");`."""
         last = self.last_checkpoint
         if last is not None and self.points == last[1] + 1:
-            from .snapshot import write_snapshot
+            from ..durable.snapshot import write_snapshot
             write_snapshot(self, last[0], push_result=True, result=None)
 
     # ---- running ----------------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ class VM:
         if self.points == self.stop_at:
             frame.ip = ip - 1
             frame.stack.extend(restore)
-            from .snapshot import write_snapshot
+            from ..durable.snapshot import write_snapshot
             write_snapshot(self, self.stop_path, push_result=False)
             raise StopForResume()
 
@@ -949,11 +949,11 @@ class VM:
         """recv.name(args) for every receiver but instances (handled inline)."""
         cls = recv.__class__
         if cls is str:
-            from . import builtins as B
+            from . import methods as B
             frame.stack.append(B.call_string_method(self, recv, name, args))
             return None
         if cls is list:
-            from . import builtins as B
+            from . import methods as B
             pname = B.ARRAY_CALLBACK_METHODS.get(name)
             if pname is not None:
                 return self.push_frame(self.prelude_function(pname), B.callback_args(name, recv, args))
@@ -979,7 +979,7 @@ class VM:
 
     def prelude_function(self, name):
         if self.prelude is None:
-            from . import builtins as B
+            from . import methods as B
             self.prelude = load_prelude(self, B.PRELUDE, "<prelude>", getattr(B, "PRELUDE_NATIVES", {}), "prelude")
         return self.prelude[name]
 
@@ -1010,7 +1010,7 @@ class VM:
                 return float(len(obj))
             if cls is str and name == "chars":
                 return list(obj)
-            from . import builtins as B
+            from . import methods as B
             if name in (B.STRING_METHODS if cls is str else B.ARRAY_METHODS) or \
                     (cls is list and name in B.ARRAY_CALLBACK_METHODS):
                 return BoundMethod(obj, name)
@@ -1058,7 +1058,7 @@ class VM:
     def check_field(klass, name, value):
         t = klass.field_types[name]
         if not check_type(t, value) and value is not None:
-            from .compiler import TYPE_NAMES
+            from ..frontend.compiler import TYPE_NAMES
             raise NeutronError(f"Type mismatch: Cannot assign value of type '{type_name(value)}' to field '{name}' "
                                f"of type '{TYPE_NAMES.get(t, t)}'")
 
@@ -1075,7 +1075,7 @@ class VM:
     # ---- modules ----------------------------------------------------------------------------------------------
 
     def do_import(self, o, arg, frame):
-        from .loader import import_module, run_file_frame
+        from ..loader import import_module, run_file_frame
         if o == O.USE:
             name = frame.code.names[arg]
             result = import_module(self, name, frame)
@@ -1091,7 +1091,7 @@ class VM:
 def load_prelude(vm, source, filename, natives, qual_prefix):
     """Compile a Neutron prelude (top-level `fun` declarations only) into a fresh globals dict, without running
     any code: each CLOSURE + DEFINE_GLOBAL pair becomes a function."""
-    from .loader import compile_source
+    from ..loader import compile_source
     code = compile_source(source, filename)
     g = {}
     for name, entry in natives.items():

@@ -7,9 +7,9 @@ computed once per program), so closures share it by reference.
 from __future__ import annotations
 
 from . import nodes as n
-from . import opcodes as op
-from .code import Code, compute_depths
-from .errors import CompileFailed, Diagnostic
+from ..bytecode import opcodes as op
+from ..bytecode.code import Code, compute_depths
+from ..errors import CompileFailed, Diagnostic
 
 BINARY_OPS = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "/": op.DIV, "%": op.MOD, "==": op.EQ, "!=": op.NE,
               "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE, "&": op.BAND, "|": op.BOR, "^": op.BXOR,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import Diagnostic
+from ..errors import Diagnostic
 from .tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, STRING, Token
 
 # Blanks before a token are part of its match, to halve the number of matches.

@@ -23,11 +23,11 @@ import time
 import zlib
 from array import array
 
-from . import __version__
-from . import opcodes as O
-from .code import Code, compute_depths
-from .errors import NeutronError
-from .values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
+from .. import __version__
+from ..bytecode import opcodes as O
+from ..bytecode.code import Code, compute_depths
+from ..errors import NeutronError
+from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 
 MAGIC = b"NTRNSNAP"
 FORMAT_VERSION = 1
@@ -55,7 +55,7 @@ class Writer:
 
     # -- the object table: assign indexes to everything reachable, without recursion --
     def collect(self, roots):
-        from .vm import Iter
+        from ..runtime.vm import Iter
         memo, objects = self.memo, self.objects
         work = list(roots)
         heap_types = (list, dict, Cell, Function, Code, Class, Instance, BoundMethod, Native, Module, Buffer,
@@ -147,7 +147,7 @@ class Writer:
             self.uint(self.memo[id(v)])
 
     def contents(self, obj):
-        from .vm import Iter
+        from ..runtime.vm import Iter
         cls = obj.__class__
         value, uint, string = self.value, self.uint, self.string
         if cls is list:
@@ -262,7 +262,7 @@ class Writer:
             uint(line)
 
     def frame(self, f, extra=None):
-        from .vm import _NO_RESULT
+        from ..runtime.vm import _NO_RESULT
         value, uint = self.value, self.uint
         value(f.func)
         uint(f.ip)
@@ -292,7 +292,7 @@ def _all_floats(lst):
 
 
 def state_roots(vm):
-    from .stdlib import native_module
+    from ..stdlib import native_module
     module_state = {}
     names = [n for n, m in vm.modules.items() if m.native] + [n for n in vm.module_state if n not in vm.modules]
     for name in names:
@@ -314,13 +314,13 @@ def encode(vm, push_result, result=True):
         roots.extend(f.stack)
         if f.result is not None:
             roots.append(f.result)
-    from .vm import _NO_RESULT
+    from ..runtime.vm import _NO_RESULT
     roots = [r for r in roots if r is not _NO_RESULT]
     w.collect(roots)
     out = w.out
     w.uint(len(w.objects))
     kinds = bytearray()
-    from .vm import Iter
+    from ..runtime.vm import Iter
     kind_of = {list: K_LIST, dict: K_DICT, Cell: K_CELL, Function: K_FUNC, Code: K_CODE, Class: K_CLASS,
                Instance: K_INST, BoundMethod: K_BOUND, Native: K_NATIVE, Module: K_MODULE, Buffer: K_BUFFER,
                Resource: K_RESOURCE, Iter: K_ITER}
@@ -516,7 +516,7 @@ class Reader:
         return v
 
     def shells(self, vm):
-        from .vm import Iter
+        from ..runtime.vm import Iter
         n = self.count()
         kinds = self.raw(n)
         objs = self.objects
@@ -549,7 +549,7 @@ class Reader:
                 objs.append(Iter(None, 0))
             else:
                 self.fail()
-        from .loader import make_native_module
+        from ..loader import make_native_module
         for i, k in enumerate(kinds):
             if k == K_NATIVE:
                 objs[i] = resolve_native(self.string(), self)
@@ -769,8 +769,8 @@ _TYPES = ("int", "float", "string", "bool", "array", "object", "any", "number")
 
 
 def resolve_native(qualname, reader):
-    from .stdlib import native_module
-    from . import builtins as B
+    from ..stdlib import native_module
+    from ..runtime import methods as B
     mod, _, name = qualname.partition(".")
     if mod == "prelude":
         entry = getattr(B, "PRELUDE_NATIVES", {}).get(name)
@@ -820,7 +820,7 @@ def read_header(data):
 
 def load_snapshot(vm, data):
     """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason."""
-    from .vm import Frame, _NO_RESULT
+    from ..runtime.vm import Frame, _NO_RESULT
     body = read_header(data)
     enabled = gc.isenabled()
     gc.disable()
@@ -851,7 +851,7 @@ def load_snapshot(vm, data):
                 if m.__class__ is not Module:
                     r.fail()
                 vm.modules[name] = m
-            from .stdlib import native_module
+            from ..stdlib import native_module
             for _ in range(r.count()):
                 name = r.string()
                 st = r.value()

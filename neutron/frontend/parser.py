@@ -1,4 +1,4 @@
-"""Neutron parser: tokens -> AST (neutron.nodes), by recursive descent.
+"""Neutron parser: tokens -> AST (nodes.py), by recursive descent.
 
     parse(source, path, safe=False) -> nodes.Program, or raises errors.CompileFailed with every lexical and
     syntax diagnostic found (the parser recovers at statement boundaries to report several).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from . import nodes as N
-from .errors import CompileFailed, Diagnostic
+from ..errors import CompileFailed, Diagnostic
 from .scanner import scan
 from .tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, STRING, TYPE_NAMES
 

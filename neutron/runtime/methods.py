@@ -25,7 +25,7 @@ import math
 import re
 import unicodedata
 
-from .errors import NeutronError
+from ..errors import NeutronError
 from .values import BoundMethod, Class, Function, Native, equals, to_str, type_name
 
 MAX_STRING = 1 << 28            # longest string repeat/pad/format may build (code points)

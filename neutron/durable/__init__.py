@@ -1,0 +1,1 @@
+"""Durable execution: the snapshot format, its writer and reader."""

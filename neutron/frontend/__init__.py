@@ -1,0 +1,1 @@
+"""The front end: source text -> tokens -> syntax tree -> code objects. It knows nothing of the runtime."""

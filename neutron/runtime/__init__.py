@@ -1,0 +1,1 @@
+"""The runtime: values, the VM and the built-in string and array methods."""
