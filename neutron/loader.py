@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 
 from .errors import NeutronError
-from .runtime.values import Function, Module
+from .bytecode import opcodes as O
+from .runtime.values import Function, Module, Native
+from .stdlib import MODULES, instantiate, native_module
 
 
 def compile_source(source, filename, safe=False, repl=False, imports=None):
@@ -45,7 +47,6 @@ def _imports(body):
 def precompile_imports(vm, imports, importer):
     """Compile, before the program runs, the .nt files its `use` and `using` statements name (and theirs): a
     syntax error in one is reported before anything runs. load_file then takes the compiled code."""
-    from .stdlib import native_module
     work = [(imports, importer)]
     while work:
         found, importer = work.pop()
@@ -115,42 +116,38 @@ def find_module_file(vm, name, importer):
     return None
 
 
-def make_native_module(vm, name):
-    """A fresh Module object for the built-in module `name`, or None."""
-    from .stdlib import native_module
-    from .runtime.vm import load_prelude
-    nm = native_module(name)
-    if nm is None:
-        return None
-    members = {}
-    for fname, native in nm.functions.items():
-        if not fname.startswith("_"):
-            members[fname] = native
-    members.update(nm.constants)
-    if nm.prelude:
-        g = load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
-        for fname, lo in getattr(nm, "prelude_min_args", {}).items():
-            g[fname].code.min_args = lo
-        for fname, v in g.items():
-            if isinstance(v, Function) and not fname.startswith("_"):
-                members[fname] = v
-    if nm.init is not None:
-        nm.init(vm)
-    return Module(name, members, native=True)
+def load_prelude(vm, source, filename, natives, qual_prefix):
+    """Compile a Neutron prelude (top-level `fun` declarations only) into a fresh globals dict, without running
+    any code: each CLOSURE + DEFINE_GLOBAL pair becomes a function."""
+    code = compile_source(source, filename)
+    g = {}
+    for name, entry in natives.items():
+        if isinstance(entry, Native):
+            g[name] = entry
+        else:
+            fn, lo, hi = entry
+            g[name] = Native(f"{qual_prefix}.{name}", fn, lo, hi)
+    instrs = code.instrs
+    for i, (o, a) in enumerate(instrs):
+        if o == O.CLOSURE:
+            nxt, na = instrs[i + 1]
+            if nxt != O.DEFINE_GLOBAL:
+                raise RuntimeError(f"{filename}: only function declarations are allowed in a prelude")
+            g[code.names[na]] = Function(code.consts[a], (), g)
+    return g
 
 
 def import_module(vm, name, frame):
     m = vm.modules.get(name)
     if m is not None:
         return m
-    m = make_native_module(vm, name)
+    m = instantiate(vm, name)
     if m is not None:
         vm.modules[name] = m
         return m
     path = find_module_file(vm, name, frame.code.filename)
     if path is None:
-        raise NeutronError(f"Module '{name}' not found. Built-in modules: sys, json, math, time, fmt, arrays, "
-                           f"regex, random, path, strings, collections, crypto, log, http; a file module is "
+        raise NeutronError(f"Module '{name}' not found. Built-in modules: {', '.join(MODULES)}; a file module is "
                            f"looked for as lib/{name}.nt or {name}.nt.")
     code = load_file(vm, path)
     g = {}

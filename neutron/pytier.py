@@ -60,7 +60,8 @@ from .bytecode.code import compute_depths
 from .errors import NeutronError
 from .runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
                      to_str, type_name)
-from .runtime import vm as V
+from .runtime import frames as FR, operators as OPS
+from .stdlib import MODULES
 
 STACK_SIZE = 256 * 1024 * 1024      # worker thread stack: the host's own C recursion stays far from its end
 ROOT_CHUNK = 64 * 1024 * 1024       # the worker's first frame-stack chunk (see _ROOT)
@@ -94,7 +95,7 @@ class _Deopt(BaseException):
 NEXC = (NeutronError, NThrow, MemoryError)    # what a Neutron handler catches (running out of memory too, as in the VM)
 _NOTHING = object()
 _EMPTY = type("_Empty", (), {"__slots__": ()})()     # an inline-cache slot never filled
-_NO_RESULT = V._NO_RESULT
+_NO_RESULT = FR.NO_RESULT
 
 COND_JUMPS = {O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP,
               O.FOR_ITER}
@@ -1228,7 +1229,7 @@ class Emitter:
         fname = "nt_" + "".join(ch if ch.isalnum() else "_" for ch in code.name)
         lines = []
         if entry is None:
-            prologue = [(1, f"if d > {V.MAX_FRAMES}: raise _overflow()", "entry", None)]
+            prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", None)]
             for s in code.cell_params:
                 prologue.append((1, f"l{s} = Cell(l{s})", None, None))
             others = [f"l{i}" for i in range(len(params), code.nlocals)]
@@ -1520,7 +1521,7 @@ class Emitter:
                     self.line("except KeyError:")
                 if not self.compact:
                     self.line(f"    raise _undef({gname!r}) from None")
-                if gname in V.KNOWN_MODULES:
+                if gname in MODULES:
                     self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
                 self.global_hint.add(name)
                 vs.append(("t", name, None))
@@ -2613,14 +2614,13 @@ class Tier:
         self.globals_of = {}    # code -> the globals dict its functions use
         self.ns = self._namespace()
         vm.tier = self
-        vm.checkpoint = self.checkpoint
-        vm.point = self.point
-        vm.hibernate = self.hibernate
+        vm.live_frames = self.live_frames
+        vm.on_stop = self.on_stop
 
     def detach(self):
         vm = self.vm
-        for name in ("checkpoint", "point", "hibernate"):
-            vm.__dict__.pop(name, None)
+        vm.live_frames = vm.frames_now
+        vm.on_stop = vm.stop_here
         vm.tier = None
 
     # -- compiling --
@@ -2747,7 +2747,7 @@ class Tier:
                 done.release()
 
         old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, 4 * V.MAX_FRAMES + 10_000))
+        sys.setrecursionlimit(max(old_limit, 4 * FR.MAX_FRAMES + 10_000))
         old_gc = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLD)
         old_size = _thread.stack_size()
@@ -2778,7 +2778,7 @@ class Tier:
             if e.__class__ is MemoryError or (e.__class__ is SystemError and "without exception" in str(e)):
                 # memory exhausted (CPython 3.11 reports a failed frame allocation as that SystemError)
                 e = None
-                raise V.Uncaught("Out of memory.", True, [])
+                raise FR.Uncaught("Out of memory.", True, [])
             raise e
         return box.get("result")
 
@@ -2821,7 +2821,7 @@ class Tier:
                 return self.to_vm(frames)
             value = r if f.result is _NO_RESULT else f.result
         if exc is not None:
-            raise V.Uncaught(_xv(exc), exc.__class__ is not NThrow, trace)
+            raise FR.Uncaught(_xv(exc), exc.__class__ is not NThrow, trace)
         vm.result = None if value is _NOTHING else value
         return vm.result
 
@@ -2877,7 +2877,7 @@ class Tier:
                 elif co in self.fast_codes:
                     F, ip, state = self.fast_codes[co]
                     locals_, stack = state(f.f_locals)
-                    fr = V.Frame(F, F.code, locals_, ip + 1)
+                    fr = FR.Frame(F, F.code, locals_, ip + 1)
                     fr.stack = stack
                     records.append(fr)
                 elif co is _RUN_FRAME_CODE:
@@ -2901,60 +2901,38 @@ class Tier:
         code = info.code
         locals_ = [loc.get(f"l{i}") for i in range(code.nlocals)]
         if mode == "stop":
-            fr = V.Frame(loc["F"], code, locals_, ip)
+            fr = FR.Frame(loc["F"], code, locals_, ip)
             fr.stack = vals
         else:
-            fr = V.Frame(loc["F"], code, locals_, ip + 1)
+            fr = FR.Frame(loc["F"], code, locals_, ip + 1)
             fr.stack = vals[:below]
         fr.handlers = [(t, dp) for _, t, dp in info.handlers.get(ip, ())]
         return fr
 
-    def write(self, frames, path, push_result, result=True):
-        from .durable.snapshot import write_snapshot
-        vm = self.vm
-        saved = vm.frames
-        vm.frames = list(self.pending) + frames
-        try:
-            write_snapshot(vm, path, push_result=push_result, result=result)
-        finally:
-            vm.frames = saved
+    def live_frames(self, mode):
+        """The VM's live_frames hook: the frames the tier runs from (pending) and the compiled ones above them."""
+        return list(self.pending) + self.capture(mode, sys._getframe(1))
 
-    def checkpoint(self, path):
-        frames = self.capture("call", sys._getframe(1))
-        self.write(frames, path, True)
-        self.vm.last_checkpoint = (path, self.vm.points)
-        return True
-
-    def hibernate(self):
-        vm = self.vm
-        last = vm.last_checkpoint
-        if last is not None and vm.points == last[1] + 1:
-            frames = self.capture("call", sys._getframe(1))
-            self.write(frames, last[0], True, None)
-
-    def point(self, frame=None, ip=None, restore=None):
-        vm = self.vm
-        vm.points += 1
-        if vm.points == vm.stop_at:
-            self.stop()
+    def on_stop(self, frame, ip, restore):
+        self.stop()
 
     def stop(self):
         vm = self.vm
         frames = self.capture("stop", sys._getframe(1))
-        self.write(frames, vm.stop_path, False)
-        raise V.StopForResume()
+        vm.write_snapshot(vm, vm.stop_path, list(self.pending) + frames, False, True)
+        raise FR.StopForResume()
 
     # -- helpers the generated code calls --
     def _namespace(self):
         tier = self
         vm = self.vm
-        binary_slow = V.binary_slow
-        index_get = V.index_get
-        index_set = V.index_set
+        binary_slow = OPS.binary_slow
+        index_get = OPS.index_get
+        index_set = OPS.index_set
         ADD, SUB, MUL, DIV, MOD = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD
         LT, LE, GT, GE = O.LT, O.LE, O.GT, O.GE
-        Iter = V.Iter
-        Frame = V.Frame
+        Iter = FR.Iter
+        Frame = FR.Frame
         def fmod(a, b, _fmod=math.fmod):    # an infinite or NaN dividend gives NaN, as in the VM (not ValueError)
             return _fmod(a, b) if a - a == 0 else math.nan
         loaded = []
@@ -3031,7 +3009,7 @@ class Tier:
         def _bnot(v):
             if v.__class__ is not float:
                 raise NeutronError("Operand must be a number.")
-            return V._wrap(~V._i64(v))
+            return OPS.wrap(~OPS.i64(v))
 
         def _bail():
             raise OverflowError
@@ -3160,7 +3138,7 @@ class Tier:
                 f = recv.fields.get(name, _NO_RESULT)
                 if f is not _NO_RESULT:
                     return _call(d, f, args)
-                return _enter_m(d, V.instance_method(recv, name, len(args)), recv, args)
+                return _enter_m(d, OPS.instance_method(recv, name, len(args)), recv, args)
             if cls is str:
                 return builtins().call_string_method(vm, recv, name, args)
             if cls is list:

@@ -8,9 +8,8 @@ from .frontend import nodes as n
 from .frontend.compiler import Compiler
 from .errors import CompileFailed, ProgramExit, format_diagnostics
 from .frontend.parser import parse
-from .runner import format_uncaught
-from .runtime.values import Function
-from .runtime.vm import VM, Frame, Uncaught
+from .runner import format_uncaught, new_vm, start
+from .runtime.frames import Uncaught
 
 
 def _balanced(text):
@@ -45,7 +44,7 @@ def repl(stdin=None, out=None, err=None):
         except ImportError:
             pass
         out.write(f"Neutron {__version__} REPL (Ctrl-D to exit)\n")
-    vm = VM(argv=["<repl>"], script_path="<repl>", out=out)
+    vm = new_vm(["<repl>"], "<repl>", out)
     compiler_state = Compiler("<repl>", "")
     count = 0
     while True:
@@ -85,7 +84,7 @@ def repl(stdin=None, out=None, err=None):
         except CompileFailed as e:
             err.write(format_diagnostics(e))
             continue
-        vm.frames = [Frame(Function(code, (), vm.globals), code, [None] * code.nlocals)]
+        start(vm, code)
         try:
             vm.execute()
         except Uncaught as u:

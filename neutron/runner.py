@@ -10,8 +10,11 @@ import hashlib
 import os
 import sys
 
+from . import loader
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
-from .runtime.vm import VM, StopForResume, Uncaught
+from .runtime.frames import Frame, StopForResume, Uncaught
+from .runtime.values import Function
+from .runtime.vm import VM
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_COMPILE, EXIT_SNAPSHOT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 65, 66, \
     70, 130
@@ -101,11 +104,28 @@ def _isatty(stream):
         return False
 
 
+def new_vm(argv=(), script_path="<script>", out=None):
+    """A VM with its hooks installed: the loader for `use`, `using` and preludes, durable's writer for snapshots."""
+    vm = VM(argv, script_path, out)
+    vm.importer = loader
+    vm.write_snapshot = write_snapshot
+    return vm
+
+
+def write_snapshot(vm, path, frames, push_result, result):
+    from .durable.snapshot import write_snapshot   # lazy: start-up (a program that never checkpoints)
+    write_snapshot(vm, path, frames, push_result, result)
+
+
+def start(vm, code):
+    """Make `code` (a file's top level, or an entry at the prompt) the one frame to run, over the VM's globals."""
+    vm.frames[:] = [Frame(Function(code, (), vm.globals), code, [None] * code.nlocals)]
+
+
 def compile_file(path, err, vm=None):
     """Read and compile a script; returns (code, source) or (None, status)."""
-    from .loader import compile_source, read_source
     try:
-        source = read_source(path)
+        source = loader.read_source(path)
     except OSError as e:
         err.write(f"neutron: cannot open '{path}': {e.strerror}\n")
         return None, EXIT_USAGE
@@ -113,10 +133,9 @@ def compile_file(path, err, vm=None):
         vm.sources[path] = source
     try:
         imports = [] if vm is not None else None
-        code = compile_source(source, path, safe=path.endswith(".ntsc"), imports=imports)
+        code = loader.compile_source(source, path, safe=path.endswith(".ntsc"), imports=imports)
         if imports:
-            from .loader import precompile_imports
-            precompile_imports(vm, imports, path)
+            loader.precompile_imports(vm, imports, path)
         return code, source
     except CompileFailed as e:
         err.write(format_diagnostics(e))
@@ -131,27 +150,25 @@ def use_tier(vm, mode):
     else:
         on = mode == "compiled"
     if on:
-        from . import pytier
+        from . import pytier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
         pytier.attach(vm)
 
 
 def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    vm = VM(argv=[path] + list(argv), script_path=path, out=out)
+    vm = new_vm([path] + list(argv), path, out)
     vm.stop_at, vm.stop_path = stop_at, stop_path
     use_tier(vm, mode)
     code, status = compile_file(path, err, vm)
     if code is None:
         return vm, status
-    from .runtime.values import Function
-    from .runtime.vm import Frame
-    vm.frames.append(Frame(Function(code, (), vm.globals), code, [None] * code.nlocals))
+    start(vm, code)
     return vm, execute(vm, err)
 
 
 def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
-    from .durable.snapshot import SnapshotError, load_snapshot
+    from .durable.snapshot import SnapshotError, load_snapshot     # lazy: start-up of plain runs
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
@@ -160,7 +177,7 @@ def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=
     except OSError as e:
         err.write(f"neutron: cannot resume '{snap_path}': {e.strerror}\n")
         return None, EXIT_SNAPSHOT
-    vm = VM(out=out)
+    vm = new_vm(out=out)
     try:
         load_snapshot(vm, data)
     except SnapshotError as e:
@@ -180,8 +197,7 @@ def warn_if_changed(vm, err):
     if saved is None or not os.path.isfile(path):
         return
     try:
-        from .loader import read_source
-        now = read_source(path)
+        now = loader.read_source(path)
     except OSError:
         return
     if hashlib.sha256(now.encode("utf-8", "surrogatepass")).digest() != \

@@ -27,6 +27,8 @@ from .. import __version__
 from ..bytecode import opcodes as O
 from ..bytecode.code import Code, compute_depths
 from ..errors import NeutronError
+from ..runtime.frames import NO_RESULT, Frame, Iter
+from ..stdlib import instantiate, native_module
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 
 MAGIC = b"NTRNSNAP"
@@ -55,7 +57,6 @@ class Writer:
 
     # -- the object table: assign indexes to everything reachable, without recursion --
     def collect(self, roots):
-        from ..runtime.vm import Iter
         memo, objects = self.memo, self.objects
         work = list(roots)
         heap_types = (list, dict, Cell, Function, Code, Class, Instance, BoundMethod, Native, Module, Buffer,
@@ -147,7 +148,6 @@ class Writer:
             self.uint(self.memo[id(v)])
 
     def contents(self, obj):
-        from ..runtime.vm import Iter
         cls = obj.__class__
         value, uint, string = self.value, self.uint, self.string
         if cls is list:
@@ -262,7 +262,6 @@ class Writer:
             uint(line)
 
     def frame(self, f, extra=None):
-        from ..runtime.vm import _NO_RESULT
         value, uint = self.value, self.uint
         value(f.func)
         uint(f.ip)
@@ -277,7 +276,7 @@ class Writer:
         for target, depth in f.handlers:
             uint(target)
             uint(depth)
-        if f.result is _NO_RESULT:
+        if f.result is NO_RESULT:
             self.out.append(0)
         else:
             self.out.append(1)
@@ -292,7 +291,6 @@ def _all_floats(lst):
 
 
 def state_roots(vm):
-    from ..stdlib import native_module
     module_state = {}
     names = [n for n, m in vm.modules.items() if m.native] + [n for n in vm.module_state if n not in vm.modules]
     for name in names:
@@ -302,11 +300,10 @@ def state_roots(vm):
     return module_state
 
 
-def encode(vm, push_result, result=True):
-    """The snapshot body for the VM's current state."""
+def encode(vm, frames, push_result, result=True):
+    """The snapshot body for the VM's state with these frames."""
     w = Writer()
     module_state = state_roots(vm)
-    frames = vm.frames
     roots = [vm.globals, vm.prelude, list(vm.modules.values())] + list(module_state.values())
     for f in frames:
         roots.append(f.func)
@@ -314,13 +311,11 @@ def encode(vm, push_result, result=True):
         roots.extend(f.stack)
         if f.result is not None:
             roots.append(f.result)
-    from ..runtime.vm import _NO_RESULT
-    roots = [r for r in roots if r is not _NO_RESULT]
+    roots = [r for r in roots if r is not NO_RESULT]
     w.collect(roots)
     out = w.out
     w.uint(len(w.objects))
     kinds = bytearray()
-    from ..runtime.vm import Iter
     kind_of = {list: K_LIST, dict: K_DICT, Cell: K_CELL, Function: K_FUNC, Code: K_CODE, Class: K_CLASS,
                Instance: K_INST, BoundMethod: K_BOUND, Native: K_NATIVE, Module: K_MODULE, Buffer: K_BUFFER,
                Resource: K_RESOURCE, Iter: K_ITER}
@@ -360,14 +355,14 @@ def encode(vm, push_result, result=True):
     return bytes(out)
 
 
-def write_snapshot(vm, path, push_result=True, result=True):
+def write_snapshot(vm, path, frames, push_result=True, result=True):
     """Write atomically: a temporary file in the same folder, flushed and fsync'd, renamed over the target."""
     if not isinstance(path, str) or not path:
         raise NeutronError("sys.checkpoint: the path must be a non-empty string.")
     enabled = gc.isenabled()
     gc.disable()
     try:
-        body = encode(vm, push_result, result)
+        body = encode(vm, frames, push_result, result)
     finally:
         if enabled:
             gc.enable()
@@ -516,7 +511,6 @@ class Reader:
         return v
 
     def shells(self, vm):
-        from ..runtime.vm import Iter
         n = self.count()
         kinds = self.raw(n)
         objs = self.objects
@@ -549,7 +543,6 @@ class Reader:
                 objs.append(Iter(None, 0))
             else:
                 self.fail()
-        from ..loader import make_native_module
         for i, k in enumerate(kinds):
             if k == K_NATIVE:
                 objs[i] = resolve_native(self.string(), self)
@@ -557,7 +550,7 @@ class Reader:
                 name = self.string()
                 native = self.value()
                 if native is True:
-                    m = vm.modules.get(name) or make_native_module(vm, name)
+                    m = vm.modules.get(name) or instantiate(vm, name)
                     if m is None:
                         self.fail(f"the snapshot uses a module this Neutron does not have: '{_shown(name)}'")
                     vm.modules[name] = m
@@ -769,7 +762,6 @@ _TYPES = ("int", "float", "string", "bool", "array", "object", "any", "number")
 
 
 def resolve_native(qualname, reader):
-    from ..stdlib import native_module
     from ..runtime import methods as B
     mod, _, name = qualname.partition(".")
     if mod == "prelude":
@@ -820,7 +812,6 @@ def read_header(data):
 
 def load_snapshot(vm, data):
     """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason."""
-    from ..runtime.vm import Frame, _NO_RESULT
     body = read_header(data)
     enabled = gc.isenabled()
     gc.disable()
@@ -851,7 +842,6 @@ def load_snapshot(vm, data):
                 if m.__class__ is not Module:
                     r.fail()
                 vm.modules[name] = m
-            from ..stdlib import native_module
             for _ in range(r.count()):
                 name = r.string()
                 st = r.value()
@@ -881,7 +871,7 @@ def load_snapshot(vm, data):
                 if r.byte() == 1:
                     f.result = r.value()
                 else:
-                    f.result = _NO_RESULT
+                    f.result = NO_RESULT
                 if ip >= len(func.code.instrs) or len(locals_) != func.code.nlocals:
                     r.fail()
                 frames.append(f)

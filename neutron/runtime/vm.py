@@ -7,11 +7,11 @@ import sys
 
 from ..bytecode import opcodes as O
 from ..errors import NeutronError
-from .values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, check_type,
+from .frames import MAX_FRAMES, NO_RESULT, Frame, Iter, StopForResume, Uncaught
+from .operators import binary_slow, i64, index_get, index_set, instance_method, wrap
+from ..stdlib import MODULES
+from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, check_type,
                      equals, to_str, type_name)
-
-MAX_FRAMES = 250_000        # documented in README: deeper recursion raises a catchable "Stack overflow."
-_NO_RESULT = object()
 
 LOAD_LOCAL, STORE_LOCAL, CONST, LOAD_GLOBAL, STORE_GLOBAL = O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.LOAD_GLOBAL, \
     O.STORE_GLOBAL
@@ -22,248 +22,6 @@ JUMP, JUMP_IF_FALSE, JUMP_IF_TRUE, CALL, INVOKE, RETURN, POP, DUP = O.JUMP, O.JU
 GET_INDEX, SET_INDEX, GET_PROP, SET_PROP, LOAD_CELL, STORE_CELL, LOAD_FREE, STORE_FREE = O.GET_INDEX, \
     O.SET_INDEX, O.GET_PROP, O.SET_PROP, O.LOAD_CELL, O.STORE_CELL, O.LOAD_FREE, O.STORE_FREE
 NIL, TRUE, FALSE = O.NIL, O.TRUE, O.FALSE
-
-
-class Frame:
-    __slots__ = ("func", "code", "ip", "locals", "stack", "handlers", "result")
-
-    def __init__(self, func, code, locals_, ip=0):
-        self.func = func
-        self.code = code
-        self.ip = ip
-        self.locals = locals_
-        self.stack = []
-        self.handlers = []          # (target ip, stack depth)
-        self.result = _NO_RESULT    # when set, returned instead of the frame's own return value
-
-
-class Iter:
-    """A for-in iterator: the keys (objects) or a count (arrays, strings) fixed when the loop starts."""
-    __slots__ = ("keys", "n", "i")
-
-    def __init__(self, keys, n, i=0):
-        self.keys = keys
-        self.n = n
-        self.i = i
-
-
-class Uncaught(Exception):
-    def __init__(self, value, is_error, trace):
-        super().__init__(to_str(value))
-        self.value = value
-        self.is_error = is_error
-        self.trace = trace          # [(function name, file, line)], innermost first
-
-    @property
-    def message(self):
-        return to_str(self.value) if self.is_error else "Uncaught exception: " + to_str(self.value)
-
-
-class StopForResume(Exception):
-    """Raised after a test-only checkpoint: the process ends here and a new VM resumes from the file."""
-
-
-def _num_error(a, b):
-    return NeutronError("Operands must be numbers.")
-
-
-def _i64(x):
-    if x != x or x in (math.inf, -math.inf):
-        return 0
-    v = int(x) & 0xFFFFFFFFFFFFFFFF
-    return v - (1 << 64) if v >= (1 << 63) else v
-
-
-def _wrap(v):
-    v &= 0xFFFFFFFFFFFFFFFF
-    return float(v - (1 << 64) if v >= (1 << 63) else v)
-
-
-def _repeat(s, n):
-    k = int(n) if n == n and n not in (math.inf, -math.inf) else 0
-    if k <= 0 or not s:
-        return ""
-    if len(s) * k > 500_000_000:
-        raise NeutronError("String repetition result is too large.")
-    return s * k
-
-
-def binary_slow(o, a, b):
-    """Every binary operator for the operand types the fast paths do not cover."""
-    ca, cb = a.__class__, b.__class__
-    num_a = ca is float or ca is int
-    num_b = cb is float or cb is int
-    if o == ADD:
-        if num_a and num_b:
-            return float(a + b)
-        if ca is str:
-            return a + to_str(b)
-        if cb is str:
-            return to_str(a) + b
-        return to_str(a) + to_str(b)
-    if o == MUL:
-        if num_a and num_b:
-            return float(a * b)
-        if ca is str and num_b:
-            return _repeat(a, b)
-        if num_a and cb is str:
-            return _repeat(b, a)
-        raise NeutronError("Unsupported operand types for multiplication.")
-    if o == EQ:
-        return equals(a, b)
-    if o == NE:
-        return not equals(a, b)
-    if o in (LT, LE, GT, GE):
-        if (num_a and num_b) or (ca is str and cb is str):
-            if o == LT:
-                return a < b
-            if o == LE:
-                return a <= b
-            if o == GT:
-                return a > b
-            return a >= b
-        raise NeutronError("Operands must be numbers.")
-    if not (num_a and num_b) or ca is bool or cb is bool:
-        raise NeutronError("Operands must be numbers.")
-    if o == SUB:
-        return float(a - b)
-    if o == DIV:
-        if b == 0:
-            raise NeutronError("Division by zero.")
-        r = a / b
-        if r - r != 0 and (a - a == 0 and b - b == 0):     # finite operands overflowing to inf
-            raise NeutronError("Division resulted in NaN or Infinity.")
-        return float(r)
-    if o == MOD:
-        if b == 0:
-            raise NeutronError("Modulo by zero.")
-        if a - a != 0:          # an infinite or NaN dividend gives NaN, as C's fmod does (Python's raises)
-            return math.nan
-        return math.fmod(a, b)
-    if o == O.BAND:
-        return _wrap(_i64(a) & _i64(b))
-    if o == O.BOR:
-        return _wrap(_i64(a) | _i64(b))
-    if o == O.BXOR:
-        return _wrap(_i64(a) ^ _i64(b))
-    if o == O.SHL:
-        n = _i64(b)
-        return _wrap(_i64(a) << n) if 0 <= n < 64 else 0.0
-    if o == O.SHR:
-        n = _i64(b)
-        return _wrap(_i64(a) >> n) if 0 <= n < 64 else (-1.0 if a < 0 else 0.0)
-    raise NeutronError("Unknown operator.")
-
-
-def instance_method(recv, name, nargs):
-    """The method `recv.name(nargs arguments)` calls (no field of that name), or the error it is."""
-    m = recv.klass.methods.get(name)
-    if m is None:
-        raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
-    if nargs != len(m.code.params):
-        raise NeutronError(f"Expected {len(m.code.params)} arguments but got {nargs} for method '{name}'.")
-    return m
-
-
-_FAR = 1 << 64      # where an infinite or NaN index points: outside every array, string and buffer
-
-
-def _int_index(idx):
-    return int(idx) if idx - idx == 0 else _FAR
-
-
-def _shown_index(idx):
-    return to_str(float(int(idx))) if idx - idx == 0 else to_str(idx)
-
-
-def index_get(obj, idx):
-    cls = obj.__class__
-    if cls is list:
-        if idx.__class__ is not float and idx.__class__ is not int:
-            raise NeutronError("Array index must be a number.")
-        n = len(obj)
-        i = _int_index(idx)
-        if i < 0:
-            i += n
-        if 0 <= i < n:
-            return obj[i]
-        raise NeutronError(f"Array index out of bounds: index {_shown_index(idx)} is not within "
-                           + (f"[0, {n - 1}]" if n else "[]"))
-    if cls is dict:
-        if idx.__class__ is not str:
-            raise NeutronError("Object key must be a string.")
-        return obj.get(idx)
-    if cls is str:
-        if idx.__class__ is not float and idx.__class__ is not int:
-            raise NeutronError("String index must be a number.")
-        n = len(obj)
-        i = _int_index(idx)
-        j = i + n if i < 0 else i
-        if 0 <= j < n:
-            return obj[j]
-        raise NeutronError(f"String index out of bounds: index {_shown_index(idx)} is not within "
-                           + (f"[{-n}, {n - 1}]" if n else "[]"))
-    if cls is Instance:
-        if idx.__class__ is not str:
-            raise NeutronError("Instance field name must be a string.")
-        return obj.fields.get(idx)
-    if cls is Buffer:
-        if idx.__class__ is not float:
-            raise NeutronError("Buffer index must be a number.")
-        i = _int_index(idx)
-        if 0 <= i < len(obj.data):
-            return float(obj.data[i])
-        raise NeutronError("Buffer index out of bounds.")
-    if cls is Module:
-        if idx.__class__ is not str:
-            raise NeutronError("Module member name must be a string.")
-        return obj.members.get(idx)
-    raise NeutronError(f"Cannot index a value of type {type_name(obj)}.")
-
-
-def index_set(obj, idx, value):
-    cls = obj.__class__
-    if cls is list:
-        if idx.__class__ is not float and idx.__class__ is not int:
-            raise NeutronError("Array index must be a number.")
-        n = len(obj)
-        i = _int_index(idx)
-        if i < 0:
-            i += n
-        if 0 <= i < n:
-            obj[i] = value
-            return
-        raise NeutronError(f"Array index out of bounds: index {_shown_index(idx)} is not within "
-                           + (f"[0, {n - 1}]" if n else "[]"))
-    if cls is dict:
-        if idx.__class__ is not str:
-            raise NeutronError("Object key must be a string.")
-        obj[idx] = value
-        return
-    if cls is Instance:
-        if idx.__class__ is not str:
-            raise NeutronError("Instance field name must be a string.")
-        obj.fields[idx] = value
-        return
-    if cls is Buffer:
-        if idx.__class__ is not float:
-            raise NeutronError("Buffer index must be a number.")
-        if value.__class__ is not float:
-            raise NeutronError("Buffer value must be a number (byte).")
-        if not (0 <= value <= 255):
-            raise NeutronError("Buffer value must be a byte (0-255).")
-        i = _int_index(idx)
-        if 0 <= i < len(obj.data):
-            obj.data[i] = int(value)
-            return
-        raise NeutronError("Buffer index out of bounds.")
-    if cls is str:
-        raise NeutronError("Strings are immutable: cannot assign to an index of a string.")
-    raise NeutronError(f"Cannot assign to an index of a value of type {type_name(obj)}.")
-
-
-KNOWN_MODULES = ("sys", "json", "math", "time", "fmt", "arrays", "regex", "random", "path", "strings",
-                 "collections", "crypto", "log", "http")
 
 
 class VM:
@@ -282,9 +40,14 @@ class VM:
         self.points = 0             # checkpointable points passed (test round trips)
         self.stop_at = None         # test-only: checkpoint at this point, then stop
         self.stop_path = None
-        self.search_dirs = []
         self.result = None
         self.last_checkpoint = None  # (path, points) of this process's latest checkpoint
+        # Hooks: what the VM calls but does not import. runner.new_vm installs them.
+        self.importer = None        # the loader: import_module, run_file_frame, load_prelude (front end inside)
+        self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result)
+        self.tier = None            # the compiled tier, when attached
+        self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
+        self.on_stop = self.stop_here       # (frame, ip, restore) at the test-only stop point
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -297,15 +60,10 @@ class VM:
         except (OSError, ValueError):
             pass
 
-    def random(self):
-        from ..stdlib.random import next_float
-        return next_float(self)
-
     def checkpoint(self, path):
         """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
         call); the snapshot records the call as having returned true."""
-        from ..durable.snapshot import write_snapshot
-        write_snapshot(self, path, push_result=True)
+        self.write_snapshot(self, path, self.live_frames("call"), True, True)
         self.last_checkpoint = (path, self.points)
         return True
 
@@ -315,36 +73,31 @@ class VM:
         the exit call, as in `sys.checkpoint(p); sys.exit(0); say("Waking up");`."""
         last = self.last_checkpoint
         if last is not None and self.points == last[1] + 1:
-            from ..durable.snapshot import write_snapshot
-            write_snapshot(self, last[0], push_result=True, result=None)
+            self.write_snapshot(self, last[0], self.live_frames("call"), True, None)
+
+    def frames_now(self, mode):
+        return list(self.frames)
 
     # ---- running ----------------------------------------------------------------------------------------------
 
-    def run_code(self, code, globals_=None):
-        """Run a file's top-level code object to completion."""
-        g = self.globals if globals_ is None else globals_
-        func = Function(code, (), g)
-        frame = Frame(func, code, [None] * code.nlocals)
-        self.frames.append(frame)
-        return self.execute()
-
     def execute(self):
         """Run until the frame stack is empty."""
-        base = 0
-        return self._loop(base)
+        return self._loop()
 
     def point(self, frame, ip, restore=()):
         """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here.
         `restore` holds what the instruction had already popped (callee and arguments), put back for the file."""
         self.points += 1
         if self.points == self.stop_at:
-            frame.ip = ip - 1
-            frame.stack.extend(restore)
-            from ..durable.snapshot import write_snapshot
-            write_snapshot(self, self.stop_path, push_result=False)
-            raise StopForResume()
+            self.on_stop(frame, ip, restore)
 
-    def _loop(self, base):
+    def stop_here(self, frame, ip, restore):
+        frame.ip = ip - 1
+        frame.stack.extend(restore)
+        self.write_snapshot(self, self.stop_path, list(self.frames), False, True)
+        raise StopForResume()
+
+    def _loop(self):
         frames = self.frames
         frame = frames[-1]
         code = frame.code
@@ -463,10 +216,10 @@ class VM:
                                 ip = frame.ip
                     elif o == RETURN:
                         result = pop()
-                        if frame.result is not _NO_RESULT:
+                        if frame.result is not NO_RESULT:
                             result = frame.result
                         frames.pop()
-                        if len(frames) <= base:
+                        if not frames:
                             self.result = result
                             return result
                         frame = frames[-1]
@@ -492,8 +245,8 @@ class VM:
                         frame.ip = ip
                         if recv.__class__ is Instance:
                             name = names[name_i]
-                            f = recv.fields.get(name, _NO_RESULT)
-                            if f is _NO_RESULT:
+                            f = recv.fields.get(name, NO_RESULT)
+                            if f is NO_RESULT:
                                 m = recv.klass.methods.get(name)
                                 if m is None:
                                     raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
@@ -761,7 +514,7 @@ class VM:
                         v = stack[-1]
                         if v.__class__ is not float:
                             raise NeutronError("Operand must be a number.")
-                        stack[-1] = _wrap(~_i64(v))
+                        stack[-1] = wrap(~i64(v))
                     elif o in (O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR):
                         b = pop()
                         stack[-1] = binary_slow(o, stack[-1], b)
@@ -821,7 +574,7 @@ class VM:
     # ---- errors -----------------------------------------------------------------------------------------------
 
     def undefined(self, name):
-        if name in KNOWN_MODULES:
+        if name in MODULES:
             return NeutronError(f"Undefined variable '{name}'. Did you forget to import it? "
                                 f"Use 'use {name};' at the top of your file.")
         return NeutronError(f"Undefined variable '{name}'.")
@@ -865,9 +618,9 @@ class VM:
 
     # ---- calls ------------------------------------------------------------------------------------------------
 
-    def push_frame(self, func, args, this=_NO_RESULT):
+    def push_frame(self, func, args, this=NO_RESULT):
         code = func.code
-        if this is not _NO_RESULT:
+        if this is not NO_RESULT:
             locals_ = [this] + args
         else:
             locals_ = list(args)
@@ -964,13 +717,13 @@ class VM:
                 return self.call_value(recv[name], args, frame, ip, [recv] + args)
             raise NeutronError(f"Property '{name}' not found on object.")
         if cls is Module:
-            member = recv.members.get(name, _NO_RESULT)
-            if member is _NO_RESULT:
+            member = recv.members.get(name, NO_RESULT)
+            if member is NO_RESULT:
                 raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
             return self.call_value(member, args, frame, ip, [recv] + args)
         if cls is Instance:
-            f = recv.fields.get(name, _NO_RESULT)
-            if f is not _NO_RESULT:
+            f = recv.fields.get(name, NO_RESULT)
+            if f is not NO_RESULT:
                 return self.call_value(f, args, frame, ip, [recv] + args)
             return self.push_frame(instance_method(recv, name, len(args)), args, recv)
         if recv is None:
@@ -980,7 +733,7 @@ class VM:
     def prelude_function(self, name):
         if self.prelude is None:
             from . import methods as B
-            self.prelude = load_prelude(self, B.PRELUDE, "<prelude>", getattr(B, "PRELUDE_NATIVES", {}), "prelude")
+            self.prelude = self.importer.load_prelude(self, B.PRELUDE, "<prelude>", B.PRELUDE_NATIVES, "prelude")
         return self.prelude[name]
 
     # ---- properties -------------------------------------------------------------------------------------------
@@ -988,21 +741,21 @@ class VM:
     def get_prop(self, obj, name):
         cls = obj.__class__
         if cls is Instance:
-            v = obj.fields.get(name, _NO_RESULT)
-            if v is not _NO_RESULT:
+            v = obj.fields.get(name, NO_RESULT)
+            if v is not NO_RESULT:
                 return v
             m = obj.klass.methods.get(name)
             if m is not None:
                 return BoundMethod(obj, m)
             raise NeutronError(f"Property '{name}' not found on instance.")
         if cls is dict:
-            v = obj.get(name, _NO_RESULT)
-            if v is _NO_RESULT:
+            v = obj.get(name, NO_RESULT)
+            if v is NO_RESULT:
                 raise NeutronError(f"Property '{name}' not found on object.")
             return v
         if cls is Module:
-            v = obj.members.get(name, _NO_RESULT)
-            if v is _NO_RESULT:
+            v = obj.members.get(name, NO_RESULT)
+            if v is NO_RESULT:
                 raise NeutronError(f"Module '{obj.name}' has no member '{name}'.")
             return v
         if cls is str or cls is list:
@@ -1028,8 +781,8 @@ class VM:
                 return obj.name
             raise NeutronError(f"Class '{obj.name}' has no method '{name}'.")
         if cls is Resource:
-            v = obj.info.get(name, _NO_RESULT)
-            if v is not _NO_RESULT:
+            v = obj.info.get(name, NO_RESULT)
+            if v is not NO_RESULT:
                 return v
         raise NeutronError(f"Cannot read property '{name}' of {'nil' if obj is None else 'a ' + type_name(obj)}: "
                            f"only modules, arrays, strings, objects and instances have properties. "
@@ -1042,8 +795,8 @@ class VM:
         if cls is dict:
             return obj.get(name)
         if cls is Instance:
-            v = obj.fields.get(name, _NO_RESULT)
-            if v is not _NO_RESULT:
+            v = obj.fields.get(name, NO_RESULT)
+            if v is not NO_RESULT:
                 return v
             m = obj.klass.methods.get(name)
             return BoundMethod(obj, m) if m is not None else None
@@ -1058,9 +811,8 @@ class VM:
     def check_field(klass, name, value):
         t = klass.field_types[name]
         if not check_type(t, value) and value is not None:
-            from ..frontend.compiler import TYPE_NAMES
             raise NeutronError(f"Type mismatch: Cannot assign value of type '{type_name(value)}' to field '{name}' "
-                               f"of type '{TYPE_NAMES.get(t, t)}'")
+                               f"of type '{TYPE_DISPLAY.get(t, t)}'")
 
     def set_prop_slow(self, obj, name, value):
         if obj.__class__ is Module:
@@ -1075,36 +827,14 @@ class VM:
     # ---- modules ----------------------------------------------------------------------------------------------
 
     def do_import(self, o, arg, frame):
-        from ..loader import import_module, run_file_frame
         if o == O.USE:
             name = frame.code.names[arg]
-            result = import_module(self, name, frame)
+            result = self.importer.import_module(self, name, frame)
         else:
             path = frame.code.consts[arg]
-            result = run_file_frame(self, path, frame, isolated=(o == O.USING_ISOLATED))
+            result = self.importer.run_file_frame(self, path, frame, isolated=(o == O.USING_ISOLATED))
         if isinstance(result, Frame):
             return result
         frame.stack.append(result)
         return None
 
-
-def load_prelude(vm, source, filename, natives, qual_prefix):
-    """Compile a Neutron prelude (top-level `fun` declarations only) into a fresh globals dict, without running
-    any code: each CLOSURE + DEFINE_GLOBAL pair becomes a function."""
-    from ..loader import compile_source
-    code = compile_source(source, filename)
-    g = {}
-    for name, entry in natives.items():
-        if isinstance(entry, Native):
-            g[name] = entry
-        else:
-            fn, lo, hi = entry
-            g[name] = Native(f"{qual_prefix}.{name}", fn, lo, hi)
-    instrs = code.instrs
-    for i, (o, a) in enumerate(instrs):
-        if o == O.CLOSURE:
-            nxt, na = instrs[i + 1]
-            if nxt != O.DEFINE_GLOBAL:
-                raise RuntimeError(f"{filename}: only function declarations are allowed in a prelude")
-            g[code.names[na]] = Function(code.consts[a], (), g)
-    return g

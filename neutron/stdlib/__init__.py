@@ -1,7 +1,10 @@
-"""The standard library: one native module per file. `MODULES` is the allow-list of names `use` can load."""
+"""The standard library: one native module per file. `MODULES` is the one list of built-in modules: the names `use`
+can load, the VM's "did you forget to import it?" hint, the snapshot reader's allow-list."""
 from __future__ import annotations
 
 import importlib
+
+from ..runtime.values import Function, Module
 
 MODULES = ("sys", "json", "math", "time", "fmt", "arrays", "regex", "random", "path", "strings", "collections",
            "crypto", "log", "http")
@@ -15,12 +18,34 @@ def native_module(name):
         return None
     mod = _loaded.get(name)
     if mod is None:
-        py_name = name
         try:
-            mod = importlib.import_module(f".{py_name}", __name__).module
+            mod = importlib.import_module(f".{name}", __name__).module
         except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{py_name}":
+            if e.name == f"{__name__}.{name}":
                 return None
             raise
         _loaded[name] = mod
     return mod
+
+
+def instantiate(vm, name):
+    """A fresh Module object for the built-in module `name`, or None. A module with a Neutron prelude compiles it
+    through the VM's importer hook (the front end stays out of this package)."""
+    nm = native_module(name)
+    if nm is None:
+        return None
+    members = {}
+    for fname, native in nm.functions.items():
+        if not fname.startswith("_"):
+            members[fname] = native
+    members.update(nm.constants)
+    if nm.prelude:
+        g = vm.importer.load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
+        for fname, lo in getattr(nm, "prelude_min_args", {}).items():
+            g[fname].code.min_args = lo
+        for fname, v in g.items():
+            if isinstance(v, Function) and not fname.startswith("_"):
+                members[fname] = v
+    if nm.init is not None:
+        nm.init(vm)
+    return Module(name, members, native=True)

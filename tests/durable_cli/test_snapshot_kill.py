@@ -16,7 +16,7 @@ import sys
 import time
 
 from neutron.durable import snapshot as S
-from neutron.runtime.vm import VM
+from neutron.runner import new_vm
 
 WRITER = """use sys;
 var P = sys.args()[1];
@@ -64,7 +64,7 @@ def test_sigkill_while_checkpointing_never_leaves_a_bad_file(tmp_path):
         if not target.exists():
             continue
         data = target.read_bytes()
-        S.load_snapshot(VM(out=io.StringIO()), data)        # raises SnapshotError if the file is damaged
+        S.load_snapshot(new_vm(out=io.StringIO()), data)        # raises SnapshotError if the file is damaged
         loaded += 1
         leftovers = [n for n in os.listdir(tmp_path) if n not in ("writer.nt", "loop.snap")]
         assert all(n.startswith(".loop.snap.tmp-") for n in leftovers), leftovers

@@ -48,13 +48,16 @@ from hypothesis import strategies as st
 
 from neutron.runtime import methods as B
 from neutron.errors import CompileFailed, NeutronError
-from neutron.loader import compile_source, make_native_module
+from neutron.loader import compile_source
 from neutron.runner import run_file
 from neutron.testing import MODES
 from neutron.stdlib import MODULES, native_module
 from neutron.frontend.tokens import KEYWORDS, PUNCTUATORS
 from neutron.runtime.values import Buffer, BoundMethod, Class, Function, Instance, Module, Native, Resource
-from neutron.runtime.vm import VM, Uncaught
+from neutron.runner import new_vm, start
+from neutron.runtime.frames import Uncaught
+from neutron.runtime.vm import VM
+from neutron.stdlib import instantiate
 
 SCALE = float(os.environ.get("NEUTRON_FUZZ_SCALE", "1"))
 TESTS = Path(__file__).resolve().parents[1]
@@ -436,9 +439,9 @@ FILE_NATIVES = {q: native_module(q.split(".")[0]).functions[q.split(".")[1]] for
 
 
 def fresh_vm(tmp=None):
-    vm = VM(argv=["fuzz.nt", "--flag", "\u00e9"], script_path="fuzz.nt", out=io.StringIO())
+    vm = new_vm(["fuzz.nt", "--flag", "\u00e9"], "fuzz.nt", io.StringIO())
     for mod in ("random", "log"):
-        make_native_module(vm, mod)             # their state lives in the VM
+        instantiate(vm, mod)             # their state lives in the VM
     return vm
 
 
@@ -699,7 +702,7 @@ CALLBACKS = {
 }
 PROGRAM_HEADER = "use arrays;\n" + "".join(f"var {k} = {v};\n" for k, v in CALLBACKS.items()) + \
     "class K { fun initialize(a) { this.a = a; } }\n"
-ARRAYS_PRELUDE = sorted(name for name, v in make_native_module(fresh_vm(), "arrays").members.items()
+ARRAYS_PRELUDE = sorted(name for name, v in instantiate(fresh_vm(), "arrays").members.items()
                         if isinstance(v, Function))
 CALLABLES = st.sampled_from(sorted(CALLBACKS) + ["K", "math.sqrt", "\"ab\".upper", "[1].push"])
 
@@ -736,7 +739,8 @@ def test_neutron_written_methods_never_crash(data):
 
     def run():
         try:
-            vm.run_code(code)
+            start(vm, code)
+            vm.execute()
         except Uncaught as u:
             if not u.is_error:
                 assert u.value == "no"

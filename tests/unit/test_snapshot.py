@@ -20,7 +20,7 @@ import pytest
 import neutron
 from neutron.durable import snapshot as S
 from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
-from neutron.runtime.vm import VM
+from neutron.runner import new_vm
 
 HEAD = "use sys;\nvar P = sys.args()[1];\n"
 
@@ -69,7 +69,7 @@ def header(data):
 def refused(data):
     """load_snapshot must refuse `data` with a SnapshotError whose message is one line; returns the message."""
     with pytest.raises(S.SnapshotError) as e:
-        S.load_snapshot(VM(out=io.StringIO()), data)
+        S.load_snapshot(new_vm(out=io.StringIO()), data)
     msg = str(e.value)
     assert msg and "\n" not in msg
     return msg

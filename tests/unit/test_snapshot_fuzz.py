@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from neutron.durable import snapshot as S
 from neutron.runner import run_file
-from neutron.runtime.vm import VM
+from neutron.runner import new_vm
 
 PROGRAMS = {
     "classes": """
@@ -139,7 +139,7 @@ def rebuild(data, body):
 
 def load(data):
     """Load in a fresh VM: returns the VM, or None when the file is refused with SnapshotError."""
-    vm = VM(out=io.StringIO())
+    vm = new_vm(out=io.StringIO())
     try:
         S.load_snapshot(vm, data)
     except S.SnapshotError as e:

@@ -12,7 +12,9 @@ import pytest
 from neutron import pytier
 from neutron.durable import snapshot as S
 from neutron.runner import resume_file, run_file
-from neutron.runtime.vm import VM, Iter
+from neutron.runner import new_vm
+from neutron.runtime.frames import NO_RESULT, Iter
+from neutron.runtime.vm import VM
 from neutron.runtime.values import BoundMethod, Cell, Class, Function, Instance, Module, Native
 
 
@@ -68,11 +70,11 @@ def norm(v, seen=None):
 
 
 def frames_of(snap):
-    vm = VM(out=io.StringIO())
+    vm = new_vm(out=io.StringIO())
     with open(snap, "rb") as fh:
         S.load_snapshot(vm, fh.read())
     return [(f.func.name, f.code.name, f.ip, norm(f.locals), norm(f.stack), list(f.handlers),
-             None if f.result is S.__dict__.get("_NO_RESULT") else norm(f.result)) for f in vm.frames], vm
+             None if f.result is NO_RESULT else norm(f.result)) for f in vm.frames], vm
 
 
 # A checkpoint deep inside calls, loops, handlers, a for-in iterator, a callback of a built-in method, a method
@@ -249,7 +251,7 @@ def test_a_resumed_loop_runs_compiled(tmp_path, monkeypatch):
     _, status, out, _ = run(path, "compiled", [str(snap)])
     assert status == 0
 
-    def no_vm(self, base):
+    def no_vm(self):
         raise AssertionError("the VM ran")
 
     monkeypatch.setattr(VM, "_loop", no_vm)
