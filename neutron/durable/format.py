@@ -17,6 +17,7 @@ T_NIL, T_TRUE, T_FALSE, T_INT, T_FLOAT, T_STR, T_REF = range(7)
 # object kinds
 K_LIST, K_DICT, K_CELL, K_FUNC, K_CODE, K_CLASS, K_INST, K_BOUND, K_NATIVE, K_MODULE, K_BUFFER, K_RESOURCE, \
     K_ITER, K_FLOATS = range(14)
+TUPLE_MARK = 0xFF       # before a code constant that is a pair: CHECK_TYPE's (type, message), ADD_FIELD's (name, type)
 
 
 class SnapshotError(Exception):
