@@ -9,7 +9,7 @@ import zlib
 from .. import __version__
 
 MAGIC = b"NTRNSNAP"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2     # 2: a native module carries its prelude's functions
 MAX_COUNT = 1 << 31
 
 # value tags

@@ -340,11 +340,15 @@ LOAD[K_NATIVE] = Kind(no_shell, load_nothing, make_native)
 
 
 def make_module(r, vm):
-    """A native module is made by name; a file module gets a shell, filled with its members later."""
+    """A native module is made by name, with its prelude's functions from the file (nothing is compiled); a file
+    module gets a shell, filled with its members later."""
     name = r.string()
     native = r.value()
     if native is True:
-        m = vm.modules.get(name) or instantiate(vm, name)
+        prelude = r.str_map({})
+        if not all(f.__class__ is Function for f in prelude.values()):
+            r.fail("bad module")
+        m = vm.modules.get(name) or instantiate(vm, name, prelude)
         if m is None:
             raise SnapshotError(f"the snapshot uses a module this Neutron does not have: '{shown(name)}'")
         vm.modules[name] = m

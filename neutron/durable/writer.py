@@ -300,13 +300,21 @@ def name_native(w, n):
 SAVE[Native] = Kind(K_NATIVE, no_children, save_nothing, name_native)
 
 
+def prelude_of(m):
+    """A native module's functions written in Neutron: they go into the snapshot, so that a resume does not compile
+    the module's prelude again (that would need the front end)."""
+    return {name: v for name, v in m.members.items() if v.__class__ is Function}
+
+
 def module_children(w, m):
-    return () if m.native else (m.members,)
+    return prelude_of(m).values() if m.native else (m.members,)
 
 
 def name_module(w, m):
     w.string(m.name)
     w.value(m.native)
+    if m.native:
+        w.str_map(prelude_of(m))
 
 
 def save_module(w, m):
