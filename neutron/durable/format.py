@@ -35,7 +35,8 @@ def shown(name):
 
 
 def header(body):
-    """The header for `body`: the checksum covers the runtime version field and the body."""
+    """The header for `body`: MAGIC | format version (u16) | body length (u64) | CRC-32 (u32) of the runtime version
+    field and the body | runtime version field (u8 length + ASCII)."""
     version = __version__.encode("ascii")
     vfield = bytes([len(version)]) + version
     return MAGIC + struct.pack("<HQI", FORMAT_VERSION, len(body), zlib.crc32(body, zlib.crc32(vfield))) + vfield

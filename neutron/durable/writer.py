@@ -406,7 +406,7 @@ def module_states(vm):
     names = [n for n, m in vm.modules.items() if m.native] + [n for n in vm.module_state if n not in vm.modules]
     for name in names:
         nm = native_module(name)
-        if nm is not None and nm.save_state is not None and (name in vm.module_state or name in vm.modules):
+        if nm is not None and nm.save_state is not None:
             states[name] = nm.save_state(vm)
     return states
 
@@ -415,7 +415,7 @@ def encode(vm, frames, push_result, result=True):
     """The snapshot body for the VM's state with these frames."""
     w = Writer()
     states = module_states(vm)
-    roots = [vm.globals, vm.prelude, list(vm.modules.values()), *states.values(), result]
+    roots = [vm.globals, vm.prelude, *vm.modules.values(), *states.values(), result]
     for f in frames:
         roots.append(f.func)
         roots.extend(f.locals)
