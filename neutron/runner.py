@@ -113,7 +113,7 @@ def new_vm(argv=(), script_path="<script>", out=None):
 
 
 def write_snapshot(vm, path, frames, push_result, result):
-    from .durable.snapshot import write_snapshot   # lazy: start-up (a program that never checkpoints)
+    from .durable import write_snapshot   # lazy: start-up (a program that never checkpoints)
     write_snapshot(vm, path, frames, push_result, result)
 
 
@@ -168,7 +168,7 @@ def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mo
 
 
 def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
-    from .durable.snapshot import SnapshotError, load_snapshot     # lazy: start-up of plain runs
+    from .durable import SnapshotError, load_snapshot     # lazy: start-up of plain runs
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:

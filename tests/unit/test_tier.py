@@ -10,7 +10,7 @@ import io
 import pytest
 
 from neutron import pytier
-from neutron.durable import snapshot as S
+from neutron import durable as S
 from neutron.runner import resume_file, run_file
 from neutron.runner import new_vm
 from neutron.runtime.frames import NO_RESULT, Iter
