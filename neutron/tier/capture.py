@@ -7,6 +7,7 @@ import gc
 import sys
 
 from ..runtime import frames as FR
+from .entries import Named
 from .helpers import RUN_FRAME_CODE
 
 
@@ -71,7 +72,7 @@ class Capture:
         if site is None:
             raise RuntimeError(f"compiled tier: no call site at line {f.f_lineno} of {info.code.name}")
         ip, descs, below = site
-        vals = [loc.get(x) if k == "n" else x for k, x in descs]
+        vals = [loc.get(x.name) if x.__class__ is Named else x.value for x in descs]
         code = info.code
         locals_ = [loc.get(f"l{i}") for i in range(code.nlocals)]
         if mode == "stop":

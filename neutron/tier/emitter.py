@@ -10,6 +10,7 @@ from ..bytecode import opcodes as O
 from ..runtime import frames as FR
 from ..stdlib import MODULES
 from .exceptions import Unsupported
+from .entries import SIMPLE, BinOp, Const, Known, Local, Named, PendingLen, StrExpr, Temp, UnOp
 from .helpers import EMPTY
 from .opsets import (ARITH, BITWISE, COMPARE, COND_JUMPS, GENERIC, INT_ONLY_BODY, MIXED_ROOTS, RECEIVER_AT, STORES,
                      pops)
@@ -135,45 +136,45 @@ class Emitter:
     # -- entries --
     def ex(self, e):
         """Python expression of a simple entry."""
-        k = e[0]
-        if k == "l":
-            if e[1] in self.dead:
-                return f"float({self.dead[e[1]]})"      # (its int() itself where an int will do)
-            return f"l{e[1]}"
-        if k == "t":
-            return e[1]
-        if k == "c":
-            lit = _lit(e[1])
-            return lit if lit is not None else self.kname(e[1])
+        k = e.__class__
+        if k is Local:
+            if e.slot in self.dead:
+                return f"float({self.dead[e.slot]})"      # (its int() itself where an int will do)
+            return f"l{e.slot}"
+        if k is Temp:
+            return e.name
+        if k is Const:
+            lit = _lit(e.value)
+            return lit if lit is not None else self.kname(e.value)
         raise AssertionError(e)
 
     @staticmethod
     def simple(e):
-        return e[0] in ("l", "t", "c")
+        return e.__class__ in SIMPLE
 
     def tag(self, e):
         """What the type analysis knows of an entry's value (see typeflow.type_flow)."""
-        k = e[0]
-        if k == "c":
-            return tag_of(e[1])
-        if k == "t":
-            return e[2]
-        if k == "l":
-            t = self.overlay.get(e[1])
+        k = e.__class__
+        if k is Const:
+            return tag_of(e.value)
+        if k is Temp:
+            return e.tag
+        if k is Local:
+            t = self.overlay.get(e.slot)
             if t is not None:
                 return t
             st = self.flow.get(self.fip)
-            return st[0].get(e[1]) if st is not None else None
-        if k == "o":
-            o = e[1]
+            return st[0].get(e.slot) if st is not None else None
+        if k is BinOp:
+            o = e.op
             if o in COMPARE:
                 return BOO
-            return binary_tag(o, self.tag(e[2]), self.tag(e[3]))
-        if k == "u":
-            return FLT if e[1] == O.NEG else BOO
-        if k == "x":
+            return binary_tag(o, self.tag(e.a), self.tag(e.b))
+        if k is UnOp:
+            return FLT if e.op == O.NEG else BOO
+        if k is StrExpr:
             return STR
-        if k == "n":
+        if k is PendingLen:
             return FLT
         return None
 
@@ -183,13 +184,13 @@ class Emitter:
     @staticmethod
     def is_bool(e):
         """Whether an entry is a comparison or negation tree (or a boolean constant)."""
-        k = e[0]
-        if k == "c":
-            return e[1] is True or e[1] is False
-        if k == "o":
-            return e[1] in COMPARE
-        if k == "u":
-            return e[1] == O.NOT
+        k = e.__class__
+        if k is Const:
+            return e.value is True or e.value is False
+        if k is BinOp:
+            return e.op in COMPARE
+        if k is UnOp:
+            return e.op == O.NOT
         return False
 
     def is_float(self, e):
@@ -204,7 +205,7 @@ class Emitter:
             if not self.simple(e):
                 name = self.fresh()
                 self.assign(name, e)
-                vs[i] = ("t", name, self.tag(e))
+                vs[i] = Temp(name, self.tag(e))
 
     def simplify(self, e):
         """A simple entry for e (evaluating it into a temporary if needed); the caller has flushed below."""
@@ -212,7 +213,7 @@ class Emitter:
             return e
         name = self.fresh()
         self.assign(name, e)
-        return ("t", name, self.tag(e))
+        return Temp(name, self.tag(e))
 
     def materialize(self, vs):
         """Bring the stack to its canonical names s0..s(n-1) (at merge points, loop edges and handlers)."""
@@ -220,87 +221,87 @@ class Emitter:
         lhs, rhs = [], []
         for i, e in enumerate(vs):
             name = f"s{i}"
-            if e[0] == "t" and e[1] == name:
+            if e.__class__ is Temp and e.name == name:
                 continue
             lhs.append(name)
             rhs.append(self.ex(e))
         if lhs:
             self.line(f"{', '.join(lhs)} = {', '.join(rhs)}")
-        vs[:] = [("t", f"s{i}", self.tag(e)) for i, e in enumerate(vs)]
+        vs[:] = [Temp(f"s{i}", self.tag(e)) for i, e in enumerate(vs)]
 
     def canon(self, ip):
         """The canonical stack entries at ip, typed by the type analysis."""
         st = self.flow.get(ip)
         n = self.an.depth[ip]
         if st is None:
-            return [("t", f"s{i}", None) for i in range(n)]
-        return [("t", f"s{i}", st[1][i]) for i in range(n)]
+            return [Temp(f"s{i}", None) for i in range(n)]
+        return [Temp(f"s{i}", st[1][i]) for i in range(n)]
 
     @staticmethod
     def canonical(vs):
-        return all(e[0] == "t" and e[1] == f"s{i}" for i, e in enumerate(vs))
+        return all(e.__class__ is Temp and e.name == f"s{i}" for i, e in enumerate(vs))
 
     def invalidate_local(self, vs, slot):
         """Before local `slot` changes: stack entries that read it keep its current value in a temporary."""
         for i, e in enumerate(vs):
-            if e[0] == "l" and e[1] == slot:
+            if e.__class__ is Local and e.slot == slot:
                 name = self.fresh()
                 self.line(f"{name} = {self.ex(e)}")
-                vs[i] = ("t", name, self.tag(e))
+                vs[i] = Temp(name, self.tag(e))
 
     # -- expression trees: arithmetic and comparisons over simple entries --
     def leaves_ok(self, e, guards):
         """Collects the names that must be floats for the native form; False if there is no native form."""
-        k = e[0]
-        if k == "c":
-            return e[1].__class__ is float
-        if k in ("l", "t"):
+        k = e.__class__
+        if k is Const:
+            return e.value.__class__ is float
+        if k is Local or k is Temp:
             if self.known_float(e):
                 return True
             name = self.ex(e)
             if name not in guards:
                 guards.append(name)
             return True
-        if k == "n":
+        if k is PendingLen:
             return True
-        if k == "o":
+        if k is BinOp:
             special = self.special_eq(e)
             if special is not None:
                 return True
-            return self.leaves_ok(e[2], guards) and self.leaves_ok(e[3], guards)
-        if k == "u":
-            if e[1] == O.NOT and not self.is_bool(e[2]):
+            return self.leaves_ok(e.a, guards) and self.leaves_ok(e.b, guards)
+        if k is UnOp:
+            if e.op == O.NOT and not self.is_bool(e.a):
                 return True
-            return self.leaves_ok(e[2], guards)
+            return self.leaves_ok(e.a, guards)
         return False
 
     def special_eq(self, e):
         """`x == nil/true/false/"text"`: one Python expression, exact for every operand type."""
-        if e[1] not in (O.EQ, O.NE):
+        if e.op not in (O.EQ, O.NE):
             return None
-        a, b = e[2], e[3]
+        a, b = e.a, e.b
         if not (self.simple(a) and self.simple(b)):
             return None
-        if b[0] == "c" and b[1].__class__ is not float:
+        if b.__class__ is Const and b.value.__class__ is not float:
             x, c = a, b
-        elif a[0] == "c" and a[1].__class__ is not float:
+        elif a.__class__ is Const and a.value.__class__ is not float:
             x, c = b, a
         else:
             return None
-        v = c[1]
+        v = c.value
         if v is None or v is True or v is False:
-            return f"({self.ex(x)} {'is' if e[1] == O.EQ else 'is not'} {self.ex(c)})"
+            return f"({self.ex(x)} {'is' if e.op == O.EQ else 'is not'} {self.ex(c)})"
         if v.__class__ is str:
-            return f"({self.ex(x)} {'==' if e[1] == O.EQ else '!='} {self.ex(c)})"
+            return f"({self.ex(x)} {'==' if e.op == O.EQ else '!='} {self.ex(c)})"
         return None
 
     def leaf(self, e):
         """Python expression of a simple entry or a pending length; None for a tree."""
-        k = e[0]
-        if k in ("l", "t", "c"):
+        k = e.__class__
+        if k in SIMPLE:
             return self.ex(e)
-        if k == "n":
-            return f"float(len({e[1]}))"
+        if k is PendingLen:
+            return f"float(len({e.recv}))"
         return None
 
     def negation(self, e, form):
@@ -311,29 +312,29 @@ class Emitter:
         return f"({x} is None or {x} is False)"
 
     def native(self, e):
-        k = e[0]
+        k = e.__class__
         x = self.leaf(e)
         if x is not None:
             return x
-        if k == "o":
+        if k is BinOp:
             special = self.special_eq(e)
             if special is not None:
                 return special
             zero = self.mod_zero_test(e)
             if zero is not None:
                 return zero
-            if e[1] in MIXED_ROOTS and not self.no_mix and self.has_mirror(e):
+            if e.op in MIXED_ROOTS and not self.no_mix and self.has_mirror(e):
                 code, kind, used = self.mixed(e)
                 if used and kind == "f":
                     return code
-            o, a, b = e[1], self.native(e[2]), self.native(e[3])
+            o, a, b = e.op, self.native(e.a), self.native(e.b)
             if o in COMPARE:
                 # a length compares as the int it is (Python compares floats and ints exactly), and with a loop
                 # counter's int() (equal to it; two ints compare fastest)
-                if e[2][0] == "n" or e[3][0] == "n":
-                    a, b = self.length_operand(e[2], a), self.length_operand(e[3], b)
+                if e.a.__class__ is PendingLen or e.b.__class__ is PendingLen:
+                    a, b = self.length_operand(e.a, a), self.length_operand(e.b, b)
                 elif self.bounds:
-                    a, b = self.bound_operand(e[2], a), self.bound_operand(e[3], b)
+                    a, b = self.bound_operand(e.a, a), self.bound_operand(e.b, b)
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
                 # an infinite or NaN quotient (of finite operands an error): the generic path decides
@@ -342,31 +343,31 @@ class Emitter:
             if sym is not None:
                 return f"({a} {sym} {b})"
             if o == O.MOD:
-                c = e[3]
-                if c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf:
+                c = e.b
+                if c.__class__ is Const and c.value.__class__ is float and 0.0 < c.value < math.inf:
                     # for a positive finite dividend Python's % is fmod (and cheaper than a call)
                     return f"(_r % {b} if 0.0 < (_r := {a}) < _inf else _fmod(_r, {b}))"
                 # both positive and finite: Python's % again (a length divides as the int it is); otherwise fmod,
                 # and a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
-                if c[0] == "n":
-                    return f"(_r % _z if 0.0 < (_r := {a}) < _inf and (_z := len({c[1]})) else _fmod(_r, ({b} or _bail())))"
-                if c[0] in ("l", "t"):
+                if c.__class__ is PendingLen:
+                    return f"(_r % _z if 0.0 < (_r := {a}) < _inf and (_z := len({c.recv})) else _fmod(_r, ({b} or _bail())))"
+                if c.__class__ is Local or c.__class__ is Temp:
                     return f"(_r % {b} if 0.0 < (_r := {a}) < _inf and 0.0 < {b} < _inf else _fmod(_r, ({b} or _bail())))"
                 return f"_fmod({a}, ({b} or _bail()))"
             if o in BITWISE:
                 # exact when the result fits in 64 bits (bitwise operators commute with the 64-bit wrap), which
                 # holds when its float is within 2**63 - 1024 (the largest double below 2**63); otherwise, and
                 # for NaN or infinities, the generic path decides
-                ia, ib = self.int_of(e[2], a), self.int_of(e[3], b)
+                ia, ib = self.int_of(e.a, a), self.int_of(e.b, b)
                 if ia in self.small_ints and ib in self.small_ints:
                     return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or floats: a TypeError)
                 return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
                         f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
-        if k == "u":
-            if e[1] == O.NOT:
-                return self.negation(e[2], self.native)
-            return f"(-{self.native(e[2])})"
+        if k is UnOp:
+            if e.op == O.NOT:
+                return self.negation(e.a, self.native)
+            return f"(-{self.native(e.a)})"
         raise AssertionError(e)
 
     # -- whole-number arithmetic on loop counters --
@@ -381,55 +382,55 @@ class Emitter:
         return h if h in self.mirrors and h in self.small_ints else None
 
     def has_mirror(self, e):
-        k = e[0]
-        if k == "l":
-            return self.small_mirror(e[1]) is not None
-        if k == "o":
-            return self.has_mirror(e[2]) or self.has_mirror(e[3])
+        k = e.__class__
+        if k is Local:
+            return self.small_mirror(e.slot) is not None
+        if k is BinOp:
+            return self.has_mirror(e.a) or self.has_mirror(e.b)
         return False
 
     def mixed(self, e):
         """(code, kind, used): kind "f" (a float), "w" (a whole value, see above) or "c" (a constant, written as
         its user needs); used: whether it saves work, by a bitwise operator (no float()) or a % (cheaper on
         ints); a sum or product of ints alone costs its range test and no less than the float operation."""
-        k = e[0]
-        if k == "l":
-            h = self.small_mirror(e[1])
+        k = e.__class__
+        if k is Local:
+            h = self.small_mirror(e.slot)
             if h is not None:
                 return h, "w", False
             return self.plain(e), "f", False
-        if k == "c":
+        if k is Const:
             return None, "c", False
-        if k == "n":
-            return f"len({e[1]})", "w", False
-        if k != "o" or self.special_eq(e) is not None or self.mod_zero_test(e) is not None:
+        if k is PendingLen:
+            return f"len({e.recv})", "w", False
+        if k is not BinOp or self.special_eq(e) is not None or self.mod_zero_test(e) is not None:
             return self.plain(e), "f", False
-        o = e[1]
-        a, b = self.mixed(e[2]), self.mixed(e[3])
+        o = e.op
+        a, b = self.mixed(e.a), self.mixed(e.b)
         used = a[2] or b[2]
         if o in COMPARE:
-            return f"({self.as_float(a, e[2])} {COMPARE[o]} {self.as_float(b, e[3])})", "f", used
+            return f"({self.as_float(a, e.a)} {COMPARE[o]} {self.as_float(b, e.b)})", "f", used
         if "f" in (a[1], b[1]) or (a[1] == "c" and b[1] == "c"):
             if o in (O.ADD, O.SUB, O.MUL) and used:
                 # a whole operand goes into the float operator as it is
-                return f"({self.as_float(a, e[2])} {ARITH[o]} {self.as_float(b, e[3])})", "f", True
+                return f"({self.as_float(a, e.a)} {ARITH[o]} {self.as_float(b, e.b)})", "f", True
             return self.plain(e), "f", False
         # both whole (or one a constant)
         if o in BITWISE:
-            x, y = self.small(a, e[2]), self.small(b, e[3])
+            x, y = self.small(a, e.a), self.small(b, e.b)
             if x is not None and y is not None:
                 self.hoisted_used = True        # a float mirror raises TypeError: the generic path
                 return f"({x} {BITWISE[o]} {y})", "w", True
         elif o == O.MOD:
-            c = e[3]
-            if a[1] == "w" and c[0] == "c" and self.whole_const(c[1]) is not None and c[1] > 0.0:
+            c = e.b
+            if a[1] == "w" and c.__class__ is Const and self.whole_const(c.value) is not None and c.value > 0.0:
                 # C's fmod: Python's % for a positive dividend; zero (which may stand for -0.0) and negative
                 # ones by fmod itself
                 w = self.fresh()
-                return (f"({w} % {self.whole_const(c[1])} if 0 < ({w} := {a[0]}) else _fmod({w}, {_lit(c[1])}))",
+                return (f"({w} % {self.whole_const(c.value)} if 0 < ({w} := {a[0]}) else _fmod({w}, {_lit(c.value)}))",
                         "w", True)
         elif o in (O.ADD, O.SUB, O.MUL):
-            x, y = self.whole(a, e[2]), self.whole(b, e[3])
+            x, y = self.whole(a, e.a), self.whole(b, e.b)
             if x is not None and y is not None:
                 # within 2**53 an int result is the double's value; beyond it, or for a zero product (the double
                 # may be -0.0), the float operation on the exact operands
@@ -468,71 +469,71 @@ class Emitter:
 
     def whole(self, m, e):
         if m[1] == "c":
-            return self.whole_const(e[1])
+            return self.whole_const(e.value)
         return m[0]
 
     def small(self, m, e):
         """A bitwise operand: a mirror within 2**52 or such a constant (their results stay within 2**53)."""
         if m[1] == "c":
-            return self.whole_const(e[1])
-        return m[0] if e[0] == "l" else None
+            return self.whole_const(e.value)
+        return m[0] if e.__class__ is Local else None
 
     def mod_zero_test(self, e):
         """`x % c == k` (or !=) for a positive finite constant c and 0 <= k < c: Python's % (for k = 0, fmod and it
         are zero together, and both are NaN for an infinite x; a positive k needs x >= 0)."""
-        if e[1] not in (O.EQ, O.NE):
+        if e.op not in (O.EQ, O.NE):
             return None
-        m, z = (e[2], e[3]) if e[3][0] == "c" else (e[3], e[2])
-        if not (z[0] == "c" and z[1].__class__ is float and m[0] == "o" and m[1] == O.MOD):
+        m, z = (e.a, e.b) if e.b.__class__ is Const else (e.b, e.a)
+        if not (z.__class__ is Const and z.value.__class__ is float and m.__class__ is BinOp and m.op == O.MOD):
             return None
-        c, k = m[3], z[1]
-        if not (c[0] == "c" and c[1].__class__ is float and 0.0 < c[1] < math.inf and 0.0 <= k < c[1]):
+        c, k = m.b, z.value
+        if not (c.__class__ is Const and c.value.__class__ is float and 0.0 < c.value < math.inf and 0.0 <= k < c.value):
             return None
-        x = self.native(m[2])
+        x = self.native(m.a)
         if k == 0.0:
-            return f"({x} % {self.native(c)} {'==' if e[1] == O.EQ else '!='} 0.0)"
+            return f"({x} % {self.native(c)} {'==' if e.op == O.EQ else '!='} 0.0)"
         # a positive remainder: fmod has it only for a dividend >= 0, where Python's % is fmod
         if not _SIMPLE.match(x):
             return None
-        if e[1] == O.EQ:
+        if e.op == O.EQ:
             return f"({x} >= 0.0 and {x} % {self.native(c)} == {self.native(z)})"
         return f"({x} < 0.0 or {x} % {self.native(c)} != {self.native(z)})"
 
     def generic(self, e):
-        k = e[0]
+        k = e.__class__
         x = self.leaf(e)
         if x is not None:
             return x
-        if k == "o":
+        if k is BinOp:
             special = self.special_eq(e)
             if special is not None:
                 return special
-            o = e[1]
-            a, b = self.generic(e[2]), self.generic(e[3])
+            o = e.op
+            a, b = self.generic(e.a), self.generic(e.b)
             fn = GENERIC.get(o)
             if fn is None:
                 return f"_bin({o}, {a}, {b})"
             return f"{fn}({a}, {b})"
-        if k == "u":
-            if e[1] == O.NOT:
-                return self.negation(e[2], self.generic)
-            return f"_neg({self.generic(e[2])})"
+        if k is UnOp:
+            if e.op == O.NOT:
+                return self.negation(e.a, self.generic)
+            return f"_neg({self.generic(e.a)})"
         raise AssertionError(e)
 
     def bound_operand(self, e, native):
-        if e[0] == "l":
-            if e[1] in self.dead:
-                return self.dead[e[1]]
-            return self.bounds.get(e[1], native)
-        if e[0] == "c":
-            return self.whole_const(e[1]) or native
+        if e.__class__ is Local:
+            if e.slot in self.dead:
+                return self.dead[e.slot]
+            return self.bounds.get(e.slot, native)
+        if e.__class__ is Const:
+            return self.whole_const(e.value) or native
         return native
 
     def length_operand(self, e, native):
-        if e[0] == "n":
-            return f"len({e[1]})"
-        if e[0] == "l":
-            h = self.icache.get(e[1])
+        if e.__class__ is PendingLen:
+            return f"len({e.recv})"
+        if e.__class__ is Local:
+            h = self.icache.get(e.slot)
             if h in self.mirrors:
                 return h
         return native
@@ -540,8 +541,8 @@ class Emitter:
     def int_of(self, e, native):
         """int() of a float operand: a loop's hoisted value when there is one (None when it is not finite,
         which the TypeError then sends to the generic path)."""
-        if e[0] == "l":
-            h = self.icache.get(e[1])
+        if e.__class__ is Local:
+            h = self.icache.get(e.slot)
             if h is not None:
                 self.hoisted_used = True
                 return h
@@ -549,13 +550,13 @@ class Emitter:
 
     @staticmethod
     def needs_try(e):
-        k = e[0]
-        if k == "o":
-            if e[1] in (O.DIV, O.MOD) or e[1] in BITWISE:
+        k = e.__class__
+        if k is BinOp:
+            if e.op in (O.DIV, O.MOD) or e.op in BITWISE:
                 return True
-            return Emitter.needs_try(e[2]) or Emitter.needs_try(e[3])
-        if k == "u":
-            return Emitter.needs_try(e[2])
+            return Emitter.needs_try(e.a) or Emitter.needs_try(e.b)
+        if k is UnOp:
+            return Emitter.needs_try(e.a)
         return False
 
     def guarded(self, e):
@@ -570,10 +571,10 @@ class Emitter:
 
     def assign(self, target, e):
         """target = value of entry e (a simple entry or an expression tree)."""
-        k = e[0]
-        if k == "o" or k == "u":
+        k = e.__class__
+        if k is BinOp or k is UnOp:
             saved = self.cur_ip
-            self.cur_ip = e[-1]         # an error there is the error of the tree's root instruction
+            self.cur_ip = e.ip         # an error there is the error of the tree's root instruction
             try:
                 self._assign(target, e)
             finally:
@@ -582,22 +583,22 @@ class Emitter:
         self._assign(target, e)
 
     def _assign(self, target, e):
-        k = e[0]
-        if k == "o" and e[1] == O.ADD and self.tag(e) == STR:
+        k = e.__class__
+        if k is BinOp and e.op == O.ADD and self.tag(e) == STR:
             self.assign_concat(target, e)
             return
-        if k in ("l", "t", "c"):
+        if k in SIMPLE:
             self.line(f"{target} = {self.ex(e)}")
             return
-        if k == "x":
-            self.line(f"{target} = {e[1]}")
+        if k is StrExpr:
+            self.line(f"{target} = {e.code}")
             return
-        if k == "n":
-            self.line(f"{target} = float(len({e[1]}))")
+        if k is PendingLen:
+            self.line(f"{target} = float(len({e.recv}))")
             return
-        if k == "o" and e[1] == O.ADD and self.simple(e[2]) and self.simple(e[3]):
+        if k is BinOp and e.op == O.ADD and self.simple(e.a) and self.simple(e.b):
             # `x = x + y` stays in this statement form on every path: CPython appends to strings in place
-            a, b = e[2], e[3]
+            a, b = e.a, e.b
             ea, eb = self.ex(a), self.ex(b)
             fa, fb = self.known_float(a), self.known_float(b)
             ta, tb = self.tag(a), self.tag(b)
@@ -612,9 +613,9 @@ class Emitter:
                     self.line(f"{target} = ({ea} if {ea}.__class__ is str else _ts({ea})) + {eb}")
                 return
             fl = [f"{x}.__class__ is float" for x, y, f in ((ea, a, fa), (eb, b, fb)) if not f]
-            st = [f"{x}.__class__ is str" for x, y in ((ea, a), (eb, b)) if y[0] != "c"]
-            can_f = all(y[1].__class__ is float for y in (a, b) if y[0] == "c")
-            can_s = all(y[1].__class__ is str for y in (a, b) if y[0] == "c") and not (fa or fb)
+            st = [f"{x}.__class__ is str" for x, y in ((ea, a), (eb, b)) if y.__class__ is not Const]
+            can_f = all(y.value.__class__ is float for y in (a, b) if y.__class__ is Const)
+            can_s = all(y.value.__class__ is str for y in (a, b) if y.__class__ is Const) and not (fa or fb)
             first = True
             if can_f and fl:
                 self.line(f"if {' and '.join(fl)}:")
@@ -663,17 +664,17 @@ class Emitter:
         pieces = []
 
         def flat(n):
-            if n[0] == "o" and n[1] == O.ADD and self.tag(n) == STR:
-                flat(n[2])
-                flat(n[3])
+            if n.__class__ is BinOp and n.op == O.ADD and self.tag(n) == STR:
+                flat(n.a)
+                flat(n.b)
             else:
                 pieces.append(n)
         flat(e)
-        pieces = [p if self.simple(p) or p[0] == "x" else self.simplify(p) for p in pieces]
+        pieces = [p if self.simple(p) or p.__class__ is StrExpr else self.simplify(p) for p in pieces]
         exprs = []
         for p in pieces:
-            if p[0] == "x":
-                exprs.append(p[1])
+            if p.__class__ is StrExpr:
+                exprs.append(p.code)
                 continue
             x = self.ex(p)
             t = self.tag(p)
@@ -682,9 +683,9 @@ class Emitter:
             else:
                 exprs.append(f"_ts({x})" if t is not None else f"({x} if {x}.__class__ is str else _ts({x}))")
         first = pieces[0]
-        if target.startswith("l") and first[0] == "l" and f"l{first[1]}" == target and not any(
-                p[0] == "l" and p[1] == first[1] for p in pieces[1:]) and not any(
-                p[0] == "x" and target in p[1] for p in pieces[1:]):
+        if target.startswith("l") and first.__class__ is Local and f"l{first.slot}" == target and not any(
+                p.__class__ is Local and p.slot == first.slot for p in pieces[1:]) and not any(
+                p.__class__ is StrExpr and target in p.code for p in pieces[1:]):
             # `s = s + a + b` as `s = s + a; s = s + b`: CPython appends in place
             if self.tag(first) != STR:      # printed first, as exprs[0] would be
                 self.line(f"if {target}.__class__ is not str: {target} = _ts({target})")
@@ -696,8 +697,8 @@ class Emitter:
     def truth(self, vs_entry):
         """A Python condition for the truthiness of an entry (a tree is evaluated in place)."""
         e = vs_entry
-        if e[0] == "c":
-            return repr(e[1] is not None and e[1] is not False)
+        if e.__class__ is Const:
+            return repr(e.value is not None and e.value is not False)
         if self.is_bool(e) and not self.needs_try(e):
             cond, nat, gen = self.guarded(e)
             if cond is None:
@@ -722,10 +723,10 @@ class Emitter:
     def site(self, ip, vs, below):
         descs = []
         for e in vs:
-            if e[0] == "c":
-                descs.append(("c", e[1]))
+            if e.__class__ is Const:
+                descs.append(Known(e.value))
             else:
-                descs.append(("n", self.ex(e)))
+                descs.append(Named(self.ex(e)))
         return (ip, tuple(descs), below)
 
     # -- the whole function --
@@ -904,7 +905,7 @@ class Emitter:
         self.ind += 1
         self.line(f"if not {flag}: raise")
         self.line(f"s{depth} = _xv({x})")
-        hvs = [("t", f"s{i}", None) for i in range(depth + 1)]
+        hvs = [Temp(f"s{i}", None) for i in range(depth + 1)]
         self.path(target, hvs, ctx, fresh=False)
         self.line("pass")
         self.ind -= 1
@@ -994,15 +995,15 @@ class Emitter:
             if o in RECEIVER_AT and not self.compact and self.split_receiver(ip, o, a, vs, ctx):
                 return
             if o == O.LOAD_LOCAL:
-                vs.append(("l", a))
+                vs.append(Local(a))
             elif o == O.CONST:
-                vs.append(("c", consts[a]))
+                vs.append(Const(consts[a]))
             elif o == O.NIL:
-                vs.append(("c", None))
+                vs.append(Const(None))
             elif o == O.TRUE:
-                vs.append(("c", True))
+                vs.append(Const(True))
             elif o == O.FALSE:
-                vs.append(("c", False))
+                vs.append(Const(False))
             elif o == O.POP:
                 e = vs.pop()
                 if not self.simple(e):
@@ -1032,7 +1033,7 @@ class Emitter:
             elif o == O.LOAD_CELL:
                 name = self.fresh()
                 self.line(f"{name} = l{a}.value")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.LOAD_FREE:
                 self.uses_cells = True
                 last = self.last_free
@@ -1042,7 +1043,7 @@ class Emitter:
                 else:
                     name = self.fresh()
                     self.line(f"{name} = FC[{a}].value")
-                    vs.append(("t", name, None))
+                    vs.append(Temp(name, None))
             elif o == O.MAKE_CELL or o == O.NEW_CELL:
                 self.flush(vs)
                 self.invalidate_local(vs, a)
@@ -1070,60 +1071,60 @@ class Emitter:
                 if gname in MODULES:
                     self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
                 self.global_hint.add(name)
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o in ARITH or o in COMPARE:
                 b = vs.pop()
                 x = vs.pop()
                 # operands of a tree: simple entries or arithmetic trees; booleans and others are evaluated first
-                if x[0] == "x" or (self.is_bool(x) and x[0] != "c"):
+                if x.__class__ is StrExpr or (self.is_bool(x) and x.__class__ is not Const):
                     self.flush(vs)
                     x = self.simplify(x)
-                if b[0] == "x" or (self.is_bool(b) and b[0] != "c"):
+                if b.__class__ is StrExpr or (self.is_bool(b) and b.__class__ is not Const):
                     self.flush(vs)
                     vs.append(x)
                     self.flush(vs)
                     x = vs.pop()
                     b = self.simplify(b)
-                vs.append(("o", o, x, b, ip))
+                vs.append(BinOp(o, x, b, ip))
             elif o == O.NEG:
                 x = vs.pop()
-                if not self.simple(x) and (x[0] != "o" or self.is_bool(x)):
+                if not self.simple(x) and (x.__class__ is not BinOp or self.is_bool(x)):
                     self.flush(vs)
                     x = self.simplify(x)
-                vs.append(("u", O.NEG, x, ip))
+                vs.append(UnOp(O.NEG, x, ip))
             elif o == O.NOT:
                 x = vs.pop()
                 if not self.is_bool(x) and not self.simple(x):
                     self.flush(vs)
                     x = self.simplify(x)
-                vs.append(("u", O.NOT, x, ip))
+                vs.append(UnOp(O.NOT, x, ip))
             elif o == O.BNOT:
                 self.flush(vs)
                 x = vs.pop()
                 name = self.fresh()
                 self.line(f"{name} = _bnot({self.ex(x)})")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.TO_STR:
                 x = vs.pop()
-                if x[0] == "c" and x[1].__class__ is str:
+                if x.__class__ is Const and x.value.__class__ is str:
                     vs.append(x)
-                elif x[0] == "x" and x[2] == "str":
+                elif x.__class__ is StrExpr:
                     vs.append(x)
                 else:
                     if not self.simple(x):
                         self.flush(vs)
                         x = self.simplify(x)
                     ex = self.ex(x)
-                    vs.append(("x", f"({ex} if {ex}.__class__ is str else _ts({ex}))", "str"))
+                    vs.append(StrExpr(f"({ex} if {ex}.__class__ is str else _ts({ex}))"))
             elif o == O.CONCAT:
                 parts = vs[-a:]
                 del vs[-a:]
                 for i, p in enumerate(parts):
-                    if p[0] != "x" and not self.simple(p):
+                    if p.__class__ is not StrExpr and not self.simple(p):
                         self.flush(vs)
                         parts[i] = self.simplify(p)
-                exprs = [p[1] if p[0] == "x" else self.ex(p) for p in parts]
-                vs.append(("x", "(" + " + ".join(exprs) + ")", "str"))
+                exprs = [p.code if p.__class__ is StrExpr else self.ex(p) for p in parts]
+                vs.append(StrExpr("(" + " + ".join(exprs) + ")"))
             elif o == O.JUMP:
                 nxt = a
             elif o in COND_JUMPS:
@@ -1140,7 +1141,7 @@ class Emitter:
                     self.line(f"{name} = {ob}.get({i_})")
                 else:
                     self.line(f"{name} = {ob}.get({i_}) if {i_}.__class__ is str else _gi({ob}, {i_})")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.SET_INDEX and self.tag(vs[-3]) == DCT:
                 oe, ie, ve, ob, i_, v = self.set_operands(vs)
                 if self.tag(ie) == STR:
@@ -1182,7 +1183,7 @@ class Emitter:
                     self.line(f"        {name} = _gi({ob}, {i_})")
                 self.line(f"except ({errs}):")
                 self.line(f"    {name} = _gi({ob}, {i_})")
-                vs.append(("t", name, STR if ot == STR else None))
+                vs.append(Temp(name, STR if ot == STR else None))
             elif o == O.SET_INDEX:
                 oe, ie, ve, ob, i_, v = self.set_operands(vs)
                 cond, pyi, pre = self.list_index(oe, ie)
@@ -1208,8 +1209,8 @@ class Emitter:
                 rtag = None
                 name = None if pn == "length" and ot in (LST, STR, SEQ) else self.fresh()
                 if name is None:
-                    # pending ("n", receiver): float(len()) where it is used, or len() in a comparison
-                    vs.append(("n", ob))
+                    # PendingLen(receiver): float(len()) where it is used, or len() in a comparison
+                    vs.append(PendingLen(ob))
                 elif pn == "length" and ot is None:
                     self.line(f"if {ob}.__class__ is list or {ob}.__class__ is str:")
                     self.line(f"    {name} = float(len({ob}))")
@@ -1234,13 +1235,13 @@ class Emitter:
                 else:
                     self.line(f"{name} = _gp({ob}, {pn!r})")
                 if name is not None:
-                    vs.append(("t", name, rtag))
+                    vs.append(Temp(name, rtag))
             elif o == O.GET_PROP_OPT:
                 self.flush(vs)
                 ob = self.ex(vs.pop())
                 name = self.fresh()
                 self.line(f"{name} = _gpo({ob}, {names[a]!r})")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.SET_PROP:
                 self.flush(vs)
                 ve = vs.pop()
@@ -1271,7 +1272,7 @@ class Emitter:
                 name = self.fresh()
                 self.line(f"{name} = _call(d + 1, {c}, list({args}))")
                 self.cur_site = None
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.RETURN:
                 e = vs.pop()
                 self.flush(vs)
@@ -1296,7 +1297,7 @@ class Emitter:
                     items = []
                 name = self.fresh()
                 self.line(f"{name} = [{', '.join(items)}]")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.BUILD_OBJECT:
                 self.flush(vs)
                 items = [self.ex(x) for x in vs[len(vs) - 2 * a:]] if a else []
@@ -1305,7 +1306,7 @@ class Emitter:
                 name = self.fresh()
                 pairs = ", ".join(f"{items[k]}: {items[k + 1]}" for k in range(0, 2 * a, 2))
                 self.line(f"{name} = {{{pairs}}}")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.LIST_APPEND:
                 self.flush(vs)
                 v = self.ex(vs.pop())
@@ -1327,7 +1328,7 @@ class Emitter:
                 name = self.fresh()
                 tup = "(" + ", ".join(cells) + ("," if len(cells) == 1 else "") + ")"
                 self.line(f"{name} = Function({self.kname(fcode)}, {tup}, F.globals)")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.SETUP_TRY:
                 self.try_block(ip, a, vs, ctx)
                 return
@@ -1347,20 +1348,20 @@ class Emitter:
                 v = self.ex(vs.pop())
                 name = self.fresh()
                 self.line(f"{name} = _iter({v})")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o in (O.USE, O.USING, O.USING_ISOLATED):
                 self.flush(vs)
                 self.cur_site = self.site(ip, vs, len(vs))
                 name = self.fresh()
                 self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.code)})")
                 self.cur_site = None
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.GET_MEMBER:
                 self.flush(vs)
                 m = self.ex(vs.pop())
                 name = self.fresh()
                 self.line(f"{name} = {m}.members.get({names[a]!r}) if {m}.__class__ is Module else None")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.CHECK_TYPE:
                 self.flush(vs)
                 v = self.ex(vs[-1])
@@ -1370,7 +1371,7 @@ class Emitter:
                 self.flush(vs)
                 name = self.fresh()
                 self.line(f"{name} = Class({names[a]!r}, {{}}, [])")
-                vs.append(("t", name, None))
+                vs.append(Temp(name, None))
             elif o == O.ADD_METHOD:
                 self.flush(vs)
                 f = self.ex(vs.pop())
@@ -1399,11 +1400,11 @@ class Emitter:
         if len(vs) < k:
             return False
         e = vs[-k]
-        if e[0] != "l" or e[1] in self.split_off or self.tag(e) is not None:
+        if e.__class__ is not Local or e.slot in self.split_off or self.tag(e) is not None:
             return False
         if o == O.GET_PROP and self.code.names[a] == "length":
             return False
-        slot = e[1]
+        slot = e.slot
         if self.receiver_count(slot) < 3 or self.budget < 4 * len(self.code.instrs):
             return False
         self.nsplits += 1
@@ -1449,13 +1450,13 @@ class Emitter:
     def fields_of(self, oe):
         """The fields dict of an entry known to be an instance; for a local, a temporary holding it along this
         path (an instance's dict is never replaced)."""
-        if oe[0] != "l":
+        if oe.__class__ is not Local:
             return f"{self.ex(oe)}.fields"
-        fd = self.fcache.get(oe[1])
+        fd = self.fcache.get(oe.slot)
         if fd is None:
             fd = self.fresh()
-            self.line(f"{fd} = l{oe[1]}.fields")
-            self.fcache[oe[1]] = fd
+            self.line(f"{fd} = l{oe.slot}.fields")
+            self.fcache[oe.slot] = fd
         return fd
 
     def list_index(self, oe, ie):
@@ -1464,16 +1465,16 @@ class Emitter:
         # strings index like lists here: Python's negative indexes and IndexError follow index_get's rules for
         # both, and assigning into a string fails with a TypeError that index_set turns into the right message
         conds = [] if self.tag(oe) in (LST, STR, SEQ) else [f"({ob}.__class__ is list or {ob}.__class__ is str)"]
-        if ie[0] == "c" and ie[1].__class__ is float and ie[1] - ie[1] == 0:
-            pyi = str(int(ie[1]))
-        elif ie[0] == "l" and self.known_float(ie):
-            pyi = self.icache.get(ie[1])
+        if ie.__class__ is Const and ie.value.__class__ is float and ie.value - ie.value == 0:
+            pyi = str(int(ie.value))
+        elif ie.__class__ is Local and self.known_float(ie):
+            pyi = self.icache.get(ie.slot)
             if pyi is None:
                 # computed inside the access's try: for an infinite or NaN index int() fails there, and
                 # index_get/index_set then fail too whatever the receiver, so later uses never see it unset
                 pyi = self.fresh()
-                self.icache[ie[1]] = pyi
-                return (" and ".join(conds) or "True"), pyi, f"{pyi} = int(l{ie[1]})"
+                self.icache[ie.slot] = pyi
+                return (" and ".join(conds) or "True"), pyi, f"{pyi} = int(l{ie.slot})"
         else:
             i_ = self.ex(ie)
             pyi = f"int({i_})"
@@ -1498,12 +1499,12 @@ class Emitter:
             # `j = 0` or `j = i + 1` with i a counter whose int() is kept: what a loop right after may take as
             # j's int() (Emitter.open_loop), without testing j
             rel = None
-            if e[0] == "c":
-                rel = self.whole_const(e[1]), None, None
-            elif e[0] == "o" and e[1] in (O.ADD, O.SUB) and e[2][0] == "l" and e[3][0] == "c":
-                m, k = self.small_mirror(e[2][1]), self.whole_const(e[3][1])
+            if e.__class__ is Const:
+                rel = self.whole_const(e.value), None, None
+            elif e.__class__ is BinOp and e.op in (O.ADD, O.SUB) and e.a.__class__ is Local and e.b.__class__ is Const:
+                m, k = self.small_mirror(e.a.slot), self.whole_const(e.b.value)
                 if m is not None and k is not None:
-                    rel = f"{m} {ARITH[e[1]]} {k}", e[2][1], m
+                    rel = f"{m} {ARITH[e.op]} {k}", e.a.slot, m
             self.derived = {a: (ip,) + rel} if rel is not None and rel[0] is not None else {}
             step = self.steps.get(ip)
             if a not in self.dead:
@@ -1523,7 +1524,7 @@ class Emitter:
         elif o == O.STORE_FREE:
             self.uses_cells = True
             self.line(f"FC[{a}].value = {v}")
-            if e[0] in ("t", "c"):
+            if e.__class__ is Temp or e.__class__ is Const:
                 self.last_free = (a, ip, e)
         elif o == O.DEFINE_GLOBAL:
             self.line(f"_G[{self.code.names[a]!r}] = {v}")
@@ -1561,7 +1562,7 @@ class Emitter:
         if self.compact:
             self.line(f"{name} = _call(d + 1, {c}, {alist})")
             self.cur_site = None
-            vs.append(("t", name, None))
+            vs.append(Temp(name, None))
             return
         kd = self.karity(argc, False)
         md = self.karity(argc, True)
@@ -1569,7 +1570,7 @@ class Emitter:
         # the function (or class) this site called first is recognised by identity, other closures of its code
         # (and of one other code) by their code; the first test for a callee read from a global is identity
         kw = "if"
-        if callee[0] == "t" and callee[1] in self.global_hint:
+        if callee.__class__ is Temp and callee.name in self.global_hint:
             self.line(f"if {c} is {cf}:")
             self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
             kw = "elif"
@@ -1612,7 +1613,7 @@ class Emitter:
         self.line("else:")
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
         self.cur_site = None
-        vs.append(("t", name, None))
+        vs.append(Temp(name, None))
 
     def spec_fill(self, entries):
         """What a call site caches for the function it calls ({0}): its speculated copy when the arguments' types
@@ -1636,7 +1637,7 @@ class Emitter:
         if self.compact:
             self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, [{', '.join(args)}])")
             self.cur_site = None
-            vs.append(("t", name, None))
+            vs.append(Temp(name, None))
             return
         alist = f"[{', '.join(args)}]"
         builtin = self.tier.builtin_methods(mname, argc) if rt in (None, LST, STR) else []
@@ -1652,7 +1653,7 @@ class Emitter:
             else:
                 self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
             self.cur_site = None
-            vs.append(("t", name, method_result_tag(rt, mname) if builtin else None))
+            vs.append(Temp(name, method_result_tag(rt, mname) if builtin else None))
             return
         md = self.karity(argc, True)
         ck, cm, cf = self.cache("ck", "cm", "cf")
@@ -1709,7 +1710,7 @@ class Emitter:
         self.line("else:")
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
         self.cur_site = None
-        vs.append(("t", name, None))
+        vs.append(Temp(name, None))
 
     def native_call(self, name, args, entries):
         """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""
@@ -1779,7 +1780,7 @@ class Emitter:
             name = self.fresh()
             fall_prefix = [f"{name} = {it}.i", f"{it}.i = {name} + 1",
                            f"{name} = {it}.keys[{name}] if {it}.keys is not None else float({name})"]
-            vs_fall.append(("t", name, None))
+            vs_fall.append(Temp(name, None))
         else:
             e = vs.pop()
             if o in (O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP):
@@ -1795,8 +1796,8 @@ class Emitter:
                     cond_taken = f"not {t}" if o == O.JUMP_IF_FALSE_KEEP else t
                     cond_fall = t if o == O.JUMP_IF_FALSE_KEEP else f"not {t}"
             else:
-                if e[0] == "c":
-                    truthy = e[1] is not None and e[1] is not False
+                if e.__class__ is Const:
+                    truthy = e.value is not None and e.value is not False
                     taken = (not truthy) if o == O.JUMP_IF_FALSE else truthy
                     self.flush(vs)
                     self.path(a if taken else ip + 1, vs, ctx)
@@ -1902,9 +1903,9 @@ class Emitter:
                 self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
             hoist[slot] = name
             for i, step in steps.items():
-                if step.__class__ is tuple:
+                if step.__class__ is Local:
                     by = self.fresh()
-                    w = f"l{step[1]}"
+                    w = f"l{step.slot}"
                     self.line(f"{by} = {_mirror(w)}")
                     step = by
                 self.steps[i] = (name, step)
@@ -2040,7 +2041,7 @@ class Emitter:
                         step = 1 if op == O.ADD else -1
                     elif op == O.ADD and o2 == O.LOAD_LOCAL and a2 != a and a2 not in stored and \
                             st[0].get(a2) == FLT:
-                        step = ("l", a2)
+                        step = Local(a2)
                 if step is None:
                     bad.add(a)
                 else:
