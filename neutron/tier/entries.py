@@ -24,7 +24,13 @@ Call-site descriptors (Info.sites, read by capture.vm_frame), one per stack entr
 """
 from __future__ import annotations
 
+import math
+import re
 from typing import NamedTuple
+
+from ..bytecode import opcodes as O
+from .opsets import COMPARE
+from .tags import BOO, FLT, STR, binary_tag, tag_of
 
 
 class Local(NamedTuple):
@@ -70,3 +76,140 @@ class Known(NamedTuple):
 
 class Named(NamedTuple):
     name: str
+
+
+NAME_OR_NUMBER = re.compile(r"-?\w+$")      # Python text that is a name or a literal number
+
+
+def literal(v):
+    """A Python literal for a constant, or None when it needs a namespace entry."""
+    cls = v.__class__
+    if v is None or v is True or v is False:
+        return repr(v)
+    if cls is float:
+        if v != v or v in (math.inf, -math.inf):
+            return None
+        r = repr(v)
+        return f"({r})" if r.startswith("-") else r
+    if cls is str:
+        return repr(v)
+    return None
+
+
+class Stack:
+    """The Emitter's symbolic operand stack: entries to Python, their tags, flushing into temporaries."""
+
+    def ex(self, e):
+        """Python expression of a simple entry."""
+        k = e.__class__
+        if k is Local:
+            if e.slot in self.dead:
+                return f"float({self.dead[e.slot]})"      # (its int() itself where an int will do)
+            return f"l{e.slot}"
+        if k is Temp:
+            return e.name
+        if k is Const:
+            lit = literal(e.value)
+            return lit if lit is not None else self.kname(e.value)
+        raise AssertionError(e)
+
+    @staticmethod
+    def simple(e):
+        return e.__class__ in SIMPLE
+
+    def tag(self, e):
+        """What the type analysis knows of an entry's value (see typeflow.type_flow)."""
+        k = e.__class__
+        if k is Const:
+            return tag_of(e.value)
+        if k is Temp:
+            return e.tag
+        if k is Local:
+            t = self.overlay.get(e.slot)
+            if t is not None:
+                return t
+            st = self.flow.get(self.fip)
+            return st[0].get(e.slot) if st is not None else None
+        if k is BinOp:
+            o = e.op
+            if o in COMPARE:
+                return BOO
+            return binary_tag(o, self.tag(e.a), self.tag(e.b))
+        if k is UnOp:
+            return FLT if e.op == O.NEG else BOO
+        if k is StrExpr:
+            return STR
+        if k is PendingLen:
+            return FLT
+        return None
+
+    def known_float(self, e):
+        return self.tag(e) == FLT
+
+    @staticmethod
+    def is_bool(e):
+        """Whether an entry is a comparison or negation tree (or a boolean constant)."""
+        k = e.__class__
+        if k is Const:
+            return e.value is True or e.value is False
+        if k is BinOp:
+            return e.op in COMPARE
+        if k is UnOp:
+            return e.op == O.NOT
+        return False
+
+    def is_float(self, e):
+        return self.tag(e) == FLT
+
+    def flush(self, vs, upto=None):
+        """Evaluate, bottom up, every pending expression among vs[:upto] into a temporary."""
+        if upto is None:
+            upto = len(vs)
+        for i in range(upto):
+            e = vs[i]
+            if not self.simple(e):
+                name = self.fresh()
+                self.assign(name, e)
+                vs[i] = Temp(name, self.tag(e))
+
+    def simplify(self, e):
+        """A simple entry for e (evaluating it into a temporary if needed); the caller has flushed below."""
+        if self.simple(e):
+            return e
+        name = self.fresh()
+        self.assign(name, e)
+        return Temp(name, self.tag(e))
+
+    def materialize(self, vs):
+        """Bring the stack to its canonical names s0..s(n-1) (at merge points, loop edges and handlers)."""
+        self.flush(vs)
+        lhs, rhs = [], []
+        for i, e in enumerate(vs):
+            name = f"s{i}"
+            if e.__class__ is Temp and e.name == name:
+                continue
+            lhs.append(name)
+            rhs.append(self.ex(e))
+        if lhs:
+            self.line(f"{', '.join(lhs)} = {', '.join(rhs)}")
+        vs[:] = [Temp(f"s{i}", self.tag(e)) for i, e in enumerate(vs)]
+
+    def canon(self, ip):
+        """The canonical stack entries at ip, typed by the type analysis."""
+        st = self.flow.get(ip)
+        n = self.an.depth[ip]
+        if st is None:
+            return [Temp(f"s{i}", None) for i in range(n)]
+        return [Temp(f"s{i}", st[1][i]) for i in range(n)]
+
+    @staticmethod
+    def canonical(vs):
+        return all(e.__class__ is Temp and e.name == f"s{i}" for i, e in enumerate(vs))
+
+    def invalidate_local(self, vs, slot):
+        """Before local `slot` changes: stack entries that read it keep its current value in a temporary."""
+        for i, e in enumerate(vs):
+            if e.__class__ is Local and e.slot == slot:
+                name = self.fresh()
+                self.line(f"{name} = {self.ex(e)}")
+                vs[i] = Temp(name, self.tag(e))
