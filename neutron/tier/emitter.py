@@ -34,47 +34,58 @@ class Info:
 
 class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation):
     def __init__(self, tier, code, an, entry):
+        # what is compiled (read only)
         self.tier = tier
         self.code = code
-        self.an = an
-        self.entry = entry          # None, or (ip, handlers as [(target, depth)])
+        self.an = an                # cfg.Analysis of the code
+        self.entry = entry          # None, or (ip, handlers as [(target, depth)], local tags, stack tags)
+        self.run_once = code.name == "<script>"     # a file's top level: runs once (see compact)
+        self.hs = None              # ip -> handler stack there (cfg.handler_stacks), set by generate
+        self.flow = {}              # ip -> (local tags, stack tags) of the type analysis for the body being written
+
+        # the output (emitter.py): lines, temporaries and namespace entries
         self.out = []               # (indent, text, ip, site)
-        self.ind = 1
-        self.ntmp = 0
-        self.consts = {}            # namespace entries: name -> value
-        self.const_names = {}       # id(value) -> name
-        self.cur_ip = None
-        self.cur_site = None
-        self.budget = MAX_EMIT_FACTOR * len(code.instrs) + 2000
+        self.ind = 1                # current indentation level
+        self.ntmp = 0               # temporaries made so far (t1, t2, ...; handlers' _x<n> too)
+        self.consts = {}            # namespace entries: name -> value (constants, cache slots, arity tables)
+        self.const_names = {}       # id(value) -> its namespace name
+        self.cur_ip = None          # instruction the lines written now belong to (errors, tracebacks)
+        self.cur_site = None        # call-site descriptor of the lines written now (captures)
+        self.budget = MAX_EMIT_FACTOR * len(code.instrs) + 2000     # instructions left to translate
         self.info = Info(code, entry)
-        self.uses_globals = False
-        self.uses_cells = False
-        self.karities = set()
-        self.flow = {}
-        self.fip = None
-        self.run_once = code.name == "<script>"
-        self.compact = False
-        self.hoisted_used = False
-        self.icache = {}
-        self.steps = {}                 # STORE_LOCAL index -> (name of the int() kept with a loop counter, its step:
-                                        # +1, -1 or the name of another such int())
-        self.small_ints = set()         # names of such int()s that stay within 2**52 (or are floats)
-        self.mirrors = set()            # names of loop counters' int()s (or the float): equal to the counter
-        self.derived = {}
-        self.last_free = None
-        self.fcache = {}
-        self.keep = None                # (icache, fcache) for the next path, which starts where they hold
-        self.dead = {}                  # counter slot -> its int(), the only copy inside its loop (open_loop)
-        self.bounds = {}                # slot of such a loop's bound -> its int() (or the float)
-        self.no_mix = 0                 # > 0: native() writes float code only (Emitter.plain)
+        self.uses_cells = False     # the function reads F.cells (prologue `FC = F.cells`)
+
+        # the current path (translate.py, structure.py)
+        self.fip = None             # ip whose type-analysis facts tag() reads for locals
+        self.compact = False        # short code rather than fast code here (run-once top level outside loops)
+        self.derived = {}           # slot -> (ip, int() expression, base slot, its mirror) of `j = i + 1` (store)
+        self.last_free = None       # (free variable, ip, entry) of the last STORE_FREE, for `x = v; return x`
+
+        # loop counters (counters.py, structure.open_loop)
+        self.icache = {}            # local slot -> name of its int() along this straight path
+        self.steps = {}             # STORE_LOCAL index -> (name of the int() kept with a loop counter, its step:
+                                    # +1, -1 or the name of another such int())
+        self.small_ints = set()     # names of such int()s that stay within 2**52 (or are floats)
+        self.mirrors = set()        # names of loop counters' int()s (or the float): equal to the counter
+        self.dead = {}              # counter slot -> its int(), the only copy inside its loop (open_loop)
+        self.bounds = {}            # slot of such a loop's bound -> its int() (or the float)
+        self.no_mix = 0             # > 0: native() writes float code only (Counters.plain)
+        self.hoisted_used = False   # the tree just written uses an int() that may be a float: TypeError is caught
+
+        # receivers (receivers.py)
         self.overlay = {}           # local slot -> tag established by a test on this path (split_receiver)
         self.split_off = set()      # slots this path has tested already
-        self.nosplit = False
-        self.nsplits = 0
-        self.receiver_uses = {}
-        self.module_hint = set()
-        self.global_hint = set()        # temporaries holding a global's value
-        self.nsite = 0
+        self.nosplit = False        # no more receiver splits on this path (its `else` side)
+        self.nsplits = 0            # splits made in the body being written (at most MAX_SPLITS)
+        self.receiver_uses = {}     # slot -> how often it is loaded right before GET_PROP or INVOKE
+        self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
+        self.keep = None            # (icache, fcache) for the next path, which starts where they hold
+
+        # call sites (calls.py)
+        self.karities = set()       # (argc, method?) arity tables the generated code reads (_K<n>, _M<n>)
+        self.nsite = 0              # inline-cache sites made so far (cache slot names _cf<n>, ...)
+        self.module_hint = set()    # temporaries holding a global named like a built-in module (math, ...)
+        self.global_hint = set()    # temporaries holding a global's value
 
     def line(self, text):
         self.out.append((self.ind, text, self.cur_ip, self.cur_site))
