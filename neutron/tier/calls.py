@@ -5,8 +5,11 @@ from __future__ import annotations
 from ..bytecode import opcodes as O
 from .entries import Const, Known, Named, Temp
 from .helpers import EMPTY
-from .opsets import ARITH, COMPARE
+from .opsets import ARITH, COMPARE, operands
 from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, method_result_tag
+
+
+TAKEN_BY_TABLE = {O.GET_INDEX, O.SET_INDEX, O.NIL, O.TRUE, O.FALSE, O.CONST}
 
 
 class Calls:
@@ -261,8 +264,8 @@ class Calls:
             if n is None:
                 tags = []
                 continue
-            pops = {O.GET_INDEX: 2, O.SET_INDEX: 3}.get(o, 2 if o in ARITH or o in COMPARE else
-                                                        0 if o in (O.NIL, O.TRUE, O.FALSE, O.CONST) else 1)
+            # operands taken, for the instructions whose result is known here; others are taken to pop one
+            pops = operands(o, a) if o in ARITH or o in COMPARE or o in TAKEN_BY_TABLE else 1
             keep = max(0, min(depth[i] - pops, n, len(tags)))
             tags = tags[:keep] + [None] * (n - keep)
         return {p: kinds.pop() for p, kinds in sorted(votes.items()) if len(kinds) == 1}

@@ -11,11 +11,6 @@ ARITH = {O.ADD: "+", O.SUB: "-", O.MUL: "*", O.DIV: "/", O.MOD: None, O.BAND: No
 COMPARE = {O.LT: "<", O.LE: "<=", O.GT: ">", O.GE: ">=", O.EQ: "==", O.NE: "!="}
 GENERIC = {O.ADD: "_add", O.SUB: "_sub", O.MUL: "_mul", O.DIV: "_div", O.MOD: "_mod", O.LT: "_lt", O.LE: "_le",
            O.GT: "_gt", O.GE: "_ge", O.EQ: "_eq", O.NE: "_ne"}
-PUSH_UNKNOWN = {O.NIL, O.TRUE, O.FALSE, O.LOAD_CELL, O.LOAD_FREE, O.LOAD_GLOBAL, O.CLOSURE, O.MAKE_CLASS, O.USE,
-                O.USING, O.USING_ISOLATED}
-POP_ONE = {O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL, O.SAY, O.LIST_APPEND, O.LIST_EXTEND,
-           O.ADD_METHOD, O.ADD_FIELD}
-REPLACE_TOP = {O.GET_PROP_OPT, O.GET_ITER, O.GET_MEMBER}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
 # what the body of a loop whose counter is kept as an int alone may contain: nothing that calls (no call site,
 # so no checkpoint or stop sees the counter) or converts a value to a string
@@ -28,14 +23,34 @@ RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
 
 
+def operands(o, a):
+    """How many operands an instruction that leaves one value takes: 1 - its stack effect in the opcode table (an
+    explicit pops column, when the table has one, says it directly)."""
+    return 1 - O.stack_effect(o, a)
+
+
+# instructions that take their operands and leave one value
+ONE_RESULT = set(ARITH) | set(COMPARE) | {O.SET_PROP, O.NEG, O.NOT, O.BNOT, O.TO_STR, O.GET_PROP, O.CHECK_TYPE,
+                                          O.CALL, O.INVOKE}
+
+
 def pops(o, a):
     """How many operands an instruction that leaves one result takes (None: not such an instruction)."""
-    if o in ARITH or o in COMPARE or o == O.SET_PROP:
-        return 2
-    if o in (O.NEG, O.NOT, O.BNOT, O.TO_STR, O.GET_PROP, O.CHECK_TYPE):
-        return 1
-    if o == O.CALL:
-        return a + 1
-    if o == O.INVOKE:
-        return a[1] + 1
-    return None
+    return operands(o, a) if o in ONE_RESULT else None
+
+
+# The type analysis (typeflow.py) follows these instructions one by one; every other instruction of a fixed stack
+# effect in the opcode table pushes a value of unknown type (+1), drops the top (-1) or replaces it (0).
+TYPED_BY_NAME = O.JUMPS | set(ARITH) | set(COMPARE) | {
+    O.CONST, O.LOAD_LOCAL, O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL, O.POP, O.DUP, O.DUP2, O.ROT3, O.NEG, O.BNOT, O.NOT,
+    O.TO_STR, O.GET_PROP, O.GET_INDEX, O.SET_PROP, O.SET_INDEX, O.CHECK_TYPE, O.POP_TRY, O.CALL_ARRAY, O.CONCAT,
+    O.BUILD_LIST, O.BUILD_OBJECT, O.CALL, O.INVOKE, O.END_FINALLY, O.RETURN, O.THROW, O.ERROR}
+
+
+def _by_effect(effect):
+    return {o for o, e in enumerate(O.EFFECT) if e == effect} - TYPED_BY_NAME
+
+
+PUSH_UNKNOWN = _by_effect(+1)
+POP_ONE = _by_effect(-1)
+REPLACE_TOP = _by_effect(0)

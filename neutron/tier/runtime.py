@@ -15,12 +15,13 @@ from .capture import Capture
 from .cfg import Analysis
 from .emitter import Emitter
 from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
-from .fastloops import FAST_LOOPS
+from .fastloops import FAST_LOOPS, frame_state, layout
 from .helpers import namespace
 from .postpass import HIDE
 from .tags import tag_of
 
 _NOTHING = object()
+_PROBE = {"arr": [], "f": None, "n": 0, "out": [], "i": 0, "x": None}     # f_locals to list a loop's roles
 _MAKER = compile("_fn = _FT(_code, _G, '_make')", "<neutron maker>", "exec")
 
 
@@ -76,7 +77,7 @@ class Tier(Capture):
         out = []
         entry = B.ARRAY_METHODS.get(name)
         if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
-            if entry[0] is getattr(B, "a_push", None) and argc == 1:
+            if entry[0] is B.a_push and argc == 1:
                 out.append(("list", "append"))      # a_push: extend by the arguments, return nil
             else:
                 out.append(("list", entry[0]))
@@ -92,12 +93,16 @@ class Tier(Capture):
             entry = False
             spec = FAST_LOOPS.get(name)
             if spec is not None:
-                loop, pname, nlocals, below, state = spec
+                loop, pname, below, values = spec
                 F = self.vm.prelude_function(pname)
                 code = F.code
                 depth = self.analysis(code).depth
                 ip = next((i for i, (o, a) in enumerate(code.instrs) if o == O.CALL and a == 1), None)
-                if ip is not None and code.nlocals == nlocals and depth[ip] == below + 2:
+                roles = layout(code)
+                # the layout must hold every value the loop describes, and the callback call its stack entries
+                if ip is not None and roles is not None and set(roles) == set(values(_PROBE)) and \
+                        depth[ip] == len(below) + 2:
+                    state = frame_state(roles, below, values)
                     entry = (loop, F, ip, state)
                     self.fast_codes[loop.__code__] = (F, ip, state)
             self.fast[name] = entry
@@ -139,7 +144,6 @@ class Tier(Capture):
         scratch = {"__builtins__": B}
         exec(pyc, scratch)
         fn, fn_s = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
-        info.pycode = fn.__code__
         self.infos[fn.__code__] = info
         if fn_s is not None:
             self.infos[fn_s.__code__] = info
