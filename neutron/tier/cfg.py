@@ -19,6 +19,7 @@ class Analysis:
 
     def __init__(self, code):
         self.code = code
+        self._stores = None     # store_sites(), computed on first use
         instrs = code.instrs
         n = len(instrs)
         self.n = n
@@ -63,7 +64,7 @@ class Analysis:
 
     def store_sites(self):
         """slot -> sorted indexes of the instructions that assign it."""
-        st = getattr(self, "_stores", None)
+        st = self._stores
         if st is None:
             st = {}
             for i, (o, a) in enumerate(self.code.instrs):

@@ -20,7 +20,7 @@ MAX_EMIT_FACTOR = 8                 # code duplication allowed (tail copies) bef
 
 class Info:
     """What the runtime needs to know about one generated function."""
-    __slots__ = ("code", "sites", "lineip", "handlers", "pycode", "entry", "spec")
+    __slots__ = ("code", "sites", "lineip", "handlers", "entry", "spec")
 
     def __init__(self, code, entry):
         self.code = code
@@ -28,7 +28,6 @@ class Info:
         self.sites = {}         # Python line -> (ip, entry descriptions, number of entries below the operands)
         self.lineip = {}        # Python line -> instruction index (None: the entry check)
         self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
-        self.pycode = None
         self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
 
 

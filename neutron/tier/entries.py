@@ -158,9 +158,6 @@ class Stack:
             return e.op == O.NOT
         return False
 
-    def is_float(self, e):
-        return self.tag(e) == FLT
-
     def flush(self, vs, upto=None):
         """Evaluate, bottom up, every pending expression among vs[:upto] into a temporary."""
         if upto is None:

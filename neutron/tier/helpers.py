@@ -241,7 +241,7 @@ def namespace(vm, tier):
     def _kmiss(func, n):
         code = func.code
         if code.is_method or len(code.params) != n:
-            if code.is_method or not getattr(code, "min_args", n + 1) <= n < len(code.params):
+            if code.is_method or not code.min_args <= n < len(code.params):
                 vm.check_arity(func, n)
             fn = tier.function(code, func.globals)
             pad = (None,) * (len(code.params) - n)

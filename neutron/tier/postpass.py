@@ -10,7 +10,7 @@ _RENAMED = ("float", "int", "len", "list", "str", "dict", "KeyError", "IndexErro
             "ZeroDivisionError", "ValueError", "OverflowError", "NameError", "Function", "Instance", "Module", "Class",
             "Cell", "NeutronError", "NThrow")
 _RENAME = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|\b(""" + "|".join(_RENAMED) + r")\b")
-_RESERVED = set(dir(_pybuiltins)) | set(keyword.kwlist) | set(getattr(keyword, "softkwlist", ())) | \
+_RESERVED = set(dir(_pybuiltins)) | set(keyword.kwlist) | set(keyword.softkwlist) | \
     set(_RENAMED) | {"d", "F", "L", "S", "FC"}
 _LOCAL_NAME = re.compile(r"(?:l|s|t|h|he)[0-9]+$")
 
