@@ -69,7 +69,7 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
 def execute(vm: VM, err) -> int:
     """Run the VM's frames to the end; returns the exit status."""
     try:
-        tier = getattr(vm, "tier", None)           # the compiled tier (pytier.py), when attached
+        tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
         (tier.execute if tier is not None else vm.execute)()
         return EXIT_OK
     except Uncaught as u:
@@ -143,15 +143,15 @@ def compile_file(path, err, vm=None):
 
 
 def use_tier(vm, mode):
-    """Attach the compiled tier (pytier.py) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
+    """Attach the compiled tier (neutron/tier/) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
     NEUTRON_TIER=0 is set."""
     if mode is None:
         on = not os.environ.get("NEUTRON_VM") and os.environ.get("NEUTRON_TIER", "1") not in ("0", "")
     else:
         on = mode == "compiled"
     if on:
-        from . import pytier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
-        pytier.attach(vm)
+        from . import tier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
+        tier.attach(vm)
 
 
 def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
