@@ -437,8 +437,8 @@ def _arity_text(lo, hi):
 
 def value_methods() -> list:
     """The methods of strings and arrays."""
-    from ..runtime.methods import ARRAY_METHODS, STRING_METHODS
-    return sorted(set(STRING_METHODS) | set(ARRAY_METHODS))
+    from ..runtime.methods import ARRAY_CALLBACK_METHODS, ARRAY_METHODS, STRING_METHODS
+    return sorted(set(STRING_METHODS) | set(ARRAY_METHODS) | set(ARRAY_CALLBACK_METHODS))
 
 
 def completions(idx: Index, line: int, col: int, text_before: str) -> list:
@@ -454,6 +454,8 @@ def completions(idx: Index, line: int, col: int, text_before: str) -> list:
         out = [(name, "method", "") for name in value_methods()]
         out += [(d.name, d.kind, d.container or "") for d in members.values()]
         return out
+    if re.search(r"[)\]\"']\s*\??\.\s*[A-Za-z0-9_]*$", text_before):
+        return [(name, "method", "") for name in value_methods()]
     m = re.search(r"\buse\s+([A-Za-z_]*)$", text_before)
     if m:
         from ..stdlib import MODULES
