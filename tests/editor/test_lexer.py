@@ -2,7 +2,6 @@
 operator and comment; it never emits an error token where the scanner reports nothing."""
 from __future__ import annotations
 
-import bisect
 import subprocess
 import sys
 
@@ -102,7 +101,7 @@ def test_lexer_agrees_with_scanner(path):
             # the whole literal is string, apart from the code of its interpolations
             assert got == "string", (tok, got)
             continue
-        assert got == want, f"line {tok.line} col {tok.col}: {tok.lexeme!r} is {want} to the scanner, {got} to the lexer"
+        assert got == want, f"{tok.line}:{tok.col}: {tok.lexeme!r} is {want} to the scanner, {got} to the lexer"
         assert {lexed.at(k) for k in range(start, stop)} == {want}, (tok, want)
     # what the scanner skips is blank or a comment to the lexer
     for k in range(limit):
