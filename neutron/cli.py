@@ -6,10 +6,11 @@ import os
 import sys
 
 from . import __version__
-from .runner import EXIT_INTERNAL, EXIT_USAGE, resume_file, run_file
+from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, resume_file, run_file
 
 USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
        neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
+       neutron --disassemble FILE.nt    print the bytecode of a program, without running it
        neutron                          start the interactive prompt (REPL)
        neutron --version | --help
 environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
@@ -85,10 +86,23 @@ def _main(argv):
             return _usage("--resume needs the path of a snapshot file")
         _, status = resume_file(argv[1], argv[2:])
         return status
+    if first == "--disassemble":
+        return _disassemble(argv[1:])
     if first.startswith("-") and first != "-":
         return _usage(f"unknown option '{first}'")
     _, status = run_file(first, argv[1:])
     return status
+
+
+def _disassemble(args):
+    if len(args) != 1:
+        return _usage("--disassemble needs the path of one program")
+    from .bytecode.disasm import disassemble
+    code, status = compile_file(args[0], sys.stderr)       # the usual diagnostics and statuses (2, 65)
+    if code is None:
+        return status
+    sys.stdout.write(disassemble(code))
+    return 0
 
 
 def _usage(message):
