@@ -14,7 +14,7 @@ substring of stderr, searched outside the lines that quote the program (`   3 | 
 expectation itself). stdout must match the `expect:` lines exactly; a Python traceback on stderr always fails.
 
 Files named *.lib.nt (or *.lib.ntsc) and files inside a `lib/` folder are helpers that tests import; they are
-not tests. The copies of the acceptance programs in tests/acceptance/ are run by tests/unit/test_acceptance.py.
+not tests. The copies of the acceptance programs in tests/cli/acceptance/ are run by tests/cli/test_acceptance.py.
 
 For each program and each mode in neutron.testing.MODES there are two items:
   file.nt::vm            one plain run;
@@ -43,10 +43,13 @@ import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 SUFFIXES = (".nt", ".ntsc")
-EXCLUDED_DIRS = {TESTS_DIR / "acceptance"}
+EXCLUDED_DIRS = {TESTS_DIR / "cli" / "acceptance"}
 
 if str(TESTS_DIR.parent) not in sys.path:    # `pytest` (unlike `python -m pytest`) does not put the repo on the path
     sys.path.insert(0, str(TESTS_DIR.parent))
+# and the tests that start `python -m neutron` must run this checkout too, not an installed copy
+os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR.parent)] + (
+    [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
 
 try:
     from neutron.testing import MODES, run as _run
