@@ -51,6 +51,10 @@ if str(TESTS_DIR.parent) not in sys.path:    # `pytest` (unlike `python -m pytes
 # and the tests that start `python -m neutron` must run this checkout too, not an installed copy
 os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR.parent)] + (
     [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+# Started in the background by a non-interactive shell, pytest inherits an ignored SIGINT (and so would the programs
+# it starts): a test of Ctrl-C, such as test_tier's of the worker thread, would then wait forever.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 try:
     from neutron.testing import MODES, run as _run
