@@ -1,5 +1,5 @@
 """Fuzzers and property tests: everything in this folder carries the marker `fuzz`, so that
-`pytest -m "not roundtrip and not fuzz"` is the quick set. NEUTRON_FUZZ_SCALE multiplies their examples."""
+`pytest -m "not roundtrip and not fuzz"` is the quick set."""
 from pathlib import Path
 
 import pytest
