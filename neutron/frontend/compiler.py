@@ -15,6 +15,8 @@ BINARY_OPS = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "/": op.DIV, "%": op.MOD, "
               "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE, "&": op.BAND, "|": op.BOR, "^": op.BXOR,
               "<<": op.SHL, ">>": op.SHR}
 UNARY_OPS = {"-": op.NEG, "!": op.NOT, "~": op.BNOT}
+LOAD_OPS = {"local": op.LOAD_LOCAL, "cell": op.LOAD_CELL, "free": op.LOAD_FREE, "global": op.LOAD_GLOBAL}
+STORE_OPS = {"local": op.STORE_LOCAL, "cell": op.STORE_CELL, "free": op.STORE_FREE, "global": op.STORE_GLOBAL}
 TYPE_NAMES = {"int": "number", "float": "number", "string": "string", "bool": "boolean", "array": "array",
               "object": "object", "any": "any"}
 
@@ -278,46 +280,31 @@ class Compiler:
             enclosing.free_types.get(idx, (None, False))
         return index
 
-    def load_var(self, name, node):
+    def resolve(self, name):
+        """Where a variable lives, found once (as clox's namedVariable): (kind, index, (type, static) as declared).
+        kind is "local", "cell" (a local that closures capture), "free" (captured from an enclosing function) or
+        "global"; index is the slot, the index among the captured variables or the index in names."""
         fs = self.fs
         loc = self.resolve_local(fs, name)
         if loc is not None:
-            self.emit(op.LOAD_CELL if loc.cell else op.LOAD_LOCAL, loc.slot)
-            return
+            return ("cell" if loc.cell else "local"), loc.slot, (loc.type, loc.static)
         idx = self.resolve_free(fs, name)
         if idx is not None:
-            self.emit(op.LOAD_FREE, idx)
-            return
-        self.emit(op.LOAD_GLOBAL, self.name(name))
+            return "free", idx, fs.free_types.get(idx, (None, False))
+        return "global", self.name(name), (self.global_types.get(name), name in self.global_statics)
 
-    def var_info(self, name):
-        """(type, static) of a variable as declared."""
-        fs = self.fs
-        loc = self.resolve_local(fs, name)
-        if loc is not None:
-            return loc.type, loc.static
-        idx = self.resolve_free(fs, name)
-        if idx is not None:
-            return fs.free_types.get(idx, (None, False))
-        return self.global_types.get(name), name in self.global_statics
+    def load_var(self, name):
+        kind, index, _ = self.resolve(name)
+        self.emit(LOAD_OPS[kind], index)
 
     def store_var(self, name, node):
         """Pop the top of the stack into an existing variable."""
-        type_, static = self.var_info(name)
+        kind, index, (type_, static) = self.resolve(name)
         if static:
             self.error(node, f"Cannot assign to static variable '{name}'. Static variables are immutable.")
         if type_ is not None:
             self.check_type(type_, name)
-        fs = self.fs
-        loc = self.resolve_local(fs, name)
-        if loc is not None:
-            self.emit(op.STORE_CELL if loc.cell else op.STORE_LOCAL, loc.slot)
-            return
-        idx = self.resolve_free(fs, name)
-        if idx is not None:
-            self.emit(op.STORE_FREE, idx)
-            return
-        self.emit(op.STORE_GLOBAL, self.name(name))
+        self.emit(STORE_OPS[kind], index)
 
     def check_type(self, type_, name):
         if type_ is None or type_ == "any":
@@ -833,7 +820,7 @@ class Compiler:
             self.emit(op.CONCAT, count)
 
     def expr_Variable(self, e):
-        self.load_var(e.name, e)
+        self.load_var(e.name)
 
     def expr_This(self, e):
         fs = self.fs
@@ -843,7 +830,7 @@ class Compiler:
             self.error(e, "Cannot use 'this' outside of a class method.")
             self.emit(op.NIL)
             return
-        self.load_var("this", e)
+        self.load_var("this")
 
     def expr_Unary(self, e):
         if e.op == "-" and isinstance(e.operand, n.Literal) and isinstance(e.operand.value, float):
@@ -879,7 +866,7 @@ class Compiler:
         `target`, leaving the stored value on the stack."""
         cls = target.__class__
         if cls is n.Variable:
-            compute(lambda: self.load_var(target.name, target))
+            compute(lambda: self.load_var(target.name))
             self.line = node.line or self.line
             self.emit(op.DUP)
             self.store_var(target.name, node)
