@@ -90,7 +90,6 @@ class Compiler:
         return code
 
     def _finish(self, code):
-        code.nlocals = max(code.nlocals, 0)
         try:
             compute_depths(code)
         except AssertionError as e:  # a compiler bug, not a user mistake
@@ -203,6 +202,11 @@ class Compiler:
         fs.depth -= 1
         while fs.locals and fs.locals[-1].depth > fs.depth:
             fs.locals.pop()
+
+    @staticmethod
+    def safe_where(fs):
+        """How a message names the safe context that fs compiles in: the end of "... must have a type annotation"."""
+        return "in safe file (.ntsc)." if fs.safe == "file" else "inside a safe block."
 
     def is_global_scope(self):
         return self.fs.kind == "script" and self.fs.depth == 0
@@ -318,8 +322,9 @@ class Compiler:
     def statement(self, s):
         self.line = s.line or self.line
         method = getattr(self, "stmt_" + s.__class__.__name__, None)
-        if method is None:
-            self.emit(op.POP) if self.expression(s) else None
+        if method is None:      # an expression in a statement's place: its value is dropped
+            self.expression(s)
+            self.emit(op.POP)
             return
         method(s)
 
@@ -349,14 +354,12 @@ class Compiler:
         self.end_scope()
         self.fs.safe = saved
 
-    def safe_suffix(self):
-        return "in safe file (.ntsc)." if self.fs.safe == "file" else "inside a safe block."
-
     def stmt_VarDecl(self, s):
         for name, init, line, col in s.names:
             self.line = line or s.line
             if self.fs.safe and s.type is None:
-                self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation {self.safe_suffix()}"))
+                self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation "
+                                               f"{self.safe_where(self.fs)}"))
             if init is not None:
                 self.expression(init)
                 self.line = line or s.line
@@ -369,24 +372,21 @@ class Compiler:
             self.define(name, s, s.type, s.static, check_redeclare=True)
 
     def stmt_DestructureArray(self, s):
-        self.expression(s.value)
-        tmp = self.hidden_local("destructure")
-        self.emit(op.STORE_LOCAL, tmp.slot)
-        for i, name in enumerate(s.names):
-            self.emit(op.LOAD_LOCAL, tmp.slot)
-            self.emit(op.CONST, self.const(float(i)))
-            self.emit(op.GET_INDEX)
-            self.define(name, s)
+        self.destructure(s, [(float(i), name) for i, name in enumerate(s.names)])
 
     def stmt_DestructureObject(self, s):
+        self.destructure(s, s.pairs)
+
+    def destructure(self, s, keys):
+        """Evaluate s.value once, into a hidden local; then define each name of (key, name) as value[key]."""
         self.expression(s.value)
         tmp = self.hidden_local("destructure")
         self.emit(op.STORE_LOCAL, tmp.slot)
-        for key, local_name in s.pairs:
+        for key, name in keys:
             self.emit(op.LOAD_LOCAL, tmp.slot)
             self.emit(op.CONST, self.const(key))
             self.emit(op.GET_INDEX)
-            self.define(local_name, s)
+            self.define(name, s)
 
     def stmt_If(self, s):
         self.expression(s.cond)
@@ -542,13 +542,7 @@ class Compiler:
             self.emit(op.POP_TRY)
             jend = self.emit(op.JUMP, None)
             self.patch(setup_catch)
-            self.begin_scope()
-            if s.catch_name:
-                self.define(s.catch_name, s)
-            else:
-                self.emit(op.POP)
-            self.block_body(s.catch_body.body)
-            self.end_scope()
+            self.catch_clause(s)
             self.patch(jend)
         else:
             self.stmt_Block(s.body)
@@ -561,6 +555,16 @@ class Compiler:
             self.statement(fin)          # the value in flight stays below; rethrow it after
             self.emit(op.THROW)
             self.patch(jdone)
+
+    def catch_clause(self, s):
+        """With the caught value on the stack: bind it to the catch name (or drop it), then run the catch body."""
+        self.begin_scope()
+        if s.catch_name:
+            self.define(s.catch_name, s)
+        else:
+            self.emit(op.POP)
+        self.block_body(s.catch_body.body)
+        self.end_scope()
 
     def stmt_Retry(self, s):
         self.begin_scope()
@@ -587,14 +591,8 @@ class Compiler:
         self.emit(op.GT)
         self.emit(op.JUMP_IF_TRUE, start)
         if s.catch_body is not None:
-            self.begin_scope()
             self.emit(op.LOAD_LOCAL, last.slot)
-            if s.catch_name:
-                self.define(s.catch_name, s)
-            else:
-                self.emit(op.POP)
-            self.block_body(s.catch_body.body)
-            self.end_scope()
+            self.catch_clause(s)
         self.patch(jdone)
         self.end_scope()
 
@@ -646,9 +644,8 @@ class Compiler:
                 self.emit(op.STORE_LOCAL, loc.slot)
 
     def stmt_ClassDecl(self, s):
-        safe = self.fs.safe
-        if safe:
-            where = "in .ntsc files." if safe == "file" else "inside a safe block."
+        if self.fs.safe:
+            where = self.safe_where(self.fs)
             for f in s.fields:
                 if f.type is None:
                     self.error(f, f"Class property '{f.name}' must have a type annotation {where}")
@@ -737,7 +734,7 @@ class Compiler:
         code.return_type = node.return_type
         code.is_method = kind in ("method", "initializer")
         if outer.safe and kind == "function":     # checked when the declaration runs, as a catchable error
-            where = self.safe_suffix_of(outer)
+            where = self.safe_where(outer)
             for p in node.params:
                 if p.type is None:
                     self.emit(op.ERROR, self.const(f"Function parameter '{p.name}' must have a type annotation "
@@ -780,17 +777,12 @@ class Compiler:
         self.line = saved_line
         self.emit(op.CLOSURE, self.const(code))
 
-    @staticmethod
-    def safe_suffix_of(fs):
-        return "in safe file (.ntsc)." if fs.safe == "file" else "inside a safe block."
-
     # ---- expressions ----------------------------------------------------------------------------------------
 
     def expression(self, e):
         if e.line:
             self.line = e.line
         getattr(self, "expr_" + e.__class__.__name__)(e)
-        return True
 
     def expr_Literal(self, e):
         v = e.value
@@ -979,6 +971,3 @@ class Compiler:
     def expr_Lambda(self, e):
         self.function(e, "<anonymous>", "function")
 
-
-def compile_program(program: n.Program, repl=False) -> Code:
-    return Compiler(program.path, program.source).compile_program(program, repl)
