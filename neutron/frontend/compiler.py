@@ -7,6 +7,7 @@ computed once per program), so closures share it by reference.
 from __future__ import annotations
 
 from . import nodes as n
+from .tokens import TYPE_NAMES
 from ..bytecode import opcodes as op
 from ..bytecode.code import Code, compute_depths
 from ..errors import CompileFailed, Diagnostic
@@ -17,8 +18,6 @@ BINARY_OPS = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "/": op.DIV, "%": op.MOD, "
 UNARY_OPS = {"-": op.NEG, "!": op.NOT, "~": op.BNOT}
 LOAD_OPS = {"local": op.LOAD_LOCAL, "cell": op.LOAD_CELL, "free": op.LOAD_FREE, "global": op.LOAD_GLOBAL}
 STORE_OPS = {"local": op.STORE_LOCAL, "cell": op.STORE_CELL, "free": op.STORE_FREE, "global": op.STORE_GLOBAL}
-TYPE_NAMES = {"int": "number", "float": "number", "string": "string", "bool": "boolean", "array": "array",
-              "object": "object", "any": "any"}
 
 
 class Local:
