@@ -10,9 +10,9 @@ from neutron.bytecode import disasm
 from neutron.bytecode import opcodes as op
 from neutron.bytecode.code import Code
 from neutron.cli import main
+from neutron.frontend import compile_source
 from neutron.frontend.scanner import scan
 from neutron.frontend.tokens import STRING
-from neutron.loader import compile_source
 from neutron.runtime.values import format_number
 
 
