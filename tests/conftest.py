@@ -22,7 +22,8 @@ For each program and each mode in neutron.testing.MODES there are two items:
   file.nt::vm-roundtrip  runs stopped at their K-th checkpointable point (snapshot written, then resumed by a
                          fresh VM) for a few K taken from the plain run's count of points; the joined output of
                          both halves must be the same.
-Round-trip items carry the marker `roundtrip`: `pytest -m "not roundtrip"` runs the quick set only.
+Round-trip items carry the marker `roundtrip`, and the fuzzers (tests/fuzz) the marker `fuzz`:
+`pytest -m "not roundtrip and not fuzz"` runs the quick set.
 NEUTRON_TEST_MODES=vm (comma-separated) restricts the modes; NEUTRON_TEST_POINTS=all makes round trips stop at
 every point instead of three (slow, thorough); NEUTRON_TEST_TIMEOUT sets the seconds allowed for one run
 (default 120).
