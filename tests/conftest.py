@@ -8,11 +8,12 @@ A test program states what it must print in comments beside the statements that 
     sys.exit(3);            // expect exit: 3
 
 `// expect: TEXT` lines give stdout, in order. `expect runtime error` means the program ends with status 1 and
-MESSAGE on stderr, in a report naming the comment's line: the line where the error happened, or, when it happened
-in a helper file, the line of the test's own file the stack trace passes through last. `expect error` means a syntax or compile error: status 65, MESSAGE on stderr, nothing on
-stdout. `expect exit: N` means the program ends with status N. Otherwise the status must be 0. A MESSAGE is a
-substring of stderr, searched outside the lines that quote the program (`   3 | code`, which would quote the
-expectation itself). stdout must match the `expect:` lines exactly; a Python traceback on stderr always fails.
+MESSAGE on stderr, in a report naming the comment's line: the line where the error happened (or, when that is in a
+helper file, the innermost line of the test's own file in the stack trace). `expect error` means a syntax or compile
+error: status 65, MESSAGE on stderr, nothing on stdout. `expect exit: N` means the program ends with status N.
+Otherwise the status must be 0. A MESSAGE is a substring of stderr, searched outside the lines that quote the
+program (`   3 | code`, which would quote the expectation itself). stdout must match the `expect:` lines exactly;
+a Python traceback on stderr always fails.
 
 Files named *.lib.nt (or *.lib.ntsc) and files inside a `lib/` folder are helpers that tests import; they are
 not tests. The copies of the acceptance programs in tests/cli/acceptance/ are run by tests/cli/test_acceptance.py.
