@@ -755,8 +755,7 @@ class Compiler:
                 code.cell_params.append(loc.slot)
         for i, p in enumerate(node.params):
             if p.type is not None and p.type != "any":
-                loc = self.resolve_local(fs, p.name)
-                self.emit(op.LOAD_CELL if loc.cell else op.LOAD_LOCAL, loc.slot)
+                self.load_var(p.name)
                 msg = (f"Type mismatch in function '{name}' parameter {i + 1}: expected "
                        f"'{TYPE_NAMES.get(p.type, p.type)}' but got '{{actual}}'")
                 self.emit(op.CHECK_TYPE, self.const((p.type, msg)))
