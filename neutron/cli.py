@@ -6,10 +6,11 @@ import os
 import sys
 
 from . import __version__
-from .runner import EXIT_INTERNAL, EXIT_USAGE, resume_file, run_file
+from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, resume_file, run_file
 
 USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
        neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
+       neutron --disassemble FILE.nt    print the bytecode of a program, without running it
        neutron                          start the interactive prompt (REPL)
        neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
        neutron lsp                      serve the Language Server Protocol on stdin/stdout (for editors)
@@ -89,6 +90,8 @@ def _main(argv):
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
+    if first == "--disassemble":
+        return _disassemble(argv[1:])
     if first.startswith("-") and first != "-":
         return _usage(f"unknown option '{first}'")
     _, status = run_file(first, argv[1:])
@@ -108,6 +111,17 @@ def _editor_command(name, args):
             raise
         sys.stderr.write(f"neutron {name}: needs the Python package '{e.name}' (pip install 'neutron-lang[editor]')\n")
         return EXIT_USAGE
+
+
+def _disassemble(args):
+    if len(args) != 1:
+        return _usage("--disassemble needs the path of one program")
+    from .bytecode.disasm import disassemble
+    code, status = compile_file(args[0], sys.stderr)       # the usual diagnostics and statuses (2, 65)
+    if code is None:
+        return status
+    sys.stdout.write(disassemble(code))
+    return 0
 
 
 def _usage(message):

@@ -13,7 +13,7 @@ from neutron.editor.lexer import NeutronLexer, highlight
 from neutron.frontend.scanner import scan
 from neutron.frontend.tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, STRING, TYPE_NAMES
 
-CONTEXTUAL = TYPE_NAMES | {"safe"}
+CONTEXTUAL = set(TYPE_NAMES) | {"safe"}
 
 
 def _category(ttype):
