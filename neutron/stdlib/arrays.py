@@ -21,8 +21,8 @@ import math
 
 from ..errors import NeutronError
 from ..runtime.methods import flatten, param_count
-from .native import NativeModule, arg_list, arg_num, opt
-from ..runtime.values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
+from .native import NativeModule, arg_error, arg_list, arg_num, opt
+from ..runtime.values import BoundMethod, Class, Function, Native, equals, format_number, to_str
 from .math import random_float
 
 module = NativeModule("arrays")
@@ -315,7 +315,7 @@ def _callback(vm, args):
     arg_list(args, 0, fname)
     f = args[1]
     if not is_callable(f):
-        raise NeutronError(f"{fname}: argument 2 (callback) must be a function, got {type_name(f)}.")
+        raise arg_error(f, 1, fname, "callback", "a function")
     return float(param_count(f))  # how many of (element, index, array) it takes
 
 

@@ -18,7 +18,7 @@ import math
 import re
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_num, arg_str, opt
+from .native import NativeModule, arg_error, arg_num, arg_str, opt
 from ..runtime.values import (Buffer, BoundMethod, Class, Function, Instance, Module, Native, format_number, to_str,
                       type_name)
 
@@ -162,7 +162,7 @@ _is("is_callable", lambda v: v.__class__ in (Function, Native, BoundMethod, Clas
 def _pad(fname, args, left):
     s = args[0]
     if s.__class__ in (list, dict, Function, Native, BoundMethod, Class, Instance, Module, Buffer):
-        raise NeutronError(f"{fname}: argument 1 must be a string, got {type_name(s)}.")
+        raise arg_error(s, 0, fname, None, "a string")
     s = to_str(s)
     width = arg_num(args, 1, fname, "width")
     pad = opt(args, 2)

@@ -54,12 +54,17 @@ def fail(fname: str, message: str):
     raise NeutronError(f"{fname}: {message}")
 
 
+def arg_error(v, i, fname, name, what):
+    """`fname: argument 2 (name) must be a number, got string.`: the one wording of the arg_* helpers."""
+    return NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be {what}, "
+                        f"got {type_name(v)}.")
+
+
 def arg_num(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is float or v.__class__ is int and v.__class__ is not bool:
         return float(v)
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a number, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "a number")
 
 
 def arg_int(args, i, fname, name=None):
@@ -73,29 +78,26 @@ def arg_str(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is str:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a string, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "a string")
 
 
 def arg_list(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is list:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an array, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "an array")
 
 
 def arg_dict(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is dict:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an object, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "an object")
 
 
 def opt(args, i, default=None):
     return args[i] if i < len(args) else default
 
 
-__all__ = ["NativeModule", "NeutronError", "fail", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict", "opt",
-           "to_str", "type_name"]
+__all__ = ["NativeModule", "NeutronError", "fail", "arg_error", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict",
+           "opt", "to_str", "type_name"]

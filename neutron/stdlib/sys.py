@@ -39,7 +39,7 @@ import tempfile
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
-from .native import NativeModule, arg_num, arg_str, opt
+from .native import NativeModule, arg_error, arg_num, arg_str, opt
 from ..runtime.values import Buffer, to_str, type_name
 
 module = NativeModule("sys")
@@ -356,7 +356,7 @@ def exec_(vm, args):
     if options is None:
         options = {}
     elif options.__class__ is not dict:
-        raise NeutronError(f"sys.exec: argument 2 (options) must be an object, got {type_name(options)}.")
+        raise arg_error(options, 1, "sys.exec", "options", "an object")
     for key in options:
         if key not in ("shell", "full"):
             raise NeutronError(f"sys.exec: unknown option '{key}' (known: shell, full).")
