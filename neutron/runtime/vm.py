@@ -665,7 +665,8 @@ class VM:
     def prelude_function(self, name):
         if self.prelude is None:
             from . import methods as B
-            self.prelude = self.importer.load_prelude(self, B.PRELUDE, "<prelude>", B.PRELUDE_NATIVES, "prelude")
+            self.prelude = self.importer.load_prelude(self, B.prelude_source(), "<prelude>", B.PRELUDE_NATIVES,
+                                                      "prelude")
         return self.prelude[name]
 
     # ---- properties -------------------------------------------------------------------------------------------

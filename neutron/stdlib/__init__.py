@@ -40,8 +40,8 @@ def instantiate(vm, name):
             members[fname] = native
     members.update(nm.constants)
     if nm.prelude:
-        g = vm.importer.load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
-        for fname, lo in getattr(nm, "prelude_min_args", {}).items():
+        g = vm.importer.load_prelude(vm, nm.prelude_source(), f"<{name} module>", nm.functions, name)
+        for fname, lo in nm.prelude_min_args.items():
             g[fname].code.min_args = lo
         for fname, v in g.items():
             if isinstance(v, Function) and not fname.startswith("_"):

@@ -327,31 +327,6 @@ def _fail(vm, args):
 # Prelude functions whose trailing parameters may be left out (they are nil then): name -> minimum arguments.
 module.prelude_min_args = {"sort": 1, "reduce": 2}
 
-# The callback functions check their arguments, then use the built-in array methods, which are Neutron code
-# (runtime/methods.py PRELUDE): a checkpoint inside a callback resumes like any other call.
-module.prelude = r'''
-fun map(arr, f) { _callback(arr, f, "arrays.map"); return arr.map(f); }
-fun filter(arr, f) { _callback(arr, f, "arrays.filter"); return arr.filter(f); }
-fun find(arr, f) { _callback(arr, f, "arrays.find"); return arr.find(f); }
-fun find_index(arr, f) { _callback(arr, f, "arrays.find_index"); return arr.findIndex(f); }
-fun every(arr, f) { _callback(arr, f, "arrays.every"); return arr.every(f); }
-fun some(arr, f) { _callback(arr, f, "arrays.some"); return arr.some(f); }
-fun flat_map(arr, f) { _callback(arr, f, "arrays.flat_map"); return arr.flatMap(f); }
-fun for_each(arr, f) { _callback(arr, f, "arrays.for_each"); arr.forEach(f); return nil; }
-
-fun reduce(arr, f, init) {
-    _callback(arr, f, "arrays.reduce");
-    if (init == nil) {
-        if (arr.length == 0) { _fail("arrays.reduce: cannot reduce an empty array without an initial value."); }
-        return arr.reduce(f);
-    }
-    return arr.reduce(f, init);
-}
-
-fun sort(arr, cmp) {
-    if (cmp == nil) { return _sort(arr); }
-    _callback(arr, cmp, "arrays.sort");
-    arr.sort(cmp);
-    return arr;
-}
-'''
+# The callback functions (arrays.nt) check their arguments, then use the built-in array methods, which are Neutron
+# code too (runtime/prelude.nt): a checkpoint inside a callback resumes like any other call.
+module.prelude = "arrays.nt"

@@ -639,25 +639,4 @@ def stop_server(vm, args):
     return True
 
 
-module.prelude = '''
-fun listen(server, port) {
-    var srv = _serve(server, port);
-    while (true) {
-        var req = _next(srv, server);
-        if (req == nil) break;
-        var handler = server["handler"];
-        var res = nil;
-        var failed = false;
-        var problem = nil;
-        try {
-            res = handler(req);
-        } catch (e) {
-            failed = true;
-            problem = e;
-        }
-        if (failed) _fail(srv, req, problem); else _respond(srv, req, res);
-    }
-    _close(srv, server);
-    return nil;
-}
-'''
+module.prelude = "http.nt"
