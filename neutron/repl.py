@@ -40,7 +40,7 @@ def repl(stdin=None, out=None, err=None):
     interactive = stdin.isatty()
     if interactive:
         try:
-            import readline  # noqa: F401  (line editing and history for input())
+            import readline  # noqa: F401  (line editing and history for input()); lazy: start-up
         except ImportError:
             pass
         out.write(f"Neutron {__version__} REPL (Ctrl-D to exit)\n")

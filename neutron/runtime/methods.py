@@ -518,15 +518,24 @@ def a_insert(vm, a, args):
     return None
 
 
-def _find(a, v):
+def find(a, v):
+    """The first position of a value equal (`==`) to v, or -1. The arrays module shares it."""
     for i, x in enumerate(a):
         if equals(x, v):
             return i
     return -1
 
 
+def rfind(a, v):
+    """The last position of a value equal (`==`) to v, or -1."""
+    for i in range(len(a) - 1, -1, -1):
+        if equals(a[i], v):
+            return i
+    return -1
+
+
 def a_remove(vm, a, args):
-    i = _find(a, args[0])
+    i = find(a, args[0])
     if i < 0:
         return False
     del a[i]
@@ -546,18 +555,15 @@ def a_slice(vm, a, args):
 
 
 def a_index_of(vm, a, args):
-    return float(_find(a, args[0]))
+    return float(find(a, args[0]))
 
 
 def a_last_index_of(vm, a, args):
-    for i in range(len(a) - 1, -1, -1):
-        if equals(a[i], args[0]):
-            return float(i)
-    return -1.0
+    return float(rfind(a, args[0]))
 
 
 def a_includes(vm, a, args):
-    return _find(a, args[0]) >= 0
+    return find(a, args[0]) >= 0
 
 
 def a_join(vm, a, args):
@@ -682,6 +688,7 @@ def a_flat(vm, a, args):
 
 
 def _hash_key(v):
+    """A set key for values whose `==` is plain value equality, else None."""
     cls = v.__class__
     if v is None or cls is str or cls is bool:
         return (cls, v)
@@ -690,7 +697,8 @@ def _hash_key(v):
     return None
 
 
-def a_unique(vm, a, args):
+def unique(a):
+    """A new array of a's elements without repeats (by `==`), first ones kept. The arrays module shares it."""
     out, seen, others = [], set(), []
     for v in a:
         key = _hash_key(v)
@@ -704,6 +712,10 @@ def a_unique(vm, a, args):
             others.append(v)
         out.append(v)
     return out
+
+
+def a_unique(vm, a, args):
+    return unique(a)
 
 
 def _numbers(name, a):

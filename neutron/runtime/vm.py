@@ -1,5 +1,5 @@
 """The bytecode VM. Frames are plain data; a Neutron call pushes a frame and never recurses in Python, so the
-whole running program can be written out at any call (see snapshot.py)."""
+whole running program can be written out at any call (see durable/snapshot.py)."""
 from __future__ import annotations
 
 import math
@@ -634,11 +634,11 @@ class VM:
         """recv.name(args) for every receiver but instances (handled inline)."""
         cls = recv.__class__
         if cls is str:
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             frame.stack.append(B.call_string_method(self, recv, name, args))
             return None
         if cls is list:
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             pname = B.ARRAY_CALLBACK_METHODS.get(name)
             if pname is not None:
                 return self.push_frame(self.prelude_function(pname), B.callback_args(name, recv, args))
@@ -664,7 +664,7 @@ class VM:
 
     def prelude_function(self, name):
         if self.prelude is None:
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             self.prelude = self.importer.load_prelude(self, B.prelude_source(), "<prelude>", B.PRELUDE_NATIVES,
                                                       "prelude")
         return self.prelude[name]
@@ -696,7 +696,7 @@ class VM:
                 return float(len(obj))
             if cls is str and name == "chars":
                 return list(obj)
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             if name in (B.STRING_METHODS if cls is str else B.ARRAY_METHODS) or \
                     (cls is list and name in B.ARRAY_CALLBACK_METHODS):
                 return BoundMethod(obj, name)

@@ -18,13 +18,7 @@ def native_module(name):
         return None
     mod = _loaded.get(name)
     if mod is None:
-        try:
-            mod = importlib.import_module(f".{name}", __name__).module
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{name}":
-                return None
-            raise
-        _loaded[name] = mod
+        mod = _loaded[name] = importlib.import_module(f".{name}", __name__).module
     return mod
 
 

@@ -108,7 +108,7 @@ def to_fixed(vm, args):
         raise NeutronError("fmt.to_fixed: digits must be an integer between 0 and 100.")
     if not math.isfinite(x):
         return format_number(x)
-    from decimal import Context, Decimal, ROUND_HALF_UP
+    from decimal import Context, Decimal, ROUND_HALF_UP     # lazy: start-up
     # rounds the decimal form as written (2.675 -> 2.68), halves away from zero; the precision holds the 309
     # integer digits of the largest double plus 100 decimals
     return format(Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(d)), rounding=ROUND_HALF_UP,
@@ -118,6 +118,9 @@ def to_fixed(vm, args):
 # ---- types ---------------------------------------------------------------------------------------------------
 
 def neutron_type(v) -> str:
+    """What `fmt.type(v)` returns: the reference implementation's names, which differ on purpose from the ones in
+    error messages (values.type_name): "bool" not "boolean", and "unknown" for classes, instances, buffers and
+    resources."""
     cls = v.__class__
     if v is None:
         return "nil"

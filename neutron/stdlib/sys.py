@@ -33,6 +33,7 @@ import platform
 import secrets
 import shlex
 import shutil
+import stat as _stat
 import subprocess
 import sys as _pysys
 import tempfile
@@ -204,7 +205,6 @@ def stat(vm, args):
         st = os.stat(path)
     except OSError as e:
         _os_fail("stat", "stat", path, e)
-    import stat as _stat
     return {
         "size": float(st.st_size),
         "mtime": _pytime.strftime("%Y-%m-%d %H:%M:%S", _pytime.localtime(st.st_mtime)),
@@ -287,11 +287,11 @@ def _arch():
 @module.function("info", 0)
 def info(vm, args):
     try:
-        import getpass
+        import getpass      # lazy: start-up (only sys.info needs it)
         user = getpass.getuser()
     except Exception:
         user = "unknown"
-    import socket
+    import socket           # lazy: start-up (only sys.info needs it)
     try:
         host = socket.gethostname()
     except OSError:
@@ -384,7 +384,7 @@ def exec_(vm, args):
 
 
 # ---- durable execution -------------------------------------------------------------------------------------------
-# checkpoint(path) and resumed() are defined here by the runtime's snapshot code.
+# The VM writes the snapshot (through its write_snapshot hook) and sets `resumed` when it was started from one.
 
 
 @module.function("checkpoint", 1)
@@ -392,14 +392,11 @@ def checkpoint(vm, args):
     """Write the whole running program to `path`; a resume continues right after this call, which returns true
     in both processes. Prints nothing on stdout (NEUTRON_CHECKPOINT_LOG=1 reports on stderr)."""
     path = arg_str(args, 0, "sys.checkpoint", "path")
-    import os
-    import sys as _sys
-    import time as _time
-    t0 = _time.perf_counter()
+    t0 = _pytime.perf_counter()
     vm.checkpoint(path)
     if os.environ.get("NEUTRON_CHECKPOINT_LOG"):
-        _sys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
-                          f"{(_time.perf_counter() - t0) * 1000:.1f} ms)\n")
+        _pysys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
+                            f"{(_pytime.perf_counter() - t0) * 1000:.1f} ms)\n")
     return True
 
 

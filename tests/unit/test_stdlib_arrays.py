@@ -5,7 +5,8 @@ import math
 import pytest
 
 from neutron.errors import NeutronError
-from neutron.stdlib.arrays import module, param_count
+from neutron.runtime.methods import param_count
+from neutron.stdlib.arrays import module
 from neutron.runtime.values import BoundMethod, Class, Function, Native
 
 
