@@ -49,7 +49,7 @@ class VM:
         self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result)
         self.tier = None            # the compiled tier, when attached
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
-        self.on_stop = self.stop_here       # (frame, ip, restore) at the test-only stop point
+        self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -86,16 +86,26 @@ class VM:
         """Run until the frame stack is empty."""
         return self._loop()
 
-    def point(self, frame, ip, restore=()):
-        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here.
-        `restore` holds what the instruction had already popped (callee and arguments), put back for the file."""
+    def point(self, frame, ip, callee=None, args=None, recv=None):
+        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here. A native
+        call passes what its instruction popped: the callee, the arguments and INVOKE's receiver, if any."""
         self.points += 1
         if self.points == self.stop_at:
-            self.on_stop(frame, ip, restore)
+            self.on_stop(frame, ip, None if callee is None else (callee, args, recv))
 
-    def stop_here(self, frame, ip, restore):
+    def stop_here(self, frame, ip, call):
+        """The test-only stop: the snapshot resumes at the instruction about to run, so what it had popped goes
+        back on the stack."""
         frame.ip = ip - 1
-        frame.stack.extend(restore)
+        if call is not None:
+            callee, args, recv = call
+            o = frame.code.instrs[ip - 1][0]
+            if o == INVOKE:
+                frame.stack += [recv, *args]
+            elif o == CALL_ARRAY:
+                frame.stack += [callee, args]
+            else:
+                frame.stack += [callee, *args]
         self.write_snapshot(self, self.stop_path, list(self.frames), False, True)
         raise StopForResume()
 
@@ -235,7 +245,7 @@ class VM:
                             else:
                                 args = stack[-argc:] if argc else []
                                 del stack[-argc - 1:]
-                                new = self.call_value(f, args, frame, ip, [recv] + args)
+                                new = self.call_value(f, args, frame, ip, recv)
                         else:
                             args = stack[-argc:] if argc else []
                             del stack[-argc - 1:]
@@ -428,7 +438,7 @@ class VM:
                         args = pop()
                         callee = pop()
                         frame.ip = ip
-                        new = self.call_value(callee, list(args), frame, ip, [callee, args])
+                        new = self.call_value(callee, list(args), frame, ip)
                         if new is not None:
                             frame = new
                             break
@@ -579,9 +589,9 @@ class VM:
             raise NeutronError("Stack overflow.")
         return frame
 
-    def call_value(self, callee, args, frame, ip, restore=None):
+    def call_value(self, callee, args, frame, ip, recv=None):
         """Call anything callable. Returns a new frame to run, or None after pushing the result on frame's stack.
-        `restore` is what the calling instruction popped (default: callee and args)."""
+        `recv` is the receiver INVOKE popped below the arguments, when it calls a field or member (see point)."""
         cls = callee.__class__
         if cls is Function:
             code = callee.code
@@ -592,7 +602,7 @@ class VM:
             return self.push_frame(callee, args)
         if cls is Native:
             if callee.fast is None:
-                self.point(frame, ip, [callee] + args if restore is None else restore)
+                self.point(frame, ip, callee, args, recv)
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(self.native_arity_message(callee, n))
@@ -646,17 +656,17 @@ class VM:
             return None
         if cls is dict:
             if name in recv:
-                return self.call_value(recv[name], args, frame, ip, [recv] + args)
+                return self.call_value(recv[name], args, frame, ip, recv)
             raise NeutronError(f"Property '{name}' not found on object.")
         if cls is Module:
             member = recv.members.get(name, NO_RESULT)
             if member is NO_RESULT:
                 raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
-            return self.call_value(member, args, frame, ip, [recv] + args)
+            return self.call_value(member, args, frame, ip, recv)
         if cls is Instance:
             f = recv.fields.get(name, NO_RESULT)
             if f is not NO_RESULT:
-                return self.call_value(f, args, frame, ip, [recv] + args)
+                return self.call_value(f, args, frame, ip, recv)
             return self.push_frame(instance_method(recv, name, len(args)), args, recv)
         if recv is None:
             raise NeutronError(f"Cannot call method '{name}' on nil.")
