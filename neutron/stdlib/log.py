@@ -10,7 +10,6 @@ opened for each line, so no handle needs to survive a resume.
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from .native import NativeModule, arg_error, arg_str, fail
@@ -66,9 +65,8 @@ module.load_state = load_state
 
 
 def _stdout_is_terminal(vm) -> bool:
-    stream = getattr(vm, "out", None) or getattr(vm, "stdout", None) or sys.stdout
     try:
-        return bool(stream.isatty())
+        return bool(vm.out.isatty())
     except (AttributeError, ValueError, OSError):
         return False
 

@@ -51,12 +51,6 @@ def _os_fail(fname, verb, path, e: OSError):
     raise NeutronError(f"sys.{fname}: cannot {verb} '{path}': {reason}.")
 
 
-def _flush(vm):
-    flush = getattr(vm, "flush", None)
-    if flush is not None:
-        flush()
-
-
 def _content_bytes(v) -> bytes:
     if v.__class__ is Buffer:
         return bytes(v.data)
@@ -259,7 +253,7 @@ def env(vm, args):
 
 @module.function("args", 0)
 def args_(vm, args):
-    return list(getattr(vm, "argv", []))
+    return list(vm.argv)
 
 
 def _platform():
@@ -304,7 +298,7 @@ def input_(vm, args):
     prompt = opt(args, 0)
     if prompt is not None:
         vm.write(to_str(prompt))
-    _flush(vm)
+    vm.flush()
     line = _pysys.stdin.readline()
     if line == "":
         return None
@@ -322,9 +316,7 @@ def exit_(vm, args):
         code = arg_num(args, 0, "sys.exit", "code")
         if not math.isfinite(code) or code != int(code):
             raise NeutronError(f"sys.exit: the exit code must be an integer, got {to_str(code)}.")
-    hibernate = getattr(vm, "hibernate", None)
-    if hibernate is not None:
-        hibernate()
+    vm.hibernate()
     raise ProgramExit(int(code or 0))
 
 
@@ -333,7 +325,7 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "sys.sleep", "milliseconds")
     if not ms >= 0 or ms == float("inf"):
         raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
-    _flush(vm)
+    vm.flush()
     _pytime.sleep(ms / 1000.0)
     return True
 
@@ -371,7 +363,7 @@ def exec_(vm, args):
             raise NeutronError(f"sys.exec: cannot split the command: {e}.")
         if not argv:
             raise NeutronError("sys.exec: the command is empty.")
-    _flush(vm)
+    vm.flush()
     try:
         done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE if full else None)
     except OSError as e:

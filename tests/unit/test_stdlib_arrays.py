@@ -8,11 +8,7 @@ from neutron.errors import NeutronError
 from neutron.runtime.methods import param_count
 from neutron.stdlib.arrays import module
 from neutron.runtime.values import BoundMethod, Class, Function, Native
-
-
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
+from natives_harness import FakeVM
 
 
 def call(name, *args, vm=None):
