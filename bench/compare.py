@@ -6,6 +6,7 @@
     python3 bench/compare.py --vm               # Neutron's VM alone (NEUTRON_VM=1)
     python3 bench/compare.py --markdown         # the table in Markdown
     python3 bench/compare.py --neutron "neutron"   # another command to run .nt files
+    python3 bench/compare.py --against ../old      # also another checkout of Neutron, in the same rounds
 
 The two programs of a pair run alternately (Python, Neutron, Neutron, Python, ...) so that a slow phase of the
 machine hits both. Each run's standard output must be identical to the Python program's; otherwise the benchmark
@@ -72,30 +73,30 @@ def output_diff(expected, got, limit=20):
     return "\n".join(lines)
 
 
-def measure(name, runs, neutron_cmd, env, timeout, log):
-    """Run the pair `runs` times. Return (python times, neutron times). Raise Failure on a problem."""
+def measure(name, runs, neutron_cmds, env, timeout, log):
+    """Run Python and each Neutron command `runs` times, in a rotating order. Return (python times, [times of
+    each Neutron command]). Raise Failure on a problem."""
     py_cmd = [sys.executable, os.path.join(BENCH_DIR, name + ".py")]
-    nt_cmd = neutron_cmd + [os.path.join(BENCH_DIR, name + ".nt")]
-    py_times, nt_times = [], []
+    programs = [(py_cmd, env)] + [(cmd + [os.path.join(BENCH_DIR, name + ".nt")], e) for cmd, e in neutron_cmds]
+    times = [[] for _ in programs]
     expected = None
     for i in range(runs):
-        # Alternate the order so that neither program always runs first.
-        order = ("py", "nt") if i % 2 == 0 else ("nt", "py")
-        for which in order:
-            if which == "py":
-                seconds, out = run(py_cmd, env, timeout)
-                if expected is None:
-                    expected = out
-                elif out != expected:
+        # Rotate the order so that no program always runs first.
+        k = i % len(programs)
+        for which in list(range(k, len(programs))) + list(range(k)):
+            cmd, e = programs[which]
+            seconds, out = run(cmd, e, timeout)
+            if which == 0:
+                if expected is not None and out != expected:
                     raise Failure("the Python program printed something different from one run to the next")
-                py_times.append(seconds)
-            else:
-                seconds, out = run(nt_cmd, env, timeout)
-                if out != expected:
-                    raise Failure("output differs from the Python program's:\n" + indent(output_diff(expected, out)))
-                nt_times.append(seconds)
-        log(f"  {name}: round {i + 1}/{runs}: python {py_times[-1]:.3f} s, neutron {nt_times[-1]:.3f} s")
-    return py_times, nt_times
+                expected = out
+            elif expected is not None and out != expected:
+                raise Failure("output differs from the Python program's:\n" + indent(output_diff(expected, out)))
+            times[which].append(seconds)
+        log(f"  {name}: round {i + 1}/{runs}: " + ", ".join(f"{label} {t[-1]:.3f} s" for label, t in
+                                                            zip(["python"] + [f"neutron{j or ''}" for j in
+                                                                              range(len(programs) - 1)], times)))
+    return times[0], times[1:]
 
 
 def format_table(rows, geomean, markdown):
@@ -121,6 +122,23 @@ def format_table(rows, geomean, markdown):
     return "\n".join([line(header), rule] + [line(r) for r in body] + [rule, line(footer)])
 
 
+def format_against(rows, other, markdown):
+    """This build next to the other checkout: each one's median ratio to Python, and this / other per round."""
+    ok = [r for r in rows if not r["error"]]
+    header = ["benchmark", "ratio (this)", f"ratio ({other})", "this / other"]
+    body = [[r["name"], fmt_r(r["rmed"]), fmt_r(r["other_rmed"]), fmt_r(r["vs"])] for r in ok]
+    if ok:
+        def gm(key):
+            return math.exp(sum(math.log(r[key]) for r in ok) / len(ok))
+        body.append(["geometric mean", fmt_r(gm("rmed")), fmt_r(gm("other_rmed")), fmt_r(gm("vs"))])
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|---|---:|---:|---:|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    widths = [max(len(r[c]) for r in [header] + body) for c in range(len(header))]
+    return "\n".join("  ".join(r[0].ljust(widths[0]) if c == 0 else r[c].rjust(widths[c]) for c in range(len(r)))
+                     for r in [header] + body)
+
+
 def fmt_s(seconds):
     return "-" if seconds is None else f"{seconds:.3f}"
 
@@ -136,6 +154,8 @@ def main(argv=None):
     parser.add_argument("--vm", action="store_true", help="run Neutron's VM alone (sets NEUTRON_VM=1)")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--neutron", help="command that runs a .nt file (default: this Python -m neutron)")
+    parser.add_argument("--against", metavar="DIR", help="another Neutron checkout, run in the same rounds; the "
+                        "table adds its ratio and this build's time / its time")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed for one run (default 600)")
     parser.add_argument("--quiet", action="store_true", help="do not print progress on stderr")
     args = parser.parse_args(argv)
@@ -162,6 +182,13 @@ def main(argv=None):
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
+    neutron_cmds = [(neutron_cmd, env)]
+    if args.against:
+        other = os.path.abspath(args.against)
+        other_env = dict(env, PYTHONPATH=other)
+        neutron_cmds.append(([sys.executable, "-m", "neutron"], other_env))
+        import compileall
+        compileall.compile_dir(os.path.join(other, "neutron"), quiet=1)
     if not args.neutron:
         # byte-compile Neutron's own modules first, as pip does when it installs a package: start-up is then
         # measured as an installed Neutron has it (with PYTHONDONTWRITEBYTECODE set nothing else would cache them)
@@ -173,7 +200,8 @@ def main(argv=None):
     for name in names:
         row = {"name": name, "error": None}
         try:
-            py_times, nt_times = measure(name, args.runs, neutron_cmd, env, args.timeout, log)
+            py_times, nt_all = measure(name, args.runs, neutron_cmds, env, args.timeout, log)
+            nt_times = nt_all[0]
         except Failure as e:
             row["error"] = "MISMATCH" if str(e).startswith("output differs") else "ERROR"
             failures.append((name, str(e)))
@@ -182,11 +210,19 @@ def main(argv=None):
             ratios = sorted(n / p for p, n in zip(py_times, nt_times))
             row.update(py=statistics.median(py_times), nt=statistics.median(nt_times), rmin=ratios[0],
                        rmed=statistics.median(ratios), rmax=ratios[-1])
+            if args.against:
+                other_times = nt_all[1]
+                row.update(other=statistics.median(other_times),
+                           other_rmed=statistics.median(o / p for p, o in zip(py_times, other_times)),
+                           vs=statistics.median(n / o for n, o in zip(nt_times, other_times)))
         rows.append(row)
 
     medians = [r["rmed"] for r in rows if not r["error"]]
     geomean = math.exp(sum(math.log(r) for r in medians) / len(medians)) if medians else None
     print(format_table(rows, geomean, args.markdown))
+    if args.against:
+        print()
+        print(format_against(rows, args.against, args.markdown))
     if failures:
         print()
         for name, message in failures:

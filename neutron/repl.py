@@ -32,7 +32,7 @@ def _balanced(text):
     return depth <= 0 and quote is None
 
 
-def repl(stdin=None, out=None, err=None):
+def repl(stdin=None, out=None, err=None, make_reader=None):
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     err = err or sys.stderr
@@ -44,13 +44,15 @@ def repl(stdin=None, out=None, err=None):
             pass
         out.write(f"Neutron {__version__} REPL (Ctrl-D to exit)\n")
     vm = new_vm(["<repl>"], "<repl>", out)
+    make_reader = make_reader or (_rich_reader if interactive else None)    # make_reader(vm, stdin) -> read()
+    reader = make_reader(vm, stdin) if make_reader else None
     compiler = Compiler("<repl>", "")      # one for the session: it knows the globals declared so far
     while True:
         try:
-            text = _read(stdin, "> " if interactive else "", interactive)
+            text = reader() if reader is not None else _read(stdin, "> " if interactive else "", interactive)
             if text is None:
                 break
-            while not _balanced(text):
+            while reader is None and not _balanced(text):
                 more = _read(stdin, "... " if interactive else "", interactive)
                 if more is None:
                     break
@@ -95,6 +97,15 @@ def _compile_entry(compiler, text):
     compiler.diagnostics = []
     compiler.captures = {}
     return compiler.compile_program(program, repl=True)
+
+
+def _rich_reader(vm, stdin):
+    """The prompt_toolkit prompt (neutron/editor/prompt.py) when it is installed and stdin is a terminal."""
+    try:
+        from .editor.prompt import reader_for
+    except ImportError:
+        return None
+    return reader_for(vm, stdin)
 
 
 def _read(stdin, prompt, interactive):

@@ -69,7 +69,7 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
 def execute(vm: VM, err, session=False) -> int:
     """Run the VM's frames to the end; returns the exit status. In a session (the prompt) `sys.exit` propagates."""
     try:
-        tier = getattr(vm, "tier", None)           # the compiled tier (pytier.py), when attached
+        tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
         (tier.execute if tier is not None else vm.execute)()
         return EXIT_OK
     except Uncaught as u:
@@ -115,7 +115,7 @@ def new_vm(argv=(), script_path="<script>", out=None):
 
 
 def write_snapshot(vm, path, frames, push_result, result):
-    from .durable.snapshot import write_snapshot   # lazy: start-up (a program that never checkpoints)
+    from .durable import write_snapshot   # lazy: start-up (a program that never checkpoints)
     write_snapshot(vm, path, frames, push_result, result)
 
 
@@ -145,15 +145,15 @@ def compile_file(path, err, vm=None):
 
 
 def use_tier(vm, mode):
-    """Attach the compiled tier (pytier.py) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
+    """Attach the compiled tier (neutron/tier/) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
     NEUTRON_TIER=0 is set."""
     if mode is None:
         on = not os.environ.get("NEUTRON_VM") and os.environ.get("NEUTRON_TIER", "1") not in ("0", "")
     else:
         on = mode == "compiled"
     if on:
-        from . import pytier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
-        pytier.attach(vm)
+        from . import tier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
+        tier.attach(vm)
 
 
 def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
@@ -170,7 +170,7 @@ def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mo
 
 
 def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
-    from .durable.snapshot import SnapshotError, load_snapshot     # lazy: start-up of plain runs
+    from .durable import SnapshotError, load_snapshot     # lazy: start-up of plain runs
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:

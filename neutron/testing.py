@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .runner import resume_file, run_file
 
-MODES = ("vm", "compiled")       # compiled: the tier of pytier.py
+MODES = ("vm", "compiled")       # compiled: the tier of neutron/tier/
 
 
 @dataclass

@@ -22,9 +22,10 @@ def native_module(name):
     return mod
 
 
-def instantiate(vm, name):
+def instantiate(vm, name, prelude=None):
     """A fresh Module object for the built-in module `name`, or None. A module with a Neutron prelude compiles it
-    through the VM's importer hook (the front end stays out of this package)."""
+    through the VM's importer hook (the front end stays out of this package), unless `prelude` holds its public
+    functions already made (a snapshot carries them)."""
     nm = native_module(name)
     if nm is None:
         return None
@@ -33,7 +34,9 @@ def instantiate(vm, name):
         if not fname.startswith("_"):
             members[fname] = native
     members.update(nm.constants)
-    if nm.prelude:
+    if prelude is not None:
+        members.update(prelude)
+    elif nm.prelude:
         g = vm.importer.load_prelude(vm, nm.prelude_source(), f"<{name} module>", nm.functions, name)
         for fname, lo in nm.prelude_min_args.items():
             g[fname].code.min_args = lo

@@ -252,7 +252,7 @@ def test_bad_snapshots_on_the_command_line(tmp_path, good_snapshot):
     bad = tmp_path / "bad.snap"
     rnd = random.Random(7)
     newer = bytearray(data)
-    struct.pack_into("<H", newer, 8, 2)
+    struct.pack_into("<H", newer, 8, struct.unpack_from("<H", data, 8)[0] + 1)
     flipped_body = bytearray(data)
     flipped_body[len(data) // 2] ^= 0x10
     flipped_version = bytearray(data)

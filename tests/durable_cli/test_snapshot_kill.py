@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from neutron.durable import snapshot as S
+from neutron import durable as S
 from neutron.runner import new_vm
 
 WRITER = """use sys;

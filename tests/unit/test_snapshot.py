@@ -1,4 +1,5 @@
-"""Snapshots, in-process: what survives a checkpoint and resume, the file format, failed writes and damaged files.
+"""Snapshots, in-process: what survives a checkpoint and resume, the file format, failed writes and damaged files;
+and, in a separate process, that a resume does without the front end.
 
 Programs are written to tmp_path and run with neutron.runner.run_file / resume_file on StringIO streams. Each
 program receives the snapshot path as its first argument (`var P = sys.args()[1];`). A resume happens with the
@@ -6,19 +7,24 @@ source file deleted unless a test says otherwise, so everything must come from t
 """
 from __future__ import annotations
 
+import ast
 import errno
 import io
 import os
 import random
 import stat
 import struct
+import subprocess
+import sys
 import time
 import zlib
 
 import pytest
 
 import neutron
-from neutron.durable import snapshot as S
+from neutron import durable as S
+from neutron.durable import atomic, reader, writer
+from neutron.durable.format import FORMAT_VERSION, K_FLOATS, MAGIC
 from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
 from neutron.runner import new_vm
 
@@ -308,6 +314,18 @@ sys.checkpoint(P);
 use math;
 say(math.sqrt(16));
 """, "4\n")
+
+
+def test_a_native_modules_neutron_functions_keep_their_identity(tmp_path):
+    """arrays.map is written in Neutron: the snapshot carries it, so a reference taken before is still the same
+    function after the resume."""
+    split_run(tmp_path, """
+use arrays;
+var f = arrays.map;
+sys.checkpoint(P);
+say(f == arrays.map);
+say(f([1, 2], fun(x) { return x + 1; }));
+""", "true\n[2, 3]\n")
 
 
 def test_try_handlers_and_exception_in_flight(tmp_path):
@@ -681,18 +699,22 @@ def test_changed_source_gives_one_line_on_stderr(tmp_path):
 def test_header_layout(varied_snapshot):
     data = varied_snapshot.read_bytes()
     magic, version, length, crc, runtime, size = header(data)
-    assert magic == S.MAGIC == b"NTRNSNAP"
-    assert version == S.FORMAT_VERSION
+    assert magic == MAGIC == b"NTRNSNAP"
+    assert version == FORMAT_VERSION
     assert runtime == neutron.__version__.encode("ascii")
     assert length == len(data) - size
     body = data[size:]
     assert crc == zlib.crc32(body, zlib.crc32(data[22:size]))             # runtime version field + body
 
 
-def test_no_pickle_or_marshal_in_the_module():
-    src = open(S.__file__, encoding="utf-8").read()
-    for word in ("import pickle", "import marshal", "eval(", "exec("):
-        assert word not in src
+def test_no_pickle_or_marshal_in_the_package():
+    folder = os.path.dirname(S.__file__)
+    names = [n for n in os.listdir(folder) if n.endswith(".py")]
+    assert "reader.py" in names
+    for name in names:
+        src = open(os.path.join(folder, name), encoding="utf-8").read()
+        for word in ("import pickle", "import marshal", "eval(", "exec("):
+            assert word not in src, name
 
 
 @pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
@@ -713,7 +735,7 @@ def test_overwriting_a_readable_file_leaves_it_0600(tmp_path):
     status, out, err = run_prog(tmp_path, "sys.checkpoint(P);\nsay(\"x\");\n")
     assert status == 0
     assert stat.S_IMODE(os.stat(snap).st_mode) == 0o600
-    assert snap.read_bytes().startswith(S.MAGIC)
+    assert snap.read_bytes().startswith(MAGIC)
 
 
 def test_written_to_a_temp_file_in_the_same_folder_fsynced_then_renamed(tmp_path, monkeypatch):
@@ -729,8 +751,8 @@ def test_written_to_a_temp_file_in_the_same_folder_fsynced_then_renamed(tmp_path
         events.append(("replace", src, dst, stat.S_IMODE(os.stat(src).st_mode), open(src, "rb").read()))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(S.os, "fsync", fsync)
-    monkeypatch.setattr(S.os, "replace", replace)
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
     status, out, err = run_prog(tmp_path, "sys.checkpoint(P);\n")
     monkeypatch.undo()
     assert status == 0, err
@@ -744,6 +766,87 @@ def test_written_to_a_temp_file_in_the_same_folder_fsynced_then_renamed(tmp_path
     assert mode == 0o600
     assert content == (tmp_path / "snap").read_bytes()
     assert sorted(os.listdir(tmp_path)) == ["prog.nt", "snap"]           # no temporary file left
+
+
+def test_the_writer_and_the_reader_know_the_same_kinds():
+    for cls, kind in writer.SAVE.items():
+        load = reader.LOAD[kind.tag]
+        assert (load.make is None) == (kind.name is None), cls
+        if load.make is None:
+            assert load.shell().__class__ is cls
+    assert set(reader.LOAD) == {kind.tag for kind in writer.SAVE.values()} | {K_FLOATS}
+    assert reader.LOAD[K_FLOATS].shell().__class__ is list
+
+
+# ---- a resume without the front end -------------------------------------------------------------------------------
+
+def imports_of(path, package):
+    """The modules a Python file of `package` imports, relative imports resolved, function-level ones included."""
+    names = []
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        if isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(x for x in (base, node.module) if x)
+            names.append(module)
+            names.extend(f"{module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_the_durable_package_imports_neither_the_front_end_nor_the_loader():
+    folder = os.path.dirname(S.__file__)
+    files = [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py")]
+    assert len(files) >= 6
+    seen = set()
+    for path in files:
+        names = imports_of(path, "neutron.durable")
+        seen.update(names)
+        bad = [n for n in names if n.startswith(("neutron.frontend", "neutron.loader"))]
+        assert bad == [], (path, bad)
+    assert {"neutron.stdlib", "neutron.runtime.values", "neutron.durable.format"} <= seen     # resolved right
+
+
+NO_FRONT_END = {
+    "plain": ("var n = 1;\nsys.checkpoint(P);\nsay(n + 1);\n", "2\n"),
+    "arrays": ("use arrays;\nsys.checkpoint(P);\nsay(arrays.range(0, 3));\nsay(arrays.reduce != nil);\n",
+               "[0, 1, 2]\ntrue\n"),
+    "arrays.map used before": ("use arrays;\nvar twice = fun(x) { return x * 2; };\nsay(arrays.map([1], twice));\n"
+                               "sys.checkpoint(P);\nsay(arrays.map([1, 2], twice));\n", "[2, 4]\n"),
+    "http": ("use http;\nsys.checkpoint(P);\nsay(http.urlEncode(\"a b\"));\n", "a+b\n"),
+    "method prelude used before": ("var a = [3, 1].map(fun(x) { return x + 1; });\nsys.checkpoint(P);\n"
+                                   "say(a);\nsay([5].map(fun(x) { return x; }));\n", "[4, 2]\n[5]\n"),
+    "inside a callback": ("use arrays;\nvar r = arrays.map([1, 2, 3], fun(x) {\n    if (x == 2) sys.checkpoint(P);\n"
+                          "    return x * 10;\n});\nsay(r);\nsay([1].filter(fun(x) { return true; }));\n",
+                          "[10, 20, 30]\n[1]\n"),
+}
+
+
+@pytest.mark.parametrize("mode", ["vm", "compiled"])
+@pytest.mark.parametrize("name", sorted(NO_FRONT_END))
+def test_a_resume_does_not_import_the_front_end(tmp_path, name, mode):
+    """`neutron --resume` loads no scanner, parser or compiler: the snapshot holds all the code it needs, the
+    functions of native modules written in Neutron included (Lua's lundump does not include the parser either)."""
+    source, after = NO_FRONT_END[name]
+    status, out, err = run_prog(tmp_path, source)
+    assert (status, err) == (0, ""), err
+    assert out.endswith(after)
+    os.unlink(tmp_path / "prog.nt")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(neutron.__file__)) + os.pathsep +
+               os.environ.get("PYTHONPATH", ""))
+    env.pop("NEUTRON_CHECKPOINT_LOG", None)
+    env.pop("NEUTRON_TIER", None)
+    if mode == "vm":
+        env["NEUTRON_VM"] = "1"
+    else:
+        env.pop("NEUTRON_VM", None)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "neutron", "--resume", "snap"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, after), done.stderr
+    imported = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line]
+    assert "neutron.durable.reader" in imported
+    assert [m for m in imported if m.startswith("neutron.frontend")] == []
 
 
 # ---- writes that fail -------------------------------------------------------------------------------------------
@@ -838,9 +941,9 @@ def test_failed_write_leaves_the_previous_snapshot_untouched(tmp_path, monkeypat
 
     if failing == "write":
         real_fdopen = os.fdopen
-        monkeypatch.setattr(S.os, "fdopen", lambda *a, **k: _FailingFile(real_fdopen(*a, **k)))
+        monkeypatch.setattr(atomic.os, "fdopen", lambda *a, **k: _FailingFile(real_fdopen(*a, **k)))
     else:
-        monkeypatch.setattr(S.os, failing, no_space)
+        monkeypatch.setattr(atomic.os, failing, no_space)
     status, out, err = run_prog(tmp_path, CATCHING.replace("TARGET", "P"), name="second.nt")
     monkeypatch.undo()
     assert (status, err) == (0, ""), err
@@ -876,7 +979,7 @@ def test_random_bytes(tmp_path, seed):
     rnd = random.Random(seed)
     data = bytes(rnd.randrange(256) for _ in range(rnd.choice([1, 7, 22, 23, 100, 5000])))
     if seed % 2:
-        data = S.MAGIC + data                   # looks like a snapshot at first sight
+        data = MAGIC + data                   # looks like a snapshot at first sight
     (tmp_path / "r.snap").write_bytes(data)
     assert_resume_refused(tmp_path / "r.snap")
     refused(data)
@@ -890,7 +993,7 @@ def test_a_source_file_is_not_a_snapshot(tmp_path):
 
 def test_newer_format_version(varied_snapshot):
     data = bytearray(varied_snapshot.read_bytes())
-    struct.pack_into("<H", data, 8, S.FORMAT_VERSION + 1)
+    struct.pack_into("<H", data, 8, FORMAT_VERSION + 1)
     varied_snapshot.write_bytes(bytes(data))
     err = assert_resume_refused(varied_snapshot)
     assert "newer" in err
@@ -898,6 +1001,16 @@ def test_newer_format_version(varied_snapshot):
     assert "newer" in refused(bytes(data))
     struct.pack_into("<H", data, 8, 0)
     refused(bytes(data))
+
+
+def test_older_format_version(varied_snapshot):
+    """A snapshot of the previous format (its native modules carried no Neutron functions) is refused in one
+    line, with exit status 66."""
+    data = bytearray(varied_snapshot.read_bytes())
+    struct.pack_into("<H", data, 8, FORMAT_VERSION - 1)
+    varied_snapshot.write_bytes(bytes(data))
+    err = assert_resume_refused(varied_snapshot)
+    assert f"unsupported snapshot format {FORMAT_VERSION - 1}" in err
 
 
 def test_extra_bytes_after_the_snapshot(varied_snapshot):

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neutron.durable import snapshot as S
+from neutron import durable as S
 from neutron.runner import run_file
 from neutron.runner import new_vm
 

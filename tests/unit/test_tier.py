@@ -1,4 +1,4 @@
-"""The compiled tier (neutron/pytier.py): what running the test programs in both modes cannot show.
+"""The compiled tier (neutron/tier/): what running the test programs in both modes cannot show.
 
 Snapshots written by compiled code are compared frame by frame with the VM's at the same point; snapshots cross
 between the modes; code objects compile once; a code object the tier cannot compile falls back to the VM.
@@ -9,8 +9,8 @@ import io
 
 import pytest
 
-from neutron import pytier
-from neutron.durable import snapshot as S
+from neutron import durable as S
+from neutron.tier import emitter, exceptions, runtime, tags
 from neutron.runner import resume_file, run_file
 from neutron.runner import new_vm
 from neutron.runtime.frames import NO_RESULT, Iter
@@ -193,17 +193,17 @@ def test_code_objects_compile_once(tmp_path):
                            "var f = fun(y) { return sq(y) + 1; };\nfor (var i = 0; i < 50; i++) t = t + f(i);\n"
                            "say(t);\n")
     builds = []
-    real = pytier.Tier.build
+    real = runtime.Tier.build
 
     def counting(self, code, entry, G):
         builds.append((code.name, entry is None))
         return real(self, code, entry, G)
 
-    pytier.Tier.build = counting
+    runtime.Tier.build = counting
     try:
         vm, status, out, _ = run(path, "compiled")
     finally:
-        pytier.Tier.build = real
+        runtime.Tier.build = real
     assert status == 0 and out == "41582225\n"
     assert sorted(builds) == [("<anonymous>", True), ("<script>", False), ("sq", True)]
     assert len(vm.tier.fns) == 2
@@ -218,26 +218,26 @@ def test_vm_mode_attaches_no_tier(tmp_path, monkeypatch):
     assert getattr(vm, "tier", None) is None
     monkeypatch.delenv("NEUTRON_VM")
     vm, *_ = run(path, "compiled")
-    assert isinstance(vm.tier, pytier.Tier)
+    assert isinstance(vm.tier, runtime.Tier)
 
 
 def test_uncompilable_code_falls_back_to_the_vm(tmp_path, monkeypatch):
     """The whole program continues in the VM from the call that needed the code object, checkpoints included."""
     path = write(tmp_path, DEEP)
-    real = pytier.Emitter.generate
+    real = emitter.Emitter.generate
 
     def refuse(self):
         if self.code.name == "leaf":
-            raise pytier.Unsupported("test")
+            raise exceptions.Unsupported("test")
         return real(self)
 
-    monkeypatch.setattr(pytier.Emitter, "generate", refuse)
+    monkeypatch.setattr(emitter.Emitter, "generate", refuse)
     snap = tmp_path / "s.snap"
     vm, status, out, err = run(path, "compiled", [str(snap)])
     assert (status, err, out) == (0, "", "pre127\n")
     assert getattr(vm, "tier", None) is None          # detached: the VM finished the run
     compiled_frames, _ = frames_of(snap)
-    monkeypatch.setattr(pytier.Emitter, "generate", real)
+    monkeypatch.setattr(emitter.Emitter, "generate", real)
     _, status, _, _ = run(path, "vm", [str(snap)])
     assert frames_of(snap)[0] == compiled_frames
 
@@ -436,14 +436,14 @@ def test_checkpoint_in_a_speculated_copy(tmp_path, monkeypatch):
     """down() is called with a number and a string from sites that know it: the compiled tier runs the copy
     that assumes those types, and a checkpoint there has the VM's frames and resumes in either mode."""
     used = []
-    real = pytier.Tier.build
+    real = runtime.Tier.build
 
     def build(self, code, entry, G):
         fn = real(self, code, entry, G)
         if code.name == "down" and entry is None:
             used.append(fn.nts[0])
         return fn
-    monkeypatch.setattr(pytier.Tier, "build", build)
+    monkeypatch.setattr(runtime.Tier, "build", build)
     path = write(tmp_path, TYPED)
     frames, outs, resumed = {}, {}, {}
     for mode in ("vm", "compiled"):
@@ -454,7 +454,7 @@ def test_checkpoint_in_a_speculated_copy(tmp_path, monkeypatch):
         for second in ("vm", "compiled"):
             _, status, out, _ = resume(snap, second, [str(snap)])
             resumed[mode, second] = (status, out)
-    assert used[0] == ((0, pytier.FLT), (1, pytier.SEQ))
+    assert used[0] == ((0, tags.FLT), (1, tags.SEQ))
     assert outs["compiled"] == outs["vm"] == "2018\n"
     assert frames["compiled"] == frames["vm"]
     assert len(set(resumed.values())) == 1 and resumed["vm", "vm"][0] == 0

@@ -1,0 +1,278 @@
+"""Call sites: CALL and INVOKE with their inline caches, native calls, the call-site descriptors a capture reads, and
+the speculated copy of a function's body for parameters of the types their uses suggest."""
+from __future__ import annotations
+
+from ..bytecode import opcodes as O
+from .entries import Const, Known, Named, Temp
+from .helpers import EMPTY
+from .opsets import ARITH, COMPARE, operands
+from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, method_result_tag
+
+
+TAKEN_BY_TABLE = {O.GET_INDEX, O.SET_INDEX, O.NIL, O.TRUE, O.FALSE, O.CONST}
+
+
+class Calls:
+    """The Emitter's call sites and speculation."""
+
+    def site(self, ip, vs, below):
+        descs = []
+        for e in vs:
+            if e.__class__ is Const:
+                descs.append(Known(e.value))
+            else:
+                descs.append(Named(self.ex(e)))
+        return (ip, tuple(descs), below)
+
+    def karity(self, n, method):
+        self.karities.add((n, method))
+        name = f"_{'M' if method else 'K'}{n}"
+        self.consts[name] = None            # Tier.build passes the table itself
+        return name
+
+    def cache(self, *names):
+        """Per-site inline-cache slots: namespace globals, None until the site's first call fills them."""
+        self.nsite += 1
+        out = [f"_{n}{self.nsite}" for n in names]
+        for n in out:
+            self.consts[n] = EMPTY
+        return out
+
+    def call(self, ip, argc, vs):
+        self.flush(vs)
+        k = len(vs) - argc - 1
+        self.cur_site = self.site(ip, vs, k)
+        args = [self.ex(x) for x in vs[k + 1:]]
+        spec = self.spec_fill(vs[k + 1:])
+        callee = vs[k]
+        c = self.ex(callee)
+        del vs[k:]
+        name = self.fresh()
+        alist = f"[{', '.join(args)}]"
+        if self.compact:
+            self.line(f"{name} = _call(d + 1, {c}, {alist})")
+            self.cur_site = None
+            vs.append(Temp(name, None))
+            return
+        kd = self.karity(argc, False)
+        md = self.karity(argc, True)
+        cf, ff, ck, cc, cm, fc, ff2, ck2 = self.cache("cf", "ff", "ck", "cc", "cm", "fc", "fx", "kx")
+        # the function (or class) this site called first is recognised by identity, other closures of its code
+        # (and of one other code) by their code; the first test for a callee read from a global is identity
+        kw = "if"
+        if callee.__class__ is Temp and callee.name in self.global_hint:
+            self.line(f"if {c} is {cf}:")
+            self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
+            kw = "elif"
+        self.line(f"{kw} {c}.__class__ is Function:")
+        self.line(f"    _k = {c}.code")
+        self.line(f"    if _k is {ck}:")
+        self.line(f"        {name} = {ff}({', '.join(['d + 1', c] + args)})")
+        self.line(f"    elif _k is {ck2}:")
+        self.line(f"        {name} = {ff2}({', '.join(['d + 1', c] + args)})")
+        self.line("    else:")
+        self.line("        try:")
+        self.line(f"            _p = {kd}[_k]")
+        self.line("        except KeyError:")
+        self.line(f"            _p = _kmiss({c}, {argc})")
+        self.line(f"        if {cf} is _EMPTY:")
+        self.line(f"            _B[{cf!r}] = {c}")
+        self.line(f"            _B[{ff!r}] = {spec.format('_p')}")
+        self.line(f"            _B[{ck!r}] = _k")
+        self.line(f"        elif {ck2} is _EMPTY:")
+        self.line(f"            _B[{ff2!r}] = {spec.format('_p')}")
+        self.line(f"            _B[{ck2!r}] = _k")
+        self.line(f"        {name} = _p({', '.join(['d + 1', c] + args)})")
+        self.line(f"elif {c} is {cc}:")
+        self.line("    _i = _inew(Instance)")
+        self.line(f"    _i.klass = {c}")
+        self.line("    _i.fields = {}")
+        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
+        self.line(f"elif {c}.__class__ is Class:")
+        self.line("    try:")
+        self.line(f"        _m = {c}.methods['initialize']")
+        self.line(f"        _p = {md}[_m.code]")
+        self.line("    except KeyError:")
+        self.line(f"        {name} = _call(d + 1, {c}, {alist})")
+        self.line("    else:")
+        self.line(f"        if {cc} is _EMPTY:")
+        self.line(f"            _B[{cc!r}] = {c}")
+        self.line(f"            _B[{cm!r}] = _m")
+        self.line(f"            _B[{fc!r}] = {spec.format('_p')}")
+        self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
+        self.line("else:")
+        self.line(f"    {name} = _call(d + 1, {c}, {alist})")
+        self.cur_site = None
+        vs.append(Temp(name, None))
+
+    def spec_fill(self, entries):
+        """What a call site caches for the function it calls ({0}): its speculated copy when the arguments' types
+        known here are those that copy assumes (helpers._spec)."""
+        tags = tuple(self.tag(x) for x in entries)
+        if not any(tags):
+            return "{0}"
+        return f"_spec({{0}}, {tags!r})"
+
+    def invoke(self, ip, mname, argc, vs):
+        self.flush(vs)
+        k = len(vs) - argc - 1
+        self.cur_site = self.site(ip, vs, k)
+        vs_args = vs[k + 1:]
+        args = [self.ex(x) for x in vs_args]
+        spec = self.spec_fill(vs_args)
+        r = self.ex(vs[k])
+        rt = self.tag(vs[k])
+        del vs[k:]
+        name = self.fresh()
+        if self.compact:
+            self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, [{', '.join(args)}])")
+            self.cur_site = None
+            vs.append(Temp(name, None))
+            return
+        alist = f"[{', '.join(args)}]"
+        builtin = self.tier.builtin_methods(mname, argc) if rt in (None, LST, STR) else []
+        if rt in (LST, STR):
+            builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
+            if builtin:
+                kind, fn = builtin[0]
+                if fn == "append":
+                    self.line(f"{r}.append({args[0]})")
+                    self.line(f"{name} = None")
+                else:
+                    self.line(f"{name} = {self.kname(fn)}(_vm, {r}, {alist})")
+            else:
+                self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+            self.cur_site = None
+            vs.append(Temp(name, method_result_tag(rt, mname) if builtin else None))
+            return
+        md = self.karity(argc, True)
+        ck, cm, cf = self.cache("ck", "cm", "cf")
+        kw = "if"
+        if r in self.module_hint:
+            if len(args) == 1:
+                # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
+                # modules cannot be changed
+                mm, mf, mn = self.cache("mm", "mf", "mn")
+                x = args[0]
+                test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
+                self.line(f"if {r} is {mm}{test}:")
+                self.line("    try:")
+                self.line(f"        {name} = {mf}({x})")
+                self.line("    except (ValueError, OverflowError):")
+                self.line(f"        {name} = _native({mn}, [{x}])")
+                self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+                self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
+                self.line(f"        _B[{mm!r}] = {r}")
+                self.line(f"        _B[{mf!r}] = _n.fast")
+                self.line(f"        _B[{mn!r}] = _n")
+            else:
+                self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.native_call(name, args, vs_args)
+            kw = "elif"
+        for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
+            if fn == "append":
+                self.line(f"{kw} {r}.__class__ is list:")
+                self.line(f"    {r}.append({args[0]})")
+                self.line(f"    {name} = None")
+            else:
+                self.line(f"{kw} {r}.__class__ is {kind}:")
+                self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
+            kw = "elif"
+        self.line(f"{kw} {'' if rt == INS else r + '.__class__ is Instance and '}{mname!r} not in {r}.fields:")
+        self.line(f"    if {r}.klass is {ck}:")
+        self.line(f"        {name} = {cf}({', '.join(['d + 1', cm, r] + args)})")
+        self.line("    else:")
+        self.line("        try:")
+        self.line(f"            _m = {r}.klass.methods[{mname!r}]")
+        self.line(f"            _p = {md}[_m.code]")
+        self.line("        except KeyError:")
+        self.line(f"            {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+        self.line("        else:")
+        self.line(f"            if {ck} is _EMPTY:")
+        self.line(f"                _B[{ck!r}] = {r}.klass")
+        self.line(f"                _B[{cm!r}] = _m")
+        self.line(f"                _B[{cf!r}] = {spec.format('_p')}")
+        self.line(f"            {name} = _p({', '.join(['d + 1', '_m', r] + args)})")
+        if rt != INS:
+            # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups
+            self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.native_call(name, args, vs_args)
+        self.line("else:")
+        self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+        self.cur_site = None
+        vs.append(Temp(name, None))
+
+    def native_call(self, name, args, entries):
+        """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""
+        alist = f"[{', '.join(args)}]"
+        if len(args) != 1:
+            self.line(f"    {name} = _native(_n, {alist})")
+            return
+        x = args[0]
+        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ is float")
+        self.line(f"    if {test}:")
+        self.line("        try:")
+        self.line(f"            {name} = _n.fast({x})")
+        self.line("        except (ValueError, OverflowError):")
+        self.line(f"            {name} = _native(_n, {alist})")
+        self.line("    else:")
+        self.line(f"        {name} = _native(_n, {alist})")
+
+    def speculated(self):
+        """Parameters worth a specialized copy of the body, with the type to test: floats for those an operator
+        pops directly, lists for those indexed directly, strings for receivers of methods only strings have."""
+        code = self.code
+        instrs = code.instrs
+        first = 1 if code.is_method else 0
+        params = range(first, first + len(code.params))
+        cells = {a for o, a in instrs if o in (O.MAKE_CELL, O.NEW_CELL)}
+        cands = {p for p in params if p not in code.cell_params and p not in cells}
+        if not cands:
+            return {}
+        # a straight-line scan of the stack, tagging each slot with the parameter it was loaded from (forgotten at
+        # jump targets); the instruction that pops a tagged slot votes for its type
+        depth = self.an.depth
+        tags = []
+        votes = {}
+
+        def vote(t, kind):
+            if t is not None:
+                votes.setdefault(t, set()).add(kind)
+
+        for i, (o, a) in enumerate(instrs):
+            if depth[i] is None:
+                continue
+            if i in self.an.targets or len(tags) != depth[i]:
+                tags = [None] * depth[i]
+            if o == O.LOAD_LOCAL:
+                tags.append(a if a in cands else None)
+                continue
+            if (o in ARITH or o in COMPARE) and len(tags) >= 2:
+                vote(tags[-1], FLT)
+                vote(tags[-2], FLT)
+            elif o == O.NEG and tags:
+                vote(tags[-1], FLT)
+            elif o == O.GET_INDEX and len(tags) >= 2:
+                vote(tags[-2], SEQ)
+                vote(tags[-1], FLT)
+            elif o == O.SET_INDEX and len(tags) >= 3:
+                vote(tags[-3], SEQ)
+                vote(tags[-2], FLT)
+            elif o == O.INVOKE and len(tags) > a[1] and code.names[a[0]] in STRING_ONLY:
+                vote(tags[-a[1] - 1], STR)
+            n = depth[i + 1] if i + 1 < len(depth) and depth[i + 1] is not None else None
+            if n is None:
+                tags = []
+                continue
+            # operands taken, for the instructions whose result is known here; others are taken to pop one
+            pops = operands(o, a) if o in ARITH or o in COMPARE or o in TAKEN_BY_TABLE else 1
+            keep = max(0, min(depth[i] - pops, n, len(tags)))
+            tags = tags[:keep] + [None] * (n - keep)
+        return {p: kinds.pop() for p, kinds in sorted(votes.items()) if len(kinds) == 1}
+
+    def entry_tags(self, spec):
+        """Local tags at a function's start: speculated parameters ({slot: tag}), `this` an instance."""
+        tags = dict(spec)
+        if self.code.is_method and 0 not in self.code.cell_params:
+            tags[0] = INS
+        return tags

@@ -1,0 +1,99 @@
+"""Compiled frames as VM frames: a checkpoint, a test-only stop or a deoptimization walks the live Python stack and
+describes each generated function's frame at its current call site; a traceback's compiled frames become the
+Neutron stack trace."""
+from __future__ import annotations
+
+import gc
+import sys
+
+from ..runtime import frames as FR
+from .entries import Named
+from .helpers import RUN_FRAME_CODE
+
+
+class Capture:
+    """Tier's part that reads the live Python stack (uses self.infos, self.fast_codes, self.stop_code, self.pending
+    and self.vm)."""
+
+    def tb_trace(self, tb):
+        out = []
+        infos = self.infos
+        while tb is not None:
+            fr = tb.tb_frame
+            info = infos.get(fr.f_code)
+            if info is not None:
+                ip = info.lineip.get(tb.tb_lineno)
+                if ip is not None:
+                    func = fr.f_locals.get("F")
+                    code = info.code
+                    out.append((func.name if func is not None else code.name, code.filename, code.lines[ip]))
+            elif fr.f_code in self.fast_codes:
+                F, ip, _ = self.fast_codes[fr.f_code]
+                out.append((F.name, F.code.filename, F.code.lines[ip]))
+            tb = tb.tb_next
+        out.reverse()
+        return out
+
+    def capture(self, mode, start=None):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            f = start if start is not None else sys._getframe(1)
+            records = []
+            infos = self.infos
+            stop_code = self.stop_code
+            while f is not None:
+                co = f.f_code
+                if co is stop_code:
+                    break
+                info = infos.get(co)
+                if info is not None:
+                    records.append(self.vm_frame(f, info, mode if not records else "call"))
+                elif co in self.fast_codes:
+                    F, ip, state = self.fast_codes[co]
+                    locals_, stack = state(f.f_locals)
+                    fr = FR.Frame(F, F.code, locals_, ip + 1)
+                    fr.stack = stack
+                    records.append(fr)
+                elif co is RUN_FRAME_CODE:
+                    fr = f.f_locals.get("frame")
+                    if records and fr is not None and fr.result is not FR.NO_RESULT:
+                        records[-1].result = fr.result
+                f = f.f_back
+            records.reverse()
+            return records
+        finally:
+            if enabled:
+                gc.enable()
+
+    def vm_frame(self, f, info, mode):
+        loc = f.f_locals
+        site = info.sites.get(f.f_lineno)
+        if site is None:
+            raise RuntimeError(f"compiled tier: no call site at line {f.f_lineno} of {info.code.name}")
+        ip, descs, below = site
+        vals = [loc.get(x.name) if x.__class__ is Named else x.value for x in descs]
+        code = info.code
+        locals_ = [loc.get(f"l{i}") for i in range(code.nlocals)]
+        if mode == "stop":
+            fr = FR.Frame(loc["F"], code, locals_, ip)
+            fr.stack = vals
+        else:
+            fr = FR.Frame(loc["F"], code, locals_, ip + 1)
+            fr.stack = vals[:below]
+        fr.handlers = [(t, dp) for _, t, dp in info.handlers.get(ip, ())]
+        return fr
+
+    def live_frames(self, mode):
+        """The VM's live_frames hook: the frames the tier runs from (pending) and the compiled ones above them."""
+        return list(self.pending) + self.capture(mode, sys._getframe(1))
+
+    def on_stop(self, frame, ip, restore):
+        self.stop()
+
+    def stop(self):
+        vm = self.vm
+        frames = self.capture("stop", sys._getframe(1))
+        vm.write_snapshot(vm, vm.stop_path, list(self.pending) + frames, False, True)
+        raise FR.StopForResume()
+

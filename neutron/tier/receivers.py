@@ -1,0 +1,105 @@
+"""Receivers: splitting a path on `is Instance` before the first property access on a local of unknown type, an
+instance's fields dict kept along a path, and list indexing operands."""
+from __future__ import annotations
+
+from ..bytecode import opcodes as O
+from .entries import Const, Local
+from .tags import INS, LST, SEQ, STR
+
+
+MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
+
+
+class Receivers:
+    """The Emitter's receiver tests and indexing operands."""
+
+    def split_receiver(self, ip, o, a, vs, ctx):
+        """Before the first property access on a local of unknown type that the code uses as a receiver often:
+        `if lN.__class__ is Instance:` with the rest of the path emitted twice, once knowing it."""
+        if self.nosplit or self.nsplits >= MAX_SPLITS:
+            return False
+        k = 1 if o == O.GET_PROP else 2 if o == O.SET_PROP else a[1] + 1
+        if len(vs) < k:
+            return False
+        e = vs[-k]
+        if e.__class__ is not Local or e.slot in self.split_off or self.tag(e) is not None:
+            return False
+        if o == O.GET_PROP and self.code.names[a] == "length":
+            return False
+        slot = e.slot
+        if self.receiver_count(slot) < 3 or self.budget < 4 * len(self.code.instrs):
+            return False
+        self.nsplits += 1
+        self.flush(vs)
+        saved = (self.overlay, self.split_off, self.nosplit)
+        self.line(f"if l{slot}.__class__ is Instance:")
+        self.ind += 1
+        self.overlay = dict(saved[0])
+        self.overlay[slot] = INS
+        self.split_off = saved[1] | {slot}
+        here = (self.icache, self.fcache)
+        self.keep = here
+        self.path(ip, list(vs), ctx, fresh=True)
+        self.ind -= 1
+        self.cur_ip = ip
+        self.line("else:")
+        self.ind += 1
+        self.overlay = dict(saved[0])
+        self.split_off = saved[1] | {slot}
+        self.nosplit = True
+        self.keep = here
+        self.path(ip, list(vs), ctx, fresh=True)
+        self.ind -= 1
+        self.overlay, self.split_off, self.nosplit = saved
+        return True
+
+    def receiver_count(self, slot):
+        """How often local `slot` is loaded right before a property access or method call on it."""
+        n = self.receiver_uses.get(slot)
+        if n is None:
+            instrs = self.code.instrs
+            n = sum(1 for i, (o, a) in enumerate(instrs[:-1])
+                    if o == O.LOAD_LOCAL and a == slot and instrs[i + 1][0] in (O.GET_PROP, O.INVOKE))
+            self.receiver_uses[slot] = n
+        return n
+
+    def set_operands(self, vs):
+        """SET_INDEX's entries (object, index, value) popped, and their Python expressions."""
+        self.flush(vs)
+        ve, ie, oe = vs.pop(), vs.pop(), vs.pop()
+        return oe, ie, ve, self.ex(oe), self.ex(ie), self.ex(ve)
+
+    def fields_of(self, oe):
+        """The fields dict of an entry known to be an instance; for a local, a temporary holding it along this
+        path (an instance's dict is never replaced)."""
+        if oe.__class__ is not Local:
+            return f"{self.ex(oe)}.fields"
+        fd = self.fcache.get(oe.slot)
+        if fd is None:
+            fd = self.fresh()
+            self.line(f"{fd} = l{oe.slot}.fields")
+            self.fcache[oe.slot] = fd
+        return fd
+
+    def list_index(self, oe, ie):
+        """(condition, Python index) for indexing entry oe as a list with entry ie ("True": no test)."""
+        ob = self.ex(oe)
+        # strings index like lists here: Python's negative indexes and IndexError follow index_get's rules for
+        # both, and assigning into a string fails with a TypeError that index_set turns into the right message
+        conds = [] if self.tag(oe) in (LST, STR, SEQ) else [f"({ob}.__class__ is list or {ob}.__class__ is str)"]
+        if ie.__class__ is Const and ie.value.__class__ is float and ie.value - ie.value == 0:
+            pyi = str(int(ie.value))
+        elif ie.__class__ is Local and self.known_float(ie):
+            pyi = self.icache.get(ie.slot)
+            if pyi is None:
+                # computed inside the access's try: for an infinite or NaN index int() fails there, and
+                # index_get/index_set then fail too whatever the receiver, so later uses never see it unset
+                pyi = self.fresh()
+                self.icache[ie.slot] = pyi
+                return (" and ".join(conds) or "True"), pyi, f"{pyi} = int(l{ie.slot})"
+        else:
+            i_ = self.ex(ie)
+            pyi = f"int({i_})"
+            if not self.known_float(ie):
+                conds.append(f"{i_}.__class__ is float")
+        return (" and ".join(conds) or "True"), pyi, None

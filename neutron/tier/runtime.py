@@ -1,0 +1,238 @@
+"""The tier at run time: the compile caches, building a function from generated source, running the VM's frames
+compiled (each through a continuation from its position), and giving up to the VM."""
+from __future__ import annotations
+
+import builtins as _pybuiltins
+import os
+import sys
+import types
+import warnings
+
+from ..bytecode import opcodes as O
+from ..runtime import frames as FR
+from . import worker
+from .capture import Capture
+from .cfg import Analysis
+from .emitter import Emitter
+from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
+from .fastloops import FAST_LOOPS, frame_state, layout
+from .helpers import namespace
+from .postpass import HIDE
+from .tags import tag_of
+
+_NOTHING = object()
+_PROBE = {"arr": [], "f": None, "n": 0, "out": [], "i": 0, "x": None}     # f_locals to list a loop's roles
+_MAKER = compile("_fn = _FT(_code, _G, '_make')", "<neutron maker>", "exec")
+
+
+def _with_builtins(code, G, B):
+    """A function of `code` with Python globals G and builtins B. CPython takes a new function's builtins from
+    its globals' __builtins__ or else from the running frame: G has none, so it is made in a frame run with B;
+    functions defined inside it inherit B the same way."""
+    ns = {"__builtins__": B, "_FT": types.FunctionType, "_code": code, "_G": G}
+    exec(_MAKER, ns)
+    return ns["_fn"]
+
+
+def _fits(entry, n):
+    _fn, lo, hi = entry
+    return lo <= n and (hi is None or n <= hi)
+
+
+class Tier(Capture):
+    def __init__(self, vm):
+        self.vm = vm
+        self.fns = {}           # code -> normal-entry function
+        self.fast = {}          # array method name -> fast_loop entry
+        self.fast_codes = {}    # a fast loop's Python code object -> (prelude function, call index, state)
+        self.conts = {}         # (code, ip, handlers) -> continuation function
+        self.analyses = {}
+        self.infos = {}         # Python code object -> Info
+        self.arity = {}         # ('K'|'M', n) -> {code: function}
+        self.pending = []
+        self.stop_code = None
+        self.globals_of = {}    # code -> the globals dict its functions use
+        self.ns = namespace(vm, self)
+        vm.tier = self
+        vm.live_frames = self.live_frames
+        vm.on_stop = self.on_stop
+
+    def detach(self):
+        vm = self.vm
+        vm.live_frames = vm.frames_now
+        vm.on_stop = vm.stop_here
+        vm.tier = None
+
+    # -- compiling --
+    def analysis(self, code):
+        an = self.analyses.get(code)
+        if an is None:
+            an = self.analyses[code] = Analysis(code)
+        return an
+
+    def builtin_methods(self, name, argc):
+        """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
+        arguments)` calls directly, as the VM would after its table look-up and arity check."""
+        from ..runtime import methods as B
+        out = []
+        entry = B.ARRAY_METHODS.get(name)
+        if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
+            if entry[0] is B.a_push and argc == 1:
+                out.append(("list", "append"))      # a_push: extend by the arguments, return nil
+            else:
+                out.append(("list", entry[0]))
+        entry = B.STRING_METHODS.get(name)
+        if entry is not None and _fits(entry, argc):
+            out.append(("str", entry[0]))
+        return out
+
+    def fast_loop(self, name):
+        """(loop function, ...) for an array callback method run by a Python loop, or False."""
+        entry = self.fast.get(name)
+        if entry is None:
+            entry = False
+            spec = FAST_LOOPS.get(name)
+            if spec is not None:
+                loop, pname, below, values = spec
+                F = self.vm.prelude_function(pname)
+                code = F.code
+                depth = self.analysis(code).depth
+                ip = next((i for i, (o, a) in enumerate(code.instrs) if o == O.CALL and a == 1), None)
+                roles = layout(code)
+                # the layout must hold every value the loop describes, and the callback call its stack entries
+                if ip is not None and roles is not None and set(roles) == set(values(_PROBE)) and \
+                        depth[ip] == len(below) + 2:
+                    state = frame_state(roles, below, values)
+                    entry = (loop, F, ip, state)
+                    self.fast_codes[loop.__code__] = (F, ip, state)
+            self.fast[name] = entry
+        return entry
+
+    def karity(self, kind, n):
+        d = self.arity.get((kind, n))
+        if d is None:
+            d = self.arity[(kind, n)] = {}
+        return d
+
+    def build(self, code, entry, G):
+        """Generate, compile and instantiate one function: `code` from its start (entry None) or a
+        continuation. Its Python globals are G, the Neutron globals of the code's functions."""
+        if "__builtins__" in G:
+            raise Unsupported("a global named __builtins__")
+        seen = self.globals_of.setdefault(code, G)
+        if seen is not G:
+            raise Unsupported("a code object run with two different globals")
+        an = self.analysis(code)
+        em = Emitter(self, code, an, entry)
+        fname, src, info = em.generate()
+        vals = dict(self.ns)
+        vals.update(em.consts)
+        vals["_G"] = G
+        for n, method in em.karities:
+            vals[f"_{'M' if method else 'K'}{n}"] = self.karity("M" if method else "K", n)
+        if os.environ.get("NEUTRON_TIER_DUMP"):
+            sys.stderr.write(f"---- {code.name} {entry}\n{src}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")     # e.g. "is" with a literal, from constant operands
+                pyc = compile(src, f"<neutron {code.name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+            raise Unsupported(f"Python rejected the generated code: {e}") from None
+        B = dict(_pybuiltins.__dict__)
+        B.update((HIDE + k[1:] if k.startswith("_") else k, v) for k, v in vals.items())
+        B[HIDE + "B"] = B
+        scratch = {"__builtins__": B}
+        exec(pyc, scratch)
+        fn, fn_s = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
+        self.infos[fn.__code__] = info
+        if fn_s is not None:
+            self.infos[fn_s.__code__] = info
+            fn.nts = (info.spec, fn_s)
+        return fn
+
+    def function(self, code, G):
+        fn = self.fns.get(code)
+        if fn is None:
+            try:
+                fn = self.build(code, None, G)
+            except Unsupported as e:
+                raise self.deopt(str(e)) from None
+            self.fns[code] = fn
+            self.karity("M" if code.is_method else "K", len(code.params))[code] = fn
+        return fn
+
+    def continuation(self, f):
+        fl_locals = tuple(tag_of(v) for v in f.locals)
+        fl_stack = tuple(tag_of(v) for v in f.stack)
+        key = (f.code, f.ip, tuple(f.handlers), fl_locals, fl_stack)
+        fn = self.conts.get(key)
+        if fn is None:
+            an = self.analysis(f.code)
+            if f.ip >= len(f.code.instrs) or an.depth[f.ip] != len(f.stack):
+                raise Unsupported("a frame whose stack does not match its code")
+            fn = self.build(f.code, (f.ip, list(f.handlers), fl_locals, fl_stack), f.func.globals)
+            self.conts[key] = fn
+        return fn
+
+    # -- running --
+    def execute(self):
+        """Run vm.frames to the end, in a worker thread with a large stack."""
+        return worker.run(self.run)
+
+    def run(self):
+        vm = self.vm
+        frames = vm.frames
+        self.pending = frames
+        self.stop_code = sys._getframe().f_code
+        value = _NOTHING
+        exc = None
+        trace = []
+        while frames:
+            f = frames.pop()
+            if exc is not None:
+                if not f.handlers:
+                    trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
+                                  f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else 0))
+                    continue
+                target, depth = f.handlers.pop()
+                del f.stack[depth:]
+                f.stack.append(exception_value(exc))
+                f.ip = target
+                exc = None
+                trace = []
+            elif value is not _NOTHING:
+                f.stack.append(value)
+            try:
+                cont = self.continuation(f)
+            except Unsupported:
+                frames.append(f)
+                return self.to_vm(frames)
+            try:
+                r = cont(len(frames) + 1, f.func, f.locals, f.stack)
+            except NEXC as e:
+                exc = e
+                trace = self.tb_trace(e.__traceback__)
+                continue
+            except Deopt as e:
+                frames.extend(e.frames)
+                return self.to_vm(frames)
+            value = r if f.result is FR.NO_RESULT else f.result
+        if exc is not None:
+            raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace)
+        vm.result = None if value is _NOTHING else value
+        return vm.result
+
+    def to_vm(self, frames):
+        """Give up on the compiled tier: the VM runs the program from here on."""
+        vm = self.vm
+        self.detach()
+        vm.frames = frames
+        if os.environ.get("NEUTRON_DEBUG"):
+            sys.stderr.write("neutron: compiled tier: continuing in the VM\n")
+        return vm.execute()
+
+    def deopt(self, why):
+        if os.environ.get("NEUTRON_DEBUG"):
+            sys.stderr.write(f"neutron: compiled tier: deoptimizing ({why})\n")
+        return Deopt(self.capture("stop", sys._getframe(2)))
+

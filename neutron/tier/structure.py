@@ -1,0 +1,343 @@
+"""Control flow rebuilt from bytecode: paths that end at a stop, a loop edge, a return or a throw; branches joined
+at their post-dominator; loops as `while True:`; try blocks and handlers; jump threading for `and`/`or`."""
+from __future__ import annotations
+
+import bisect
+
+from ..bytecode import opcodes as O
+from .counters import mirror
+from .entries import Const, Local, Temp
+from .tags import FLT, LST
+
+
+class Ctx:
+    __slots__ = ("stop", "loop", "chain", "barrier", "hoist")
+
+    def __init__(self, stop, loop, chain, barrier=False, hoist=None):
+        self.stop = stop
+        self.loop = loop
+        self.chain = chain
+        self.barrier = barrier
+        self.hoist = hoist if hoist is not None else {}   # local slot -> its int() computed before the loop
+
+
+class Structure:
+    """The Emitter's control-flow structuring."""
+
+    def entry_handlers(self, handlers, k, start, vs):
+        """A continuation starts inside the handlers the frame had: one Python try per handler."""
+        if k == len(handlers):
+            self.path(start, vs, Ctx(None, None, ()))
+            return
+        target, depth = handlers[k]
+        flag = f"he{k}"
+        self.line(f"{flag} = True")
+        self.line("try:")
+        self.ind += 1
+        self.entry_handlers(handlers, k + 1, start, list(vs))
+        self.ind -= 1
+        self.handler_clause(flag, target, depth, Ctx(None, None, ()))
+
+    def handler_clause(self, flag, target, depth, ctx):
+        x = f"_x{self.ntmp + 1}"
+        self.ntmp += 1
+        self.cur_ip = None
+        self.cur_site = None
+        self.line(f"except _NEXC as {x}:")
+        self.ind += 1
+        self.line(f"if not {flag}: raise")
+        self.line(f"s{depth} = _xv({x})")
+        hvs = [Temp(f"s{i}", None) for i in range(depth + 1)]
+        self.path(target, hvs, ctx, fresh=False)
+        self.line("pass")
+        self.ind -= 1
+
+    def path(self, ip, vs, ctx, fresh=False):
+        """Emit the code from ip until the path ends: at ctx.stop (falling through), or by a jump out of the
+        current loop, a return or a throw."""
+        saved = (self.overlay, self.split_off, self.nosplit)
+        self.overlay = dict(self.overlay)
+        try:
+            self._path(ip, vs, ctx, fresh)
+        finally:
+            self.overlay, self.split_off, self.nosplit = saved
+
+    def drop_stored(self, lo, hi):
+        """Forget what the overlay knows of locals assigned by instructions in [lo, hi)."""
+        if not self.overlay:
+            return
+        stores = self.an.store_sites()
+        for slot in list(self.overlay):
+            idx = stores.get(slot, ())
+            j = bisect.bisect_left(idx, lo)
+            if j < len(idx) and idx[j] < hi:
+                del self.overlay[slot]
+
+    def valid_merge(self, m, ctx):
+        if m is None or m == self.an.X or m >= self.an.n or self.an.depth[m] is None or m not in self.hs:
+            return None
+        loop = ctx.loop
+        if loop is not None and m not in loop.body and m != loop.follow:
+            return None
+        return m
+
+    def immediate(self, t, ctx):
+        """'break' or 'continue' when a jump to t is just that, else None."""
+        loop = ctx.loop
+        if loop is None or t == ctx.stop:
+            return None
+        if t == loop.header:
+            return "continue"
+        if t == loop.follow:
+            return "break"
+        return None
+
+    def thread(self, o, a):
+        """Jump threading for `and`/`or`: the value a KEEP jump carries has a known truthiness, so the jumps it
+        meets next are decided. Returns (opcode, target): a popping jump when the value is dropped on the way."""
+        instrs = self.code.instrs
+        truthy = o == O.JUMP_IF_TRUE_KEEP
+        t = a
+        for _ in range(32):
+            to, ta = instrs[t]
+            if to == O.JUMP_IF_FALSE_KEEP or to == O.JUMP_IF_TRUE_KEEP:
+                if truthy == (to == O.JUMP_IF_TRUE_KEEP):
+                    t = ta
+                    continue
+                return (O.JUMP_IF_FALSE if o == O.JUMP_IF_FALSE_KEEP else O.JUMP_IF_TRUE), t + 1
+            if to == O.JUMP_IF_FALSE or to == O.JUMP_IF_TRUE:
+                taken = truthy == (to == O.JUMP_IF_TRUE)
+                return (O.JUMP_IF_FALSE if o == O.JUMP_IF_FALSE_KEEP else O.JUMP_IF_TRUE), (ta if taken else t + 1)
+            break
+        return o, t
+
+    def branch(self, ip, o, a, vs, ctx):
+        an = self.an
+        if o == O.JUMP_IF_FALSE_KEEP or o == O.JUMP_IF_TRUE_KEEP:
+            o, a = self.thread(o, a)
+        if o == O.FOR_ITER:
+            it = self.ex(vs[-1])
+            cond_taken = f"{it}.i >= {it}.n"
+            cond_fall = f"{it}.i < {it}.n"
+            vs_taken = vs[:-1]
+            vs_fall = list(vs)
+            name = self.fresh()
+            fall_prefix = [f"{name} = {it}.i", f"{it}.i = {name} + 1",
+                           f"{name} = {it}.keys[{name}] if {it}.keys is not None else float({name})"]
+            vs_fall.append(Temp(name, None))
+        else:
+            e = vs.pop()
+            if o in (O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP):
+                self.flush(vs)
+                e = self.simplify(e)
+                vs_taken = vs + [e]
+                vs_fall = list(vs) if o != O.JUMP_IF_NIL_KEEP else vs + [e]
+                if o == O.JUMP_IF_NIL_KEEP:
+                    cond_taken = f"{self.ex(e)} is None"
+                    cond_fall = f"{self.ex(e)} is not None"
+                else:
+                    t = self.truth(e)
+                    cond_taken = f"not {t}" if o == O.JUMP_IF_FALSE_KEEP else t
+                    cond_fall = t if o == O.JUMP_IF_FALSE_KEEP else f"not {t}"
+            else:
+                if e.__class__ is Const:
+                    truthy = e.value is not None and e.value is not False
+                    taken = (not truthy) if o == O.JUMP_IF_FALSE else truthy
+                    self.flush(vs)
+                    self.path(a if taken else ip + 1, vs, ctx)
+                    return
+                self.flush(vs)
+                t = self.truth(e)
+                cond_taken = f"not {t}" if o == O.JUMP_IF_FALSE else t
+                cond_fall = t if o == O.JUMP_IF_FALSE else f"not {t}"
+                vs_taken = vs
+                vs_fall = list(vs)
+            fall_prefix = []
+        fall = ip + 1
+        imm = self.immediate(a, ctx)
+        if imm is not None:
+            self.line(f"if {cond_taken}:")
+            self.ind += 1
+            self.cur_ip = None
+            vt = list(vs_taken)
+            self.materialize(vt)
+            self.line(imm)
+            self.ind -= 1
+            self.cur_ip = ip
+            for text in fall_prefix:
+                self.line(text)
+            self.path(fall, vs_fall, ctx)
+            return
+        m = self.valid_merge(an.ipdom.get(ip), ctx)
+        if m is None:
+            cand = max(fall, a)
+            if an.ipdom.get(ip) in (None, an.X) and self.valid_merge(cand, ctx) is not None:
+                m = cand
+        sub = Ctx(m if m is not None else ctx.stop, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
+        fall_is_join = m is not None and m == fall and self.canonical(vs_fall) and not fall_prefix
+        if fall_is_join:
+            # the fall-through side is the join itself: `if taken: <taken side>`
+            self.line(f"if {cond_taken}:")
+            self.ind += 1
+            mark = len(self.out)
+            self.path(a, list(vs_taken), sub)
+            if len(self.out) == mark:
+                self.line("pass")
+            self.ind -= 1
+        else:
+            # the fall-through (then) side first, so that an else-if chain ends up in `else:` blocks
+            self.line(f"if {cond_fall}:")
+            self.ind += 1
+            mark = len(self.out)
+            for text in fall_prefix:
+                self.line(text)
+            self.path(fall, vs_fall, sub)
+            if len(self.out) == mark:
+                self.line("pass")
+            self.ind -= 1
+            if not (m is not None and m == a and self.canonical(vs_taken)):
+                self.cur_ip = ip
+                self.line("else:")
+                self.ind += 1
+                mark = len(self.out)
+                self.path(a, list(vs_taken), sub)
+                if len(self.out) == mark:
+                    self.line("pass")
+                self.ind -= 1
+        if m is not None and m != ctx.stop:
+            self.drop_stored(min(ip, m), max(ip, m) if m > ip else an.n)
+            self.path(m, self.canon(m), ctx)
+        elif m is not None:
+            self.cur_ip = None
+
+        # else: both branches ended (or fell through to ctx.stop)
+
+    def open_loop(self, h, vs, ctx):
+        """Emit the whole loop with header h; returns its follow (where the path continues) or None."""
+        an = self.an
+        loop = an.loops[h]
+        self.cur_ip = None
+        self.materialize(vs)
+        self.drop_stored(min(loop.body), max(loop.body) + 1)
+        hoist = dict(ctx.hoist)
+        self.fip = h
+        for slot in self.index_invariants(loop):
+            if slot in hoist:
+                continue        # an enclosing loop's counter, kept already
+            # int() of a float local the loop indexes with and never changes; None when it has none
+            name = self.fresh()
+            self.line(f"{name} = _int(l{slot}) if l{slot} - l{slot} == 0 else None")
+            hoist[slot] = name
+        saved = dict(self.steps)
+        for slot, steps in self.inductions(loop).items():
+            if slot in hoist and any(self.steps.get(i, (None,))[0] == hoist[slot] for i in steps):
+                continue        # already kept by an enclosing loop, whose steps include this loop's
+            # a counter the loop indexes with, changed only by +1 or -1: its int() is kept alongside it. When it
+            # is not a whole number well inside the doubles' exact range (where adding 1 would round) the float
+            # itself: an index that fails, sending the access to the generic path. Either way it equals the
+            # counter, so it may stand for it in a comparison with a length
+            name = self.fresh()
+            v = f"l{slot}"
+            rel = self.derived.get(slot)
+            if rel is not None and rel[0] + 1 == h and (rel[2] is None or self.icache.get(rel[2]) == rel[3]):
+                self.line(f"{name} = {rel[1]}")         # set by the instruction just before the loop
+            else:
+                self.line(f"{name} = {mirror(v)}")
+            self.mirrors.add(name)
+            if all(x.__class__ is int for x in steps.values()):
+                self.small_ints.add(name)   # steps of 1 from within 2**52: it stays there
+            hoist[slot] = name
+            for i, step in steps.items():
+                if step.__class__ is Local:
+                    by = self.fresh()
+                    w = f"l{step.slot}"
+                    self.line(f"{by} = {mirror(w)}")
+                    step = by
+                self.steps[i] = (name, step)
+        dead = self.int_only(loop, hoist)
+        for slot, bound in dead:
+            self.dead[slot] = hoist[slot]
+            if bound is not None and bound not in self.bounds:
+                b = self.fresh()
+                v = f"l{bound}"
+                self.line(f"{b} = {mirror(v)}")       # (compared only: -0.0 as 0 would do too)
+                self.bounds[bound] = b
+        inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
+
+        def emit():
+            self.line("while True:")
+            self.ind += 1
+            self.path(h, self.canon(h), inner, fresh=True)
+            self.ind -= 1
+
+        lists = self.indexed_unknowns(loop)
+        nums = self.indexed_unknowns(loop, "number")
+        if lists or nums:
+            # an innermost loop indexing locals of unknown type it never assigns, or using them as operands: a
+            # copy for when they are arrays and numbers
+            self.line(f"if {' and '.join([f'l{a}.__class__ is list' for a in lists] + [f'l{a}.__class__ is float' for a in nums])}:")
+            self.ind += 1
+            saved_overlay = dict(self.overlay)
+            self.overlay.update((a, LST) for a in lists)
+            self.overlay.update((a, FLT) for a in nums)
+            emit()
+            self.overlay = saved_overlay
+            self.ind -= 1
+            self.line("else:")
+            self.ind += 1
+            emit()
+            self.ind -= 1
+        else:
+            emit()
+        for slot, bound in dead:
+            # the float again, for the code after the loop (exits elsewhere write it in exit_path)
+            self.line(f"l{slot} = float({self.dead.pop(slot)})")
+            self.bounds.pop(bound, None)
+        self.steps = saved
+        return loop.follow
+
+    def exit_path(self, ip, vs, ctx):
+        """A jump out of the loop to somewhere other than its follow: that code runs here, then `break`."""
+        loop = ctx.loop
+        sub = Ctx(loop.follow, None, ctx.chain, barrier=True)
+        for slot, name in self.dead.items():
+            self.line(f"l{slot} = float({name})")
+        saved = self.dead
+        self.dead = {}
+        self.path(ip, vs, sub)
+        self.dead = saved
+        self.line("break")
+
+    def try_block(self, ip, target, vs, ctx):
+        an = self.an
+        self.flush(vs)
+        self.materialize(vs)
+        instrs = self.code.instrs
+        m = None
+        pj = instrs[target - 1] if target > 0 else None
+        if pj is not None and pj[0] == O.JUMP and pj[1] >= target:
+            m = pj[1]
+        if m is None:
+            m = an.ipdom.get(ip)
+        m = self.valid_merge(m, ctx)
+        sub = Ctx(m if m is not None else ctx.stop, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
+        flag = f"h{ip}"
+        self.cur_ip = ip
+        self.line(f"{flag} = True")
+        self.line("try:")
+        self.ind += 1
+        mark = len(self.out)
+        self.path(ip + 1, list(vs), sub)
+        if len(self.out) == mark:
+            self.line("pass")
+        self.ind -= 1
+        self.drop_stored(ip, target)
+        self.handler_clause(flag, target, an.depth[ip], sub)
+        if m is not None and m != ctx.stop:
+            self.drop_stored(ip, max(m, target))
+            self.path(m, self.canon(m), ctx)
+
+    def flag(self, hid):
+        if hid.__class__ is tuple:
+            return f"he{hid[1]}"
+        return f"h{hid}"

@@ -1,0 +1,56 @@
+"""Type tags: what the tier knows statically of a value's type, and what operators and built-in methods make of
+known operand types."""
+from __future__ import annotations
+
+from ..bytecode import opcodes as O
+from ..runtime.values import Instance
+
+FLT, STR, LST, DCT, INS, BOO, SEQ = "f", "s", "l", "d", "i", "b", "q"     # SEQ: a list or a string
+CHECKED_TAG = {"string": STR, "array": LST, "object": DCT, "bool": BOO}
+SPEC_TEST = {FLT: "{0}.__class__ is float", SEQ: "({0}.__class__ is list or {0}.__class__ is str)",
+             STR: "{0}.__class__ is str"}
+TAG_OF_CLASS = {float: FLT, str: STR, list: LST, dict: DCT, bool: BOO}
+
+
+# What some built-in methods return, for a receiver known to be a string or an array (a wrong argument is an error).
+STR_RESULTS = {"split": LST, "lines": LST, "toUpperCase": STR, "toLowerCase": STR, "upper": STR, "lower": STR,
+               "trim": STR, "strip": STR, "replace": STR, "replaceAll": STR, "substring": STR, "slice": STR,
+               "repeat": STR, "charAt": STR, "indexOf": FLT, "startsWith": BOO, "endsWith": BOO, "contains": BOO,
+               "includes": BOO}
+LIST_RESULTS = {"join": STR, "indexOf": FLT, "slice": LST, "concat": LST, "includes": BOO, "contains": BOO,
+                "copy": LST, "clone": LST}
+
+
+STRING_ONLY = {"split", "lines", "toUpperCase", "toLowerCase", "upper", "lower", "trim", "strip", "replace",
+               "replaceAll", "substring", "repeat", "charAt", "startsWith", "endsWith"}
+
+
+def method_result_tag(receiver, name):
+    if receiver == STR:
+        return STR_RESULTS.get(name)
+    if receiver == LST:
+        return LIST_RESULTS.get(name)
+    return None
+
+
+def tag_of(v):
+    """The type tag of a value (None for the types the tier does not track)."""
+    t = TAG_OF_CLASS.get(v.__class__)
+    if t is None and v.__class__ is Instance:
+        return INS
+    return t
+
+
+def binary_tag(o, a, b):
+    """The tag of `a o b` from its operands' tags, as binary_slow computes it (or fails)."""
+    if o == O.ADD:
+        if a == FLT and b == FLT:
+            return FLT
+        if a is not None and b is not None and (a != FLT or b != FLT):
+            return STR          # not two numbers: both are printed and joined
+        return STR if a == STR or b == STR else None
+    if o == O.MUL:
+        if a == FLT and b == FLT:
+            return FLT
+        return STR if a == STR or b == STR else None
+    return FLT                  # -, /, % and bitwise operators return numbers or fail

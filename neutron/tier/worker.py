@@ -1,0 +1,83 @@
+"""The worker thread programs run in: a large C stack, a large first frame-stack chunk, a raised recursion limit
+and a lazier collector; signals that reach the calling thread are passed on to it."""
+from __future__ import annotations
+
+import gc
+import sys
+import types
+import _thread
+
+from ..runtime import frames as FR
+
+STACK_SIZE = 256 * 1024 * 1024      # worker thread stack: the host's own C recursion stays far from its end
+ROOT_CHUNK = 64 * 1024 * 1024       # the worker's first frame-stack chunk (see ROOT)
+# Young collections after 100,000 allocations rather than 700: programs that build large structures (every
+# instance is two container objects) otherwise spend most of their time in the collector.
+GC_THRESHOLD = (100_000, 50, 100)
+
+
+def _async_raise(ident, exc_type):
+    import ctypes
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
+
+
+def _root(work):
+    work()
+
+
+# The worker thread's first Python frame is ROOT's. CPython 3.11 sizes a thread's first frame-stack chunk for its
+# first frame and never frees that chunk, while later chunks are mapped and unmapped as recursion crosses their
+# boundaries (a system call pair per call at an unlucky depth). A large declared stack for ROOT makes the first
+# chunk big enough for deep recursion: address space only, pages are touched as frames use them.
+ROOT = types.FunctionType(_root.__code__.replace(co_stacksize=ROOT_CHUNK // 8), globals(), "_root")
+
+
+def run(program):
+    """program() in a worker thread with a large stack; its result, or its exception raised here."""
+    box = {}
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def work():
+        try:
+            box["result"] = program()
+        except BaseException as e:     # handed to the calling thread
+            box["error"] = e
+        finally:
+            done.release()
+
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, 4 * FR.MAX_FRAMES + 10_000))
+    old_gc = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    old_size = _thread.stack_size()
+    try:
+        _thread.stack_size(STACK_SIZE)
+        ident = _thread.start_new_thread(ROOT, (work,))
+    finally:
+        _thread.stack_size(old_size)
+    outer = None
+    try:
+        while True:
+            try:
+                if outer is None:
+                    done.acquire()
+                elif not done.acquire(timeout=2.0):
+                    break       # the program's thread is blocked in a system call (reading input): leave it
+                break
+            except BaseException as e:     # a signal in this thread (Ctrl-C, a test's alarm): pass it on
+                outer = e
+                _async_raise(ident, type(e))
+    finally:
+        sys.setrecursionlimit(old_limit)
+        gc.set_threshold(*old_gc)
+    if outer is not None:
+        raise outer
+    if "error" in box:
+        e = box.pop("error")
+        if e.__class__ is MemoryError or (e.__class__ is SystemError and "without exception" in str(e)):
+            # memory exhausted (CPython 3.11 reports a failed frame allocation as that SystemError)
+            e = None
+            raise FR.Uncaught("Out of memory.", True, [])
+        raise e
+    return box.get("result")
