@@ -102,7 +102,7 @@ def _compile_entry(compiler, text):
 def _rich_reader(vm, stdin):
     """The prompt_toolkit prompt (neutron/editor/prompt.py) when it is installed and stdin is a terminal."""
     try:
-        from .editor.prompt import reader_for
+        from .editor.prompt import reader_for    # lazy: start-up (prompt_toolkit only on a terminal)
     except ImportError:
         return None
     return reader_for(vm, stdin)
