@@ -266,11 +266,16 @@ def resolve(indices, count, table, what):
 # ---- numbers ----------------------------------------------------------------------------------------------------
 
 def put_numbers(out, nums):
+    ints = bounds = None
     try:
-        ints = list(map(int, nums))
-        bounds = exact_bounds(ints, nums)
-    except (OverflowError, ValueError):         # an infinity or a NaN
-        bounds = None
+        whole = all(map(float.is_integer, nums))
+    except TypeError:                           # a Python int among them: the general way below
+        whole = False
+    if whole:
+        lo, hi = min(nums), max(nums)
+        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_double(array("d", nums).tobytes(), NEG_ZERO)):
+            ints = list(map(int, nums))
+            bounds = int(lo), int(hi)
     kinds = doubles = None
     if bounds is None:
         nums = list(map(float, nums))
@@ -291,6 +296,19 @@ def put_numbers(out, nums):
         put_uints(out, ints, hi)
     if doubles:
         put_doubles(out, doubles)
+
+
+NEG_ZERO = array("d", [-0.0]).tobytes()
+
+
+def has_double(raw, pattern):
+    """Whether the 8 bytes `pattern` are one of the doubles in `raw`."""
+    i = raw.find(pattern)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = raw.find(pattern, i + 1)
+    return False
 
 
 def exact_bounds(ints, nums):

@@ -24,7 +24,7 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 from ..stdlib import native_module
-from .columns import FLIP, MASK, U64, put_doubles, put_strings, put_uints, put_values, tags_of
+from .columns import FLIP, MASK, U64, has_double, put_doubles, put_strings, put_uints, put_values, tags_of
 from .format import FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
     K_MODULE, K_NATIVE, K_RESOURCE, T_REF, T_STR
 
@@ -152,15 +152,6 @@ def doubles_of(lst):
 ONE, ZERO = array("d", [1.0]).tobytes(), array("d", [0.0]).tobytes()
 
 
-def has_double(raw, pattern):
-    i = raw.find(pattern)
-    while i >= 0:
-        if i % 8 == 0:
-            return True
-        i = raw.find(pattern, i + 1)
-    return False
-
-
 def save_list(w, run):
     s = w.body
     lens = list(map(len, run))
@@ -172,7 +163,7 @@ def save_list(w, run):
     vals = s.vals
     for lst, n in zip(run, lens):
         if n > FLOATS_MIN:
-            a = doubles_of(lst)
+            a = doubles_of(lst) if lst[0].__class__ is float else None
             forms.append(a is not None)
             if a is not None:
                 s.doubles.append(a)
