@@ -262,7 +262,8 @@ def growth_table(rows, unit, markdown):
         body.append([r["label"], f"{r['ckpt_ms']:.0f}", f"{r['resume_s']:.3f}", f"{r['net_s']:.3f}",
                      f"{r['size']:,}", f"{r['ckpt_us']:.2f}", f"{r['net_us']:.2f}", f"{r['bytes']:.1f}",
                      f"{r['dump_ms']:.0f}", f"{r['load_ms']:.0f}", f"{r['pickle_size']:,}",
-                     f"{r['ckpt_ms'] / max(r['dump_ms'], 1e-3):.1f}x", f"{r['net_s'] * 1000 / max(r['load_ms'], 1e-3):.1f}x"])
+                     f"{r['ckpt_ms'] / max(r['dump_ms'], 1e-3):.1f}x",
+                     f"{r['net_s'] * 1000 / max(r['load_ms'], 1e-3):.1f}x"])
     text = table(header, body, markdown)
     if errors:
         text += "\n\n" + "\n".join(errors)

@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
 from ..errors import NeutronError
-from ..runtime.frames import NO_RESULT, Frame, Iter
+from ..runtime.frames import Frame, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native
 from ..runtime.values import Resource
 from ..stdlib import instantiate, native_module

@@ -125,7 +125,7 @@ class Writer:
 class Kind(NamedTuple):
     tag: int
     save: Callable          # (writer, run): the contents of a run of objects of this kind, into the body
-    name: Callable = None   # (writer, run): how the reader makes them before any contents (named objects), into the head
+    name: Callable = None   # (writer, run): into the head, how the reader makes them before any contents
 
 
 SAVE = {}   # class -> Kind
