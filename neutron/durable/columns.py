@@ -5,21 +5,20 @@ array, bytes.translate) rather than a Python call per value: that is what brings
 Columns are read through a Cursor, which never reads past the end of the body.
 
     uints     non-negative integers: u8 mode (narrow width << 4 | wide width, widths of 1, 2, 4 or 8 bytes) |
-              u64 count | each integer in the narrow width; when the two widths differ, an all-ones narrow value
-              stands for the next of the large ones, which follow as u64 count | each in the wide width
-    strings   the string table: uints (each string's length in bytes) | u64 size | UTF-8 (lone surrogates kept)
+              count | each integer in the narrow width; when the two widths differ, an all-ones narrow value
+              stands for the next of the large ones, which follow as count | each in the wide width
+    strings   the string table: uints (each string's length in bytes) | size | UTF-8 (lone surrogates kept)
     doubles   IEEE doubles (their count is known from elsewhere)
-    blob      u64 size | bytes
-    values    u64 count | one tag byte per value | the booleans (a byte 0 or 1 each) | the numbers | the strings
+    blob      size | bytes
+    values    count | one tag byte per value | the booleans (a byte 0 or 1 each) | the numbers | the strings
               (uints: indices in the string table) | the references (uints: indices in the object table)
     numbers   u8 mode (1: some are integers, 2: some are doubles, 4: the integers are zigzag-coded) | with both,
               one byte per number (1: an integer) | the integers (uints) | the doubles
 
-Every integer in the file is little-endian.
+Counts and sizes are varints (7 bits a byte, low first); every fixed-width integer is little-endian.
 """
 from __future__ import annotations
 
-import struct
 from array import array
 from itertools import accumulate, compress, repeat
 from math import copysign
@@ -27,8 +26,17 @@ from operator import and_, lshift, neg, or_, rshift, xor
 
 from .format import BIG_ENDIAN, T_BOOL, T_NIL, T_NUM, T_REF, T_STR, SnapshotError, damaged
 
-U64 = struct.Struct("<Q")
-MODE_COUNT = struct.Struct("<BQ")
+
+
+def varint(n):
+    """A count or size in the body's framing: 7 bits a byte, low first, the high bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
 ARRAY_CODE = {array(code).itemsize: code for code in "BHILQ"}     # width in bytes -> array type code
 ARRAY_WIDTHS = (1, 2, 4, 8)
 assert all(w in ARRAY_CODE for w in ARRAY_WIDTHS)
@@ -67,8 +75,16 @@ class Cursor:
     def u8(self):
         return self.take(1)[0]
 
-    def u64(self):
-        return U64.unpack(self.take(8))[0]
+    def varint(self):
+        n = shift = 0
+        while True:
+            b = self.u8()
+            n |= (b & 0x7F) << shift
+            if b < 0x80:
+                return n
+            shift += 7
+            if shift > 63:
+                damaged("number too long")
 
 
 def int_array(width, values):
@@ -98,7 +114,7 @@ def put_uints(out, u, top=None):
     if top is None:
         top = max(u, default=0)
     if top < 0x100:
-        out += (MODE_COUNT.pack(0x11, n), bytes(u))
+        out += (bytes([0x11]) + varint(n), bytes(u))
         return
     wide = 2 if top < 0x10000 else 4 if top < 0x100000000 else 8
     full = int_array(wide, u)
@@ -115,7 +131,7 @@ def put_uints(out, u, top=None):
         if s < size:
             narrow, size = w, s
     if narrow == wide:
-        out += (MODE_COUNT.pack(0x10 * wide + wide, n), full)
+        out += (bytes([0x10 * wide + wide]) + varint(n), full)
         return
     marker = (1 << 8 * narrow) - 1
     low = memoryview(raw).cast(ARRAY_CODE[narrow])[::wide // narrow].tobytes()     # each integer's low bytes
@@ -130,11 +146,12 @@ def put_uints(out, u, top=None):
         ones = spread
     low = (int.from_bytes(low, "little") | int.from_bytes(ones, "little")).to_bytes(n * narrow, "little")
     large = list(compress(u, escaped))
-    out += (MODE_COUNT.pack(0x10 * narrow + wide, n), low, U64.pack(len(large)), int_array(wide, large))
+    out += (bytes([0x10 * narrow + wide]) + varint(n), low, varint(len(large)), int_array(wide, large))
 
 
 def get_uints(cur):
-    mode, n = MODE_COUNT.unpack(cur.take(9))
+    mode = cur.u8()
+    n = cur.varint()
     narrow, wide = mode >> 4, mode & 15
     if mode == 0x11:
         return cur.take(n).tolist()
@@ -143,7 +160,7 @@ def get_uints(cur):
     if narrow == wide:
         return get_int_array(cur, wide, n)
     lows = get_int_array(cur, narrow, n)
-    large = get_int_array(cur, wide, cur.u64())
+    large = get_int_array(cur, wide, cur.varint())
     marker = (1 << 8 * narrow) - 1
     if lows.count(marker) != len(large):
         damaged("bad column")
@@ -163,7 +180,7 @@ def put_strings(out, strings):
     encoded = list(map(str.encode, strings, repeat("utf-8"), repeat("surrogatepass")))
     put_uints(out, list(map(len, encoded)))
     blob = b"".join(encoded)
-    out += (U64.pack(len(blob)), blob)
+    out += (varint(len(blob)), blob)
 
 
 def get_strings(cur):
@@ -197,7 +214,7 @@ def get_doubles(cur, n):
 
 
 def get_blob(cur):
-    return cur.take(cur.u64())
+    return cur.take(cur.varint())
 
 
 # ---- values -----------------------------------------------------------------------------------------------------
@@ -209,7 +226,7 @@ def tags_of(values):
 
 def put_values(out, values, tags, string_index, refs):
     """`tags` from tags_of(values); `refs` the object-table index of each reference, in order."""
-    out += (U64.pack(len(values)), tags)
+    out += (varint(len(values)), tags)
     if T_BOOL in tags:
         out.append(bytes(compress(values, tags.translate(MASK[T_BOOL]))))
     if T_NUM in tags:
@@ -222,7 +239,7 @@ def put_values(out, values, tags, string_index, refs):
 
 def get_values(cur, strings, objects):
     """The values, references resolved against `objects` (the table as it is now)."""
-    tags = bytes(cur.take(cur.u64()))
+    tags = bytes(cur.take(cur.varint()))
     if tags.translate(None, TAGS):
         damaged("bad value tag")
     n = len(tags)

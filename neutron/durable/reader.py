@@ -39,7 +39,7 @@ class Stream:
         indices = get_uints(cur)
         self.s = resolve(indices, len(indices), strings, "string")
         self.v = get_values(cur, strings, objects)
-        n = cur.u64()
+        n = cur.varint()
         if n > (cur.end - cur.pos) // 8:
             raise SnapshotError("truncated snapshot")
         self.d = cur.take(8 * n)

@@ -24,7 +24,7 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 from ..stdlib import native_module
-from .columns import FLIP, MASK, U64, has_double, put_doubles, put_strings, put_uints, put_values, tags_of
+from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
 from .format import FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
     K_MODULE, K_NATIVE, K_RESOURCE, T_REF, T_STR
 
@@ -55,10 +55,10 @@ class Stream:
         put_uints(out, self.uints)
         put_uints(out, list(map(string_index.__getitem__, self.strs)))
         put_values(out, self.vals, tags, string_index, self.refs)
-        out.append(U64.pack(self.ndoubles))
+        out.append(varint(self.ndoubles))
         for a in self.doubles:
             put_doubles(out, a)
-        out.append(U64.pack(self.nblob))
+        out.append(varint(self.nblob))
         out += self.blobs
 
 

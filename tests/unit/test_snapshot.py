@@ -609,7 +609,7 @@ say(flags[0] == true and flags[20] == 1);
 def test_a_large_state_is_compact(tmp_path):
     """Many small objects holding small integers and repeated keys: the string table and the narrow integer
     columns keep the file small (format 2 wrote this state in 315,859 bytes, 15.8 per object; format 3 in
-    240,795)."""
+    240,675)."""
     status, out, err = run_prog(tmp_path, """
 var rows = [];
 for (var i = 0; i < 20000; i++) {
