@@ -38,6 +38,18 @@ class Loop:
         self.iter_on_stack = iter_on_stack
 
 
+class Finally:
+    """A finally body and the compile-time context of its try statement: it is compiled again (inlined) wherever
+    control leaves the try block, and must see the loops and locals of its own place, not of the jump's."""
+    __slots__ = ("body", "loops", "locals", "depth")
+
+    def __init__(self, body, fs):
+        self.body = body
+        self.loops = len(fs.loops)
+        self.locals = len(fs.locals)
+        self.depth = fs.depth
+
+
 class FunctionState:
     def __init__(self, code, enclosing, node, kind):
         self.code = code
@@ -46,7 +58,9 @@ class FunctionState:
         self.locals = []
         self.depth = 0
         self.loops = []
-        self.try_stack = []                 # entries: None for a plain handler, a Block for a finally
+        self.try_stack = []                 # entries: None for a plain handler, a Finally
+        self.pending = []                   # per value held on the stack while a finally runs (a return value or
+                                            # a thrown one): the loops around it, which break and continue leave
         self.captured = set()
         self.free_index = {}                # key -> index in code.freevars
         self.free_types = {}                # index in code.freevars -> (type, static) of the captured variable
@@ -474,25 +488,43 @@ class Compiler:
             self.emit(op.POP_TRY)
             entry = saved[i]
             if entry is not None:
-                fs.try_stack = saved[:i]
-                self.statement(entry)
+                self.inline_finally(entry, saved[:i])
         fs.try_stack = saved
 
+    def inline_finally(self, fin, try_stack):
+        """Compile a finally body where control leaves its try block, in the context of the try statement."""
+        fs = self.fs
+        loops, local_list, depth = fs.loops, fs.locals, fs.depth
+        fs.try_stack, fs.loops, fs.locals, fs.depth = try_stack, loops[:fin.loops], local_list[:fin.locals], fin.depth
+        self.statement(fin.body)
+        fs.loops, fs.locals, fs.depth = loops, local_list, depth
+
+    def leave_finally_values(self, loop):
+        """A jump to `loop` cancels the returns and throws in flight inside it: drop their values."""
+        for loops in reversed(self.fs.pending):
+            if loop not in loops:
+                break
+            self.emit(op.POP)
+
     def stmt_Break(self, s):
-        if not self.fs.loops:
+        fs = self.fs
+        if not fs.loops:
             self.error(s, "Cannot use 'break' outside of a loop.")
             return
-        loop = self.fs.loops[-1]
+        loop = fs.loops[-1]
+        self.leave_finally_values(loop)
         self.unwind_handlers(loop.try_depth)
         if loop.iter_on_stack:
             self.emit(op.POP)
         loop.break_jumps.append(self.emit(op.JUMP, None))
 
     def stmt_Continue(self, s):
-        if not self.fs.loops:
+        fs = self.fs
+        if not fs.loops:
             self.error(s, "Cannot use 'continue' outside of a loop.")
             return
-        loop = self.fs.loops[-1]
+        loop = fs.loops[-1]
+        self.leave_finally_values(loop)
         self.unwind_handlers(loop.try_depth)
         loop.continue_jumps.append(self.emit(op.JUMP, None))
 
@@ -513,7 +545,9 @@ class Compiler:
                 self.check_return(fs.code)
         else:
             self.emit(op.NIL)
+        fs.pending.append(tuple(fs.loops))
         self.unwind_handlers(0)
+        fs.pending.pop()
         self.emit(op.RETURN)
 
     def check_return(self, code):
@@ -532,7 +566,7 @@ class Compiler:
         fin = s.finally_body
         if fin is not None:
             setup_fin = self.emit(op.SETUP_TRY, None)
-            fs.try_stack.append(fin)
+            fs.try_stack.append(Finally(fin, fs))
         if s.catch_body is not None:
             setup_catch = self.emit(op.SETUP_TRY, None)
             fs.try_stack.append(None)
@@ -551,7 +585,9 @@ class Compiler:
             self.statement(fin)
             jdone = self.emit(op.JUMP, None)
             self.patch(setup_fin)
+            fs.pending.append(tuple(fs.loops))
             self.statement(fin)          # the value in flight stays below; rethrow it after
+            fs.pending.pop()
             self.emit(op.THROW)
             self.patch(jdone)
 
