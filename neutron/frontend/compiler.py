@@ -6,6 +6,8 @@ computed once per program), so closures share it by reference.
 """
 from __future__ import annotations
 
+import math
+
 from . import nodes as n
 from .tokens import TYPE_NAMES
 from ..bytecode import opcodes as op
@@ -36,6 +38,20 @@ class Loop:
         self.break_jumps = []
         self.try_depth = try_depth
         self.iter_on_stack = iter_on_stack
+
+
+def const_key(value):
+    """What two constants must share to share a slot: class and value, and for floats the sign too (0 == -0 and
+    would otherwise merge); None for constants never shared (code objects)."""
+    cls = value.__class__
+    if cls is float:
+        return (float, value, math.copysign(1.0, value))
+    if cls is tuple:
+        keys = tuple(const_key(v) for v in value)
+        return None if None in keys else (tuple, keys)
+    if cls in (str, bool, int):
+        return (cls, value)
+    return None
 
 
 class Finally:
@@ -181,7 +197,7 @@ class Compiler:
 
     def const(self, value):
         fs = self.fs
-        key = (value.__class__, value) if isinstance(value, (str, float, bool, int, tuple)) else None
+        key = const_key(value)
         if key is not None:
             idx = fs.const_index.get(key)
             if idx is not None:

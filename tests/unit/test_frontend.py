@@ -56,3 +56,13 @@ def test_nesting_the_parser_allows_compiles_whatever_the_recursion_limit():
     finally:
         sys.setrecursionlimit(saved)
     assert op.SAY in [o for o, _ in code.instrs]
+
+
+def test_constants_equal_but_of_another_sign_or_class_get_their_own_slots():
+    from neutron.frontend.compiler import const_key
+    assert const_key(0.0) != const_key(-0.0)
+    assert const_key(1.0) != const_key(True) and const_key(1) != const_key(1.0)
+    assert const_key(("int", 0.0)) != const_key(("int", -0.0))
+    assert const_key(float("nan")) is not None
+    code = compile_source("say(0); say(-0); say(0); say(-0);\n", "t.nt")
+    assert [repr(c) for c in code.consts] == ["0.0", "-0.0"]
