@@ -54,6 +54,34 @@ def const_key(value):
     return None
 
 
+def literal_type(e):
+    """The type of an initializer whose type shows in the source (a literal), as a type keyword; else None."""
+    cls = e.__class__
+    if cls is n.Unary and e.op == "-" and e.operand.__class__ is n.Literal:
+        e, cls = e.operand, n.Literal
+        if e.value.__class__ not in (int, float):
+            return None
+    if cls is n.Literal:
+        v = e.value
+        return "nil" if v is None else "bool" if v.__class__ is bool else "string" if v.__class__ is str else "number"
+    return {n.Interpolation: "string", n.ArrayLit: "array", n.ObjectLit: "object"}.get(cls)
+
+
+def literal_mismatch(type_, e):
+    """The compile error for a typed declaration whose initializer is a literal of another type, else None."""
+    got = literal_type(e)
+    if got is None or type_ in (None, "any"):
+        return None
+    if got == "number" and type_ in ("int", "float"):
+        value = e.value if e.__class__ is n.Literal else -e.operand.value
+        if type_ == "float" or value % 1 == 0:
+            return None
+        return f"Invalid type assignment. Expected int (a whole number) but got {value:.15g}."
+    if got == type_:
+        return None
+    return f"Invalid type assignment. Expected {type_} but got {got}."
+
+
 class Finally:
     """A finally body and the compile-time context of its try statement: it is compiled again (inlined) wherever
     control leaves the try block, and must see the loops and locals of its own place, not of the jump's."""
@@ -390,6 +418,9 @@ class Compiler:
                 self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation "
                                                f"{self.safe_where(self.fs)}"))
             if init is not None:
+                wrong = literal_mismatch(s.type, init)
+                if wrong:
+                    self.error(init, wrong)
                 self.expression(init)
                 self.line = line or s.line
                 if s.type is not None:
@@ -710,6 +741,9 @@ class Compiler:
         self.emit(op.MAKE_CLASS, self.name(s.name))
         field_stmts = []
         for f in s.fields:
+            wrong = f.init is not None and literal_mismatch(f.type, f.init)
+            if wrong:
+                self.error(f.init, wrong)
             target = n.Get(f.line, f.col, n.This(f.line, f.col), f.name)
             value = f.init if f.init is not None else n.Literal(f.line, f.col, None)
             field_stmts.append(n.ExprStmt(f.line, f.col, n.Assign(f.line, f.col, target, value)))
