@@ -82,6 +82,30 @@ def literal_mismatch(type_, e):
     return f"Invalid type assignment. Expected {type_} but got {got}."
 
 
+def is_invoke(call):
+    """A method call `obj.name(args)` without spread compiles to INVOKE, with obj as its first operand."""
+    return call.callee.__class__ is n.Get and not any(a.__class__ is n.Spread for a in call.args)
+
+
+# per node whose first operand compiles first: that operand (see Compiler.expression)
+FIRST_OPERAND = {
+    n.Binary: lambda e: e.left,
+    n.Logical: lambda e: e.left,
+    n.Get: lambda e: e.obj,
+    n.Index: lambda e: e.obj,
+    n.Call: lambda e: e.callee.obj if is_invoke(e) else e.callee,
+}
+
+
+class FunctionBody:
+    """On the capture analysis' work list: a function (or field initializer) and the body it encloses."""
+    __slots__ = ("function", "body")
+
+    def __init__(self, function, body):
+        self.function = function
+        self.body = body
+
+
 class Finally:
     """A finally body and the compile-time context of its try statement: it is compiled again (inlined) wherever
     control leaves the try block, and must see the loops and locals of its own place, not of the jump's."""
@@ -166,46 +190,37 @@ class Compiler:
                     s = captures[id(f)] = set()
                 s.add(name)
 
-        def walk(x):
-            if isinstance(x, list):
-                for y in x:
-                    walk(y)
-                return
-            if isinstance(x, tuple):
-                for y in x:
-                    walk(y)
-                return
+        leave = object()                # on the work list: a function's body ends here
+        work = [program.body]           # a list, not recursion: chains of nodes may be very long
+        while work:
+            x = work.pop()
+            if x is leave:
+                stack.pop()
+                continue
+            if x.__class__ is FunctionBody:
+                stack.append(x.function)
+                work += (leave, x.body)
+                continue
+            if isinstance(x, (list, tuple)):
+                work.extend(x)
+                continue
             if not hasattr(x, "_node_fields"):
-                return
+                continue
             cls = x.__class__
             if cls is n.Variable:
                 use(x.name)
-                return
-            if cls is n.This:
+            elif cls is n.This:
                 use("this")
-                return
-            if cls is n.FunDecl or cls is n.Lambda:
-                stack.append(x)
-                walk(x.body)
-                stack.pop()
-                return
-            if cls is n.ClassDecl:
-                for m in x.methods:
-                    stack.append(m)
-                    walk(m.body)
-                    stack.pop()
-                for f in x.fields:
-                    if f.init is not None:
-                        stack.append(f)
-                        walk(f.init)
-                        stack.pop()
-                return
-            for name in x._node_fields:
-                v = getattr(x, name)
-                if isinstance(v, (list, tuple)) or hasattr(v, "_node_fields"):
-                    walk(v)
-
-        walk(program.body)
+            elif cls is n.FunDecl or cls is n.Lambda:
+                work.append(FunctionBody(x, x.body))
+            elif cls is n.ClassDecl:
+                work += (FunctionBody(m, m.body) for m in x.methods)
+                work += (FunctionBody(f, f.init) for f in x.fields if f.init is not None)
+            else:
+                for name in x._node_fields:
+                    v = getattr(x, name)
+                    if isinstance(v, (list, tuple)) or hasattr(v, "_node_fields"):
+                        work.append(v)
 
     # ---- emitting -------------------------------------------------------------------------------------------
 
@@ -449,16 +464,23 @@ class Compiler:
             self.define(name, s)
 
     def stmt_If(self, s):
-        self.expression(s.cond)
-        jf = self.emit(op.JUMP_IF_FALSE, None)
-        self.statement(s.then)
-        if s.otherwise is not None:
-            jend = self.emit(op.JUMP, None)
+        ends = []
+        while True:                     # an elif chain (nested If nodes, to any length) in a loop
+            self.expression(s.cond)
+            jf = self.emit(op.JUMP_IF_FALSE, None)
+            self.statement(s.then)
+            if s.otherwise is None:
+                self.patch(jf)
+                break
+            ends.append(self.emit(op.JUMP, None))
             self.patch(jf)
-            self.statement(s.otherwise)
-            self.patch(jend)
-        else:
-            self.patch(jf)
+            s = s.otherwise
+            if s.__class__ is not n.If:
+                self.statement(s)
+                break
+            self.line = s.line or self.line
+        for j in reversed(ends):
+            self.patch(j)
 
     def push_loop(self, iter_on_stack=False):
         loop = Loop(len(self.fs.try_stack), iter_on_stack)
@@ -864,9 +886,25 @@ class Compiler:
     # ---- expressions ----------------------------------------------------------------------------------------
 
     def expression(self, e):
+        """Compile e. A chain down first operands (`a + b + c ...`, `a.b().c ...`, `f()()...`), which the parser
+        builds in a loop and so to any length, is compiled in a loop too: its nodes are kept on a list, the first
+        operand at its bottom is compiled, then the rest of each node, innermost first."""
+        chain = None
+        first = FIRST_OPERAND.get(e.__class__)
+        while first is not None:
+            if chain is None:
+                chain = []
+            if e.line:
+                self.line = e.line
+            chain.append(e)
+            e = first(e)
+            first = FIRST_OPERAND.get(e.__class__)
         if e.line:
             self.line = e.line
         getattr(self, "expr_" + e.__class__.__name__)(e)
+        if chain is not None:
+            for e in reversed(chain):
+                getattr(self, "rest_" + e.__class__.__name__)(e)
 
     def expr_Literal(self, e):
         v = e.value
@@ -916,14 +954,14 @@ class Compiler:
         self.line = e.line
         self.emit(UNARY_OPS[e.op])
 
-    def expr_Binary(self, e):
-        self.expression(e.left)
+    # The nodes of FIRST_OPERAND: `expression` compiles the first operand, then rest_<node> the rest.
+
+    def rest_Binary(self, e):
         self.expression(e.right)
         self.line = e.line
         self.emit(BINARY_OPS[e.op])
 
-    def expr_Logical(self, e):
-        self.expression(e.left)
+    def rest_Logical(self, e):
         j = self.emit(op.JUMP_IF_FALSE_KEEP if e.op == "and" else op.JUMP_IF_TRUE_KEEP, None)
         self.expression(e.right)
         self.patch(j)
@@ -1002,11 +1040,9 @@ class Compiler:
                 self.expression(a)
                 self.emit(op.LIST_APPEND)
 
-    def expr_Call(self, e):
-        callee = e.callee
-        spread = any(isinstance(a, n.Spread) for a in e.args)
-        if isinstance(callee, n.Get) and not spread:
-            self.expression(callee.obj)
+    def rest_Call(self, e):
+        if is_invoke(e):                    # the receiver was compiled first
+            callee = e.callee
             jnil = self.emit(op.JUMP_IF_NIL_KEEP, None) if callee.optional else None
             for a in e.args:
                 self.expression(a)
@@ -1015,8 +1051,7 @@ class Compiler:
             if jnil is not None:
                 self.patch(jnil)
             return
-        self.expression(callee)
-        if spread:
+        if any(isinstance(a, n.Spread) for a in e.args):
             self.build_args_list(e.args)
             self.line = e.line
             self.emit(op.CALL_ARRAY)
@@ -1026,13 +1061,11 @@ class Compiler:
         self.line = e.line
         self.emit(op.CALL, len(e.args))
 
-    def expr_Get(self, e):
-        self.expression(e.obj)
+    def rest_Get(self, e):
         self.line = e.line
         self.emit(op.GET_PROP_OPT if e.optional else op.GET_PROP, self.name(e.name))
 
-    def expr_Index(self, e):
-        self.expression(e.obj)
+    def rest_Index(self, e):
         self.expression(e.index)
         self.line = e.line
         self.emit(op.GET_INDEX)
