@@ -413,6 +413,15 @@ class Compiler:
         self.line = s.line
         self.emit(op.SAY)
 
+    def stmt_Echo(self, s):
+        self.expression(s.value)
+        self.line = s.line
+        skip = self.emit(op.JUMP_IF_NIL_KEEP, None)
+        self.emit(op.SAY)
+        self.emit(op.NIL)
+        self.patch(skip)
+        self.emit(op.POP)
+
     def stmt_Block(self, s):
         self.begin_scope()
         self.block_body(s.body)
