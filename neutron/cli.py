@@ -86,7 +86,10 @@ def _main(argv):
     if first == "--resume":
         if len(argv) < 2:
             return _usage("--resume needs the path of a snapshot file")
-        _, status = resume_file(argv[1], argv[2:])
+        vm, status = resume_file(argv[1], argv[2:])
+        if status is None:          # a snapshot taken at the prompt
+            from .repl import repl    # lazy: start-up
+            return repl(vm=vm)
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])

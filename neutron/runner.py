@@ -106,6 +106,9 @@ def _isatty(stream):
         return False
 
 
+PROMPT = "<repl>"       # the script path of a session at the prompt, and so of a snapshot taken there
+
+
 def new_vm(argv=(), script_path="<script>", out=None):
     """A VM with its hooks installed: the loader for `use`, `using` and preludes, durable's writer for snapshots."""
     vm = VM(argv, script_path, out)
@@ -188,6 +191,8 @@ def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=
     vm.resumed = True
     vm.argv = [vm.script_path] + list(argv)
     vm.stop_at, vm.stop_path = stop_at, stop_path
+    if vm.script_path == PROMPT:        # taken at the prompt: the session goes on there (repl.repl(vm=vm))
+        return vm, None
     use_tier(vm, mode)
     warn_if_changed(vm, err)
     return vm, execute(vm, err)

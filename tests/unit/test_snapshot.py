@@ -474,7 +474,7 @@ say(LIMIT);
 say(half(8));
 var t = T();
 say(t.n);
-""", "true\n1\nType mismatch in function 'half' parameter 1: expected 'number' but got 'string'\ntrue\n10\n4\n"
+""", "true\n1\nType mismatch in function 'half' parameter 1: expected 'int' but got 'string'\ntrue\n10\n4\n"
          "0\n")
 
 
