@@ -268,7 +268,7 @@ def load_code(r, c):
         else:
             consts.append(value())
     c.consts = consts
-    instrs, lines = [], []
+    instrs, lines, cols = [], [], []
     byte = r.byte
     for _ in range(count()):
         o = byte()
@@ -283,7 +283,8 @@ def load_code(r, c):
             r.fail("bad operand form")
         instrs.append((o, a))
         lines.append(uint())
-    c.instrs, c.lines = instrs, lines
+        cols.append(uint() - 1)
+    c.instrs, c.lines, c.cols = instrs, lines, cols
 
 
 LOAD[K_CODE] = Kind(lambda: Code("", ""), load_code)

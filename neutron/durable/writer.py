@@ -236,7 +236,8 @@ def save_code(w, c):
         else:
             value(k)
     uint(len(c.instrs))
-    for (o, a), line in zip(c.instrs, c.lines):
+    cols = c.cols if len(c.cols) == len(c.instrs) else [-1] * len(c.instrs)
+    for (o, a), line, col in zip(c.instrs, c.lines, cols):
         out.append(o)
         if a is None:
             out.append(0)
@@ -248,6 +249,7 @@ def save_code(w, c):
             out.append(1)
             uint(a)
         uint(line)
+        uint(col + 1)
 
 
 SAVE[Code] = Kind(K_CODE, code_children, save_code)
