@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from .errors import NeutronError
 from .bytecode import opcodes as O
@@ -11,8 +12,7 @@ from .stdlib import MODULES, instantiate, native_module
 
 def compile_source(source, filename, safe=False, repl=False, imports=None):
     """Compile a program; `imports`, a list, receives its `use` and `using` statements."""
-    import sys
-    from .frontend.compiler import Compiler
+    from .frontend.compiler import Compiler     # lazy: start-up (a resume needs it only for preludes)
     from .frontend.parser import parse
     program = parse(source, filename, safe)
     if imports is not None:
@@ -26,7 +26,7 @@ def compile_source(source, filename, safe=False, repl=False, imports=None):
 
 
 def _imports(body):
-    from .frontend import nodes as N
+    from .frontend import nodes as N    # lazy: start-up (a resume needs it only for preludes)
     out = []
     stack = list(body)
     while stack:

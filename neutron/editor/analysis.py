@@ -422,7 +422,8 @@ def module_members(name: str) -> dict:
             out[fname] = _arity_text(native.min_args, native.max_args)
     for cname in nm.constants:
         out[cname] = "constant"
-    for m in re.finditer(r"(?m)^fun\s+([A-Za-z][A-Za-z0-9_]*)\s*\(([^)]*)\)", nm.prelude or ""):
+    prelude = nm.prelude_source() if nm.prelude else ""
+    for m in re.finditer(r"(?m)^fun\s+([A-Za-z][A-Za-z0-9_]*)\s*\(([^)]*)\)", prelude):
         out.setdefault(m.group(1), f"({m.group(2).strip()})")
     return out
 
