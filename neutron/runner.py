@@ -38,18 +38,25 @@ def _is_builtin_code(path):
     return path == "<prelude>" or path.startswith("<") and path.endswith(" module>")
 
 
+def _caret_line(text, col):
+    """The line under a quoted source line that points at column col (tabs kept, so that it lines up)."""
+    return "".join("\t" if c == "\t" else " " for c in text[:col]) + "^"
+
+
 def format_uncaught(vm, u: Uncaught, color=False) -> str:
     trace = u.trace
     # the place shown is the innermost one in the program's own files, not in a built-in method or module written
     # in Neutron (an argument error raised there is the caller's)
-    name, path, line = next((e for e in trace if not _is_builtin_code(e[1])), trace[0]) if trace else \
-        ("<script>", vm.script_path, 0)
+    name, path, line, col = next((e for e in trace if not _is_builtin_code(e[1])), trace[0]) if trace else \
+        ("<script>", vm.script_path, 0, -1)
     red, bold, dim, reset = ("\033[31m", "\033[1m", "\033[2m", "\033[0m") if color else ("", "", "", "")
     where = f" at line {line}" if trace else ""
     out = [f"\n{red}{bold}RuntimeError{reset} in {path}{where}:\n  {bold}{u.message}{reset}\n"]
     text = source_line(vm.sources.get(path, ""), line) if path in vm.sources else None
     if text is not None:
         out.append(f"\n{dim}{line:4d} |{reset} {text}\n")
+        if 0 <= col < len(text):
+            out.append(f"{dim}     |{reset} {red}{_caret_line(text, col)}{reset}\n")
     if u.is_error:
         advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
         if advice:
@@ -60,7 +67,7 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
         if entry is None:
             out.append(f"  ... {len(trace) - 25} more frames ...\n")
             continue
-        fname, fpath, fline = entry
+        fname, fpath, fline, _ = entry
         out.append(f"  at {fname} ({os.path.basename(fpath)}:{fline})\n")
     out.append("\n\nFound 1 error.\n")
     return "".join(out)

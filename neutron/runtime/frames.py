@@ -36,7 +36,7 @@ class Uncaught(Exception):
         super().__init__(to_str(value))
         self.value = value
         self.is_error = is_error
-        self.trace = trace          # [(function name, file, line)], innermost first
+        self.trace = trace          # [(function name, file, line, column or -1)], innermost first
 
     @property
     def message(self):

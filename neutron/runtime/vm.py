@@ -526,9 +526,9 @@ class VM:
     def trace(self):
         out = []
         for f in reversed(self.frames):
-            line = f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else (f.code.lines[0] if f.code.lines
-                                                                                 else 0)
-            out.append((f.func.name if f.func is not None else f.code.name, f.code.filename, line))
+            code = f.code
+            place = code.where(f.ip - 1) if 0 < f.ip <= len(code.lines) else (code.lines[0] if code.lines else 0, -1)
+            out.append((f.func.name if f.func is not None else code.name, code.filename, *place))
         return out
 
     def throw(self, value, is_error):

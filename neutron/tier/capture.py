@@ -26,10 +26,10 @@ class Capture:
                 if ip is not None:
                     func = fr.f_locals.get("F")
                     code = info.code
-                    out.append((func.name if func is not None else code.name, code.filename, code.lines[ip]))
+                    out.append((func.name if func is not None else code.name, code.filename, *code.where(ip)))
             elif fr.f_code in self.fast_codes:
                 F, ip, _ = self.fast_codes[fr.f_code]
-                out.append((F.name, F.code.filename, F.code.lines[ip]))
+                out.append((F.name, F.code.filename, *F.code.where(ip)))
             tb = tb.tb_next
         out.reverse()
         return out

@@ -192,7 +192,7 @@ class Tier(Capture):
             if exc is not None:
                 if not f.handlers:
                     trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
-                                  f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else 0))
+                                  *(f.code.where(f.ip - 1) if 0 < f.ip <= len(f.code.lines) else (0, -1))))
                     continue
                 target, depth = f.handlers.pop()
                 del f.stack[depth:]
