@@ -38,6 +38,27 @@ def _is_builtin_code(path):
     return path == "<prelude>" or path.startswith("<") and path.endswith(" module>")
 
 
+def _builtin_name(name, path):
+    """How a stack trace names a function of the built-ins written in Neutron: as the program calls it."""
+    if path == "<prelude>":
+        from .runtime.methods import ARRAY_CALLBACK_METHODS     # lazy: start-up
+        method = next((m for m, p in ARRAY_CALLBACK_METHODS.items() if p == name), None)
+        return f"Array.{method}" if method is not None else "a built-in array method"
+    return f"{path[1:-len(' module>')]}.{name}"
+
+
+def shown_trace(trace):
+    """The stack trace's lines, innermost first. A run of frames in built-in code written in Neutron (a callback
+    method's loop, a module function and the helpers it calls) is shown as the one built-in the program called."""
+    out = []
+    for i, (name, path, line, _) in enumerate(trace):
+        if not _is_builtin_code(path):
+            out.append(f"  at {name} ({os.path.basename(path)}:{line})\n")
+        elif i + 1 == len(trace) or not _is_builtin_code(trace[i + 1][1]):
+            out.append(f"  at {_builtin_name(name, path)}\n")
+    return out
+
+
 def _caret_line(text, col):
     """The line under a quoted source line that points at column col (tabs kept, so that it lines up)."""
     return "".join("\t" if c == "\t" else " " for c in text[:col]) + "^"
@@ -62,13 +83,10 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
         if advice:
             out.append(f"\nSuggestion: {advice}\n")
     out.append("\nStack trace:\n")
-    shown = trace if len(trace) <= 30 else trace[:20] + [None] + trace[-5:]
-    for entry in shown:
-        if entry is None:
-            out.append(f"  ... {len(trace) - 25} more frames ...\n")
-            continue
-        fname, fpath, fline, _ = entry
-        out.append(f"  at {fname} ({os.path.basename(fpath)}:{fline})\n")
+    shown = shown_trace(trace)
+    if len(shown) > 30:
+        shown = shown[:20] + [f"  ... {len(shown) - 25} more frames ...\n"] + shown[-5:]
+    out.extend(shown)
     out.append("\n\nFound 1 error.\n")
     return "".join(out)
 

@@ -36,3 +36,33 @@ def test_the_caret_of_an_operator_and_of_a_call_in_an_outer_frame(tmp_path, mode
 def test_no_caret_for_a_statement_without_an_expression(tmp_path, mode):
     err = report(tmp_path, "var a = [];\nthrow\n  a;\n", mode)
     assert "Uncaught exception: []" in err and "^" not in err
+
+
+@pytest.mark.parametrize("mode,checkpoint_at", MODES_AND_ROUND_TRIP)
+def test_a_trace_shows_built_ins_written_in_neutron_as_the_built_in_called(tmp_path, mode, checkpoint_at):
+    err = report(tmp_path, "use arrays;\n"
+                           "fun bad(x) { return x.y; }\n"
+                           "say([1].map(fun (x) { return x; }));\n"
+                           "var r = [1, 2].map(bad);\n", mode, checkpoint_at)
+    assert "Stack trace:\n  at bad (prog.nt:2)\n  at Array.map\n  at <script> (prog.nt:4)\n\n" in err
+    assert "<prelude>" not in err and "__array" not in err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_module_function_and_the_method_it_calls_are_one_entry(tmp_path, mode):
+    err = report(tmp_path, "use arrays;\n"
+                           "fun add(a, b) { return a + b.z; }\n"
+                           "fun go() { return arrays.reduce([1, 2], add, 0); }\n"
+                           "go();\n", mode)
+    assert ("Stack trace:\n  at add (prog.nt:2)\n  at arrays.reduce\n  at go (prog.nt:3)\n  at <script> (prog.nt:4)\n\n"
+            in err)
+    assert "module>" not in err
+    # the place reported is the program's own line
+    assert "RuntimeError in" in err and "prog.nt at line 2:" in err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_error_raised_by_a_built_in_written_in_neutron_is_reported_at_the_call(tmp_path, mode):
+    err = report(tmp_path, "use arrays;\nsay(1);\nvar r = arrays.reduce([], fun (a, b) { return a; });\n", mode)
+    assert "prog.nt at line 3:" in err and "   3 | var r = arrays.reduce(" in err
+    assert "Stack trace:\n  at arrays.reduce\n  at <script> (prog.nt:3)\n\n" in err
