@@ -10,11 +10,14 @@ from typing import Optional
 
 
 class NeutronError(Exception):
-    """A runtime error with a message a user can read, e.g. NeutronError("Division by zero.")."""
+    """A runtime error with a message a user can read, e.g. NeutronError("Division by zero."). `hint` is advice
+    that the error report prints below it (a near name, a conversion to use), or a function that makes it when the
+    report is written; a `catch` gets the message alone."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, hint: Optional[str] = None):
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
 
 def argument_count_error(expected: int, got: int, callee: str) -> NeutronError:

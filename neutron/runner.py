@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 
 from . import loader
@@ -30,7 +31,6 @@ SUGGESTIONS = [   # (start of a runtime error message, advice)
     ("Division by zero", "Check that the divisor is not zero before performing division or modulo operations."),
     ("Modulo by zero", "Check that the divisor is not zero before performing division or modulo operations."),
     ("Stack overflow", "This usually indicates infinite recursion. Check your recursive function calls."),
-    ("Can only call functions", "Only functions, methods and classes can be called with '(...)'."),
 ]
 
 
@@ -59,9 +59,51 @@ def shown_trace(trace):
     return out
 
 
+_UNDEFINED = re.compile(r"Undefined variable '([A-Za-z_][A-Za-z0-9_]*)'\.$")
+_DECLARES = {"fun": "function", "class": "class", "enum": "enum", "var": "variable"}
+
+
+def declared_later(vm, message, path):
+    """For "Undefined variable 'f'." where the file declares `f` at its top level: the advice that the declaration
+    has not run yet (it comes later), instead of the advice to declare it."""
+    m = _UNDEFINED.match(message)
+    source = vm.sources.get(path)
+    if m is None or source is None:
+        return None
+    from .frontend.scanner import scan         # lazy: a resumed run needs no front end until it reports this
+    from .frontend.tokens import TYPE_NAMES
+    tokens, _ = scan(source, path)
+    depth = 0
+    for i, t in enumerate(tokens[:-2]):
+        if t.kind == "{":
+            depth += 1
+        elif t.kind == "}":
+            depth -= 1
+        elif depth == 0 and t.kind in _DECLARES:
+            named = tokens[i + 1]
+            if t.kind == "var" and named.lexeme in TYPE_NAMES and tokens[i + 2].kind == "IDENT":
+                named = tokens[i + 2]           # var int x
+            if named.kind == "IDENT" and named.lexeme == m.group(1):
+                what = _DECLARES[t.kind]
+                use = "called" if what == "function" else "used"
+                return (f"'{named.lexeme}' is defined later (line {named.line}): a {what} can be {use} only "
+                        f"after its declaration has run.")
+    return None
+
+
 def _caret_line(text, col):
     """The line under a quoted source line that points at column col (tabs kept, so that it lines up)."""
     return "".join("\t" if c == "\t" else " " for c in text[:col]) + "^"
+
+
+def _hint(u):
+    hint = u.hint
+    if callable(hint):              # made only now: a program that catches the error pays nothing for it
+        try:
+            hint = hint()
+        except Exception:           # advice must never hide the error itself
+            hint = None
+    return hint
 
 
 def format_uncaught(vm, u: Uncaught, color=False) -> str:
@@ -79,7 +121,10 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
         if 0 <= col < len(text):
             out.append(f"{dim}     |{reset} {red}{_caret_line(text, col)}{reset}\n")
     if u.is_error:
-        advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
+        # one piece of advice: the error's own, else the general one for its kind (unless the message gives one)
+        advice = declared_later(vm, u.message, path) or _hint(u)
+        if advice is None and "Did you " not in u.message:
+            advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
         if advice:
             out.append(f"\nSuggestion: {advice}\n")
     out.append("\nStack trace:\n")

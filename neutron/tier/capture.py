@@ -34,6 +34,20 @@ class Capture:
         out.reverse()
         return out
 
+    def position(self):
+        """The VM's position hook: (code, instruction index) of the innermost compiled frame's current line."""
+        f = sys._getframe(1)
+        while f is not None:
+            info = self.infos.get(f.f_code)
+            if info is not None:
+                ip = info.lineip.get(f.f_lineno)
+                return None if ip is None else (info.code, ip)
+            if f.f_code in self.fast_codes:
+                F, ip, _ = self.fast_codes[f.f_code]
+                return F.code, ip
+            f = f.f_back
+        return None
+
     def capture(self, mode, start=None):
         enabled = gc.isenabled()
         gc.disable()

@@ -56,11 +56,13 @@ class Tier(Capture):
         vm.tier = self
         vm.live_frames = self.live_frames
         vm.on_stop = self.on_stop
+        vm.position = self.position
 
     def detach(self):
         vm = self.vm
         vm.live_frames = vm.frames_now
         vm.on_stop = vm.stop_here
+        vm.position = vm.call_running
         vm.tier = None
 
     # -- compiling --
@@ -218,7 +220,7 @@ class Tier(Capture):
                 return self.to_vm(frames)
             value = r if f.result is FR.NO_RESULT else f.result
         if exc is not None:
-            raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace)
+            raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
 

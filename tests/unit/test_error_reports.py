@@ -66,3 +66,44 @@ def test_an_error_raised_by_a_built_in_written_in_neutron_is_reported_at_the_cal
     err = report(tmp_path, "use arrays;\nsay(1);\nvar r = arrays.reduce([], fun (a, b) { return a; });\n", mode)
     assert "prog.nt at line 3:" in err and "   3 | var r = arrays.reduce(" in err
     assert "Stack trace:\n  at arrays.reduce\n  at <script> (prog.nt:3)\n\n" in err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_module_used_without_use_gets_one_suggestion(tmp_path, mode):
+    err = report(tmp_path, "say(math.sqrt(4));\n", mode)
+    assert "Undefined variable 'math'. Did you forget to import it? Use 'use math;' at the top of your file." in err
+    assert "Suggestion" not in err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_piece_of_advice_per_error(tmp_path, mode):
+    err = report(tmp_path, "use math;\nsay(math.sqr(4));\n", mode)
+    assert "Module 'math' has no member 'sqr'.\n" in err and err.count("Suggestion:") == 1
+    assert "Suggestion: Did you mean 'sqrt'?\n" in err
+    err = report(tmp_path, "var total = 1;\nsay(totl);\n", mode)
+    assert err.count("Suggestion:") == 1 and "Suggestion: Did you mean 'total'?\n" in err
+    err = report(tmp_path, "var total = 1;\nsay(zzz);\n", mode)     # nothing near: the general advice
+    assert err.count("Suggestion:") == 1 and "declare the variable with 'var'" in err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_declared_later_names_the_kind_and_line(tmp_path, mode):
+    err = report(tmp_path, "fun main() { return new_point(); }\nsay(main());\n\nclass Point {}\n"
+                           "fun new_point() { return Point(); }\n", mode)
+    assert "Suggestion: 'new_point' is defined later (line 5): a function can be called only after its " \
+           "declaration has run.\n" in err
+    err = report(tmp_path, "say(limit);\nvar int limit = 3;\n", mode)
+    assert "Suggestion: 'limit' is defined later (line 2): a variable can be used only after its declaration" in err
+    # a local of a block is not a declaration of the global
+    err = report(tmp_path, "say(x);\nif (true) { var x = 1; }\n", mode)
+    assert "defined later" not in err
+
+
+def test_a_hint_that_fails_never_hides_the_error(tmp_path):
+    from neutron.runner import format_uncaught, new_vm
+    from neutron.runtime.frames import Uncaught
+
+    def broken():
+        raise ValueError("no")
+    text = format_uncaught(new_vm(), Uncaught("Boom.", True, [], broken))
+    assert "Boom." in text and "Suggestion" not in text
