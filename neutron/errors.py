@@ -20,11 +20,12 @@ class NeutronError(Exception):
         self.hint = hint
 
 
-def argument_count_error(expected: int, got: int, callee: str) -> NeutronError:
+def argument_count_error(expected: int, got: int, callee: str, hint: Optional[str] = None) -> NeutronError:
     """A Neutron function, method or constructor called with the wrong number of arguments. `callee` is
-    "function 'f'", "method 'm'" or "constructor". (Natives and built-in methods word theirs after their own
-    tables: VM.native_arity_message and methods.arity_error.)"""
-    return NeutronError(f"Expected {expected} arguments but got {got} for {callee}.")
+    "function 'f'", "method 'm'" or "the constructor of class 'C'". (Natives and built-in methods word theirs
+    after their own tables: VM.native_arity_message and methods.arity_error.)"""
+    return NeutronError(f"Expected {expected} argument{'' if expected == 1 else 's'} but got {got} for {callee}.",
+                        hint)
 
 
 class Diagnostic:

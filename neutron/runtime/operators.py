@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..bytecode import opcodes as O
-from ..errors import NeutronError
+from ..errors import NeutronError, argument_count_error
 from .values import Buffer, Instance, Module, equals, near_name, to_str, type_name
 
 ADD, SUB, MUL, DIV, MOD, LT, LE, GT, GE, EQ, NE = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, \
@@ -119,7 +119,7 @@ def instance_method(recv, name, nargs):
         raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.",
                            lambda: near_name(name, [*recv.klass.methods, *recv.fields]))
     if nargs != len(m.code.params):
-        raise NeutronError(f"Expected {len(m.code.params)} arguments but got {nargs} for method '{name}'.")
+        raise argument_count_error(len(m.code.params), nargs, f"method '{name}'")
     return m
 
 

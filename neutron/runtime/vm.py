@@ -636,13 +636,25 @@ class VM:
             init = callee.methods.get("initialize")
             if init is None:
                 if args:
-                    raise argument_count_error(0, len(args), "constructor")
+                    raise self.constructor_arity_error(callee, 0, len(args))
                 frame.stack.append(inst)
                 return None
             if len(args) != len(init.code.params):
-                raise argument_count_error(len(init.code.params), len(args), "constructor")
+                raise self.constructor_arity_error(callee, len(init.code.params), len(args))
             return self.push_frame(init, args, inst)
         raise NeutronError(self.not_callable(callee, frame, ip))
+
+    @staticmethod
+    def constructor_arity_error(klass, expected, got):
+        """The class is named; a class without `initialize` that has a method named as other languages name
+        their constructor (`init`, as the language reference's examples do) is told what the constructor is."""
+        hint = None
+        if "initialize" not in klass.methods:
+            other = next((m for m in ("init", "constructor", "__init__") if m in klass.methods), None)
+            if other is not None:
+                hint = (f"A class's constructor is its method 'initialize'; '{other}' is an ordinary method "
+                        f"(call it as obj.{other}(...)).")
+        return argument_count_error(expected, got, f"the constructor of class '{klass.name}'", hint)
 
     def not_callable(self, callee, frame, ip):
         """The message for calling a value that is not a function: it names the callee as the source writes it,
