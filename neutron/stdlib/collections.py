@@ -113,7 +113,7 @@ def stack_push(vm, args):
 def stack_pop(vm, args):
     s = _arr(args, 0, "stack_pop")
     if not s:
-        raise NeutronError("collections.stack_pop: the stack is empty.")
+        raise NeutronError("stack.pop: stack is empty.")        # the reference's words
     return s.pop()
 
 
@@ -150,7 +150,7 @@ def queue_enqueue(vm, args):
 def queue_dequeue(vm, args):
     q = _arr(args, 0, "queue_dequeue")
     if not q:
-        raise NeutronError("collections.queue_dequeue: the queue is empty.")
+        raise NeutronError("queue.dequeue: queue is empty.")    # the reference's words
     return q.pop(0)
 
 

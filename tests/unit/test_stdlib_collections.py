@@ -39,7 +39,7 @@ def test_stacks():
     assert call("stack_size", s) == 2.0 and call("stack_is_empty", s) is False
     assert call("stack_peek", s) == 2.0
     assert call("stack_pop", s) == 2.0 and call("stack_pop", s) == 1.0
-    assert err("stack_pop", s) == "collections.stack_pop: the stack is empty."
+    assert err("stack_pop", s) == "stack.pop: stack is empty."
 
 
 def test_queues():
@@ -50,5 +50,5 @@ def test_queues():
     assert call("queue_size", q) == 2.0 and call("queue_peek", q) == "a"
     assert call("queue_dequeue", q) == "a" and call("queue_dequeue", q) == "b"
     assert call("queue_is_empty", q) is True
-    assert err("queue_dequeue", q) == "collections.queue_dequeue: the queue is empty."
+    assert err("queue_dequeue", q) == "queue.dequeue: queue is empty."
     assert err("queue_size", None) == "collections.queue_size: argument 1 must be an array, got nil."
