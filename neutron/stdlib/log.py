@@ -132,7 +132,7 @@ def get_level(vm, args):
 
 @module.function("set_file", 1)
 def set_file(vm, args):
-    if args[0] is None:
+    if args[0] is None or args[0] == "":      # no file: log to standard output only
         settings(vm)["file"] = None
         return None
     path = arg_str(args, 0, "log.set_file", "path")
