@@ -178,8 +178,12 @@ class Tier(Capture):
 
     # -- running --
     def execute(self):
-        """Run vm.frames to the end, in a worker thread with a large stack."""
-        return worker.run(self.run)
+        """Run vm.frames to the end, in a worker thread with a large stack (in the VM, which needs none, when
+        there is no memory for that stack)."""
+        try:
+            return worker.run(self.run)
+        except worker.NoThread:
+            return self.to_vm(self.vm.frames)
 
     def run(self):
         vm = self.vm
