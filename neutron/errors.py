@@ -10,18 +10,22 @@ from typing import Optional
 
 
 class NeutronError(Exception):
-    """A runtime error with a message a user can read, e.g. NeutronError("Division by zero.")."""
+    """A runtime error with a message a user can read, e.g. NeutronError("Division by zero."). `hint` is advice
+    that the error report prints below it (a near name, a conversion to use), or a function that makes it when the
+    report is written; a `catch` gets the message alone."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, hint: Optional[str] = None):
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
 
-def argument_count_error(expected: int, got: int, callee: str) -> NeutronError:
+def argument_count_error(expected: int, got: int, callee: str, hint: Optional[str] = None) -> NeutronError:
     """A Neutron function, method or constructor called with the wrong number of arguments. `callee` is
-    "function 'f'", "method 'm'" or "constructor". (Natives and built-in methods word theirs after their own
-    tables: VM.native_arity_message and methods.arity_error.)"""
-    return NeutronError(f"Expected {expected} arguments but got {got} for {callee}.")
+    "function 'f'", "method 'm'" or "the constructor of class 'C'". (Natives and built-in methods word theirs
+    after their own tables: VM.native_arity_message and methods.arity_error.)"""
+    return NeutronError(f"Expected {expected} argument{'' if expected == 1 else 's'} but got {got} for {callee}.",
+                        hint)
 
 
 class Diagnostic:

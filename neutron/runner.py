@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 
 from . import loader
@@ -30,7 +31,6 @@ SUGGESTIONS = [   # (start of a runtime error message, advice)
     ("Division by zero", "Check that the divisor is not zero before performing division or modulo operations."),
     ("Modulo by zero", "Check that the divisor is not zero before performing division or modulo operations."),
     ("Stack overflow", "This usually indicates infinite recursion. Check your recursive function calls."),
-    ("Can only call functions", "Only functions, methods and classes can be called with '(...)'."),
 ]
 
 
@@ -38,30 +38,100 @@ def _is_builtin_code(path):
     return path == "<prelude>" or path.startswith("<") and path.endswith(" module>")
 
 
+def _builtin_name(name, path):
+    """How a stack trace names a function of the built-ins written in Neutron: as the program calls it."""
+    if path == "<prelude>":
+        from .runtime.methods import ARRAY_CALLBACK_METHODS     # lazy: start-up
+        method = next((m for m, p in ARRAY_CALLBACK_METHODS.items() if p == name), None)
+        return f"Array.{method}" if method is not None else "a built-in array method"
+    return f"{path[1:-len(' module>')]}.{name}"
+
+
+def shown_trace(trace):
+    """The stack trace's lines, innermost first. A run of frames in built-in code written in Neutron (a callback
+    method's loop, a module function and the helpers it calls) is shown as the one built-in the program called."""
+    out = []
+    for i, (name, path, line, _) in enumerate(trace):
+        if not _is_builtin_code(path):
+            out.append(f"  at {name} ({os.path.basename(path)}:{line})\n")
+        elif i + 1 == len(trace) or not _is_builtin_code(trace[i + 1][1]):
+            out.append(f"  at {_builtin_name(name, path)}\n")
+    return out
+
+
+_UNDEFINED = re.compile(r"Undefined variable '([A-Za-z_][A-Za-z0-9_]*)'\.$")
+_DECLARES = {"fun": "function", "class": "class", "enum": "enum", "var": "variable"}
+
+
+def declared_later(vm, message, path):
+    """For "Undefined variable 'f'." where the file declares `f` at its top level: the advice that the declaration
+    has not run yet (it comes later), instead of the advice to declare it."""
+    m = _UNDEFINED.match(message)
+    source = vm.sources.get(path)
+    if m is None or source is None:
+        return None
+    from .frontend.scanner import scan         # lazy: a resumed run needs no front end until it reports this
+    from .frontend.tokens import TYPE_NAMES     # lazy: as above
+    tokens, _ = scan(source, path)
+    depth = 0
+    for i, t in enumerate(tokens[:-2]):
+        if t.kind == "{":
+            depth += 1
+        elif t.kind == "}":
+            depth -= 1
+        elif depth == 0 and t.kind in _DECLARES:
+            named = tokens[i + 1]
+            if t.kind == "var" and named.lexeme in TYPE_NAMES and tokens[i + 2].kind == "IDENT":
+                named = tokens[i + 2]           # var int x
+            if named.kind == "IDENT" and named.lexeme == m.group(1):
+                what = _DECLARES[t.kind]
+                use = "called" if what == "function" else "used"
+                return (f"'{named.lexeme}' is defined later (line {named.line}): a {what} can be {use} only "
+                        f"after its declaration has run.")
+    return None
+
+
+def _caret_line(text, col):
+    """The line under a quoted source line that points at column col (tabs kept, so that it lines up)."""
+    return "".join("\t" if c == "\t" else " " for c in text[:col]) + "^"
+
+
+def _hint(u):
+    hint = u.hint
+    if callable(hint):              # made only now: a program that catches the error pays nothing for it
+        try:
+            hint = hint()
+        except Exception:           # advice must never hide the error itself
+            hint = None
+    return hint
+
+
 def format_uncaught(vm, u: Uncaught, color=False) -> str:
     trace = u.trace
     # the place shown is the innermost one in the program's own files, not in a built-in method or module written
     # in Neutron (an argument error raised there is the caller's)
-    name, path, line = next((e for e in trace if not _is_builtin_code(e[1])), trace[0]) if trace else \
-        ("<script>", vm.script_path, 0)
+    name, path, line, col = next((e for e in trace if not _is_builtin_code(e[1])), trace[0]) if trace else \
+        ("<script>", vm.script_path, 0, -1)
     red, bold, dim, reset = ("\033[31m", "\033[1m", "\033[2m", "\033[0m") if color else ("", "", "", "")
     where = f" at line {line}" if trace else ""
     out = [f"\n{red}{bold}RuntimeError{reset} in {path}{where}:\n  {bold}{u.message}{reset}\n"]
     text = source_line(vm.sources.get(path, ""), line) if path in vm.sources else None
     if text is not None:
         out.append(f"\n{dim}{line:4d} |{reset} {text}\n")
+        if 0 <= col < len(text):
+            out.append(f"{dim}     |{reset} {red}{_caret_line(text, col)}{reset}\n")
     if u.is_error:
-        advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
+        # one piece of advice: the error's own, else the general one for its kind (unless the message gives one)
+        advice = declared_later(vm, u.message, path) or _hint(u)
+        if advice is None and "Did you " not in u.message:
+            advice = next((a for prefix, a in SUGGESTIONS if u.message.startswith(prefix)), None)
         if advice:
             out.append(f"\nSuggestion: {advice}\n")
     out.append("\nStack trace:\n")
-    shown = trace if len(trace) <= 30 else trace[:20] + [None] + trace[-5:]
-    for entry in shown:
-        if entry is None:
-            out.append(f"  ... {len(trace) - 25} more frames ...\n")
-            continue
-        fname, fpath, fline = entry
-        out.append(f"  at {fname} ({os.path.basename(fpath)}:{fline})\n")
+    shown = shown_trace(trace)
+    if len(shown) > 30:
+        shown = shown[:20] + [f"  ... {len(shown) - 25} more frames ...\n"] + shown[-5:]
+    out.extend(shown)
     out.append("\n\nFound 1 error.\n")
     return "".join(out)
 

@@ -6,7 +6,7 @@ from . import opcodes as op
 
 class Code:
     __slots__ = ("name", "filename", "params", "param_types", "return_type", "instrs", "consts", "names", "lines",
-                 "nlocals", "cell_params", "freevars", "callsites", "is_method", "max_depth", "min_args")
+                 "cols", "nlocals", "cell_params", "freevars", "callsites", "is_method", "max_depth", "min_args")
 
     def __init__(self, name, filename):
         self.name = name                # '<script>', '<anonymous>' or the function's name
@@ -18,6 +18,7 @@ class Code:
         self.consts = []
         self.names = []                 # names used by *_GLOBAL, *_PROP, INVOKE, USE
         self.lines = []                 # source line of each instruction
+        self.cols = []                  # its 0-based source column (runtime errors' caret), -1 when unknown
         self.nlocals = 0                # slots, including parameters and `this`
         self.cell_params = []           # parameter slots that closures capture (wrapped in a Cell on entry)
         self.freevars = []              # per captured variable: (from_enclosing_local: bool, index)
@@ -25,6 +26,11 @@ class Code:
         self.is_method = False          # slot 0 holds `this`
         self.max_depth = 0
         self.min_args = 1 << 30         # set for built-in Neutron functions whose trailing parameters may be left out
+
+    def where(self, ip):
+        """(line, column) of instruction ip, for stack traces."""
+        cols = self.cols
+        return self.lines[ip], (cols[ip] if ip < len(cols) else -1)
 
     @property
     def arity(self):

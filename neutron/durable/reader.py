@@ -265,6 +265,7 @@ def load_code(r, run):
         pairs = iter(list(zip(flat[::2], flat[1::2])))
         c.instrs = list(zip(ops, map(next, map((repeat(None), ints, pairs).__getitem__, forms))))
         c.lines = s.uints(n)
+        c.cols = [x - 1 for x in s.uints(n)]
 
 
 LOAD[K_CODE] = Kind(lambda n: [Code("", "") for _ in range(n)], load_code)

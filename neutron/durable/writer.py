@@ -245,6 +245,8 @@ def save_code(w, run):
         uints += compress(args, map(is_, types, repeat(int)))
         uints += chain.from_iterable(compress(args, map(is_, types, repeat(tuple))))
         uints += c.lines
+        # columns, one more than each (0: none known), for the caret under a runtime error
+        uints += map((1).__add__, c.cols) if len(c.cols) == len(instrs) else repeat(0, len(instrs))
 
 
 SAVE[Code] = Kind(K_CODE, save_code)

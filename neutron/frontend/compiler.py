@@ -149,6 +149,7 @@ class Compiler:
         self.captures = {}                  # id(function node or Program) -> names used by nested functions
         self.fs = None
         self.line = 1
+        self.pos = (0, -1)                  # (line, column) of the expression being compiled (see at)
 
     # ---- entry points ---------------------------------------------------------------------------------------
 
@@ -228,7 +229,14 @@ class Compiler:
         code = self.fs.code
         code.instrs.append((o, arg))
         code.lines.append(self.line)
+        code.cols.append(self.pos[1] if self.pos[0] == self.line else -1)   # a statement's own line: no column
         return len(code.instrs) - 1
+
+    def at(self, node, col=None):
+        """The instructions emitted next come from `node`'s place in the source (or column `col` of its line)."""
+        if node.line:
+            self.line = node.line
+            self.pos = (node.line, node.col if col is None else col)
 
     def here(self):
         return len(self.fs.code.instrs)
@@ -903,13 +911,11 @@ class Compiler:
         while first is not None:
             if chain is None:
                 chain = []
-            if e.line:
-                self.line = e.line
+            self.at(e)
             chain.append(e)
             e = first(e)
             first = FIRST_OPERAND.get(e.__class__)
-        if e.line:
-            self.line = e.line
+        self.at(e)
         getattr(self, "expr_" + e.__class__.__name__)(e)
         if chain is not None:
             for e in reversed(chain):
@@ -960,14 +966,14 @@ class Compiler:
             self.emit(op.CONST, self.const(-e.operand.value))
             return
         self.expression(e.operand)
-        self.line = e.line
+        self.at(e)
         self.emit(UNARY_OPS[e.op])
 
     # The nodes of FIRST_OPERAND: `expression` compiles the first operand, then rest_<node> the rest.
 
     def rest_Binary(self, e):
         self.expression(e.right)
-        self.line = e.line
+        self.at(e)
         self.emit(BINARY_OPS[e.op])
 
     def rest_Logical(self, e):
@@ -990,7 +996,7 @@ class Compiler:
         cls = target.__class__
         if cls is n.Variable:
             compute(lambda: self.load_var(target.name))
-            self.line = node.line or self.line
+            self.at(target)
             self.emit(op.DUP)
             self.store_var(target.name, node)
         elif cls is n.Get:
@@ -1000,7 +1006,7 @@ class Compiler:
                 self.emit(op.DUP)
                 self.emit(op.GET_PROP, self.name(target.name))
             compute(load_old)
-            self.line = node.line or self.line
+            self.at(target)
             self.emit(op.SET_PROP, self.name(target.name))
         elif cls is n.Index:
             self.expression(target.obj)
@@ -1010,7 +1016,7 @@ class Compiler:
                 self.emit(op.DUP2)
                 self.emit(op.GET_INDEX)
             compute(load_old)
-            self.line = node.line or self.line
+            self.at(target)
             self.emit(op.SET_INDEX)
         else:
             self.error(node, "Invalid assignment target.", "SyntaxError")
@@ -1023,7 +1029,7 @@ class Compiler:
             def compute(load_old):
                 load_old()
                 self.expression(e.value)
-                self.line = e.line
+                self.at(e)
                 self.emit(BINARY_OPS[e.op])
             self.assign_to(e.target, compute, e)
 
@@ -1031,7 +1037,7 @@ class Compiler:
         def compute(load_old):
             load_old()
             self.emit(op.CONST, self.const(1.0))
-            self.line = e.line
+            self.at(e)
             self.emit(op.ADD if e.op == "+" else op.SUB)
         self.assign_to(e.target, compute, e)
 
@@ -1055,28 +1061,28 @@ class Compiler:
             jnil = self.emit(op.JUMP_IF_NIL_KEEP, None) if callee.optional else None
             for a in e.args:
                 self.expression(a)
-            self.line = e.line
+            self.at(callee)
             self.emit(op.INVOKE, (self.name(callee.name), len(e.args)))
             if jnil is not None:
                 self.patch(jnil)
             return
         if any(isinstance(a, n.Spread) for a in e.args):
             self.build_args_list(e.args)
-            self.line = e.line
+            self.at(e)
             self.emit(op.CALL_ARRAY)
             return
         for a in e.args:
             self.expression(a)
-        self.line = e.line
+        self.at(e)
         self.emit(op.CALL, len(e.args))
 
     def rest_Get(self, e):
-        self.line = e.line
+        self.at(e)
         self.emit(op.GET_PROP_OPT if e.optional else op.GET_PROP, self.name(e.name))
 
     def rest_Index(self, e):
         self.expression(e.index)
-        self.line = e.line
+        self.at(e)
         self.emit(op.GET_INDEX)
 
     def expr_ArrayLit(self, e):
@@ -1091,7 +1097,7 @@ class Compiler:
         for key, value in e.pairs:
             self.emit(op.CONST, self.const(key))
             self.expression(value)
-        self.line = e.line
+        self.at(e)
         self.emit(op.BUILD_OBJECT, len(e.pairs))
 
     def expr_Lambda(self, e):

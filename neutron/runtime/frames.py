@@ -32,11 +32,12 @@ class Iter:
 
 
 class Uncaught(Exception):
-    def __init__(self, value, is_error, trace):
+    def __init__(self, value, is_error, trace, hint=None):
         super().__init__(to_str(value))
         self.value = value
         self.is_error = is_error
-        self.trace = trace          # [(function name, file, line)], innermost first
+        self.trace = trace          # [(function name, file, line, column or -1)], innermost first
+        self.hint = hint            # the runtime error's advice for the report (NeutronError.hint)
 
     @property
     def message(self):

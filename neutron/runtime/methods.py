@@ -27,7 +27,7 @@ import re
 import unicodedata
 
 from ..errors import NeutronError
-from .values import BoundMethod, Class, Function, Native, equals, to_str, type_name
+from .values import BoundMethod, Class, Function, Native, equals, near_name, to_str, type_name
 
 MAX_STRING = 1 << 28            # longest string repeat/pad/format may build (code points)
 MAX_FORMAT_WIDTH = 100_000
@@ -772,10 +772,17 @@ ARRAY_METHODS = {
 }
 
 
+def member_names(cls):
+    """Every member a string (cls str) or an array (cls list) has: its methods and properties."""
+    if cls is str:
+        return [*STRING_METHODS, "length", "chars"]
+    return [*ARRAY_METHODS, *ARRAY_CALLBACK_METHODS, "length"]
+
+
 def call_string_method(vm, s, name, args):
     entry = STRING_METHODS.get(name)
     if entry is None:
-        raise NeutronError(f"String does not have method '{name}'.")
+        raise NeutronError(f"String does not have method '{name}'.", lambda: near_name(name, member_names(str)))
     fn, lo, hi = entry
     check_arity(name, lo, hi, len(args))
     return fn(vm, s, args)
@@ -785,7 +792,7 @@ def call_array_method(vm, a, name, args):
     """Only the native methods: callback methods go through the prelude (see the module docstring)."""
     entry = ARRAY_METHODS.get(name)
     if entry is None:
-        raise NeutronError(f"Array does not have method '{name}'.")
+        raise NeutronError(f"Array does not have method '{name}'.", lambda: near_name(name, member_names(list)))
     fn, lo, hi = entry
     check_arity(name, lo, hi, len(args))
     return fn(vm, a, args)

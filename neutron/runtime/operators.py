@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..bytecode import opcodes as O
-from ..errors import NeutronError
-from .values import Buffer, Instance, Module, equals, to_str, type_name
+from ..errors import NeutronError, argument_count_error
+from .values import Buffer, Instance, Module, equals, near_name, to_str, type_name
 
 ADD, SUB, MUL, DIV, MOD, LT, LE, GT, GE, EQ, NE = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, \
     O.NE
@@ -33,6 +33,16 @@ def repeat(s, n):
     return s * k
 
 
+def operand_error(message, *operands):
+    """An operator that needs numbers got something else; when that is a string, the report says how to convert it
+    (the catchable message stays the one the reference gives)."""
+    s = next((v for v in operands if v.__class__ is str), None)
+    if s is None:
+        return NeutronError(message)
+    shown = s if len(s) <= 20 else s[:20] + "..."
+    return NeutronError(message, f"\"{shown}\" is a string: fmt.to_int or fmt.to_float turns a string into a number.")
+
+
 def binary_slow(o, a, b):
     """Every binary operator for the operand types the fast paths do not cover."""
     ca, cb = a.__class__, b.__class__
@@ -53,6 +63,8 @@ def binary_slow(o, a, b):
             return repeat(a, b)
         if num_a and cb is str:
             return repeat(b, a)
+        if ca is str and cb is str:
+            raise operand_error("Unsupported operand types for multiplication.", a, b)
         raise NeutronError("Unsupported operand types for multiplication.")
     if o == EQ:
         return equals(a, b)
@@ -67,9 +79,9 @@ def binary_slow(o, a, b):
             if o == GT:
                 return a > b
             return a >= b
-        raise NeutronError("Operands must be numbers.")
+        raise operand_error("Operands must be numbers.", a, b)
     if not (num_a and num_b) or ca is bool or cb is bool:
-        raise NeutronError("Operands must be numbers.")
+        raise operand_error("Operands must be numbers.", a, b)
     if o == SUB:
         return float(a - b)
     if o == DIV:
@@ -104,9 +116,10 @@ def instance_method(recv, name, nargs):
     """The method `recv.name(nargs arguments)` calls (no field of that name), or the error it is."""
     m = recv.klass.methods.get(name)
     if m is None:
-        raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
+        raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.",
+                           lambda: near_name(name, [*recv.klass.methods, *recv.fields]))
     if nargs != len(m.code.params):
-        raise NeutronError(f"Expected {len(m.code.params)} arguments but got {nargs} for method '{name}'.")
+        raise argument_count_error(len(m.code.params), nargs, f"method '{name}'")
     return m
 
 

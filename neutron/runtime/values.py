@@ -208,6 +208,23 @@ def type_name(v) -> str:
     return "resource"
 
 
+def described(v) -> str:
+    """A value's type with its article, as messages name it: "a number", "an array", "nil", "an instance of P"."""
+    if v.__class__ is Instance:
+        return f"an instance of {v.klass.name}"
+    t = type_name(v)
+    return t if t == "nil" else ("an " if t[0] in "aeiou" else "a ") + t
+
+
+def near_name(name, candidates):
+    """The advice "Did you mean 'x'?" when `name` looks like a misspelling of one of `candidates`, else None."""
+    import difflib      # lazy: only error reports need it
+    names = [c for c in candidates if c.__class__ is str and c != name]
+    same = [c for c in names if c.lower() == name.lower()]
+    found = same or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return f"Did you mean '{found[0]}'?" if found else None
+
+
 def equals(a, b, _depth=0) -> bool:
     """`==`: values of different types are never equal; arrays and objects compare by contents."""
     if a is b:

@@ -17,18 +17,40 @@ from ..bytecode.opcodes import (
     CALL_ARRAY, CLOSURE, NEW_CELL, MAKE_CELL, DUP2, ROT3, SETUP_TRY, POP_TRY, THROW, TO_STR, CONCAT, GET_PROP_OPT,
     BNOT, BAND, BOR, BXOR, SHL, SHR, CHECK_TYPE, MAKE_CLASS, ADD_METHOD, ADD_FIELD, ERROR, USE, USING,
     USING_ISOLATED, GET_MEMBER)
-from ..errors import NeutronError, argument_count_error
+from ..errors import NeutronError, argument_count_error, source_line
 from .frames import MAX_FRAMES, NO_RESULT, Frame, Iter, StopForResume, Uncaught
-from .operators import binary_slow, i64, index_get, index_set, instance_method, wrap
+from .operators import binary_slow, i64, index_get, index_set, instance_method, operand_error, wrap
 from ..stdlib import MODULES
 from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
-                     check_type, equals, to_str, type_name)
+                     check_type, described, equals, near_name, to_str, type_name)
 
 # The float fast path of the frequent operators is written out in each one's case: sending LT, SUB and MUL through
 # a table of operator functions made bench/fib.nt 1-2% slower. GT, LE and GE, rarer, share one case through ORDER:
 # measured no slower, the two tests fewer for every case below them paying for the call.
 ORDER = {GT: operator.gt, LE: operator.le, GE: operator.ge}
 BITWISE = frozenset((BAND, BOR, BXOR, SHL, SHR))
+
+
+def callee_text(line, col):
+    """The callee of the call at `col` of a source line as written there (`a`, `o.f`, `xs[0]`), or None: col is
+    the call's '(' or, for a method call, the method's name."""
+    end = col
+    while end < len(line) and (line[end].isalnum() or line[end] == "_"):
+        end += 1
+    start, depth = end, 0
+    while start > 0:
+        c = line[start - 1]
+        if c in ")]":
+            depth += 1
+        elif c in "([":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and not (c.isalnum() or c in "_.?"):
+            break
+        start -= 1
+    text = line[start:end]
+    return text if text[:1].isalpha() or text[:1] == "_" else None
 
 
 class VM:
@@ -55,6 +77,7 @@ class VM:
         self.tier = None            # the compiled tier, when attached
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
+        self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -154,7 +177,7 @@ class VM:
                         try:
                             push(frame.func.globals[name])
                         except KeyError:
-                            raise self.undefined(name) from None
+                            raise self.undefined(name, frame.func.globals) from None
                     elif o == JUMP_IF_FALSE:
                         v = pop()
                         if v is False or v is None:
@@ -317,7 +340,7 @@ class VM:
                         g = frame.func.globals
                         name = names[arg]
                         if name not in g:
-                            raise NeutronError(f"Undefined variable '{name}'.")
+                            raise self.undefined(name, g)
                         g[name] = pop()
                     elif o == DEFINE_GLOBAL:
                         frame.func.globals[names[arg]] = pop()
@@ -357,7 +380,7 @@ class VM:
                     elif o == NEG:
                         v = stack[-1]
                         if v.__class__ is not float:
-                            raise NeutronError("Operand must be a number.")
+                            raise operand_error("Operand must be a number.", v)
                         stack[-1] = -v
                     elif o == JUMP_IF_FALSE_KEEP:
                         v = stack[-1]
@@ -471,7 +494,7 @@ class VM:
                     elif o == BNOT:
                         v = stack[-1]
                         if v.__class__ is not float:
-                            raise NeutronError("Operand must be a number.")
+                            raise operand_error("Operand must be a number.", v)
                         stack[-1] = wrap(~i64(v))
                     elif o in BITWISE:
                         b = pop()
@@ -510,35 +533,36 @@ class VM:
                         raise RuntimeError(f"unknown opcode {o}")
             except NeutronError as e:
                 frame.ip = ip
-                frame = self.throw(e.message, True)
+                frame = self.throw(e.message, True, e.hint)
             except MemoryError:         # running out of memory is a runtime error too, catchable by `try`
                 frame.ip = ip
                 frame = self.throw("Out of memory.", True)
 
     # ---- errors -----------------------------------------------------------------------------------------------
 
-    def undefined(self, name):
+    def undefined(self, name, globals_=()):
         if name in MODULES:
             return NeutronError(f"Undefined variable '{name}'. Did you forget to import it? "
                                 f"Use 'use {name};' at the top of your file.")
-        return NeutronError(f"Undefined variable '{name}'.")
+        return NeutronError(f"Undefined variable '{name}'.", lambda: near_name(name, globals_))
 
     def trace(self):
         out = []
         for f in reversed(self.frames):
-            line = f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else (f.code.lines[0] if f.code.lines
-                                                                                 else 0)
-            out.append((f.func.name if f.func is not None else f.code.name, f.code.filename, line))
+            code = f.code
+            place = code.where(f.ip - 1) if 0 < f.ip <= len(code.lines) else (code.lines[0] if code.lines else 0, -1)
+            out.append((f.func.name if f.func is not None else code.name, code.filename, *place))
         return out
 
-    def throw(self, value, is_error):
-        """Unwind to the innermost handler; returns the frame that continues. Raises Uncaught if none."""
+    def throw(self, value, is_error, hint=None):
+        """Unwind to the innermost handler; returns the frame that continues. Raises Uncaught if none (with the
+        error's hint for the report)."""
         frames = self.frames
         k = len(frames) - 1
         while k >= 0 and not frames[k].handlers:
             k -= 1
         if k < 0:
-            raise Uncaught(value, is_error, self.trace())
+            raise Uncaught(value, is_error, self.trace(), hint)
         del frames[k + 1:]
         f = frames[k]
         target, depth = f.handlers.pop()
@@ -612,13 +636,44 @@ class VM:
             init = callee.methods.get("initialize")
             if init is None:
                 if args:
-                    raise argument_count_error(0, len(args), "constructor")
+                    raise self.constructor_arity_error(callee, 0, len(args))
                 frame.stack.append(inst)
                 return None
             if len(args) != len(init.code.params):
-                raise argument_count_error(len(init.code.params), len(args), "constructor")
+                raise self.constructor_arity_error(callee, len(init.code.params), len(args))
             return self.push_frame(init, args, inst)
-        raise NeutronError("Can only call functions and classes.")
+        raise NeutronError(self.not_callable(callee, frame, ip))
+
+    @staticmethod
+    def constructor_arity_error(klass, expected, got):
+        """The class is named; a class without `initialize` that has a method named as other languages name
+        their constructor (`init`, as the language reference's examples do) is told what the constructor is."""
+        hint = None
+        if "initialize" not in klass.methods:
+            other = next((m for m in ("init", "constructor", "__init__") if m in klass.methods), None)
+            if other is not None:
+                hint = (f"A class's constructor is its method 'initialize'; '{other}' is an ordinary method "
+                        f"(call it as obj.{other}(...)).")
+        return argument_count_error(expected, got, f"the constructor of class '{klass.name}'", hint)
+
+    def not_callable(self, callee, frame, ip):
+        """The message for calling a value that is not a function: it names the callee as the source writes it,
+        read at the call's column (`a is a number, not a function`)."""
+        place = (frame.code, ip - 1) if frame.code is not None else self.position()
+        text = None
+        if place is not None:
+            code, at = place
+            line, col = code.where(at)
+            source_text = source_line(self.sources.get(code.filename, ""), line)
+            if source_text is not None and col >= 0:
+                text = callee_text(source_text, col)
+        name = "This value" if text is None else f"'{text}'"
+        return f"{name} is {described(callee)}, not a function."
+
+    def call_running(self):
+        """(code, instruction index) of the call running now, or None."""
+        f = self.frames[-1] if self.frames else None
+        return (f.code, f.ip - 1) if f is not None and f.ip > 0 else None
 
     @staticmethod
     def native_arity_message(native, n):
@@ -648,11 +703,12 @@ class VM:
         if cls is dict:
             if name in recv:
                 return self.call_value(recv[name], args, frame, ip, recv)
-            raise NeutronError(f"Property '{name}' not found on object.")
+            raise NeutronError(f"Property '{name}' not found on object.", lambda: near_name(name, recv))
         if cls is Module:
             member = recv.members.get(name, NO_RESULT)
             if member is NO_RESULT:
-                raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
+                raise NeutronError(f"Module '{recv.name}' has no member '{name}'.",
+                                   lambda: near_name(name, recv.members))
             return self.call_value(member, args, frame, ip, recv)
         if cls is Instance:
             f = recv.fields.get(name, NO_RESULT)
@@ -681,16 +737,18 @@ class VM:
             m = obj.klass.methods.get(name)
             if m is not None:
                 return BoundMethod(obj, m)
-            raise NeutronError(f"Property '{name}' not found on instance.")
+            raise NeutronError(f"Property '{name}' not found on instance.",
+                               lambda: near_name(name, [*obj.fields, *obj.klass.methods]))
         if cls is dict:
             v = obj.get(name, NO_RESULT)
             if v is NO_RESULT:
-                raise NeutronError(f"Property '{name}' not found on object.")
+                raise NeutronError(f"Property '{name}' not found on object.", lambda: near_name(name, obj))
             return v
         if cls is Module:
             v = obj.members.get(name, NO_RESULT)
             if v is NO_RESULT:
-                raise NeutronError(f"Module '{obj.name}' has no member '{name}'.")
+                raise NeutronError(f"Module '{obj.name}' has no member '{name}'.",
+                                   lambda: near_name(name, obj.members))
             return v
         if cls is str or cls is list:
             if name == "length":
@@ -702,18 +760,20 @@ class VM:
                     (cls is list and name in B.ARRAY_CALLBACK_METHODS):
                 return BoundMethod(obj, name)
             kind = "String" if cls is str else "Array"
-            raise NeutronError(f"{kind} does not have property '{name}'.")
+            raise NeutronError(f"{kind} does not have property '{name}'.",
+                               lambda: near_name(name, B.member_names(cls)))
         if cls is Buffer:
             if name == "length":
                 return float(len(obj.data))
-            raise NeutronError(f"Buffer does not have property '{name}'.")
+            raise NeutronError(f"Buffer does not have property '{name}'.", lambda: near_name(name, ["length"]))
         if cls is Class:
             m = obj.methods.get(name)
             if m is not None:
                 return m
             if name == "name":
                 return obj.name
-            raise NeutronError(f"Class '{obj.name}' has no method '{name}'.")
+            raise NeutronError(f"Class '{obj.name}' has no method '{name}'.",
+                               lambda: near_name(name, [*obj.methods, "name"]))
         if cls is Resource:
             v = obj.info.get(name, NO_RESULT)
             if v is not NO_RESULT:

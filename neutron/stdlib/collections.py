@@ -2,11 +2,11 @@
 
     set_new() set_add(s, v) -> true if added   set_has(s, v)   set_remove(s, v) -> true if removed
     set_size(s) set_to_array(s) -> a copy      set_union(a, b) set_intersection(a, b) set_difference(a, b) -> new
-    stack_new() stack_push(s, v) -> nil  stack_pop(s)  stack_peek(s) -> top or nil  stack_size(s)  stack_is_empty(s)
-    queue_new() queue_enqueue(q, v) -> nil  queue_dequeue(q)  queue_peek(q) -> front or nil  queue_size(q)
+    stack_new() stack_push(s, v) -> nil  stack_pop(s)  stack_peek(s) -> top  stack_size(s)  stack_is_empty(s)
+    queue_new() queue_enqueue(q, v) -> nil  queue_dequeue(q)  queue_peek(q) -> front  queue_size(q)
     queue_is_empty(q)
-Members are compared with `==`; sets keep insertion order. Popping an empty stack or dequeuing an empty queue is
-an error.
+Members are compared with `==`; sets keep insertion order. Popping or peeking an empty stack, and dequeuing or
+peeking an empty queue, is an error (worded as the reference words it: "stack.pop: stack is empty.").
 """
 from __future__ import annotations
 
@@ -113,14 +113,16 @@ def stack_push(vm, args):
 def stack_pop(vm, args):
     s = _arr(args, 0, "stack_pop")
     if not s:
-        raise NeutronError("collections.stack_pop: the stack is empty.")
+        raise NeutronError("stack.pop: stack is empty.")        # the reference's words
     return s.pop()
 
 
 @module.function("stack_peek", 1)
 def stack_peek(vm, args):
     s = _arr(args, 0, "stack_peek")
-    return s[-1] if s else None
+    if not s:
+        raise NeutronError("stack.peek: stack is empty.")
+    return s[-1]
 
 
 @module.function("stack_size", 1)
@@ -150,14 +152,16 @@ def queue_enqueue(vm, args):
 def queue_dequeue(vm, args):
     q = _arr(args, 0, "queue_dequeue")
     if not q:
-        raise NeutronError("collections.queue_dequeue: the queue is empty.")
+        raise NeutronError("queue.dequeue: queue is empty.")    # the reference's words
     return q.pop(0)
 
 
 @module.function("queue_peek", 1)
 def queue_peek(vm, args):
     q = _arr(args, 0, "queue_peek")
-    return q[0] if q else None
+    if not q:
+        raise NeutronError("queue.peek: queue is empty.")
+    return q[0]
 
 
 @module.function("queue_size", 1)

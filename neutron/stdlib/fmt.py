@@ -46,7 +46,9 @@ def _number_from(fname, target, v):
         m = _SPECIAL.match(v)
         if m:
             return float(m.group(1) + m.group(2))
-        raise NeutronError(f"{fname}: cannot convert string '{v}' to {target}.")
+        # the reference's words
+        raise NeutronError(f"Cannot convert string '{v}' to {'integer' if target == 'an integer' else 'float'}: "
+                           f"invalid format.")
     raise NeutronError(f"{fname}: cannot convert {type_name(v)} to {target}.")
 
 

@@ -24,7 +24,7 @@ except ImportError:     # pragma: no cover
     _JSONDecoder = _c_quote = _c_make_encoder = _c_make_scanner = None
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_dict, arg_error, arg_str, opt
+from .native import NativeModule, arg_dict, arg_error, arg_path, arg_str, opt
 from ..runtime.values import Buffer, format_number, type_name
 
 module = NativeModule("json")
@@ -499,7 +499,7 @@ def parse(vm, args):
 
 @module.function("readFile", 1)
 def read_file(vm, args):
-    path = arg_str(args, 0, "json.readFile")
+    path = arg_path(args, 0, "json.readFile")
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", "replace")
@@ -512,7 +512,7 @@ def read_file(vm, args):
 
 @module.function("writeFile", 2, 3)
 def write_file(vm, args):
-    path = arg_str(args, 0, "json.writeFile")
+    path = arg_path(args, 0, "json.writeFile")
     text = stringify_value(args[1], _indent_of("json.writeFile", opt(args, 2)), "json.writeFile")
     try:
         with open(path, "wb") as f:

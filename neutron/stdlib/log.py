@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from .native import NativeModule, arg_error, arg_str, fail
+from .native import NativeModule, arg_error, arg_path, fail
 from ..runtime.values import to_str, type_name
 
 module = NativeModule("log")
@@ -132,10 +132,10 @@ def get_level(vm, args):
 
 @module.function("set_file", 1)
 def set_file(vm, args):
-    if args[0] is None:
+    if args[0] is None or args[0] == "":      # no file: log to standard output only
         settings(vm)["file"] = None
         return None
-    path = arg_str(args, 0, "log.set_file", "path")
+    path = arg_path(args, 0, "log.set_file", "path")
     try:
         with open(path, "a", encoding="utf-8"):
             pass

@@ -66,7 +66,7 @@ def divide(vm, args):
     a = _num(args, 0, "math.divide")
     b = _num(args, 1, "math.divide")
     if b == 0:
-        raise NeutronError("math.divide: division by zero.")
+        raise NeutronError("Division by zero.")      # the reference's words (and the `/` operator's)
     return a / b
 
 

@@ -92,6 +92,15 @@ def arg_str(args, i, fname, name=None):
     raise arg_error(v, i, fname, name, "a string")
 
 
+def arg_path(args, i, fname, name=None, what="path"):
+    """A string the operating system takes (`what`: a path, a command): one with a NUL character, which none can
+    hold, is a Neutron error rather than Python's ValueError."""
+    v = arg_str(args, i, fname, name)
+    if "\0" in v:
+        raise NeutronError(f"{fname}: the {what} contains a NUL character (\\0).")
+    return v
+
+
 def arg_list(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is list:
@@ -110,5 +119,5 @@ def opt(args, i, default=None):
     return args[i] if i < len(args) else default
 
 
-__all__ = ["NativeModule", "NeutronError", "fail", "arg_error", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict",
-           "opt", "to_str", "type_name"]
+__all__ = ["NativeModule", "NeutronError", "fail", "arg_error", "arg_num", "arg_int", "arg_str", "arg_path", "arg_list",
+           "arg_dict", "opt", "to_str", "type_name"]

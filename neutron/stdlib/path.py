@@ -1,7 +1,8 @@
 """path: POSIX path strings (no file-system access except resolve's use of the current directory).
 
-    join(part, ...)   parts joined with "/"; an absolute part starts over; backslashes count as "/"
-    split(p) -> [dirname, basename]   dirname(p) ("." when there is no directory)   basename(p[, ext])
+    join(part, ...)   parts joined with "/"; an absolute part starts over; backslashes count as "/"; no parts: ""
+    split(p) -> [directory, basename] (directory "" when there is none, as in the reference)
+    dirname(p) ("." when there is no directory)   basename(p[, ext])
     extname(p) -> ".ext" ("" for none and for dot-files like ".bashrc")   isabs(p)
     normalize(p)   removes ".", resolves "..", collapses slashes; "" -> "."
     resolve(p)     an absolute, normalized path (relative paths start at the current directory)
@@ -57,14 +58,14 @@ def join(vm, args):
         parts.append(v.replace("\\", "/"))
     parts = [x for x in parts if x != ""]
     if not parts:
-        return "."
+        return ""
     return posixpath.join(*parts)
 
 
 @module.function("split", 1)
 def split(vm, args):
     p = _p(args, 0, "split")
-    return [dirname(p), basename(p)]
+    return [dirname(p) if "/" in _strip_trailing(p) else "", basename(p)]
 
 
 @module.function("dirname", 1)

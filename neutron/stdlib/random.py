@@ -14,7 +14,7 @@ import os
 import random as _pyrandom
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_error, arg_int, arg_list, arg_num, fail, opt
+from .native import NativeModule, arg_error, arg_int, arg_list, arg_num, fail, opt, to_str
 
 module = NativeModule("random")
 
@@ -132,6 +132,8 @@ def seed(vm, args):
 def gauss(vm, args):
     mu = arg_num(args, 0, "random.gauss", "mu") if len(args) > 0 else 0.0
     sigma = arg_num(args, 1, "random.gauss", "sigma") if len(args) > 1 else 1.0
+    if sigma < 0:
+        fail("random.gauss", f"sigma must not be negative, got {to_str(sigma)}.")
     return float(generator(vm).gauss(mu, sigma))
 
 

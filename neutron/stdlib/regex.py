@@ -30,7 +30,7 @@ import functools
 import re
 import warnings
 
-from .native import NativeModule, arg_str, fail
+from .native import NativeModule, NeutronError, arg_str
 
 module = NativeModule("regex")
 
@@ -167,17 +167,17 @@ class _PatternError(Exception):
     pass
 
 
-def compile_pattern(pattern: str, fname: str):
+def compile_pattern(pattern: str):
     try:
         return _compile_cached(pattern)
     except _PatternError as e:
-        fail(fname, f"invalid pattern '{pattern}': {e}")
+        raise NeutronError(f"Invalid regex pattern: {e} in '{pattern}'.")     # the reference's words first
 
 
 def _args(args, fname):
     text = arg_str(args, 0, fname, "text")
     pattern = arg_str(args, 1, fname, "pattern")
-    return text, compile_pattern(pattern, fname)
+    return text, compile_pattern(pattern)
 
 
 def _match_object(m):

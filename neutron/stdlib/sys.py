@@ -40,7 +40,7 @@ import tempfile
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
-from .native import NativeModule, arg_error, arg_num, arg_str, opt
+from .native import NativeModule, arg_error, arg_num, arg_path, arg_str, opt
 from ..runtime.values import Buffer, to_str, type_name
 
 module = NativeModule("sys")
@@ -61,7 +61,7 @@ def _content_bytes(v) -> bytes:
 
 @module.function("read", 1)
 def read(vm, args):
-    path = arg_str(args, 0, "sys.read")
+    path = arg_path(args, 0, "sys.read")
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -71,7 +71,7 @@ def read(vm, args):
 
 
 def _write(fname, args, mode):
-    path = arg_str(args, 0, f"sys.{fname}")
+    path = arg_path(args, 0, f"sys.{fname}")
     data = _content_bytes(args[1])
     try:
         with open(path, mode) as f:
@@ -93,8 +93,8 @@ def append(vm, args):
 
 @module.function("cp", 2)
 def cp(vm, args):
-    src = arg_str(args, 0, "sys.cp")
-    dst = arg_str(args, 1, "sys.cp")
+    src = arg_path(args, 0, "sys.cp", what="source")
+    dst = arg_path(args, 1, "sys.cp", what="destination")
     try:
         shutil.copy(src, dst)
     except shutil.SameFileError:
@@ -106,8 +106,8 @@ def cp(vm, args):
 
 @module.function("mv", 2)
 def mv(vm, args):
-    src = arg_str(args, 0, "sys.mv")
-    dst = arg_str(args, 1, "sys.mv")
+    src = arg_path(args, 0, "sys.mv", what="source")
+    dst = arg_path(args, 1, "sys.mv", what="destination")
     if not os.path.lexists(src):
         raise NeutronError(f"sys.mv: cannot move '{src}': No such file or directory.")
     try:
@@ -121,7 +121,7 @@ def mv(vm, args):
 
 @module.function("rm", 1)
 def rm(vm, args):
-    path = arg_str(args, 0, "sys.rm")
+    path = arg_path(args, 0, "sys.rm")
     try:
         os.remove(path)
     except FileNotFoundError:
@@ -133,14 +133,14 @@ def rm(vm, args):
 
 @module.function("exists", 1)
 def exists(vm, args):
-    return os.path.exists(arg_str(args, 0, "sys.exists"))
+    return os.path.exists(arg_path(args, 0, "sys.exists"))
 
 
 # ---- directories -------------------------------------------------------------------------------------------------
 
 @module.function("mkdir", 1)
 def mkdir(vm, args):
-    path = arg_str(args, 0, "sys.mkdir")
+    path = arg_path(args, 0, "sys.mkdir")
     if os.path.isdir(path):
         return False
     try:
@@ -156,7 +156,7 @@ def _inside(path, root):
 
 @module.function("rmdir", 1, 2)
 def rmdir(vm, args):
-    path = arg_str(args, 0, "sys.rmdir")
+    path = arg_path(args, 0, "sys.rmdir")
     recursive = opt(args, 1, False)
     if recursive is not None and recursive.__class__ is not bool:
         raise NeutronError(f"sys.rmdir: argument 2 (recursive) must be a boolean, got {type_name(recursive)}.")
@@ -184,7 +184,7 @@ def rmdir(vm, args):
 
 @module.function("listdir", 1)
 def listdir(vm, args):
-    path = arg_str(args, 0, "sys.listdir")
+    path = arg_path(args, 0, "sys.listdir")
     try:
         names = os.listdir(path)
     except OSError as e:
@@ -194,7 +194,7 @@ def listdir(vm, args):
 
 @module.function("stat", 1)
 def stat(vm, args):
-    path = arg_str(args, 0, "sys.stat")
+    path = arg_path(args, 0, "sys.stat")
     try:
         st = os.stat(path)
     except OSError as e:
@@ -209,7 +209,7 @@ def stat(vm, args):
 
 @module.function("chmod", 2)
 def chmod(vm, args):
-    path = arg_str(args, 0, "sys.chmod")
+    path = arg_path(args, 0, "sys.chmod")
     mode = arg_num(args, 1, "sys.chmod", "mode")
     if not 0 <= mode <= 0o7777 or mode != int(mode):
         raise NeutronError(f"sys.chmod: mode must be an integer between 0 and 4095 (0o7777), got {to_str(mode)}.")
@@ -237,7 +237,7 @@ def cwd(vm, args):
 
 @module.function("chdir", 1)
 def chdir(vm, args):
-    path = arg_str(args, 0, "sys.chdir")
+    path = arg_path(args, 0, "sys.chdir")
     try:
         os.chdir(path)
     except OSError as e:
@@ -343,7 +343,7 @@ def alloc(vm, args):
 
 @module.function("exec", 1, 2)
 def exec_(vm, args):
-    command = arg_str(args, 0, "sys.exec")
+    command = arg_path(args, 0, "sys.exec", what="command")
     options = opt(args, 1)
     if options is None:
         options = {}
@@ -383,7 +383,7 @@ def exec_(vm, args):
 def checkpoint(vm, args):
     """Write the whole running program to `path`; a resume continues right after this call, which returns true
     in both processes. Prints nothing on stdout (NEUTRON_CHECKPOINT_LOG=1 reports on stderr)."""
-    path = arg_str(args, 0, "sys.checkpoint", "path")
+    path = arg_path(args, 0, "sys.checkpoint", "path")
     t0 = _pytime.perf_counter()
     vm.checkpoint(path)
     if os.environ.get("NEUTRON_CHECKPOINT_LOG"):

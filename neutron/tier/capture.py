@@ -26,13 +26,27 @@ class Capture:
                 if ip is not None:
                     func = fr.f_locals.get("F")
                     code = info.code
-                    out.append((func.name if func is not None else code.name, code.filename, code.lines[ip]))
+                    out.append((func.name if func is not None else code.name, code.filename, *code.where(ip)))
             elif fr.f_code in self.fast_codes:
                 F, ip, _ = self.fast_codes[fr.f_code]
-                out.append((F.name, F.code.filename, F.code.lines[ip]))
+                out.append((F.name, F.code.filename, *F.code.where(ip)))
             tb = tb.tb_next
         out.reverse()
         return out
+
+    def position(self):
+        """The VM's position hook: (code, instruction index) of the innermost compiled frame's current line."""
+        f = sys._getframe(1)
+        while f is not None:
+            info = self.infos.get(f.f_code)
+            if info is not None:
+                ip = info.lineip.get(f.f_lineno)
+                return None if ip is None else (info.code, ip)
+            if f.f_code in self.fast_codes:
+                F, ip, _ = self.fast_codes[f.f_code]
+                return F.code, ip
+            f = f.f_back
+        return None
 
     def capture(self, mode, start=None):
         enabled = gc.isenabled()

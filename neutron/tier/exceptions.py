@@ -26,13 +26,15 @@ class Deopt(BaseException):
         self.frames = frames
 
 
-NEXC = (NeutronError, NThrow, MemoryError)    # what a Neutron handler catches (running out of memory too, as in the VM)
+# What a Neutron handler catches: running out of memory too, as in the VM. CPython 3.11 reports a Python call whose
+# frame finds no memory as SystemError("error return without exception set"), the only SystemError compiled code meets.
+NEXC = (NeutronError, NThrow, MemoryError, SystemError)
 
 
 def exception_value(e):
     """The Neutron value of a caught exception: the message of a runtime error, the thrown value of a throw."""
     if e.__class__ is NThrow:
         return e.value
-    if e.__class__ is MemoryError:
+    if e.__class__ is MemoryError or e.__class__ is SystemError:
         return "Out of memory."
     return e.message

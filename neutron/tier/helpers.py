@@ -102,13 +102,13 @@ def _ne(a, b):
 
 def _neg(v):
     if v.__class__ is not float:
-        raise NeutronError("Operand must be a number.")
+        raise OPS.operand_error("Operand must be a number.", v)
     return -v
 
 
 def _bnot(v):
     if v.__class__ is not float:
-        raise NeutronError("Operand must be a number.")
+        raise OPS.operand_error("Operand must be a number.", v)
     return OPS.wrap(~OPS.i64(v))
 
 
@@ -194,14 +194,14 @@ def namespace(vm, tier):
             loaded.append(B)
         return loaded[0]
 
-    def _undef(name):
-        return vm.undefined(name)
+    def _undef(G, name):
+        return vm.undefined(name, G)
 
     def _gget(G, name):
         try:
             return G[name]
         except KeyError:
-            raise vm.undefined(name) from None
+            raise vm.undefined(name, G) from None
 
     def _say(v):
         vm.points += 1

@@ -56,11 +56,13 @@ class Tier(Capture):
         vm.tier = self
         vm.live_frames = self.live_frames
         vm.on_stop = self.on_stop
+        vm.position = self.position
 
     def detach(self):
         vm = self.vm
         vm.live_frames = vm.frames_now
         vm.on_stop = vm.stop_here
+        vm.position = vm.call_running
         vm.tier = None
 
     # -- compiling --
@@ -176,8 +178,12 @@ class Tier(Capture):
 
     # -- running --
     def execute(self):
-        """Run vm.frames to the end, in a worker thread with a large stack."""
-        return worker.run(self.run)
+        """Run vm.frames to the end, in a worker thread with a large stack (in the VM, which needs none, when
+        there is no memory for that stack)."""
+        try:
+            return worker.run(self.run)
+        except worker.NoThread:
+            return self.to_vm(self.vm.frames)
 
     def run(self):
         vm = self.vm
@@ -192,7 +198,7 @@ class Tier(Capture):
             if exc is not None:
                 if not f.handlers:
                     trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
-                                  f.code.lines[f.ip - 1] if 0 < f.ip <= len(f.code.lines) else 0))
+                                  *(f.code.where(f.ip - 1) if 0 < f.ip <= len(f.code.lines) else (0, -1))))
                     continue
                 target, depth = f.handlers.pop()
                 del f.stack[depth:]
@@ -218,7 +224,7 @@ class Tier(Capture):
                 return self.to_vm(frames)
             value = r if f.result is FR.NO_RESULT else f.result
         if exc is not None:
-            raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace)
+            raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
 

@@ -185,7 +185,7 @@ class Translation:
             self.line(f"    {name} = _G[{gname!r}]")
             self.line("except KeyError:")
         if not self.compact:
-            self.line(f"    raise _undef({gname!r}) from None")
+            self.line(f"    raise _undef(_G, {gname!r}) from None")
         if gname in MODULES:
             self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
         self.global_hint.add(name)
@@ -604,8 +604,7 @@ class Translation:
             self.line(f"_G[{self.code.names[a]!r}] = {v}")
         else:
             gname = self.code.names[a]
-            msg = f"Undefined variable '{gname}'."
-            self.line(f"if {gname!r} not in _G: raise NeutronError({msg!r})")
+            self.line(f"if {gname!r} not in _G: raise _undef(_G, {gname!r})")
             self.line(f"_G[{gname!r}] = {v}")
 
 

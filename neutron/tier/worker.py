@@ -25,6 +25,23 @@ def _root(work):
     work()
 
 
+def _start(work, box, done):
+    """The worker's first function. ROOT's frame needs its large chunk of memory: without room for it, the program
+    runs in an ordinary one (and if not even that is there, the calling thread hears of it)."""
+    try:
+        ROOT(work)
+    except MemoryError:
+        try:
+            work()
+        except MemoryError as e:
+            box["error"] = e
+            done.release()
+
+
+class NoThread(Exception):
+    """No memory for the worker thread's stack."""
+
+
 # The worker thread's first Python frame is ROOT's. CPython 3.11 sizes a thread's first frame-stack chunk for its
 # first frame and never frees that chunk, while later chunks are mapped and unmapped as recursion crosses their
 # boundaries (a system call pair per call at an unlucky depth). A large declared stack for ROOT makes the first
@@ -53,7 +70,11 @@ def run(program):
     old_size = _thread.stack_size()
     try:
         _thread.stack_size(STACK_SIZE)
-        ident = _thread.start_new_thread(ROOT, (work,))
+        ident = _thread.start_new_thread(_start, (work, box, done))
+    except RuntimeError:                # "can't start new thread": no memory for its stack
+        sys.setrecursionlimit(old_limit)
+        gc.set_threshold(*old_gc)
+        raise NoThread() from None
     finally:
         _thread.stack_size(old_size)
     outer = None

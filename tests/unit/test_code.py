@@ -98,3 +98,20 @@ say(xs.map(fun (x) { return add(x, 1); }));
     assert status == 0, out.getvalue()
     assert out.getvalue() == "21\n[2, 3, 4]\n"
     assert seen
+
+
+def test_column_table_points_at_the_expression_of_each_instruction():
+    code = compile_source("var o = {};\nsay(o.nme + f(1));\no.m(2)[0] = 3;\n", "t.nt")
+    at = {(code.instrs[i][0], code.lines[i]): code.where(i)[1] for i in range(len(code.instrs))}
+    assert at[(op.GET_PROP, 2)] == 6            # the property's name
+    assert at[(op.CALL, 2)] == 13               # the call's '('
+    assert at[(op.ADD, 2)] == 10                # the operator
+    assert at[(op.INVOKE, 3)] == 2              # the method's name
+    assert at[(op.SET_INDEX, 3)] == 6           # the '[' of the element assigned
+    assert len(code.cols) == len(code.instrs)
+
+
+def test_an_instruction_of_a_statement_alone_on_its_line_has_no_column():
+    code = compile_source("var x = 1;\nwhile (true) {\n  break;\n}\n", "t.nt")
+    jumps = [i for i, (o, _) in enumerate(code.instrs) if code.lines[i] == 3]
+    assert jumps and all(code.where(i) == (3, -1) for i in jumps)

@@ -33,22 +33,22 @@ def test_sets():
 def test_stacks():
     s = call("stack_new")
     assert call("stack_is_empty", s) is True
-    assert call("stack_peek", s) is None
+    assert err("stack_peek", s) == "stack.peek: stack is empty."
     assert call("stack_push", s, 1.0) is None
     call("stack_push", s, 2.0)
     assert call("stack_size", s) == 2.0 and call("stack_is_empty", s) is False
     assert call("stack_peek", s) == 2.0
     assert call("stack_pop", s) == 2.0 and call("stack_pop", s) == 1.0
-    assert err("stack_pop", s) == "collections.stack_pop: the stack is empty."
+    assert err("stack_pop", s) == "stack.pop: stack is empty."
 
 
 def test_queues():
     q = call("queue_new")
-    assert call("queue_is_empty", q) is True and call("queue_peek", q) is None
+    assert call("queue_is_empty", q) is True and err("queue_peek", q) == "queue.peek: queue is empty."
     assert call("queue_enqueue", q, "a") is None
     call("queue_enqueue", q, "b")
     assert call("queue_size", q) == 2.0 and call("queue_peek", q) == "a"
     assert call("queue_dequeue", q) == "a" and call("queue_dequeue", q) == "b"
     assert call("queue_is_empty", q) is True
-    assert err("queue_dequeue", q) == "collections.queue_dequeue: the queue is empty."
+    assert err("queue_dequeue", q) == "queue.dequeue: queue is empty."
     assert err("queue_size", None) == "collections.queue_size: argument 1 must be an array, got nil."

@@ -19,7 +19,7 @@ def test_to_int():
                     ("", 0), (True, 1), (False, 0), (None, 0), (".5", 0)]:
         got = call("to_int", v)
         assert got == want and got.__class__ is float, v
-    assert err("to_int", "abc") == "fmt.to_int: cannot convert string 'abc' to an integer."
+    assert err("to_int", "abc") == "Cannot convert string 'abc' to integer: invalid format."
     assert err("to_int", [1.0]) == "fmt.to_int: cannot convert array to an integer."
     assert err("to_int", {}) == "fmt.to_int: cannot convert object to an integer."
     assert "inf" in err("to_int", "inf")
@@ -31,7 +31,7 @@ def test_to_float():
     assert call("to_float", " -2.5e-1x") == -0.25
     assert call("to_float", True) == 1 and call("to_float", None) == 0
     assert call("to_float", "inf") == math.inf
-    assert err("to_float", "x1") == "fmt.to_float: cannot convert string 'x1' to a number."
+    assert err("to_float", "x1") == "Cannot convert string 'x1' to float: invalid format."
     assert err("to_float", fn()) == "fmt.to_float: cannot convert function to a number."
 
 

@@ -39,7 +39,7 @@ def test_arithmetic():
     assert call("multiply", 2.5, 4.0) == 10
     assert call("divide", 20.0, 4.0) == 5
     assert format_number(call("divide", 7.0, 3.0)) == "2.33333333333333"
-    assert err("divide", 1.0, 0.0) == "math.divide: division by zero."
+    assert err("divide", 1.0, 0.0) == "Division by zero."
     assert err("add", "1", 2.0) == "math.add: argument 1 must be a number, got string."
     assert err("add", 1.0, None) == "math.add: argument 2 must be a number, got nil."
 

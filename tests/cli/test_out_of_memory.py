@@ -1,0 +1,45 @@
+"""Running out of memory is a catchable "Out of memory." error in both modes (issue 15, item 22): programs run with
+a cap on their address space. In the compiled tier, CPython reports a call that finds no memory for its frame as a
+SystemError, the worker thread may find no memory for its large first frame chunk or for its stack at all: none of
+that may end the program (or hang it) where the VM would let it catch the error."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+PROGRAM = """
+fun deep(n, acc) { var a = [acc, acc, acc, acc, acc, acc, acc, acc]; return deep(n + 1, a) + 1; }
+try { deep(0, [1]); } catch (e) { say("caught: " + e); }
+var keep = [];
+try { while (true) { keep.push([1, 2, 3, 4, 5, 6, 7, 8]); } } catch (e) { keep = nil; say("caught: " + e); }
+say("after");
+"""
+
+
+def run_capped(tmp_path, megabytes, vm):
+    prog = tmp_path / "p.nt"
+    prog.write_text(PROGRAM, encoding="utf-8")
+    limit = megabytes << 20
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    env = dict(os.environ, NEUTRON_VM="1" if vm else "")
+    return subprocess.run([sys.executable, "-m", "neutron", str(prog)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=cap, env=env)
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_AS"), reason="needs an address-space limit")
+@pytest.mark.parametrize("megabytes", [250, 400, 700])
+@pytest.mark.parametrize("vm", [True, False], ids=["vm", "compiled"])
+def test_running_out_of_memory_is_catchable(tmp_path, megabytes, vm):
+    done = run_capped(tmp_path, megabytes, vm)
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "after" and len(lines) == 3, done.stdout
+    assert all(line in ("caught: Out of memory.", "caught: Stack overflow.") for line in lines[:2]), done.stdout
+    assert lines[1] == "caught: Out of memory."
