@@ -90,6 +90,9 @@ def _main(argv):
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
+    if first == "snapshot" and not os.path.exists(first):
+        from .durable.inspect import main as inspect_main
+        return inspect_main(argv[1:])
     if first == "--disassemble":
         return _disassemble(argv[1:])
     if first.startswith("-") and first != "-":

@@ -1,12 +1,18 @@
 """Durable execution: the snapshot file, the whole running program written and read without pickle, marshal or eval.
 
-Layout (format 2):
-    header  MAGIC (8 bytes) | format version (u16) | body length (u64) |
-            CRC-32 of the runtime version field and the body (u32) | runtime version (u8 length + ASCII)
+Layout (format 3):
+    header  MAGIC (8 bytes) | format version (u16) | length of the fields (u32) | the fields |
+            body length (u64) | CRC-32 of the fields and the body (u32)
+    fields  name (u8 length + ASCII) and value (u16 length + UTF-8), each: runtime (the Neutron version), written
+            (milliseconds since 1970), host, pid, cwd, run (the run's id), seq (the snapshot's number in its run),
+            program (the entry file), program-sha256 (of its source); a sealed file adds seal and key (the key id)
     body    object count | one kind byte per object (so the reader can make empty shells first: this is what
             lets cycles and aliasing survive) | the named objects (natives by qualified name; modules by name, a
             built-in module with its functions written in Neutron) | each object's contents in table order | the
             roots (script path, sources, globals, the methods' prelude, modules, module state, frames)
+
+A sealed file's body is a nonce and the AES-256-GCM ciphertext of the body, with the header up to the fields as
+associated data (seal.py): the header stays readable without the key.
 
 Values inside contents are tagged: nil, true, false, integral number (zigzag varint), other number (8-byte
 double), string (varint length + UTF-8), reference to a table object (varint index). Arrays made only of numbers
@@ -19,23 +25,38 @@ built-in methods' prelude (`arr.map`, `sort`, ...) travels when it was loaded be
 first needed after the resume is compiled then, which loads the front end at that moment.
 
 format.py holds the tags and the header, writer.py and reader.py the body (save_<kind>/load_<kind> pairs),
-verify.py the checks on code and frames read from a file, atomic.py the file replacement.
+verify.py the checks on code and frames read from a file, atomic.py the file replacement, seal.py the sealing,
+run.py the run a snapshot belongs to.
 """
 from __future__ import annotations
 
 import gc
+import hashlib
+import os
+import socket
+import time
 
+from .. import __version__
 from ..errors import NeutronError
-from . import atomic, reader, writer
-from .format import SnapshotError, header, read_header
+from . import atomic, reader, seal, writer
+from .format import SnapshotError, head, header, read_header
+from .run import run_of, valid_id
 
-__all__ = ["SnapshotError", "load_snapshot", "write_snapshot"]
+__all__ = ["SnapshotError", "load_snapshot", "write_snapshot", "read_header"]
 
 
-def write_snapshot(vm, path, frames, push_result=True, result=True):
-    """Write the VM's state with these frames to `path`, atomically."""
+def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.checkpoint"):
+    """Write the VM's state with these frames to `path`, atomically (keeping the previous ones when the run keeps
+    several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
-        raise NeutronError("sys.checkpoint: the path must be a non-empty string.")
+        raise NeutronError(f"{who}: the path must be a non-empty string.")
+    run = run_of(vm)
+    try:
+        key = seal.current_key()
+    except seal.KeyProblem as e:
+        raise NeutronError(f"{who}: {e}.") from None
+    if key is None and run.sealed:
+        raise NeutronError(f"{who}: this run's snapshots are sealed; set {seal.KEY_VAR} to write them.")
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -43,15 +64,46 @@ def write_snapshot(vm, path, frames, push_result=True, result=True):
     finally:
         if enabled:
             gc.enable()
+    seq = run.seq + 1
+    fields = {"runtime": __version__, "written": str(time.time_ns() // 1_000_000), "host": _host(),
+              "pid": str(os.getpid()), "run": run.id, "seq": str(seq), "program": vm.script_path}
     try:
-        atomic.replace_file(path, header(body), body)
+        fields["cwd"] = os.getcwd()
+    except OSError:             # the current directory was removed
+        pass
+    source = vm.sources.get(vm.script_path)
+    if source is not None:
+        fields["program-sha256"] = source_hash(source)
+    if key is not None:
+        fields["seal"] = seal.ALGORITHM
+        fields["key"] = key[0]
+    prefix = head(fields)
+    try:
+        stored = seal.seal(key[1], body, prefix) if key is not None else body
+    except seal.KeyProblem as e:
+        raise NeutronError(f"{who}: {e}.") from None
+    try:
+        atomic.replace_file(path, (header(prefix, stored), stored), run.keep_for(path))
     except OSError as e:
-        raise NeutronError(f"sys.checkpoint: cannot write '{path}': {e.strerror or e}") from None
+        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
+    run.seq = seq
+    if key is not None:
+        run.sealed = True
+
+
+def open_body(h):
+    """The body of the snapshot whose Header is `h`, unsealed (and so authenticated) when it is sealed."""
+    return seal.unseal(h) if h.sealed else h.body
 
 
 def load_snapshot(vm, data):
-    """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason."""
-    body = read_header(data)
+    """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason. A sealed file is
+    authenticated before any of its body is parsed."""
+    h = read_header(data)
+    run_id, seq = h.fields.get("run", ""), h.fields.get("seq", "")
+    if not valid_id(run_id) or not seq.isdigit() or not seq.isascii():
+        raise SnapshotError("the file is damaged (bad run id or sequence number)")
+    body = open_body(h)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -59,3 +111,22 @@ def load_snapshot(vm, data):
     finally:
         if enabled:
             gc.enable()
+    run = run_of(vm)
+    run.id, run.seq, run.sealed = run_id, int(seq), h.sealed
+
+
+_hashes = {}
+
+
+def source_hash(source):
+    digest = _hashes.get(id(source))
+    if digest is None or digest[0] is not source:
+        digest = _hashes[id(source)] = (source, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+    return digest[1]
+
+
+def _host():
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
