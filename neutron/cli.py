@@ -71,7 +71,7 @@ def _output_failed(e):
 
 def _main(argv):
     if not argv:
-        from .repl import repl
+        from .repl import repl    # lazy: start-up
         return repl()
     first = argv[0]
     if first in ("--version", "-v", "-V"):
@@ -122,9 +122,9 @@ def _editor_command(name, args):
     """`neutron fmt` and `neutron lsp`: they need the editor extra (pip install neutron-lang[editor])."""
     try:
         if name == "fmt":
-            from .editor.fmt import main as fmt_main
+            from .editor.fmt import main as fmt_main    # lazy: start-up
             return fmt_main(args, sys.stdout, sys.stderr)
-        from .editor.lsp import main as lsp_main
+        from .editor.lsp import main as lsp_main    # lazy: start-up
         return lsp_main(args)
     except ImportError as e:
         if not e.name or e.name.startswith("neutron"):
@@ -136,7 +136,7 @@ def _editor_command(name, args):
 def _disassemble(args):
     if len(args) != 1:
         return _usage("--disassemble needs the path of one program")
-    from .bytecode.disasm import disassemble
+    from .bytecode.disasm import disassemble    # lazy: start-up
     code, status = compile_file(args[0], sys.stderr)       # the usual diagnostics and statuses (2, 65)
     if code is None:
         return status
