@@ -1,25 +1,24 @@
 """`neutron snapshot info|stack|vars FILE`: what a snapshot holds and where it resumes, without running any of it.
 
 The file is read as `--resume` reads it (the same checks, the same refusals) into a VM that is never run. `info`
-needs only the header, so it works on a sealed file without its key. Local variable names are not in the file: they
-are found by compiling the sources the snapshot carries (compiling runs nothing) and matching the code objects; a
-local without a known name is shown by its slot.
+needs only the header, so it works on a sealed file without its key. Local variable names are not in the file: the
+runner finds them by compiling the sources the snapshot carries (compiling runs nothing), matched to the code
+objects by their instructions; a local without a known name is shown by its slot. The runner wires this command
+(it may use the front end, this package may not).
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import sys
 import time
 
 from ..bytecode.code import Code
-from ..errors import CompileFailed, source_line
+from ..errors import source_line
 from ..runtime.frames import Iter
 from ..runtime.values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
                               to_str, type_name)
-from . import open_body, seal
+from . import open_body, reader, seal
 from .format import SnapshotError, read_header, shown
 
 EXIT_OK, EXIT_USAGE, EXIT_SNAPSHOT = 0, 2, 66
@@ -36,11 +35,10 @@ USAGE = """usage: neutron snapshot info FILE [--json]             format, run, p
 
 
 class Snapshot:
-    """A snapshot file read for inspection: its size, its Header and, unless it is sealed and cannot be opened, the
-    VM state it holds (`vm`), else the reason (`closed`)."""
+    """A snapshot file read for inspection into `vm` (a fresh VM, never run): its size, its Header and, unless it
+    is sealed and no key at hand opens it, the program state (`vm` set), else the reason (`closed`)."""
 
-    def __init__(self, path, need_body):
-        from ..runner import new_vm        # lazy: the runner imports this package's parent
+    def __init__(self, path, need_body, vm):
         with open(path, "rb") as fh:
             data = fh.read()
         self.path = path
@@ -48,7 +46,7 @@ class Snapshot:
         self.header = read_header(data)
         self.vm = None
         self.closed = None
-        self.names = None       # local_names(vm), made on first use
+        self.names = None       # slot names, made on first use (see variables)
         try:
             body = open_body(self.header)
         except seal.NoKey as e:
@@ -56,8 +54,6 @@ class Snapshot:
                 raise
             self.closed = str(e)
             return
-        from . import reader
-        vm = new_vm(out=io.StringIO())
         reader.load(vm, body)
         self.vm = vm
 
@@ -133,35 +129,6 @@ def source_of(vm, filename):
         except OSError:
             return None
     return text
-
-
-def local_names(vm):
-    """{(file, function name, instructions): {slot: name}} for the code compiled from the snapshot's sources."""
-    from ..frontend.compiler import Compiler
-    from ..frontend.parser import parse
-
-    class Naming(Compiler):
-        def add_local(self, name, node=None, type_=None, static=False, hidden=False):
-            loc = super().add_local(name, node, type_, static, hidden)
-            if not hidden:
-                table.setdefault(self.fs.code, {})[loc.slot] = name
-            return loc
-
-    out = {}
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))
-    try:
-        for filename, text in vm.sources.items():
-            table = {}
-            try:
-                Naming(filename, text).compile_program(parse(text, filename, filename.endswith(".ntsc")), False)
-            except (CompileFailed, RecursionError):
-                continue
-            for code, names in table.items():
-                out[(code.filename, code.name, tuple(code.instrs))] = names
-    finally:
-        sys.setrecursionlimit(limit)
-    return out
 
 
 def locals_of(f, names):
@@ -292,7 +259,7 @@ def stack(snap):
     return {"file": snap.path, "frames": out}
 
 
-def stack_text(d, color):
+def stack_text(d, highlight=None):
     frames = d["frames"]
     out = []
     if frames:
@@ -301,11 +268,12 @@ def stack_text(d, color):
     for fr in frames:
         out.append(f"  #{fr['index']} {fr['function']} ({os.path.basename(fr['file'])}:{fr['line']})\n")
         if fr["source"] is not None:
-            out.append(f"     {fr['line']:5d} | {_code(fr['source'].strip(), color)}\n")
+            text = fr["source"].strip()
+            out.append(f"     {fr['line']:5d} | {highlight(text).rstrip() if highlight else text}\n")
     return "".join(out)
 
 
-def variables(snap, index, width):
+def variables(snap, index, width, slot_names=None):
     vm = snap.vm
     frames = frames_of(vm)
     if not 0 <= index < len(frames):
@@ -313,7 +281,7 @@ def variables(snap, index, width):
                          f"first)")
     i, f, line = frames[index]
     if snap.names is None:
-        snap.names = local_names(vm)
+        snap.names = slot_names(vm.sources) if slot_names is not None else {}
     names = snap.names
 
     def entry(name, v):
@@ -340,16 +308,6 @@ def _rows(entries):
     return [f"  {e['name']:<{wide}} = {e['value']}\n" for e in entries]
 
 
-def _code(text, color):
-    if not color:
-        return text
-    try:
-        from ..editor.lexer import highlight
-        return highlight(text).rstrip("\n")
-    except ImportError:         # the editor extra (pygments) is not installed
-        return text
-
-
 def _plural(kind, n):
     if n == 1 or kind == "code":
         return kind
@@ -366,9 +324,9 @@ def _int(v):
 
 # ---- the command line ----------------------------------------------------------------------------------------------
 
-def main(args, out=None, err=None):
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
+def main(args, out, err, new_vm, slot_names=None, highlight=None):
+    """The command: `new_vm()` makes the VM a snapshot is read into; `slot_names(sources)` names local slots (see
+    locals_of); `highlight(text)` colours a source line for a terminal."""
     want_json, frame, width, rest = False, 0, None, []
     it = iter(args)
     for a in it:
@@ -391,7 +349,7 @@ def main(args, out=None, err=None):
         return _usage(err, "say what to show (info, stack or vars) and of which snapshot file")
     what, path = rest
     try:
-        snap = Snapshot(path, need_body=what != "info")
+        snap = Snapshot(path, what != "info", new_vm())
     except OSError as e:
         err.write(f"neutron: cannot read snapshot '{path}': {e.strerror or e}\n")
         return EXIT_SNAPSHOT
@@ -403,12 +361,12 @@ def main(args, out=None, err=None):
         text = info_text(d)
     elif what == "stack":
         d = stack(snap)
-        text = stack_text(d, _isatty(out) and not want_json)
+        text = stack_text(d, highlight if _isatty(out) else None)
     else:
         if width is None:
             width = 100000 if want_json else max(40, shutil.get_terminal_size((100, 24)).columns - 30)
         try:
-            d = variables(snap, frame, width)
+            d = variables(snap, frame, width, slot_names)
         except IndexError as e:
             err.write(f"neutron: {e}\n")
             return EXIT_USAGE

@@ -193,7 +193,7 @@ def _programs():
 
 def _inspect_all(path):
     """info, stack and vars of every frame of the snapshot at `path`, as the command does, checked for sense."""
-    snap = I.Snapshot(str(path), need_body=True)
+    snap = I.Snapshot(str(path), True, runner.new_vm(out=io.StringIO()))
     d = I.info(snap)
     frames = snap.vm.frames
     assert d["frames"] == len(frames) >= 1
@@ -206,12 +206,12 @@ def _inspect_all(path):
         if f["file"] in snap.vm.sources:
             assert f["source"] is not None
     for i in sorted({*range(min(4, len(frames))), len(frames) - 1}):     # (deep_stack.nt has thousands)
-        v = I.variables(snap, i, 200)
+        v = I.variables(snap, i, 200, runner.slot_names)
         for e in v["frame"]["locals"] + v["globals"]:
             assert len(e["value"]) <= 200
-    json.dumps([d, st, I.variables(snap, 0, 200)])
+    json.dumps([d, st, I.variables(snap, 0, 200, runner.slot_names)])
     I.info_text(d)
-    I.stack_text(st, False)
+    I.stack_text(st)
 
 
 @pytest.mark.parametrize("mode", testing.MODES)
@@ -247,3 +247,29 @@ def test_inspect_every_durable_checkpoint(tmp_path, monkeypatch, mode):
         for path in seen[:3] + seen[3:][-2:]:       # a few of each program's own checkpoints
             _inspect_all(path)
     assert stops > 60 and len(written) > 100
+
+
+def test_stack_colours_the_source_on_a_terminal(snap):
+    """On a terminal the source lines are highlighted (the editor extra's lexer); NO_COLOR turns that off."""
+    def on_a_terminal(env_extra):
+        master, slave = os.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        env.update(env_extra)
+        done = subprocess.run([sys.executable, "-m", "neutron", "snapshot", "stack", snap.name], cwd=snap.parent,
+                              stdout=slave, stderr=subprocess.PIPE, env=env, timeout=60)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        assert done.returncode == 0, done.stderr
+        return b"".join(chunks).decode()
+    coloured = on_a_terminal({})
+    assert "\x1b[" in coloured and "checkpoint" in coloured
+    assert "\x1b[" not in on_a_terminal({"NO_COLOR": "1"})
