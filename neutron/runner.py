@@ -12,6 +12,7 @@ import os
 import sys
 
 from . import loader
+from .durable.effects import Quiet
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
 from .runtime.frames import Frame, StopForResume, Uncaught
 from .runtime.values import Function
@@ -112,12 +113,13 @@ def new_vm(argv=(), script_path="<script>", out=None):
     vm = VM(argv, script_path, out)
     vm.importer = loader
     vm.write_snapshot = write_snapshot
+    vm.quiet = Quiet()
     return vm
 
 
-def write_snapshot(vm, path, frames, push_result, result):
+def write_snapshot(vm, path, frames, push_result, result, who="sys.checkpoint"):
     from .durable import write_snapshot   # lazy: start-up (a program that never checkpoints)
-    write_snapshot(vm, path, frames, push_result, result)
+    write_snapshot(vm, path, frames, push_result, result, who)
 
 
 def start(vm, code):

@@ -31,16 +31,12 @@ run.py the run a snapshot belongs to.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
-import socket
 import time
 
 from .. import __version__
 from ..errors import NeutronError
-from . import atomic, reader, seal, writer
 from .format import SnapshotError, head, header, read_header
-from .run import run_of, valid_id
 
 __all__ = ["SnapshotError", "load_snapshot", "write_snapshot", "read_header"]
 
@@ -50,6 +46,8 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
         raise NeutronError(f"{who}: the path must be a non-empty string.")
+    from . import atomic, seal, writer      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    from .run import run_of                 # lazy: as above
     run = run_of(vm)
     try:
         key = seal.current_key()
@@ -93,12 +91,17 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
 
 def open_body(h):
     """The body of the snapshot whose Header is `h`, unsealed (and so authenticated) when it is sealed."""
-    return seal.unseal(h) if h.sealed else h.body
+    if not h.sealed:
+        return h.body
+    from . import seal      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    return seal.unseal(h)
 
 
 def load_snapshot(vm, data):
     """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason. A sealed file is
     authenticated before any of its body is parsed."""
+    from . import reader                    # lazy: start-up (every run reads durable.effects, few resume)
+    from .run import run_of, valid_id       # lazy: as above
     h = read_header(data)
     run_id, seq = h.fields.get("run", ""), h.fields.get("seq", "")
     if not valid_id(run_id) or not seq.isdigit() or not seq.isascii():
@@ -119,6 +122,7 @@ _hashes = {}
 
 
 def source_hash(source):
+    import hashlib          # lazy: start-up (every run reads durable.effects, few checkpoint)
     digest = _hashes.get(id(source))
     if digest is None or digest[0] is not source:
         digest = _hashes[id(source)] = (source, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
@@ -126,6 +130,7 @@ def source_hash(source):
 
 
 def _host():
+    import socket           # lazy: as above
     try:
         return socket.gethostname()
     except OSError:
