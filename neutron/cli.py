@@ -6,7 +6,7 @@ import os
 import sys
 
 from . import __version__
-from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, resume_file, run_file
+from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, keys_usable, resume_file, run_file, snapshot_command
 
 USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
        neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
@@ -86,6 +86,8 @@ def _main(argv):
     if first == "--resume":
         if len(argv) < 2:
             return _usage("--resume needs the path of a snapshot file")
+        if not keys_usable():
+            return EXIT_USAGE
         vm, status = resume_file(argv[1], argv[2:])
         if status is None:          # a snapshot taken at the prompt
             from .repl import repl    # lazy: start-up
@@ -93,12 +95,27 @@ def _main(argv):
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
+    if first == "snapshot" and not os.path.exists(first):
+        if not keys_usable():
+            return EXIT_USAGE
+        return snapshot_command(argv[1:], highlight=_highlighter())
     if first == "--disassemble":
         return _disassemble(argv[1:])
     if first.startswith("-") and first != "-":
         return _usage(f"unknown option '{first}'")
+    if not keys_usable():
+        return EXIT_USAGE
     _, status = run_file(first, argv[1:])
     return status
+
+
+def _highlighter():
+    """The editor extra's colouring of Neutron source for a terminal, or None without pygments."""
+    try:
+        from .editor.lexer import highlight     # lazy: pygments, only for `neutron snapshot stack`
+    except ImportError:
+        return None
+    return highlight
 
 
 def _editor_command(name, args):

@@ -7,11 +7,13 @@ error or unreadable script file, 65 syntax or compile error (nothing ran), 66 sn
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import sys
 
 from . import loader
+from .durable.effects import Quiet
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
 from .runtime.frames import Frame, StopForResume, Uncaught
 from .runtime.values import Function
@@ -184,12 +186,13 @@ def new_vm(argv=(), script_path="<script>", out=None):
     vm = VM(argv, script_path, out)
     vm.importer = loader
     vm.write_snapshot = write_snapshot
+    vm.quiet = Quiet()
     return vm
 
 
-def write_snapshot(vm, path, frames, push_result, result):
+def write_snapshot(vm, path, frames, push_result, result, who="sys.checkpoint"):
     from .durable import write_snapshot   # lazy: start-up (a program that never checkpoints)
-    write_snapshot(vm, path, frames, push_result, result)
+    write_snapshot(vm, path, frames, push_result, result, who)
 
 
 def start(vm, code):
@@ -280,3 +283,54 @@ def warn_if_changed(vm, err):
     if hashlib.sha256(now.encode("utf-8", "surrogatepass")).digest() != \
             hashlib.sha256(saved.encode("utf-8", "surrogatepass")).digest():
         err.write(f"neutron: note: {path} has changed since the snapshot was taken; the snapshot's code is used.\n")
+
+
+# ---- looking inside snapshots (`neutron snapshot ...`), keys ------------------------------------------------------
+
+def snapshot_command(args, out=None, err=None, highlight=None):
+    """`neutron snapshot info|stack|vars FILE`: durable.inspect, with a VM to read into and local variables named
+    by compiling the snapshot's sources."""
+    from .durable import inspect      # lazy: start-up (plain runs)
+    return inspect.main(args, out if out is not None else sys.stdout, err if err is not None else sys.stderr,
+                        lambda: new_vm(out=io.StringIO()), slot_names, highlight)
+
+
+def slot_names(sources):
+    """{(file, function name, instructions): {slot: local variable name}} of the code compiled from `sources`
+    (file -> text); a file that does not compile names nothing."""
+    from .frontend.compiler import Compiler     # lazy: start-up (only `neutron snapshot vars` names slots)
+    from .frontend.parser import parse          # lazy: as above
+
+    class Naming(Compiler):
+        def add_local(self, name, node=None, type_=None, static=False, hidden=False):
+            loc = super().add_local(name, node, type_, static, hidden)
+            if not hidden:
+                table.setdefault(self.fs.code, {})[loc.slot] = name
+            return loc
+
+    out = {}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))     # the compiler walks nested statements recursively
+    try:
+        for filename, text in sources.items():
+            table = {}
+            try:
+                Naming(filename, text).compile_program(parse(text, filename, filename.endswith(".ntsc")), False)
+            except (CompileFailed, RecursionError):
+                continue
+            for code, names in table.items():
+                out[(code.filename, code.name, tuple(code.instrs))] = names
+    finally:
+        sys.setrecursionlimit(limit)
+    return out
+
+
+def keys_usable(err=None):
+    """False, once said on stderr, when NEUTRON_SNAPSHOT_KEY(S) holds something that is not a key."""
+    if not (os.environ.get("NEUTRON_SNAPSHOT_KEY") or os.environ.get("NEUTRON_SNAPSHOT_KEYS")):
+        return True
+    from .durable.seal import check_environment     # lazy: start-up without a key stays as it was
+    problem = check_environment()
+    if problem is not None:
+        (err if err is not None else sys.stderr).write(f"neutron: {problem}\n")
+    return problem is None

@@ -1,8 +1,11 @@
 """Durable execution: the snapshot file, the whole running program written and read without pickle, marshal or eval.
 
 Layout (format 3):
-    header  MAGIC (8 bytes) | format version (u16) | body length (u64) |
-            CRC-32 of the runtime version field and the body (u32) | runtime version (u8 length + ASCII)
+    header  MAGIC (8 bytes) | format version (u16) | length of the fields (u32) | the fields |
+            body length (u64) | CRC-32 of the fields and the body (u32)
+    fields  name (u8 length + ASCII) and value (u16 length + UTF-8), each: runtime (the Neutron version), written
+            (milliseconds since 1970), host, pid, cwd, run (the run's id), seq (the snapshot's number in its run),
+            program (the entry file), program-sha256 (of its source); a sealed file adds seal and key (the key id)
     body    the string table | the object table (runs of objects of one kind: kind and count, so that the reader
             makes every object's empty shell first: this is what lets cycles and aliasing survive) | the head (what
             the named objects are made from: natives by qualified name; modules by name, a built-in module with
@@ -16,6 +19,9 @@ reading a column are loops run by C, not a Python call per value. Natives are wr
 through the standard library's tables (the allow-list); code objects are checked instruction by instruction when
 read.
 
+A sealed file's body is a nonce and the AES-256-GCM ciphertext of the body, with the header up to the fields as
+associated data (seal.py): the header stays readable without the key.
+
 A resume needs no front end (scanner, parser, compiler): every function the program can reach is in the file as
 code, the preludes' functions included: a built-in module's (arrays, http) travel with the module, and the
 built-in methods' prelude (`arr.map`, `sort`, ...) travels when it was loaded before the checkpoint. A prelude
@@ -23,23 +29,35 @@ first needed after the resume is compiled then, which loads the front end at tha
 
 format.py holds the tags and the header, columns.py the columns, writer.py and reader.py the body
 (save_<kind>/load_<kind> pairs), verify.py the checks on code and frames read from a file, atomic.py the file
-replacement.
+replacement, seal.py the sealing, run.py the run a snapshot belongs to.
 """
 from __future__ import annotations
 
 import gc
+import os
+import time
 
+from .. import __version__
 from ..errors import NeutronError
-from . import atomic, reader, writer
-from .format import SnapshotError, header, read_header
+from .format import SnapshotError, head, header, read_header
 
-__all__ = ["SnapshotError", "load_snapshot", "write_snapshot"]
+__all__ = ["SnapshotError", "load_snapshot", "write_snapshot", "read_header"]
 
 
-def write_snapshot(vm, path, frames, push_result=True, result=True):
-    """Write the VM's state with these frames to `path`, atomically."""
+def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.checkpoint"):
+    """Write the VM's state with these frames to `path`, atomically (keeping the previous ones when the run keeps
+    several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
-        raise NeutronError("sys.checkpoint: the path must be a non-empty string.")
+        raise NeutronError(f"{who}: the path must be a non-empty string.")
+    from . import atomic, seal, writer      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    from .run import run_of                 # lazy: as above
+    run = run_of(vm)
+    try:
+        key = seal.current_key()
+    except seal.KeyProblem as e:
+        raise NeutronError(f"{who}: {e}.") from None
+    if key is None and run.sealed:
+        raise NeutronError(f"{who}: this run's snapshots are sealed; set {seal.KEY_VAR} to write them.")
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -47,15 +65,52 @@ def write_snapshot(vm, path, frames, push_result=True, result=True):
     finally:
         if enabled:
             gc.enable()
+    seq = run.seq + 1
+    fields = {"runtime": __version__, "written": str(time.time_ns() // 1_000_000), "host": _host(),
+              "pid": str(os.getpid()), "run": run.id, "seq": str(seq), "program": vm.script_path}
     try:
-        atomic.replace_file(path, header(parts), *parts)
+        fields["cwd"] = os.getcwd()
+    except OSError:             # the current directory was removed
+        pass
+    source = vm.sources.get(vm.script_path)
+    if source is not None:
+        fields["program-sha256"] = source_hash(source)
+    if key is not None:
+        fields["seal"] = seal.ALGORITHM
+        fields["key"] = key[0]
+    prefix = head(fields)
+    try:
+        if key is not None:
+            parts = (seal.seal(key[1], b"".join(parts), prefix),)
+    except seal.KeyProblem as e:
+        raise NeutronError(f"{who}: {e}.") from None
+    try:
+        atomic.replace_file(path, (header(prefix, parts), *parts), run.keep_for(path))
     except OSError as e:
-        raise NeutronError(f"sys.checkpoint: cannot write '{path}': {e.strerror or e}") from None
+        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
+    run.seq = seq
+    if key is not None:
+        run.sealed = True
+
+
+def open_body(h):
+    """The body of the snapshot whose Header is `h`, unsealed (and so authenticated) when it is sealed."""
+    if not h.sealed:
+        return h.body
+    from . import seal      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    return memoryview(seal.unseal(h))     # the reader reads columns out of a memoryview
 
 
 def load_snapshot(vm, data):
-    """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason."""
-    body = read_header(data)
+    """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason. A sealed file is
+    authenticated before any of its body is parsed."""
+    from . import reader                    # lazy: start-up (every run reads durable.effects, few resume)
+    from .run import run_of, valid_id       # lazy: as above
+    h = read_header(data)
+    run_id, seq = h.fields.get("run", ""), h.fields.get("seq", "")
+    if not valid_id(run_id) or not seq.isdigit() or not seq.isascii():
+        raise SnapshotError("the file is damaged (bad run id or sequence number)")
+    body = open_body(h)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -63,3 +118,24 @@ def load_snapshot(vm, data):
     finally:
         if enabled:
             gc.enable()
+    run = run_of(vm)
+    run.id, run.seq, run.sealed = run_id, int(seq), h.sealed
+
+
+_hashes = {}
+
+
+def source_hash(source):
+    import hashlib          # lazy: start-up (every run reads durable.effects, few checkpoint)
+    digest = _hashes.get(id(source))
+    if digest is None or digest[0] is not source:
+        digest = _hashes[id(source)] = (source, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())
+    return digest[1]
+
+
+def _host():
+    import socket           # lazy: as above
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""

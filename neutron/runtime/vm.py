@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 import sys
+from collections import defaultdict
 
 # _loop tests opcodes in an if/elif chain, so an instruction pays one comparison per case above its own: the cases are
 # ordered roughly by how often programs run them, most frequent first. Every opcode the loop tests is a module global
@@ -70,10 +71,12 @@ class VM:
         self.stop_at = None         # test-only: checkpoint at this point, then stop
         self.stop_path = None
         self.result = None
-        self.last_checkpoint = None  # (path, points) of this process's latest checkpoint
+        self.last_checkpoint = None  # (path, effects) of this process's latest checkpoint
+        self.effects = 0            # the last point with an effect outside the program (see durable/effects.py)
+        self.quiet = defaultdict(bool)  # qualname -> a built-in without such effects (runner.new_vm installs them)
         # Hooks: what the VM calls but does not import. runner.new_vm installs them.
         self.importer = None        # the loader: import_module, run_file_frame, load_prelude (front end inside)
-        self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result)
+        self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result[, who])
         self.tier = None            # the compiled tier, when attached
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
@@ -90,19 +93,20 @@ class VM:
         except (OSError, ValueError):
             pass
 
-    def checkpoint(self, path):
+    def checkpoint(self, path, who="sys.checkpoint"):
         """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
-        call); the snapshot records the call as having returned true."""
-        self.write_snapshot(self, path, self.live_frames("call"), True, True)
-        self.last_checkpoint = (path, self.points)
+        call); the snapshot records the call as having returned true. `who` names the native in errors."""
+        self.write_snapshot(self, path, self.live_frames("call"), True, True, who)
+        self.last_checkpoint = (path, self.effects)
         return True
 
     def hibernate(self):
-        """Called by sys.exit. An exit that follows a checkpoint with nothing observable in between (no output,
-        no other built-in call) is part of hibernating: the snapshot is re-written so that a resume continues after
-        the exit call, as in `sys.checkpoint(p); sys.exit(0); say("Waking up");`."""
+        """Called by sys.exit. An exit that follows a checkpoint with nothing observable in between (no output, no
+        writing, no network, no process started, no other checkpoint; reading and computing do not count) is part
+        of hibernating: the snapshot is re-written so that a resume continues after the exit call, as in
+        `sys.checkpoint(p); if (sys.env("STOP")) sys.exit(0); say("Waking up");`."""
         last = self.last_checkpoint
-        if last is not None and self.points == last[1] + 1:
+        if last is not None and self.effects == last[1]:
             self.write_snapshot(self, last[0], self.live_frames("call"), True, None)
 
     def frames_now(self, mode):
@@ -118,6 +122,8 @@ class VM:
         """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here. A native
         call passes what its instruction popped: the callee, the arguments and INVOKE's receiver, if any."""
         self.points += 1
+        if callee is None or not self.quiet[callee.qualname]:
+            self.effects = self.points
         if self.points == self.stop_at:
             self.on_stop(frame, ip, None if callee is None else (callee, args, recv))
 

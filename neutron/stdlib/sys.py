@@ -12,6 +12,7 @@ Functions (arguments in brackets are optional):
     input([prompt]) -> a line without its newline, or nil at end of input
     exit([code])                     sleep(ms) -> true                alloc(n) -> a buffer of n zero bytes
     exec(command[, options]) -> the command's standard output (a string)
+    checkpoint(path) -> true         resumed() -> bool                hibernate(path[, code])
 
 exec runs the program named by the first word of `command` directly, without a shell: the string is split into
 words like a shell would (quotes group words) but `|`, `;`, `&&`, `$VAR` and globs have no special meaning.
@@ -20,6 +21,12 @@ Options (an object):
     {"full": true}    return {status, stdout, stderr} instead of the output alone (status: the exit status, or
                       128 + n when killed by signal n); without it the child's stderr goes to the program's stderr
 A non-zero exit status is not an error; a command that cannot be started is.
+
+checkpoint writes the whole running program to `path`; `neutron --resume path` continues after the call.
+hibernate(path[, code]) does the same, then ends the process with `code` (default 0): the resume continues after
+the hibernate call. An exit that follows a checkpoint with nothing observable in between (no output, no writing,
+no network, no process started, no other checkpoint; reading files, the environment or the clock does not count)
+hibernates too: the resume continues after the exit (see durable/effects.py).
 
 rmdir only removes directories inside the current directory or inside the system's temporary directory
 (where tmpfile() paths live), never the current directory itself or one of its parents.
@@ -309,15 +316,20 @@ def input_(vm, args):
     return line
 
 
+def _status(args, i, fname):
+    code = opt(args, i)
+    if code is not None:
+        code = arg_num(args, i, fname, "code")
+        if not math.isfinite(code) or code != int(code):
+            raise NeutronError(f"{fname}: the exit code must be an integer, got {to_str(code)}.")
+    return int(code or 0)
+
+
 @module.function("exit", 0, 1)
 def exit_(vm, args):
-    code = opt(args, 0)
-    if code is not None:
-        code = arg_num(args, 0, "sys.exit", "code")
-        if not math.isfinite(code) or code != int(code):
-            raise NeutronError(f"sys.exit: the exit code must be an integer, got {to_str(code)}.")
+    status = _status(args, 0, "sys.exit")
     vm.hibernate()
-    raise ProgramExit(int(code or 0))
+    raise ProgramExit(status)
 
 
 @module.function("sleep", 1)
@@ -383,13 +395,26 @@ def exec_(vm, args):
 def checkpoint(vm, args):
     """Write the whole running program to `path`; a resume continues right after this call, which returns true
     in both processes. Prints nothing on stdout (NEUTRON_CHECKPOINT_LOG=1 reports on stderr)."""
-    path = arg_path(args, 0, "sys.checkpoint", "path")
+    _checkpoint(vm, arg_path(args, 0, "sys.checkpoint", "path"), "sys.checkpoint")
+    return True
+
+
+def _checkpoint(vm, path, who):
     t0 = _pytime.perf_counter()
-    vm.checkpoint(path)
+    vm.checkpoint(path, who)
     if os.environ.get("NEUTRON_CHECKPOINT_LOG"):
         _pysys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
                             f"{(_pytime.perf_counter() - t0) * 1000:.1f} ms)\n")
-    return True
+
+
+@module.function("hibernate", 1, 2)
+def hibernate(vm, args):
+    """Write the program to `path` so that a resume continues right after this call (which returns true there),
+    then end the process with `status` (default 0)."""
+    path = arg_path(args, 0, "sys.hibernate", "path")
+    status = _status(args, 1, "sys.hibernate")
+    _checkpoint(vm, path, "sys.hibernate")
+    raise ProgramExit(status)
 
 
 @module.function("resumed", 0)

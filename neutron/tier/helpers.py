@@ -205,6 +205,7 @@ def namespace(vm, tier):
 
     def _say(v):
         vm.points += 1
+        vm.effects = vm.points
         if vm.points == vm.stop_at:
             tier.stop()
         vm.out.write((v if v.__class__ is str else to_str(v)) + "\n")
@@ -251,6 +252,8 @@ def namespace(vm, tier):
     def _native(callee, args):
         if callee.fast is None:
             vm.points += 1
+            if not vm.quiet[callee.qualname]:
+                vm.effects = vm.points
             if vm.points == vm.stop_at:
                 tier.stop()
         n = len(args)

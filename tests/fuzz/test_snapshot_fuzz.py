@@ -126,15 +126,15 @@ def snapshots():
 
 
 def split(data):
-    vlen = data[22]
-    return data[:23 + vlen], data[23 + vlen:]
+    size = 14 + struct.unpack("<I", data[10:14])[0] + 12
+    return data[:size], data[size:]
 
 
 def rebuild(data, body):
-    """The header for `body`: the original's, with the right length and checksum (runtime version field + body)."""
+    """The header for `body`: the original's, with the right length and checksum (the header's fields + body)."""
     head, _ = split(data)
-    version = struct.unpack("<H", head[8:10])[0]
-    return head[:8] + struct.pack("<HQI", version, len(body), zlib.crc32(body, zlib.crc32(head[22:]))) + head[22:]
+    fields = head[10:-12]
+    return head[:10] + fields + struct.pack("<QI", len(body), zlib.crc32(body, zlib.crc32(fields)))
 
 
 def load(data):

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import neutron
 from neutron import durable as S
 from neutron.durable import atomic, columns, reader, writer
-from neutron.durable.format import FORMAT_VERSION, MAGIC
+from neutron.durable.format import FORMAT_VERSION, MAGIC, read_fields
 from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
 from neutron.runner import new_vm
 
@@ -69,9 +69,11 @@ def split_run(tmp_path, source, after, keep_source=False):
 
 def header(data):
     """(magic, format version, body length, crc, runtime version, header size)"""
-    version, length, crc = struct.unpack("<HQI", data[8:22])
-    vlen = data[22]
-    return data[:8], version, length, crc, data[23:23 + vlen], 23 + vlen
+    version, flen = struct.unpack("<HI", data[8:14])
+    size = 14 + flen + 12
+    length, crc = struct.unpack("<QI", data[size - 12:size])
+    runtime = read_fields(data[14:14 + flen])["runtime"].encode("ascii")
+    return data[:8], version, length, crc, runtime, size
 
 
 def refused(data):
@@ -757,7 +759,7 @@ def test_header_layout(varied_snapshot):
     assert runtime == neutron.__version__.encode("ascii")
     assert length == len(data) - size
     body = data[size:]
-    assert crc == zlib.crc32(body, zlib.crc32(data[22:size]))             # runtime version field + body
+    assert crc == zlib.crc32(body, zlib.crc32(data[10:size - 12]))        # the header's fields + body
 
 
 def test_no_pickle_or_marshal_in_the_package():
@@ -1133,9 +1135,9 @@ def test_a_byte_changed_anywhere(varied_snapshot):
 
 
 def _with_body(data, body):
-    magic, version, length, crc, runtime, size = header(data)
-    vfield = data[22:size]
-    return data[:8] + struct.pack("<HQI", version, len(body), zlib.crc32(body, zlib.crc32(vfield))) + vfield + body
+    size = header(data)[5]
+    fields = data[10:size - 12]
+    return data[:10] + fields + struct.pack("<QI", len(body), zlib.crc32(body, zlib.crc32(fields))) + body
 
 
 @pytest.mark.parametrize("old,new", [(b"math.sqrt", b"math.sq\nt"), (b"math.sqrt", b"math.nope"),
