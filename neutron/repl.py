@@ -5,7 +5,7 @@ import sys
 
 from . import __version__
 from .errors import CompileFailed, ProgramExit, format_diagnostics
-from .frontend import is_complete
+from .frontend import imports_of, is_complete
 from .frontend import nodes as n
 from .frontend.compiler import Compiler
 from .frontend.parser import parse
@@ -52,7 +52,11 @@ def repl(stdin=None, out=None, err=None, make_reader=None, vm=None):
             continue
         vm.sources[PROMPT] = text
         try:
-            code = _compile_entry(compiler, text)
+            code, imports = _compile_entry(compiler, text)
+            # the files its `use` and `using` statements name compile before the entry runs (vm.importer is the
+            # loader): a syntax error in one means nothing of the entry ran; files change between entries
+            vm.precompiled.clear()
+            vm.importer.precompile_imports(vm, imports, PROMPT)
         except CompileFailed as e:
             err.write(format_diagnostics(e))
             continue
@@ -85,7 +89,7 @@ def _compile_entry(compiler, text):
     compiler.source = text
     compiler.diagnostics = []
     compiler.captures = {}
-    return compiler.compile_program(program, repl=True)
+    return compiler.compile_program(program, repl=True), imports_of(program.body)
 
 
 def _rich_reader(vm, stdin):
