@@ -19,6 +19,10 @@ def repl(stdin=None, out=None, err=None, make_reader=None, vm=None):
     out = out or sys.stdout
     err = err or sys.stderr
     interactive = stdin.isatty()
+    try:        # a byte that is not UTF-8 reaches the scanner, which reports it, rather than ending the session
+        stdin.reconfigure(errors="surrogateescape")
+    except (AttributeError, ValueError):
+        pass
     if interactive:
         try:
             import readline  # noqa: F401  (line editing and history for input()); lazy: start-up
