@@ -48,6 +48,30 @@ class Diagnostic:
         return f"Diagnostic({', '.join(f'{n}={getattr(self, n)!r}' for n in self.__slots__)})"
 
 
+MAX_ERRORS = 20         # problems kept and shown per source (a file of random bytes would have one per byte)
+LINE_WIDTH = 100        # characters of a source line shown under an error; a longer one is cut around the column
+
+
+class Diagnostics(list):
+    """The problems one stage (scanner, parser, compiler) finds: the first MAX_ERRORS are kept, the others only
+    counted in `dropped`."""
+    dropped = 0
+
+    def append(self, d):
+        if len(self) < MAX_ERRORS:
+            super().append(d)
+        else:
+            self.dropped += 1
+
+    @staticmethod
+    def merge(*stages):
+        """The problems of several stages in source order, the first MAX_ERRORS kept."""
+        found = sorted((d for stage in stages for d in stage), key=lambda d: (d.line, d.col))
+        out = Diagnostics(found[:MAX_ERRORS])
+        out.dropped = len(found) - len(out) + sum(getattr(stage, "dropped", 0) for stage in stages)
+        return out
+
+
 class CompileFailed(Exception):
     """Raised by the scanner, parser or compiler with every diagnostic found; nothing runs."""
 
@@ -58,16 +82,38 @@ class CompileFailed(Exception):
 
 
 def source_line(source: str, line: int) -> Optional[str]:
-    lines = source.split("\n")
-    if 1 <= line <= len(lines):
+    if line < 1:
+        return None
+    lines = source.split("\n", line)        # no further than the line wanted: sources may be large
+    if line <= len(lines):
         return lines[line - 1].rstrip("\r")
     return None
 
 
+def excerpt(text: str, col: int, width: int = LINE_WIDTH) -> tuple:
+    """(text, col) of a source line cut to about `width` characters around column col, with '...' where cut."""
+    if len(text) <= width:
+        return text, col
+    start = min(max(0, col - width // 2), len(text) - width)
+    end = start + width
+    head = "..." if start > 0 else ""
+    return head + text[start:end] + ("..." if end < len(text) else ""), col - start + len(head)
+
+
+def _shown(text: str) -> str:
+    """A source line as printed under an error: a byte that was not UTF-8 (a lone surrogate) or a control
+    character shows as U+FFFD, one column wide like what it replaces."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text)
+
+
 def format_diagnostics(failed: CompileFailed) -> str:
-    """The layout of the reference: type, place, message, the source line with a caret, a suggestion."""
+    """The layout of the reference: type, place, message, the source line with a caret, a suggestion. The first
+    four in full, then one line each; at most MAX_ERRORS, and the count of all."""
     out = []
-    for i, d in enumerate(failed.diagnostics):
+    shown = failed.diagnostics[:MAX_ERRORS]
+    for i, d in enumerate(shown):
         if i >= 4:
             out.append(f"[{d.path}:{d.line}] {d.kind}: {d.message}\n")
             continue
@@ -75,10 +121,14 @@ def format_diagnostics(failed: CompileFailed) -> str:
         out.append(f"\n{d.kind} in {where}:\n  {d.message}\n")
         text = source_line(failed.source, d.line)
         if text is not None:
-            out.append(f"\n{d.line:4d} | {text}\n     | {' ' * d.col}^\n")
+            text, col = excerpt(text, d.col)
+            text = _shown(text)
+            out.append(f"\n{d.line:4d} | {text}\n     | {' ' * col}^\n")
         if d.suggestion:
             out.append(f"\nSuggestion: {d.suggestion}\n")
-    n = len(failed.diagnostics)
+    n = len(failed.diagnostics) + getattr(failed.diagnostics, "dropped", 0)
+    if n > len(shown):
+        out.append(f"Too many errors: {n - len(shown)} more not shown.\n")
     out.append(f"\n\nFound {n} error{'s' if n != 1 else ''}.\n")
     return "".join(out)
 

@@ -43,12 +43,10 @@ def precompile_imports(vm, imports, importer):
 
 
 def read_source(path):
+    """A source file's text. A byte that is not UTF-8 becomes a lone surrogate (surrogateescape), which the
+    scanner reports with its offset: nothing is silently decoded some other way."""
     with open(path, "rb") as fh:
-        data = fh.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return fh.read().decode("utf-8", "surrogateescape")
 
 
 def search_dirs(vm, importer=None):

@@ -5,7 +5,7 @@ import sys
 
 from . import __version__
 from .errors import CompileFailed, ProgramExit, format_diagnostics
-from .frontend import is_complete
+from .frontend import imports_of, is_complete
 from .frontend import nodes as n
 from .frontend.compiler import Compiler
 from .frontend.parser import parse
@@ -19,6 +19,10 @@ def repl(stdin=None, out=None, err=None, make_reader=None, vm=None):
     out = out or sys.stdout
     err = err or sys.stderr
     interactive = stdin.isatty()
+    try:        # a byte that is not UTF-8 reaches the scanner, which reports it, rather than ending the session
+        stdin.reconfigure(errors="surrogateescape")
+    except (AttributeError, ValueError):
+        pass
     if interactive:
         try:
             import readline  # noqa: F401  (line editing and history for input()); lazy: start-up
@@ -52,7 +56,11 @@ def repl(stdin=None, out=None, err=None, make_reader=None, vm=None):
             continue
         vm.sources[PROMPT] = text
         try:
-            code = _compile_entry(compiler, text)
+            code, imports = _compile_entry(compiler, text)
+            # the files its `use` and `using` statements name compile before the entry runs (vm.importer is the
+            # loader): a syntax error in one means nothing of the entry ran; files change between entries
+            vm.precompiled.clear()
+            vm.importer.precompile_imports(vm, imports, PROMPT)
         except CompileFailed as e:
             err.write(format_diagnostics(e))
             continue
@@ -85,7 +93,7 @@ def _compile_entry(compiler, text):
     compiler.source = text
     compiler.diagnostics = []
     compiler.captures = {}
-    return compiler.compile_program(program, repl=True)
+    return compiler.compile_program(program, repl=True), imports_of(program.body)
 
 
 def _rich_reader(vm, stdin):

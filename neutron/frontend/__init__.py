@@ -20,7 +20,7 @@ def compile_source(source, filename, safe=False, repl=False, imports=None):
     compiled before anything runs."""
     program = parse(source, filename, safe)
     if imports is not None:
-        imports.extend(_imports(program.body))
+        imports.extend(imports_of(program.body))
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))     # the compiler walks nested statements recursively
     try:
@@ -53,7 +53,7 @@ def is_complete(text: str) -> bool:
     return True
 
 
-def _imports(body):
+def imports_of(body):
     """The Use and Using nodes anywhere in a program (in functions and blocks too), without recursion."""
     out = []
     stack = list(body)

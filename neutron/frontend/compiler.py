@@ -12,7 +12,7 @@ from . import nodes as n
 from .tokens import TYPE_NAMES
 from ..bytecode import opcodes as op
 from ..bytecode.code import Code, compute_depths
-from ..errors import CompileFailed, Diagnostic
+from ..errors import CompileFailed, Diagnostic, Diagnostics
 
 BINARY_OPS = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "/": op.DIV, "%": op.MOD, "==": op.EQ, "!=": op.NE,
               "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE, "&": op.BAND, "|": op.BOR, "^": op.BXOR,
@@ -141,7 +141,7 @@ class Compiler:
     def __init__(self, path, source):
         self.path = path
         self.source = source
-        self.diagnostics = []
+        self.diagnostics = Diagnostics()
         self.global_types = {}
         self.global_statics = set()
         self.declared_globals = set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from . import nodes as N
-from ..errors import CompileFailed, Diagnostic
+from ..errors import CompileFailed, Diagnostic, Diagnostics
 from .scanner import scan
 from .tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, STRING, TYPE_NAMES
 
@@ -1005,8 +1005,8 @@ def _stack_depth() -> int:
 
 def parse(source: str, path: str, safe: bool = False) -> N.Program:
     """Parse a whole file; raise CompileFailed with every lexical and syntax error found."""
-    tokens, diagnostics = scan(source, path)
-    parser = Parser(tokens, path, diagnostics)
+    tokens, lexical = scan(source, path)
+    parser = Parser(tokens, path, Diagnostics())
     limit = sys.getrecursionlimit()
     needed = _stack_depth() + MAX_DEPTH * _FRAMES_PER_LEVEL + 100
     if needed > limit:
@@ -1021,7 +1021,6 @@ def parse(source: str, path: str, safe: bool = False) -> N.Program:
     finally:
         if needed > limit:
             sys.setrecursionlimit(limit)
-    if diagnostics:
-        diagnostics.sort(key=lambda d: (d.line, d.col))
-        raise CompileFailed(diagnostics, source)
+    if lexical or parser.diagnostics:
+        raise CompileFailed(Diagnostics.merge(lexical, parser.diagnostics), source)
     return N.Program(body, path, source, safe)

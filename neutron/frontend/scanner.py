@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import Diagnostic
+from ..errors import MAX_ERRORS, Diagnostic, Diagnostics
 from .tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, STRING, Token
 
 # Blanks before a token are part of its match, to halve the number of matches.
@@ -49,7 +49,7 @@ class Scanner:
         self.src = source
         self.n = len(source)
         self.path = path
-        self.diagnostics: list = []
+        self.diagnostics = Diagnostics()
         # Line bookkeeping advances with the scan: `mark` is the last position converted by loc().
         self.line = 1
         self.line_start = 0
@@ -155,6 +155,9 @@ class Scanner:
                 append(tok)
             elif c == "#" and src.startswith("{", pos + 1):
                 pos = self._block_comment(pos)
+            elif "\udc80" <= c <= "\udcff":    # a byte that is not UTF-8: reported by undecodable()
+                append(Token(ERROR, c, None, line, pos - line_start))
+                pos += 1
             else:
                 col = pos - line_start
                 shown = c if c.isprintable() else repr(c)[1:-1]
@@ -329,8 +332,37 @@ class Scanner:
         self.error(message, line, col)
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable(source: str, path: str, diagnostics: Diagnostics):
+    """Report each byte of the file that is not UTF-8. The loader decodes such a byte to a lone surrogate
+    (U+DC80..U+DCFF, Python's surrogateescape), wherever it is: in code, a string or a comment."""
+    found = _UNDECODABLE.finditer(source)
+    line, line_start, pos, offset = 1, 0, 0, 0
+    for m in found:
+        if len(diagnostics) >= MAX_ERRORS:
+            diagnostics.dropped += 1 + sum(1 for _ in found)
+            return
+        at = m.start()
+        offset += len(source[pos:at].encode("utf-8", "surrogateescape"))
+        k = source.count("\n", pos, at)
+        if k:
+            line += k
+            line_start = source.rfind("\n", pos, at) + 1
+        pos = at
+        byte = ord(source[at]) - 0xDC00
+        diagnostics.append(Diagnostic("LexicalError", f"Invalid UTF-8: byte 0x{byte:02X} at offset {offset} is not "
+                                      "part of a UTF-8 character.", path, line, at - line_start,
+                                      "Save the file as UTF-8."))
+
+
 def scan(source: str, path: str = "<input>") -> tuple:
     """Return (tokens, diagnostics); the token list always ends with an EOF token."""
     scanner = Scanner(source, path)
     tokens = scanner.scan()
+    if _UNDECODABLE.search(source):
+        bad = Diagnostics()
+        undecodable(source, path, bad)
+        return tokens, Diagnostics.merge(scanner.diagnostics, bad)
     return tokens, scanner.diagnostics

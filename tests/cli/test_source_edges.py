@@ -37,3 +37,51 @@ def test_a_long_sum_stays_in_the_compiled_tier(tmp_path, name):
     (tmp_path / "p.nt").write_text(source + "\n", encoding="utf-8")
     status, out, err = neutron("p.nt", cwd=tmp_path, env={"NEUTRON_DEBUG": "1"})
     assert (status, out, err) == (0, printed + "\n", "")
+
+
+def test_a_file_of_random_bytes_gives_a_bounded_report(tmp_path):
+    # Regression: 300 KB of random bytes printed one lexical error per bad byte (1.4 MB for the file).
+    import random
+    rnd = random.Random(15)
+    (tmp_path / "p.nt").write_bytes(bytes(rnd.randrange(256) for _ in range(300_000)))
+    status, out, err = neutron("p.nt", cwd=tmp_path)
+    assert (status, out) == (65, "")
+    assert len(err) < 6000 and len(err.splitlines()) < 60, err
+    assert "Invalid UTF-8: byte 0x" in err and "Too many errors: " in err and "more not shown." in err
+    assert "Traceback" not in err
+
+
+def test_a_flood_of_compile_errors_is_cut_after_twenty(tmp_path):
+    # Regression: a redeclaration on each line printed one report per line (6.8 GB for a 50 MB file).
+    (tmp_path / "p.nt").write_text('say("never");\n' + "var a = 1;\n" * 20_000, encoding="utf-8")
+    status, out, err = neutron("p.nt", cwd=tmp_path)
+    assert (status, out) == (65, "")
+    assert err.count("Variable 'a' is already declared.") == 20
+    assert "Too many errors: 19979 more not shown." in err and err.endswith("Found 19999 errors.\n")
+
+
+def test_a_long_source_line_is_cut_around_the_column(tmp_path):
+    (tmp_path / "p.nt").write_text('var s = "' + "x" * 5000 + '"; var = 1; say("' + "y" * 5000 + '");\n',
+                                   encoding="utf-8")
+    status, out, err = neutron("p.nt", cwd=tmp_path)
+    assert status == 65 and "Expect variable name." in err
+    quoted = [line for line in err.splitlines() if line.startswith("   1 | ")]
+    assert len(quoted) == 1 and len(quoted[0]) < 120
+    caret = [line for line in err.splitlines() if line.startswith("     | ")][0]
+    assert quoted[0][len(caret) - 1:].startswith("= 1;")       # the caret stands under the '=' it names
+    assert quoted[0].startswith("   1 | ...xxx") and quoted[0].endswith("yyy...")
+
+
+def test_a_source_that_is_not_utf8_is_an_error_naming_the_byte(tmp_path):
+    # Regression: such a file was decoded as Latin-1 without a word (here, "café" would have printed "cafÃ©"
+    # or "caf\xe9" depending on the byte).
+    (tmp_path / "p.nt").write_bytes('say("one");\nsay("café");\n'.encode("latin-1"))
+    status, out, err = neutron("p.nt", cwd=tmp_path)
+    assert (status, out) == (65, "")
+    assert "LexicalError in p.nt at line 2, column 8:" in err
+    assert "Invalid UTF-8: byte 0xE9 at offset 20 is not part of a UTF-8 character." in err
+    assert '   2 | say("caf\ufffd");' in err
+    # a file named by `using` is checked the same way, before anything runs
+    (tmp_path / "q.nt").write_text('say("first");\nusing "p.nt";\n', encoding="utf-8")
+    status, out, err = neutron("q.nt", cwd=tmp_path)
+    assert (status, out) == (65, "") and "byte 0xE9 at offset 20" in err

@@ -61,3 +61,16 @@ def test_errors_are_reported_and_the_session_goes_on(tmp_path):
 def test_exit_ends_the_session_with_its_status(tmp_path):
     status, out, err = session(tmp_path, "use sys;", 'say("before");', "sys.exit(3);", 'say("after");')
     assert (status, out, err) == (3, "before\n", "")
+
+
+def test_a_file_that_an_entry_names_is_compiled_before_the_entry_runs(tmp_path):
+    # Regression: at the prompt, an entry ran up to its `using` of a file with a syntax error.
+    (tmp_path / "broken.nt").write_text("var y = ;\n", encoding="utf-8")
+    (tmp_path / "ok.nt").write_text("var z = 1;\n", encoding="utf-8")
+    status, out, err = session(tmp_path, 'say("before"); using "ok.nt"; using "broken.nt";', "say(2);")
+    assert (status, out) == (0, "2\n")
+    assert "broken.nt at line 1" in err
+    # what an entry that did not run compiled is not kept: the file may change before the next entry
+    status, out, err = session(tmp_path, "use sys;", 'using "broken.nt"; using "ok.nt";',
+                               'sys.write("ok.nt", "var z = 3;");', 'using "ok.nt";', "say(z);")
+    assert (status, out) == (0, "true\n3\n")
