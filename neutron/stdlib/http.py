@@ -26,8 +26,10 @@ Limits, each changed by server["limits"] = {name: number, ...}: requestLine 8192
 body is read), connections 512 open at once (beyond: the one that has waited longest for its request is closed),
 timeout 30 seconds to receive a request once begun or to send an answer (then 408, or closed), idle 15 seconds for
 an open connection with no request. A server never writes a Python traceback.
-startServer(port) runs a fixed "Neutron HTTP Server" page in the background until stopServer(). Server sockets are
-not part of a snapshot: after a resume, listen must be called again.
+startServer(port[, host]) answers every request in the background, as the reference's does, with 200 and
+{"method": M, "path": P, "message": "Hello from Neutron Server!"} (application/json) until stopServer(); the
+program goes on (the reference's http tests test the client against it).
+Server sockets are not part of a snapshot: after a resume, listen must be called again.
 
 urlEncode (space -> "+", other bytes outside A-Z a-z 0-9 - _ . ~ as %XX of the UTF-8 bytes), urlDecode, and
 parseQuery ("a=1&b=2" -> {a: 1, b: 2} as strings; as in the reference the values are not decoded, use urlDecode).
@@ -35,6 +37,7 @@ parseQuery ("a=1&b=2" -> {a: 1, b: 2} as strings; as in the reference the values
 from __future__ import annotations
 
 import http.client
+import json
 import queue
 import socket
 import sys
@@ -406,8 +409,10 @@ def stop(vm, args):
     return _stop_server_object(vm, server)
 
 
-def _fixed_page(req):
-    return 200, [("Content-Type", "text/plain; charset=utf-8")], b"Neutron HTTP Server\n"
+def _echo(req):
+    """The background server's answer to every request, as the reference's (its http tests use it as a peer)."""
+    body = json.dumps({"method": req["method"], "path": req["path"], "message": "Hello from Neutron Server!"})
+    return 200, [("Content-Type", "application/json")], body.encode()
 
 
 @module.function("startServer", 1, 2)
@@ -420,7 +425,7 @@ def start_server(vm, args):
     if state["background"] is not None:
         fail("http.startServer", "a background server is already running (stop it with http.stopServer()).")
     try:
-        state["background"] = ServerCore(host, port, respond=_fixed_page)
+        state["background"] = ServerCore(host, port, respond=_echo)
     except (OSError, OverflowError) as e:
         fail("http.startServer", f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}.")
     return True

@@ -445,9 +445,14 @@ def test_background_server():
     try:
         with pytest.raises(NeutronError, match=r"^http.startServer: a background server is already running"):
             call(vm, "startServer", float(port), "127.0.0.1")
-        r = call(FakeVM(), "get", f"http://127.0.0.1:{port}/anything")
-        assert (r["status"], r["body"]) == (200.0, "Neutron HTTP Server\n")
-        assert call(FakeVM(), "post", f"http://127.0.0.1:{port}/", "x")["status"] == 200.0
+        # as the reference's: every request gets 200 and a JSON echo of its method and path (issue 15, item 11)
+        r = call(FakeVM(), "get", f"http://127.0.0.1:{port}/get")
+        assert (r["status"], r["body"], r["headers"]["content-type"]) == \
+            (200.0, '{"method": "GET", "path": "/get", "message": "Hello from Neutron Server!"}', "application/json")
+        r = call(FakeVM(), "post", f"http://127.0.0.1:{port}/post?x=1", "data")
+        assert (r["status"], r["body"]) == \
+            (200.0, '{"method": "POST", "path": "/post", "message": "Hello from Neutron Server!"}')
+        assert call(FakeVM(), "delete", f"http://127.0.0.1:{port}/d")["body"].startswith('{"method": "DELETE"')
     finally:
         assert call(vm, "stopServer") is True
     assert call(vm, "stopServer") is False
@@ -545,6 +550,31 @@ def test_listen_ends_on_ctrl_c_and_closes_the_socket(neutron_server):
     assert proc.returncode != 0 and "Traceback" not in err
     with pytest.raises(NeutronError, match="could not connect"):
         call(FakeVM(), "get", url + "/")
+
+
+def test_background_server_from_a_program(tmp_path):
+    """A program starts the background server, goes on, and tests its own client against it (issue 15, item 11)."""
+    import subprocess
+    import sys
+    prog = tmp_path / "bg.nt"
+    prog.write_text("""use http; use sys; use fmt;
+var port = fmt.to_int(sys.args()[1]);
+say(http.startServer(port, "127.0.0.1"));
+var url = "http://127.0.0.1:" + port;
+var r = http.get(url + "/get");
+say(r.status);
+say(r.body);
+say(r.headers["content-type"]);
+say(http.post(url + "/post", "x").body);
+say(http.stopServer());
+try { http.get(url + "/get"); } catch (e) { say("stopped"); }
+""")
+    done = subprocess.run([sys.executable, "-m", "neutron", str(prog), str(free_port())], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ('true\n200\n{"method": "GET", "path": "/get", "message": "Hello from Neutron Server!"}\n'
+                           'application/json\n{"method": "POST", "path": "/post", "message": "Hello from Neutron '
+                           'Server!"}\ntrue\nstopped\n')
 
 
 # ---- limits: bad and slow clients (issue 15, item 20), all on 127.0.0.1 ----------------------------------------
