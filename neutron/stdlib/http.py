@@ -29,7 +29,9 @@ an open connection with no request. A server never writes a Python traceback.
 startServer(port[, host]) answers every request in the background, as the reference's does, with 200 and
 {"method": M, "path": P, "message": "Hello from Neutron Server!"} (application/json) until stopServer(); the
 program goes on (the reference's http tests test the client against it).
-Server sockets are not part of a snapshot: after a resume, listen must be called again.
+Server sockets are not part of a snapshot: after a resume, a listen that was serving opens the same port again and
+goes on (a request being handled at the checkpoint is not answered: its client was the old process's); a server
+handle used anywhere else raises the clear error of every resource from before a resume.
 
 urlEncode (space -> "+", other bytes outside A-Z a-z 0-9 - _ . ~ as %XX of the UTF-8 bytes), urlDecode, and
 parseQuery ("a=1&b=2" -> {a: 1, b: 2} as strings; as in the reference the values are not decoded, use urlDecode).
@@ -304,6 +306,11 @@ def _core(v, fname):
     return v.get()
 
 
+def _open_core(v, fname):
+    """The server of a handle, or None for one opened before a resume (its requests' clients are gone too)."""
+    if v.__class__ is Resource and v.handle is None:
+        return None
+    return _core(v, fname)
 
 
 @module.function("createServer", 1)
@@ -364,6 +371,8 @@ def _next(vm, args):
 
 
 def _answer(core, req, reply):
+    if core is None:
+        return None                         # a request from before a resume: its client is gone
     entry = core.pending.pop(id(req), None)
     if entry is None or entry[0] is not req:
         return None                         # already answered 503 by a stop
@@ -373,20 +382,27 @@ def _answer(core, req, reply):
 
 @module.function("_respond", 3)
 def _respond(vm, args):
-    return _answer(_core(args[0], "http.listen"), args[1], build_reply(args[2]))
+    return _answer(_open_core(args[0], "http.listen"), args[1], build_reply(args[2]))
 
 
 @module.function("_fail", 3)
 def _fail(vm, args):
     _report(f"http.listen: the handler failed: {to_str(args[2])}")
-    return _answer(_core(args[0], "http.listen"), args[1], SERVER_ERROR)
+    return _answer(_open_core(args[0], "http.listen"), args[1], SERVER_ERROR)
+
+
+@module.function("_alive", 1)
+def _alive(vm, args):
+    """False for a server handle from before a resume: listen then opens the port again."""
+    return _open_core(args[0], "http.listen") is not None
 
 
 @module.function("_close", 2)
 def _close(vm, args):
-    core = _core(args[0], "http.listen")
+    core = _open_core(args[0], "http.listen")
     server = arg_dict(args, 1, "http.listen", "server")
-    core.finish()
+    if core is not None:
+        core.finish()
     server["running"] = False
     state = _state(vm)
     state["servers"] = [(s, c) for s, c in state["servers"] if c is not core]

@@ -248,7 +248,7 @@ def test_create_server():
 
 def test_prelude_defines_listen():
     assert "fun listen(server, port)" in module.prelude_source()
-    for private in ("_serve", "_next", "_respond", "_fail", "_close"):
+    for private in ("_serve", "_next", "_respond", "_fail", "_close", "_alive"):
         assert private in module.functions and private in module.prelude_source()
 
 
@@ -426,6 +426,73 @@ def test_server_handle_after_resume_is_a_clear_error():
     stale = Resource("http server", None)
     with pytest.raises(NeutronError, match="opened before the program was resumed"):
         call(FakeVM(), "_next", stale, {"running": True})
+    # what listen does with it: answering a request of the old process is nothing; then it serves anew
+    assert call(FakeVM(), "_alive", stale) is False
+    assert call(FakeVM(), "_respond", stale, {}, "late") is None
+    assert call(FakeVM(), "_fail", stale, {}, "late") is None
+
+
+RESUMED_SERVER = r'''
+use http; use sys; use fmt;
+var port = fmt.to_int(sys.args()[1]);
+var snap = sys.args()[2];
+var count = 0;
+fun handle(req) {
+    count = count + 1;
+    if (req.path == "/sleep") {
+        sys.checkpoint(snap);
+        sys.exit(0);
+    }
+    if (req.path == "/stop") { http.stop(server); return "bye"; }
+    return "count=" + count + " resumed=" + sys.resumed();
+}
+var server = http.createServer(handle);
+server["host"] = "127.0.0.1";
+http.listen(server, port);
+say("served " + count + ", resumed=" + sys.resumed());
+'''
+
+
+def wait_for_port(proc, port):
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail("the server did not start: " + proc.communicate()[1])
+            time.sleep(0.05)
+
+
+def test_listen_opens_its_port_again_after_a_resume(tmp_path):
+    """A server hibernated from its handler is resumed listening on the same port (issue 15, item 15)."""
+    import subprocess
+    import sys
+    program = tmp_path / "server.nt"
+    program.write_text(RESUMED_SERVER)
+    snap = tmp_path / "server.snap"
+    port = free_port()
+    first = subprocess.Popen([sys.executable, "-m", "neutron", str(program), str(port), str(snap)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_port(first, port)
+    assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/a")["body"] == "count=1 resumed=false"
+    with pytest.raises(NeutronError):           # the process ends without answering
+        call(FakeVM(), "get", f"http://127.0.0.1:{port}/sleep")
+    assert first.communicate(timeout=20) == ("", "") and first.returncode == 0
+    second = subprocess.Popen([sys.executable, "-m", "neutron", "--resume", str(snap)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(second, port)
+        assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/b")["body"] == "count=3 resumed=true"
+        assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/stop")["body"] == "bye"
+        out, err = second.communicate(timeout=20)
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.communicate()
+    assert (second.returncode, out, err) == (0, "served 4, resumed=true\n", "")
 
 
 def test_build_reply():
