@@ -16,14 +16,20 @@ For heap and deep, each size is run and then resumed from its snapshot, in a fre
 - checkpoint ms: the duration of the sys.checkpoint call, as the program itself measures it with time.now();
 - resume s: wall-clock time of the whole `neutron --resume` process (it exits right after the first statements
   that follow the checkpoint), and the same minus the time to resume a trivial snapshot ("net");
-- snapshot size in bytes.
+- snapshot size in bytes;
+- the yardstick: the same shape as plain Python data (a list of floats; frames as objects holding their locals,
+  each holding a list of dicts and class instances), pickled by CPython in this process with pickle.dumps and read
+  back with pickle.loads (highest protocol, the garbage collector off, as Neutron's writer and reader have it), and
+  the ratios checkpoint / pickle dump and resume net / pickle load.
 The per-element (per-object) columns should stay roughly constant as the size grows: that is linear growth.
 Each resumed run must report its data intact, or the row is marked as an error.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import pickle
 import re
 import shlex
 import statistics
@@ -40,6 +46,64 @@ LOOP_CHECKPOINT_AT = 1000
 
 class Failure(Exception):
     pass
+
+
+# ---- the yardstick: the same shapes as plain Python data, pickled ----------------------------------------------
+
+class Point:
+    """snapshot_deep.nt's class."""
+
+    def __init__(self, depth, i):
+        self.depth = depth
+        self.i = i
+
+
+class PyFrame:
+    """A Neutron frame as Python data: its function, instruction index, locals and operand stack."""
+
+    def __init__(self, func, ip, locals_, stack):
+        self.func = func
+        self.ip = ip
+        self.locals = locals_
+        self.stack = stack
+
+
+def heap_shape(n):
+    return [i * 3 + 0.5 for i in range(n)]
+
+
+def deep_shape(depth, per_frame):
+    """descend()'s frames at the bottom of the recursion: each holds its arguments, locals and `held` list."""
+    func = {"name": "descend"}          # the one function all frames run
+    frames = []
+    for d in range(1, depth + 1):
+        held = [{"depth": float(d), "i": float(i)} if i % 2 == 0 else Point(float(d), float(i))
+                for i in range(per_frame)]
+        frames.append(PyFrame(func, 40, [float(d), float(depth), float(per_frame), "state.snap", held,
+                                         float(per_frame), 0.0, None, None], []))
+    return frames
+
+
+def timed(fn, arg):
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = fn(arg)
+        return time.perf_counter() - start, result
+    finally:
+        gc.enable()
+
+
+def pickle_yardstick(shape, runs):
+    """Medians of pickle.dumps and pickle.loads of `shape` in ms, and the pickle's size in bytes."""
+    dumps, loads = [], []
+    for _ in range(runs):
+        seconds, data = timed(lambda x: pickle.dumps(x, pickle.HIGHEST_PROTOCOL), shape)
+        dumps.append(seconds * 1000)
+        seconds, _ = timed(pickle.loads, data)
+        loads.append(seconds * 1000)
+    return statistics.median(dumps), statistics.median(loads), len(data)
 
 
 def run(cmd, cwd, env, timeout):
@@ -123,7 +187,8 @@ class Bench:
                 if not re.search(rf", {n} elements, last {re.escape(last)}\s*$", out):
                     raise Failure(f"snapshot_heap.nt {which} with {n} elements printed {out.strip()[:200]!r}")
             self.log(f"  heap: {n} elements")
-            rows.append(self.row(f"{n:,}", n, "snapshot_heap.nt", {"SNAPSHOT_SIZE": str(n)}, check, startup))
+            rows.append(self.row(f"{n:,}", n, "snapshot_heap.nt", {"SNAPSHOT_SIZE": str(n)}, check, startup,
+                                 lambda n=n: heap_shape(n)))
         return rows
 
     def deep(self, startup):
@@ -138,18 +203,19 @@ class Bench:
             self.log(f"  deep: {depth} frames, {objects} objects")
             rows.append(self.row(f"{depth:,} frames / {objects:,} objects", objects, "snapshot_deep.nt",
                                  {"SNAPSHOT_DEPTH": str(depth), "SNAPSHOT_PER_FRAME": str(per_frame)}, check,
-                                 startup))
+                                 startup, lambda depth=depth: deep_shape(depth, per_frame)))
         return rows
 
-    def row(self, label, units, program, extra_env, check, startup):
+    def row(self, label, units, program, extra_env, check, startup, shape):
         try:
             ckpt_ms, resume_s, size = self.checkpoint_and_resume(program, extra_env, check)
         except Failure as e:
             return {"label": label, "error": str(e)}
         net = max(resume_s - startup, 0.0)
+        dump_ms, load_ms, pickle_size = pickle_yardstick(shape(), self.args.runs)
         return {"label": label, "error": None, "ckpt_ms": ckpt_ms, "resume_s": resume_s, "net_s": net,
                 "size": size, "ckpt_us": ckpt_ms * 1000 / units, "net_us": net * 1e6 / units,
-                "bytes": size / units}
+                "bytes": size / units, "dump_ms": dump_ms, "load_ms": load_ms, "pickle_size": pickle_size}
 
     def loop(self):
         """Median wall times of resume_loop.nt run straight through, and resumed from its early checkpoint."""
@@ -185,15 +251,19 @@ def table(header, rows, markdown):
 
 def growth_table(rows, unit, markdown):
     header = ["size", "checkpoint ms", "resume s", "resume net s", "snapshot bytes",
-              f"ckpt us/{unit}", f"resume us/{unit}", f"bytes/{unit}"]
+              f"ckpt us/{unit}", f"resume us/{unit}", f"bytes/{unit}",
+              "pickle dump ms", "pickle load ms", "pickle bytes", "ckpt/dump", "resume net/load"]
     body, errors = [], []
     for r in rows:
         if r["error"]:
-            body.append([r["label"], "ERROR", "-", "-", "-", "-", "-", "-"])
+            body.append([r["label"], "ERROR"] + ["-"] * (len(header) - 2))
             errors.append(f"{r['label']}: {r['error']}")
             continue
         body.append([r["label"], f"{r['ckpt_ms']:.0f}", f"{r['resume_s']:.3f}", f"{r['net_s']:.3f}",
-                     f"{r['size']:,}", f"{r['ckpt_us']:.2f}", f"{r['net_us']:.2f}", f"{r['bytes']:.1f}"])
+                     f"{r['size']:,}", f"{r['ckpt_us']:.2f}", f"{r['net_us']:.2f}", f"{r['bytes']:.1f}",
+                     f"{r['dump_ms']:.0f}", f"{r['load_ms']:.0f}", f"{r['pickle_size']:,}",
+                     f"{r['ckpt_ms'] / max(r['dump_ms'], 1e-3):.1f}x",
+                     f"{r['net_s'] * 1000 / max(r['load_ms'], 1e-3):.1f}x"])
     text = table(header, body, markdown)
     if errors:
         text += "\n\n" + "\n".join(errors)

@@ -71,7 +71,7 @@ def _output_failed(e):
 
 def _main(argv):
     if not argv:
-        from .repl import repl
+        from .repl import repl    # lazy: start-up
         return repl()
     first = argv[0]
     if first in ("--version", "-v", "-V"):
@@ -86,7 +86,10 @@ def _main(argv):
     if first == "--resume":
         if len(argv) < 2:
             return _usage("--resume needs the path of a snapshot file")
-        _, status = resume_file(argv[1], argv[2:])
+        vm, status = resume_file(argv[1], argv[2:])
+        if status is None:          # a snapshot taken at the prompt
+            from .repl import repl    # lazy: start-up
+            return repl(vm=vm)
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
@@ -102,9 +105,9 @@ def _editor_command(name, args):
     """`neutron fmt` and `neutron lsp`: they need the editor extra (pip install neutron-lang[editor])."""
     try:
         if name == "fmt":
-            from .editor.fmt import main as fmt_main
+            from .editor.fmt import main as fmt_main    # lazy: start-up
             return fmt_main(args, sys.stdout, sys.stderr)
-        from .editor.lsp import main as lsp_main
+        from .editor.lsp import main as lsp_main    # lazy: start-up
         return lsp_main(args)
     except ImportError as e:
         if not e.name or e.name.startswith("neutron"):
@@ -116,7 +119,7 @@ def _editor_command(name, args):
 def _disassemble(args):
     if len(args) != 1:
         return _usage("--disassemble needs the path of one program")
-    from .bytecode.disasm import disassemble
+    from .bytecode.disasm import disassemble    # lazy: start-up
     code, status = compile_file(args[0], sys.stderr)       # the usual diagnostics and statuses (2, 65)
     if code is None:
         return status

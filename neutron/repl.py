@@ -4,35 +4,17 @@ from __future__ import annotations
 import sys
 
 from . import __version__
+from .errors import CompileFailed, ProgramExit, format_diagnostics
+from .frontend import is_complete
 from .frontend import nodes as n
 from .frontend.compiler import Compiler
-from .errors import CompileFailed, ProgramExit, format_diagnostics
 from .frontend.parser import parse
-from .runner import execute, new_vm, start
+from .runner import PROMPT, execute, new_vm, start
 
 
-def _balanced(text):
-    depth = 0
-    quote = None
-    escape = False
-    for ch in text:
-        if quote:
-            if escape:
-                escape = False
-            elif ch == "\\":
-                escape = True
-            elif ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-    return depth <= 0 and quote is None
-
-
-def repl(stdin=None, out=None, err=None, make_reader=None):
+def repl(stdin=None, out=None, err=None, make_reader=None, vm=None):
+    """Run a session at the prompt; `vm`, when given, is one resumed from a snapshot taken at the prompt: the
+    entry it was running finishes first, then the session goes on with its globals, functions and classes."""
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     err = err or sys.stderr
@@ -42,17 +24,23 @@ def repl(stdin=None, out=None, err=None, make_reader=None):
             import readline  # noqa: F401  (line editing and history for input()); lazy: start-up
         except ImportError:
             pass
-        out.write(f"Neutron {__version__} REPL (Ctrl-D to exit)\n")
-    vm = new_vm(["<repl>"], "<repl>", out)
+        out.write(f"Neutron {__version__} REPL{' (resumed)' if vm is not None else ''} (Ctrl-D to exit)\n")
+    if vm is None:
+        vm = new_vm([PROMPT], PROMPT, out)
+    elif vm.frames:
+        try:
+            execute(vm, err, session=True)
+        except ProgramExit as e:
+            return e.status
     make_reader = make_reader or (_rich_reader if interactive else None)    # make_reader(vm, stdin) -> read()
     reader = make_reader(vm, stdin) if make_reader else None
-    compiler = Compiler("<repl>", "")      # one for the session: it knows the globals declared so far
+    compiler = Compiler(PROMPT, "")      # one for the session: it knows the globals declared so far
     while True:
         try:
             text = reader() if reader is not None else _read(stdin, "> " if interactive else "", interactive)
             if text is None:
                 break
-            while reader is None and not _balanced(text):
+            while reader is None and not is_complete(text):
                 more = _read(stdin, "... " if interactive else "", interactive)
                 if more is None:
                     break
@@ -62,7 +50,7 @@ def repl(stdin=None, out=None, err=None, make_reader=None):
             continue
         if not text.strip():
             continue
-        vm.sources["<repl>"] = text
+        vm.sources[PROMPT] = text
         try:
             code = _compile_entry(compiler, text)
         except CompileFailed as e:
@@ -79,19 +67,20 @@ def repl(stdin=None, out=None, err=None, make_reader=None):
 
 
 def _compile_entry(compiler, text):
-    """One entry's code. A bare expression needs no ';' at the prompt, and a last expression statement that is
-    not an assignment or a call prints its value."""
+    """One entry's code. A bare expression needs no ';' at the prompt, and the value of a last expression
+    statement that is not an assignment prints unless it is nil (`f(4)` shows what f returned; `say(1)` nothing
+    more)."""
     try:
-        program = parse(text, "<repl>")
+        program = parse(text, PROMPT)
     except CompileFailed:
         stripped = text.rstrip()
         if stripped.endswith((";", "}")):
             raise
-        program = parse(stripped + ";", "<repl>")
+        program = parse(stripped + ";", PROMPT)
     body = program.body
-    if body and isinstance(body[-1], n.ExprStmt) and not isinstance(body[-1].expr, (n.Assign, n.Update, n.Call)):
+    if body and isinstance(body[-1], n.ExprStmt) and not isinstance(body[-1].expr, (n.Assign, n.Update)):
         last = body[-1]
-        body[-1] = n.Say(last.line, last.col, last.expr)
+        body[-1] = n.Echo(last.line, last.col, last.expr)
     # a new entry for the session's compiler: what belonged to the previous entry goes
     compiler.source = text
     compiler.diagnostics = []
@@ -102,7 +91,7 @@ def _compile_entry(compiler, text):
 def _rich_reader(vm, stdin):
     """The prompt_toolkit prompt (neutron/editor/prompt.py) when it is installed and stdin is a terminal."""
     try:
-        from .editor.prompt import reader_for
+        from .editor.prompt import reader_for    # lazy: start-up (prompt_toolkit only on a terminal)
     except ImportError:
         return None
     return reader_for(vm, stdin)

@@ -71,7 +71,7 @@ def declared_later(vm, message, path):
     if m is None or source is None:
         return None
     from .frontend.scanner import scan         # lazy: a resumed run needs no front end until it reports this
-    from .frontend.tokens import TYPE_NAMES
+    from .frontend.tokens import TYPE_NAMES     # lazy: as above
     tokens, _ = scan(source, path)
     depth = 0
     for i, t in enumerate(tokens[:-2]):
@@ -176,6 +176,9 @@ def _isatty(stream):
         return False
 
 
+PROMPT = "<repl>"       # the script path of a session at the prompt, and so of a snapshot taken there
+
+
 def new_vm(argv=(), script_path="<script>", out=None):
     """A VM with its hooks installed: the loader for `use`, `using` and preludes, durable's writer for snapshots."""
     vm = VM(argv, script_path, out)
@@ -258,6 +261,8 @@ def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=
     vm.resumed = True
     vm.argv = [vm.script_path] + list(argv)
     vm.stop_at, vm.stop_path = stop_at, stop_path
+    if vm.script_path == PROMPT:        # taken at the prompt: the session goes on there (repl.repl(vm=vm))
+        return vm, None
     use_tier(vm, mode)
     warn_if_changed(vm, err)
     return vm, execute(vm, err)

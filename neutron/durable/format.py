@@ -9,19 +9,23 @@ import zlib
 from .. import __version__
 
 MAGIC = b"NTRNSNAP"
-FORMAT_VERSION = 2     # 2: a native module carries its prelude's functions
+FORMAT_VERSION = 3     # 2: a native module carries its prelude's functions; 3: the body in columns (columns.py)
 MAX_COUNT = 1 << 31
+FLOATS_MIN = 8         # an array longer than this, made only of numbers, is written as one block of doubles
 
 # value tags
-T_NIL, T_TRUE, T_FALSE, T_INT, T_FLOAT, T_STR, T_REF = range(7)
+T_NIL, T_BOOL, T_NUM, T_STR, T_REF = range(5)
 # object kinds
 K_LIST, K_DICT, K_CELL, K_FUNC, K_CODE, K_CLASS, K_INST, K_BOUND, K_NATIVE, K_MODULE, K_BUFFER, K_RESOURCE, \
-    K_ITER, K_FLOATS = range(14)
-TUPLE_MARK = 0xFF       # before a code constant that is a pair: CHECK_TYPE's (type, message), ADD_FIELD's (name, type)
+    K_ITER = range(13)
 
 
 class SnapshotError(Exception):
     """A snapshot file that cannot be used: the message is one line for the user."""
+
+
+def damaged(why):
+    raise SnapshotError(f"the file is damaged ({why})")
 
 
 BIG_ENDIAN = sys.byteorder == "big"     # the file is little-endian on every machine
@@ -34,16 +38,21 @@ def shown(name):
     return name if len(name) <= 60 else name[:57] + "..."
 
 
-def header(body):
-    """The header for `body`: MAGIC | format version (u16) | body length (u64) | CRC-32 (u32) of the runtime version
-    field and the body | runtime version field (u8 length + ASCII)."""
+def header(parts):
+    """The header for the body made of `parts` (bytes-like): MAGIC | format version (u16) | body length (u64) |
+    CRC-32 (u32) of the runtime version field and the body | runtime version field (u8 length + ASCII)."""
     version = __version__.encode("ascii")
     vfield = bytes([len(version)]) + version
-    return MAGIC + struct.pack("<HQI", FORMAT_VERSION, len(body), zlib.crc32(body, zlib.crc32(vfield))) + vfield
+    crc = zlib.crc32(vfield)
+    length = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        length += memoryview(part).nbytes
+    return MAGIC + struct.pack("<HQI", FORMAT_VERSION, length, crc) + vfield
 
 
 def read_header(data):
-    """The body of the snapshot bytes `data`, once the header is found sound; SnapshotError if not."""
+    """The body of the snapshot bytes `data` (a memoryview), once the header is found sound; SnapshotError if not."""
     if len(data) == 0:
         raise SnapshotError("the file is empty")
     if len(data) < 8 or data[:8] != MAGIC:
@@ -60,7 +69,7 @@ def read_header(data):
     start = 23 + vlen
     if len(data) < start:
         raise SnapshotError("truncated snapshot")
-    body = data[start:]
+    body = memoryview(data)[start:]
     if len(body) < length:
         raise SnapshotError("truncated snapshot")
     if len(body) > length:

@@ -1,328 +1,327 @@
 """Reading a snapshot body; the mirror of writer.py, function for function.
 
-Every object gets an empty shell first, so that a reference can point anywhere in the table (this is what lets
-cycles and aliasing survive); then each object's contents are filled in, then the roots and frames are read. Each
-heap kind has a `load_<kind>` registered in LOAD right under it, with its shell maker (or, for natives and modules,
-the function that makes the object from the name the file gives). Nothing read is trusted: every failure is a
-SnapshotError with a one-line reason.
+The string table and the object table come first: every object gets an empty shell, a run of one kind at a time, so
+that a reference can point anywhere in the table (this is what lets cycles and aliasing survive). The head is
+decoded next and the named objects (natives, modules) are made from it; then the body's columns are decoded, its
+references resolved against the finished table, and read in the order they were written: the roots, then each
+run's contents. Each heap kind has a `load_<kind>` registered in LOAD right under it, with its shell maker (or, for
+natives and modules, the function that makes the objects from the names the file gives). Nothing read is trusted:
+every failure is a SnapshotError with a one-line reason, raised before anything runs.
 """
 from __future__ import annotations
 
-import struct
 from array import array
+from itertools import islice, repeat
+from operator import is_
 from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
 from ..errors import NeutronError
-from ..runtime.frames import NO_RESULT, Frame, Iter
+from ..runtime.frames import Frame, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native
 from ..runtime.values import Resource
 from ..stdlib import instantiate, native_module
-from .format import BIG_ENDIAN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FLOATS, K_FUNC, K_INST, \
-    K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, T_FALSE, T_FLOAT, T_INT, T_NIL, T_REF, T_STR, \
-    T_TRUE, TUPLE_MARK, SnapshotError, shown
+from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
+from .format import BIG_ENDIAN, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
+    K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
 from .verify import check_code, check_frames, type_name
 
 
-class Reader:
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-        self.objects = []
-        self.later = []         # (check, obj): checks that need the whole table filled
+def short():
+    damaged("a column ends too soon")
 
-    def fail(self, why):
-        raise SnapshotError(f"the file is damaged ({why})")
 
-    def truncated(self):
-        raise SnapshotError("truncated snapshot")
+class Stream:
+    """One part of the body, its columns decoded; read in the order writer.Stream was written."""
 
-    def byte(self):
-        try:
-            b = self.data[self.pos]
-        except IndexError:
-            self.truncated()
-        self.pos += 1
-        return b
+    def __init__(self, cur, strings, objects):
+        self.u = get_uints(cur)
+        indices = get_uints(cur)
+        self.s = resolve(indices, len(indices), strings, "string")
+        self.v = get_values(cur, strings, objects)
+        n = cur.varint()
+        if n > (cur.end - cur.pos) // 8:
+            raise SnapshotError("truncated snapshot")
+        self.d = cur.take(8 * n)
+        self.b = get_blob(cur)
+        self.ui = self.si = self.vi = self.di = self.bi = 0
+
+    def finished(self):
+        return self.ui == len(self.u) and self.si == len(self.s) and self.vi == len(self.v) and \
+            self.di == len(self.d) and self.bi == len(self.b)
 
     def uint(self):
-        pos = self.pos
-        try:
-            b = self.data[pos]
-        except IndexError:
-            self.truncated()
-        if b < 0x80:            # most numbers in a snapshot fit in one byte
-            self.pos = pos + 1
-            return b
-        return self.long_uint()
-
-    def long_uint(self):
-        data = self.data
-        n = 0
-        shift = 0
-        pos = self.pos
-        while True:
-            if pos >= len(data):
-                self.truncated()
-            b = data[pos]
-            pos += 1
-            n |= (b & 0x7F) << shift
-            if b < 0x80:
-                break
-            shift += 7
-            if shift > 70:
-                self.fail("number too long")
-        self.pos = pos
-        return n
+        i = self.ui
+        if i >= len(self.u):
+            short()
+        self.ui = i + 1
+        return self.u[i]
 
     def count(self, limit=MAX_COUNT):
         n = self.uint()
-        if n > limit or n > len(self.data):
-            self.fail("count out of range")
+        if n > limit:
+            damaged("count out of range")
         return n
 
-    def raw(self, n):
-        if self.pos + n > len(self.data):
-            self.truncated()
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return b
+    def uints(self, n):
+        i = self.ui
+        j = i + n
+        if j > len(self.u):
+            short()
+        self.ui = j
+        return self.u[i:j]
 
     def string(self):
-        data = self.data
-        pos = self.pos
-        try:
-            n = data[pos]
-        except IndexError:
-            self.truncated()
-        if n < 0x80:            # a short string: its length is one byte
-            pos += 1
-            end = pos + n
-        else:
-            n = self.count()
-            pos = self.pos
-            end = pos + n
-        if end > len(data):
-            self.truncated()
-        self.pos = end
-        try:
-            return data[pos:end].decode("utf-8", "surrogatepass")
-        except UnicodeDecodeError:
-            self.fail("bad UTF-8 in a string")
+        i = self.si
+        if i >= len(self.s):
+            short()
+        self.si = i + 1
+        return self.s[i]
+
+    def strings(self, n):
+        i = self.si
+        j = i + n
+        if j > len(self.s):
+            short()
+        self.si = j
+        return self.s[i:j]
 
     def value(self):
-        pos = self.pos
-        try:
-            t = self.data[pos]
-        except IndexError:
-            self.truncated()
-        self.pos = pos + 1
-        if t == T_INT:
-            z = self.uint()
-            return float(z >> 1) if not z & 1 else -float((z + 1) >> 1)
-        if t == T_FLOAT:
-            return struct.unpack("<d", self.raw(8))[0]
-        if t == T_STR:
-            return self.string()
-        if t == T_REF:
-            i = self.uint()
-            if i >= len(self.objects):
-                self.fail("reference out of range")
-            return self.objects[i]
-        if t == T_NIL:
-            return None
-        if t == T_TRUE:
-            return True
-        if t == T_FALSE:
-            return False
-        self.fail("bad value tag")
+        i = self.vi
+        if i >= len(self.v):
+            short()
+        self.vi = i + 1
+        return self.v[i]
 
-    def str_map(self, into):
-        """Fill the dict `into` from a map written by Writer.str_map; returns it."""
-        string, value = self.string, self.value
-        for _ in range(self.count()):
-            key = string()
-            into[key] = value()
+    def values(self, n):
+        i = self.vi
+        j = i + n
+        if j > len(self.v):
+            short()
+        self.vi = j
+        return self.v[i:j]
+
+    def doubles(self, n):
+        i = self.di
+        j = i + 8 * n
+        if j > len(self.d):
+            short()
+        self.di = j
+        a = array("d")
+        a.frombytes(self.d[i:j])
+        if BIG_ENDIAN:
+            a.byteswap()
+        return a.tolist()
+
+    def blob(self, n):
+        i = self.bi
+        j = i + n
+        if j > len(self.b):
+            short()
+        self.bi = j
+        return self.b[i:j]
+
+    def get_map(self, into):
+        """Fill the dict `into` from a map written by writer.Stream.put_map; returns it."""
+        n = self.count()
+        into.update(zip(self.strings(n), self.values(n)))
         return into
 
-    def shells(self, vm):
-        """The object table: one empty object per kind tag, then the named objects made by name."""
-        kinds = self.raw(self.count())
-        objs = self.objects
-        for k in kinds:
-            kind = LOAD.get(k)
-            if kind is None:
-                self.fail("bad kind tag")
-            objs.append(kind.shell())
-        for i, k in enumerate(kinds):
-            make = LOAD[k].make
-            if make is not None:
-                objs[i] = make(self, vm)
-        return kinds
 
-    def fill(self, kinds):
-        load = {k: kind.load for k, kind in LOAD.items()}
-        for obj, k in zip(self.objects, kinds):
-            load[k](self, obj)
-        for check, obj in self.later:
-            check(self, obj)
+class Reader:
+    def __init__(self, vm):
+        self.vm = vm
+        self.head = None
+        self.body = None
+        self.later = []         # (check, run): checks that need the whole table filled
 
 
 class Kind(NamedTuple):
-    shell: Callable         # () -> an empty object of this kind (None for the named kinds: made by `make`)
-    load: Callable          # (reader, obj): read its contents into it
-    make: Callable = None   # (reader, vm) -> the object, made from the name the file gives, before any contents
+    shells: Callable        # (n) -> n empty objects of this kind
+    load: Callable          # (reader, run): read a run's contents into its objects
+    make: Callable = None   # (reader, n) -> the objects, made from the names in the head, before any contents
 
 
 LOAD = {}   # kind tag -> Kind
 
 
-def no_shell():
-    return None
+def empty(cls):
+    """Shells made without running __init__: load_<kind> sets every slot."""
+    return lambda n: list(map(cls.__new__, repeat(cls, n)))
 
 
-def load_nothing(r, obj):
+def unnamed(n):
+    return [None] * n
+
+
+def load_nothing(r, run):
     pass
 
 
-def load_list(r, lst):
-    value = r.value
-    lst.extend([value() for _ in range(r.count())])
+def load_list(r, run):
+    s = r.body
+    lens = s.uints(len(run))
+    longer = sum(map(FLOATS_MIN.__lt__, lens))
+    if not longer:
+        items = iter(s.values(sum(lens)))
+        for lst, n in zip(run, lens):
+            lst += islice(items, n)
+        return
+    forms = s.uints(longer)
+    if not set(forms) <= {0, 1}:
+        damaged("bad array")
+    forms = iter(forms)
+    for lst, n in zip(run, lens):
+        lst += s.doubles(n) if n > FLOATS_MIN and next(forms) else s.values(n)
 
 
-LOAD[K_LIST] = Kind(list, load_list)
+LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 
 
-def load_floats(r, lst):
-    a = array("d")
-    a.frombytes(r.raw(8 * r.count()))
-    if BIG_ENDIAN:
-        a.byteswap()
-    lst.extend(a.tolist())
+def fill_maps(s, maps, lens):
+    total = sum(lens)
+    pairs = zip(s.strings(total), s.values(total))
+    for d, n in zip(maps, lens):
+        d.update(islice(pairs, n))
 
 
-LOAD[K_FLOATS] = Kind(list, load_floats)
+def load_dict(r, run):
+    fill_maps(r.body, run, r.body.uints(len(run)))
 
 
-def load_dict(r, d):
-    r.str_map(d)
+LOAD[K_DICT] = Kind(lambda n: [{} for _ in range(n)], load_dict)
 
 
-LOAD[K_DICT] = Kind(dict, load_dict)
+def load_cell(r, run):
+    for c, v in zip(run, r.body.values(len(run))):
+        c.value = v
 
 
-def load_cell(r, c):
-    c.value = r.value()
+LOAD[K_CELL] = Kind(empty(Cell), load_cell)
 
 
-LOAD[K_CELL] = Kind(Cell, load_cell)
+def load_function(r, run):
+    s = r.body
+    n = len(run)
+    codes = s.values(n)
+    lens = s.uints(n)
+    cells = iter(s.values(sum(lens)))
+    for f, code, k, g, name in zip(run, codes, lens, s.values(n), s.strings(n)):
+        f.code = code
+        f.cells = tuple(islice(cells, k))
+        f.globals = g
+        f.name = name
+    r.later.append((check_functions, run))
 
 
-def load_function(r, f):
-    value = r.value
-    f.code = value()
-    f.cells = tuple(value() for _ in range(r.count()))
-    f.globals = value()
-    f.name = r.string()
-    r.later.append((check_function, f))
+def check_functions(r, run):
+    for f in run:
+        code = f.code
+        if code.__class__ is not Code or f.globals.__class__ is not dict or \
+                not all(c.__class__ is Cell for c in f.cells):
+            damaged("bad function")
+        if len(f.cells) != len(code.freevars):
+            damaged("a function's cells do not match its code")
 
 
-def check_function(r, f):
-    code = f.code
-    if code.__class__ is not Code or f.globals.__class__ is not dict or \
-            not all(c.__class__ is Cell for c in f.cells):
-        r.fail("bad function")
-    if len(f.cells) != len(code.freevars):
-        r.fail("a function's cells do not match its code")
+LOAD[K_FUNC] = Kind(empty(Function), load_function)
 
 
-LOAD[K_FUNC] = Kind(lambda: Function.__new__(Function), load_function)
+def load_code(r, run):
+    s = r.body
+    for c in run:
+        c.name = s.string()
+        c.filename = s.string()
+        n = s.count(1 << 16)
+        c.params = s.strings(n)
+        c.param_types = s.values(n)
+        c.return_type = s.value()
+        c.is_method = s.value() is True
+        c.min_args = s.uint()           # 1 << 30 when every parameter is required: not a count
+        if c.min_args > 1 << 30:
+            damaged("bad argument count")
+        c.nlocals = s.count(1 << 20)
+        c.cell_params = s.uints(s.count(1 << 20))
+        n = s.count(1 << 20)
+        c.freevars = list(zip(map(is_, s.values(n), repeat(True)), s.uints(n)))
+        c.names = s.strings(s.count())
+        consts = []
+        for form in s.uints(s.count()):
+            if form == 0:
+                consts.append(s.value())
+            elif form <= 5:
+                consts.append(tuple(s.values(form - 1)))
+            else:
+                damaged("bad constant")
+        c.consts = consts
+        n = s.count()
+        ops = s.uints(n)
+        forms = s.uints(n)
+        ints, pairs = forms.count(1), forms.count(2)
+        if ints + pairs + forms.count(0) != n:
+            damaged("bad operand form")
+        ints = iter(s.uints(ints))
+        flat = s.uints(2 * pairs)
+        pairs = iter(list(zip(flat[::2], flat[1::2])))
+        c.instrs = list(zip(ops, map(next, map((repeat(None), ints, pairs).__getitem__, forms))))
+        c.lines = s.uints(n)
+        c.cols = [x - 1 for x in s.uints(n)]
 
 
-def load_code(r, c):
-    value, uint, string, count = r.value, r.uint, r.string, r.count
-    c.name = string()
-    c.filename = string()
-    c.params, c.param_types = [], []
-    for _ in range(count(1 << 16)):
-        c.params.append(string())
-        c.param_types.append(value())
-    c.return_type = value()
-    c.is_method = value() is True
-    c.min_args = uint()            # 1 << 30 when every parameter is required: not a count
-    if c.min_args > 1 << 30:
-        r.fail("bad argument count")
-    c.nlocals = count(1 << 20)
-    c.cell_params = [uint() for _ in range(count(1 << 20))]
-    c.freevars = []
-    for _ in range(count(1 << 20)):
-        is_local = value()
-        c.freevars.append((is_local is True, uint()))
-    c.names = [string() for _ in range(count())]
-    consts = []
-    data = r.data
-    for _ in range(count()):
-        if r.pos < len(data) and data[r.pos] == TUPLE_MARK:
-            r.pos += 1
-            consts.append(tuple(value() for _ in range(count(4))))
-        else:
-            consts.append(value())
-    c.consts = consts
-    instrs, lines, cols = [], [], []
-    byte = r.byte
-    for _ in range(count()):
-        o = byte()
-        form = byte()
-        if form == 0:
-            a = None
-        elif form == 1:
-            a = uint()
-        elif form == 2:
-            a = (uint(), uint())
-        else:
-            r.fail("bad operand form")
-        instrs.append((o, a))
-        lines.append(uint())
-        cols.append(uint() - 1)
-    c.instrs, c.lines, c.cols = instrs, lines, cols
+LOAD[K_CODE] = Kind(lambda n: [Code("", "") for _ in range(n)], load_code)
 
 
-LOAD[K_CODE] = Kind(lambda: Code("", ""), load_code)
+def load_class(r, run):
+    s = r.body
+    for c in run:
+        c.name = s.string()
+        s.get_map(c.methods)
+        n = s.count()
+        for fname, ftype in zip(s.strings(n), s.values(n)):
+            if ftype is not None and not type_name(ftype):
+                damaged("bad field type")
+            c.add_field(fname, ftype)
+    r.later.append((check_classes, run))
 
 
-def load_class(r, c):
-    c.name = r.string()
-    r.str_map(c.methods)
-    for _ in range(r.count()):
-        fname = r.string()
-        ftype = r.value()
-        if ftype is not None and not type_name(ftype):
-            r.fail("bad field type")
-        c.add_field(fname, ftype)
+def check_classes(r, run):
+    for c in run:
+        if not all(m.__class__ is Function for m in c.methods.values()):
+            damaged("bad method")
 
 
-LOAD[K_CLASS] = Kind(lambda: Class("", {}, []), load_class)
+LOAD[K_CLASS] = Kind(lambda n: [Class("", {}, []) for _ in range(n)], load_class)
 
 
-def load_instance(r, inst):
-    inst.klass = r.value()
-    r.str_map(inst.fields)
+def load_instance(r, run):
+    s = r.body
+    n = len(run)
+    klasses = s.values(n)
+    if not all(map(is_, map(type, klasses), repeat(Class))):
+        damaged("an instance of something other than a class")
+    fields = [{} for _ in range(n)]
+    fill_maps(s, fields, s.uints(n))
+    for inst, k, f in zip(run, klasses, fields):
+        inst.klass = k
+        inst.fields = f
 
 
-LOAD[K_INST] = Kind(lambda: Instance(None), load_instance)
+LOAD[K_INST] = Kind(empty(Instance), load_instance)
 
 
-def load_bound(r, b):
-    b.receiver = r.value()
-    b.method = r.value()
+def load_bound(r, run):
+    s = r.body
+    n = len(run)
+    for b, receiver, method in zip(run, s.values(n), s.values(n)):
+        b.receiver = receiver
+        b.method = method
 
 
-LOAD[K_BOUND] = Kind(lambda: BoundMethod(None, None), load_bound)
+LOAD[K_BOUND] = Kind(empty(BoundMethod), load_bound)
 
 
-def make_native(r, vm):
+def native_named(qualname):
     """A native is found by its qualified name in the standard library's tables: the allow-list."""
-    qualname = r.string()
     mod, _, name = qualname.partition(".")
     if mod == "prelude":
         from ..runtime import methods   # lazy: start-up (only snapshots taken inside a built-in method need it)
@@ -337,138 +336,219 @@ def make_native(r, vm):
     raise SnapshotError(f"the snapshot names a built-in function this Neutron does not have: '{shown(qualname)}'")
 
 
-LOAD[K_NATIVE] = Kind(no_shell, load_nothing, make_native)
+def make_native(r, n):
+    return list(map(native_named, r.head.strings(n)))
 
 
-def make_module(r, vm):
+LOAD[K_NATIVE] = Kind(unnamed, load_nothing, make_native)
+
+
+def make_module(r, n):
     """A native module is made by name, with its prelude's functions from the file (nothing is compiled); a file
     module gets a shell, filled with its members later."""
-    name = r.string()
-    native = r.value()
-    if native is True:
-        prelude = r.str_map({})
-        if not all(f.__class__ is Function for f in prelude.values()):
-            r.fail("bad module")
-        m = vm.modules.get(name) or instantiate(vm, name, prelude)
-        if m is None:
-            raise SnapshotError(f"the snapshot uses a module this Neutron does not have: '{shown(name)}'")
-        vm.modules[name] = m
-        return m
-    if native is False:
-        return Module(name, {}, native=False)
-    r.fail("bad module")
+    h, vm = r.head, r.vm
+    out = []
+    for _ in range(n):
+        name = h.string()
+        native = h.value()
+        if native is True:
+            prelude = h.get_map({})
+            if not all(f.__class__ is Function for f in prelude.values()):
+                damaged("bad module")
+            m = vm.modules.get(name) or instantiate(vm, name, prelude)
+            if m is None:
+                raise SnapshotError(f"the snapshot uses a module this Neutron does not have: '{shown(name)}'")
+            vm.modules[name] = m
+        elif native is False:
+            m = Module(name, {}, native=False)
+        else:
+            damaged("bad module")
+        out.append(m)
+    return out
 
 
-def load_module(r, m):
-    if not m.native:
-        members = r.value()
-        if members.__class__ is not dict:
-            r.fail("bad module members")
-        m.members = members
+def load_module(r, run):
+    s = r.body
+    for m in run:
+        if not m.native:
+            members = s.value()
+            if members.__class__ is not dict:
+                damaged("bad module members")
+            m.members = members
 
 
-LOAD[K_MODULE] = Kind(no_shell, load_module, make_module)
+LOAD[K_MODULE] = Kind(unnamed, load_module, make_module)
 
 
-def load_buffer(r, b):
-    b.data = bytearray(r.raw(r.count()))
+def load_buffer(r, run):
+    s = r.body
+    for b, n in zip(run, s.uints(len(run))):
+        b.data = bytearray(s.blob(n))
 
 
-LOAD[K_BUFFER] = Kind(lambda: Buffer(bytearray()), load_buffer)
+LOAD[K_BUFFER] = Kind(empty(Buffer), load_buffer)
 
 
-def load_resource(r, res):
-    res.kind = r.string()
-    r.str_map(res.info)
-    res.handle = None       # it does not survive a resume: using it raises a clear error
+def load_resource(r, run):
+    s = r.body
+    for res in run:
+        res.kind = s.string()
+        s.get_map(res.info)
+        res.handle = None       # it does not survive a resume: using it raises a clear error
 
 
-LOAD[K_RESOURCE] = Kind(lambda: Resource("", None), load_resource)
+LOAD[K_RESOURCE] = Kind(lambda n: [Resource("", None) for _ in range(n)], load_resource)
 
 
-def load_iter(r, it):
-    it.keys = r.value()
-    it.n = r.uint()
-    it.i = r.uint()
-    r.later.append((check_iter, it))
+def load_iter(r, run):
+    s = r.body
+    n = len(run)
+    for it, keys, count, i in zip(run, s.values(n), s.uints(n), s.uints(n)):
+        it.keys = keys
+        it.n = count
+        it.i = i
+    r.later.append((check_iters, run))
 
 
-def check_iter(r, it):
-    if it.keys is not None and (it.keys.__class__ is not list or it.n > len(it.keys)) or it.i > it.n:
-        r.fail("bad loop iterator")
+def check_iters(r, run):
+    for it in run:
+        if it.keys is not None and (it.keys.__class__ is not list or it.n > len(it.keys)) or it.i > it.n:
+            damaged("bad loop iterator")
 
 
-LOAD[K_ITER] = Kind(lambda: Iter(None, 0), load_iter)
+LOAD[K_ITER] = Kind(empty(Iter), load_iter)
 
 
 # ---- frames and roots -------------------------------------------------------------------------------------------
 
-def read_frame(r):
-    value = r.value
-    func = value()
-    if func.__class__ is not Function:
-        r.fail("a frame without a function")
-    code = func.code
-    ip = r.uint()
-    locals_ = [value() for _ in range(r.count())]
-    stack = [value() for _ in range(r.count())]
-    if ip >= len(code.instrs) or len(locals_) != code.nlocals:
-        r.fail("bad frame")
-    f = Frame(func, code, locals_, ip)
-    f.stack = stack
-    for _ in range(r.count()):
-        target = r.uint()
-        depth = r.uint()
-        if target > len(code.instrs) or depth > len(stack) + 1:
-            r.fail("bad handler")
-        f.handlers.append((target, depth))
-    has_result = r.byte()
-    if has_result > 1:
-        r.fail("bad frame")
-    f.result = value() if has_result else NO_RESULT
-    return f
+def read_frames(s):
+    """The frames' columns (reader: make_frames, once the objects are filled)."""
+    n = s.count()
+    funcs = s.values(n)
+    ips = s.uints(n)
+    nlocals = s.uints(n)
+    locals_ = s.values(sum(nlocals))
+    nstack = s.uints(n)
+    stack = s.values(sum(nstack))
+    nhandlers = s.uints(n)
+    handlers = s.uints(2 * sum(nhandlers))
+    has_result = s.uints(n)
+    if not set(has_result) <= {0, 1}:
+        damaged("bad frame")
+    results = s.values(sum(has_result))
+    return funcs, ips, nlocals, locals_, nstack, stack, nhandlers, handlers, has_result, results
 
 
-def read_roots(r, vm):
-    """The VM's state outside the object table; returns the frames."""
-    vm.script_path = r.string()
-    for _ in range(r.count()):
-        name = r.string()
-        vm.sources[name] = r.string()
-    g = r.value()
-    if g.__class__ is not dict:
-        r.fail("bad globals")
-    vm.globals = g
-    p = r.value()
-    if p is not None and p.__class__ is not dict:
-        r.fail("bad prelude")
-    vm.prelude = p
-    for name, m in r.str_map({}).items():
+def make_frames(columns):
+    funcs, ips, nlocals, locals_, nstack, stack, nhandlers, handlers, has_result, results = columns
+    results = iter(results)
+    frames = []
+    li = si = hi = 0
+    for func, ip, nl, ns, nh, hr in zip(funcs, ips, nlocals, nstack, nhandlers, has_result):
+        if func.__class__ is not Function:
+            damaged("a frame without a function")
+        code = func.code
+        if ip >= len(code.instrs) or nl != code.nlocals:
+            damaged("bad frame")
+        f = Frame(func, code, locals_[li:li + nl], ip)
+        li += nl
+        f.stack = stack[si:si + ns]
+        si += ns
+        if nh:
+            pairs = handlers[hi:hi + 2 * nh]
+            hi += 2 * nh
+            f.handlers = list(zip(pairs[::2], pairs[1::2]))
+            for target, depth in f.handlers:
+                if target > len(code.instrs) or depth > ns + 1:
+                    damaged("bad handler")
+        if hr:
+            f.result = next(results)
+        frames.append(f)
+    return frames
+
+
+def read_roots(r):
+    """The VM's state outside the object table, as read (apply_roots puts it in the VM)."""
+    s = r.body
+    script_path = s.string()
+    sources = s.strings(2 * s.count())
+    globals_, prelude = s.values(2)
+    return script_path, sources, globals_, prelude, s.get_map({}), s.get_map({}), read_frames(s)
+
+
+def apply_roots(r, vm, roots):
+    """Check the roots and put them in the VM; returns the frames."""
+    script_path, sources, globals_, prelude, modules, states, frames = roots
+    vm.script_path = script_path
+    vm.sources.update(zip(sources[::2], sources[1::2]))
+    if globals_.__class__ is not dict:
+        damaged("bad globals")
+    vm.globals = globals_
+    if prelude is not None and prelude.__class__ is not dict:
+        damaged("bad prelude")
+    vm.prelude = prelude
+    for name, m in modules.items():
         if m.__class__ is not Module:
-            r.fail("bad module")
+            damaged("bad module")
         vm.modules[name] = m
-    for name, state in r.str_map({}).items():
+    for name, state in states.items():
         nm = native_module(name)
         if nm is None or nm.load_state is None:
-            r.fail("state for a module that keeps none")
+            damaged("state for a module that keeps none")
         try:
             nm.load_state(vm, state)
         except (NeutronError, TypeError, ValueError, KeyError, IndexError):
-            r.fail(f"bad state for module {shown(name)}")
-    return [read_frame(r) for _ in range(r.count())]
+            damaged(f"bad state for module {shown(name)}")
+    return make_frames(frames)
+
+
+def read_table(table, size):
+    """The object table's runs: (Kind, start, count)."""
+    if not table or len(table) != 1 + 2 * table[0]:
+        damaged("bad object table")
+    counts = table[2::2]
+    if sum(counts) > size:      # every object takes at least a byte of the body
+        damaged("count out of range")
+    runs = []
+    start = 0
+    for k, n in zip(table[1::2], counts):
+        kind = LOAD.get(k)
+        if kind is None:
+            damaged("bad kind tag")
+        runs.append((kind, start, n))
+        start += n
+    return runs
 
 
 def load(vm, body):
-    """Restore the VM's state from a snapshot body."""
-    r = Reader(body)
+    """Restore the VM's state from a snapshot body (a memoryview)."""
+    cur = Cursor(body)
     try:
-        kinds = r.shells(vm)
-        r.fill(kinds)
-        depths = {id(c): check_code(c, r.fail) for c, k in zip(r.objects, kinds) if k == K_CODE}
-        frames = read_roots(r, vm)
-        check_frames(frames, depths, r.fail)
-        if r.pos != len(body):
-            r.fail("extra bytes after the roots")
+        strings = get_strings(cur)
+        runs = read_table(get_uints(cur), len(body))
+        objects = []
+        for kind, start, n in runs:
+            objects += kind.shells(n)
+        r = Reader(vm)
+        r.head = Stream(cur, strings, objects)
+        for kind, start, n in runs:
+            if kind.make is not None:
+                objects[start:start + n] = kind.make(r, n)
+        r.body = Stream(cur, strings, objects)
+        if cur.pos != cur.end:
+            damaged("extra bytes after the roots")
+        roots = read_roots(r)
+        for kind, start, n in runs:
+            kind.load(r, objects[start:start + n])
+        if not (r.head.finished() and r.body.finished()):
+            damaged("extra data after the objects")
+        for check, run in r.later:
+            check(r, run)
+        code_kind = LOAD[K_CODE]
+        depths = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
+                  for c in objects[start:start + n]}
+        frames = apply_roots(r, vm, roots)
+        check_frames(frames, depths, damaged)
     except RecursionError:
         raise SnapshotError("the file is damaged (nested too deeply)") from None
     vm.frames = frames

@@ -1,14 +1,22 @@
 """Writing a snapshot body; reader.py is its mirror, function for function.
 
-Every object reachable from the roots gets an index in a memo (so sharing and cycles survive), found without
-recursion. Each heap kind has a `save_<kind>` that writes its contents and a `<kind>_children` that lists the values
-it refers to, registered together in SAVE right under them, as pickle.py does; the kind tags and the set of classes
-a snapshot can hold are read off SAVE.
+The body is written in columns (columns.py): every value goes to a list of values, every structural integer (a
+length, an instruction index) to a list of integers, every string that is a name or a key to a list of strings, and
+each list is encoded at the end in a few C loops. There are two such streams: the head, read before any reference
+is resolved (how the named objects, natives and modules, are made), and the body proper (the roots, then every
+object's contents).
+
+Objects are found breadth first, without recursion: the values written since the last look are tagged, and the
+objects they refer to that have no index yet get the next indices, grouped in runs of one kind (so sharing and
+cycles survive, and the reader makes each run's empty shells in one go). Each heap kind has a `save_<kind>` that
+writes the contents of a whole run, registered in SAVE right under it, as pickle.py does; the kind tags and the set
+of classes a snapshot can hold are read off SAVE.
 """
 from __future__ import annotations
 
-import struct
 from array import array
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, is_, is_not, itemgetter
 from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
@@ -16,290 +24,270 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 from ..stdlib import native_module
-from .format import BIG_ENDIAN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FLOATS, K_FUNC, K_INST, \
-    K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, T_FALSE, T_FLOAT, T_INT, T_NIL, T_REF, T_STR, T_TRUE, TUPLE_MARK
+from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
+from .format import FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
+    K_MODULE, K_NATIVE, K_RESOURCE, T_REF, T_STR
+
+
+class Stream:
+    """One part of the body, column by column, in writing order (reader: reader.Stream)."""
+
+    def __init__(self):
+        self.uints = []
+        self.strs = []
+        self.vals = []
+        self.doubles = []       # arrays of doubles
+        self.ndoubles = 0
+        self.blobs = []         # buffers' bytes
+        self.nblob = 0
+        self.tags = []          # tag bytes of vals[:scanned], in pieces
+        self.scanned = 0
+        self.refs = []          # the table index of each reference in vals[:scanned]
+
+    def put_map(self, d):
+        """A map from strings to values: count, keys, values (reader: Stream.get_map)."""
+        self.uints.append(len(d))
+        self.strs += d
+        self.vals += d.values()
+
+    def put(self, out, string_index):
+        tags = b"".join(self.tags)
+        put_uints(out, self.uints)
+        put_uints(out, list(map(string_index.__getitem__, self.strs)))
+        put_values(out, self.vals, tags, string_index, self.refs)
+        out.append(varint(self.ndoubles))
+        for a in self.doubles:
+            put_doubles(out, a)
+        out.append(varint(self.nblob))
+        out += self.blobs
 
 
 class Writer:
     def __init__(self):
-        self.out = bytearray()
         self.memo = {}              # id(obj) -> index
         self.objects = []
-        self.float_lists = set()    # ids of arrays written as one block of doubles
+        self.runs = []              # (Kind, objects): the table, in order
+        self.head = Stream()
+        self.body = Stream()
 
-    def collect(self, roots):
-        """Give an index to every object reachable from `roots`."""
-        memo, objects = self.memo, self.objects
-        children_of = {cls: kind.children for cls, kind in SAVE.items()}
-        work = list(roots)
-        while work:
-            v = work.pop()
-            cls = v.__class__
-            if cls is float or cls is str or v is None or cls is bool or cls is int:
-                continue
-            if id(v) in memo:
-                continue
-            children = children_of.get(cls)
-            if children is None:
-                raise NeutronError(f"Cannot checkpoint a value of type {cls.__name__}.")
-            memo[id(v)] = len(objects)
-            objects.append(v)
-            work.extend(children(self, v))
-
-    def kinds(self):
-        """One kind tag per object, in table order."""
-        tag = {cls: kind.tag for cls, kind in SAVE.items()}
-        floats = self.float_lists
-        return bytes(K_FLOATS if obj.__class__ is list and id(obj) in floats else tag[obj.__class__]
-                     for obj in self.objects)
-
-    def uint(self, n):
-        out = self.out
-        if n < 0x80:            # most numbers in a snapshot fit in one byte
-            out.append(n)
+    def scan(self, s):
+        """Tag the values written to `s` since the last scan; give an index to the objects they refer to that have
+        none yet; note each reference's index."""
+        vals = s.vals
+        if s.scanned == len(vals):
             return
-        while n >= 0x80:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        out.append(n)
+        chunk = vals[s.scanned:]
+        s.scanned = len(vals)
+        tags = tags_of(chunk)
+        s.tags.append(tags)
+        if T_REF not in tags:
+            return
+        refs = list(compress(chunk, tags.translate(MASK[T_REF])))
+        ids = list(map(id, refs))
+        memo = self.memo
+        new = bytes(map(memo.__contains__, ids)).translate(FLIP)
+        if 1 in new:
+            self.enter(list(dict(zip(compress(ids, new), compress(refs, new))).values()))     # first appearances
+        s.refs += map(memo.__getitem__, ids)
 
-    def string(self, s):
-        b = s.encode("utf-8", "surrogatepass")
-        n = len(b)
-        if n < 0x80:
-            self.out.append(n)
-        else:
-            self.uint(n)
-        self.out += b
+    def enter(self, objs):
+        """New objects: a run per class, in the order of first appearance."""
+        types = list(map(type, objs))
+        classes = dict.fromkeys(types)
+        for cls in classes:
+            kind = SAVE.get(cls)
+            if kind is None:
+                raise NeutronError(f"Cannot checkpoint a value of type {cls.__name__}.")
+            run = objs if len(classes) == 1 else list(compress(objs, map(is_, types, repeat(cls))))
+            self.memo.update(zip(map(id, run), count(len(self.objects))))
+            self.objects += run
+            self.runs.append((kind, run))
 
-    def value(self, v):
-        out = self.out
-        cls = v.__class__
-        if cls is float:
-            if v.is_integer() and -9007199254740992.0 <= v <= 9007199254740992.0 and \
-                    not (v == 0 and str(v)[0] == "-"):
-                i = int(v)
-                z = (i << 1) if i >= 0 else ((-i << 1) - 1)     # zigzag: small magnitudes in few bytes
-                out.append(T_INT)
-                if z < 0x80:
-                    out.append(z)
-                else:
-                    self.uint(z)
-            else:
-                out.append(T_FLOAT)
-                out += struct.pack("<d", v)
-        elif cls is str:
-            out.append(T_STR)
-            self.string(v)
-        elif v is None:
-            out.append(T_NIL)
-        elif v is True:
-            out.append(T_TRUE)
-        elif v is False:
-            out.append(T_FALSE)
-        elif cls is int:
-            self.value(float(v))
-        else:
-            out.append(T_REF)
-            self.uint(self.memo[id(v)])
-
-    def str_map(self, d):
-        """A map from strings to values: count, then key and value pairs (reader: Reader.str_map)."""
-        self.uint(len(d))
-        string, value = self.string, self.value
-        for k, x in d.items():
-            string(k)
-            value(x)
+    def finish(self):
+        """The body, as a list of bytes-like parts."""
+        head, body = self.head, self.body
+        for s in (head, body):
+            s.tags = [b"".join(s.tags)]
+        strs = chain(head.strs, body.strs, *(compress(s.vals, s.tags[0].translate(MASK[T_STR])) for s in (head, body)))
+        strings = list(dict.fromkeys(strs))
+        index = dict(zip(strings, count()))
+        out = []
+        put_strings(out, strings)
+        table = [len(self.runs)]
+        for kind, run in self.runs:
+            table += (kind.tag, len(run))
+        put_uints(out, table)
+        head.put(out, index)
+        body.put(out, index)
+        return out
 
 
 class Kind(NamedTuple):
     tag: int
-    children: Callable      # (writer, obj) -> the values obj refers to
-    save: Callable          # (writer, obj): its contents
-    name: Callable = None   # (writer, obj): how the reader makes it before any contents (named objects)
+    save: Callable          # (writer, run): the contents of a run of objects of this kind, into the body
+    name: Callable = None   # (writer, run): into the head, how the reader makes them before any contents
 
 
 SAVE = {}   # class -> Kind
 
 
-def no_children(w, obj):
-    return ()
-
-
-def save_nothing(w, obj):
+def save_nothing(w, run):
     pass
 
 
-def list_children(w, lst):
-    if len(lst) > 8 and set(map(type, lst)) == {float}:
-        w.float_lists.add(id(lst))
-        return ()
-    return lst
+def doubles_of(lst):
+    """The array of doubles holding the numbers of `lst`, or None when it holds something else."""
+    try:
+        a = array("d", lst)
+    except (TypeError, OverflowError):
+        return None
+    # array() takes booleans too: each would be 1.0 or 0.0, so look at the items only when those are present
+    raw = a.tobytes()
+    if has_double(raw, ONE) or has_double(raw, ZERO):
+        if any(map(is_, lst, repeat(True))) or any(map(is_, lst, repeat(False))):
+            return None
+    return a
 
 
-def save_list(w, lst):
-    w.uint(len(lst))
-    if id(lst) in w.float_lists:
-        a = array("d")
-        a.fromlist(lst)
-        if BIG_ENDIAN:
-            a.byteswap()
-        w.out += a.tobytes()
-    else:
-        value = w.value
-        for x in lst:
-            value(x)
+ONE, ZERO = array("d", [1.0]).tobytes(), array("d", [0.0]).tobytes()
 
 
-SAVE[list] = Kind(K_LIST, list_children, save_list)     # K_FLOATS when written as one block (Writer.kinds)
+def save_list(w, run):
+    s = w.body
+    lens = list(map(len, run))
+    s.uints += lens
+    if max(lens) <= FLOATS_MIN:
+        s.vals += chain.from_iterable(run)
+        return
+    forms = []          # per array longer than FLOATS_MIN: 1 when written as doubles
+    vals = s.vals
+    for lst, n in zip(run, lens):
+        if n > FLOATS_MIN:
+            a = doubles_of(lst) if lst[0].__class__ is float else None
+            forms.append(a is not None)
+            if a is not None:
+                s.doubles.append(a)
+                s.ndoubles += n
+                continue
+        vals += lst
+    s.uints += forms
 
 
-def dict_children(w, d):
-    return d.values()
+SAVE[list] = Kind(K_LIST, save_list)
 
 
-def save_dict(w, d):
-    w.str_map(d)
+def save_maps(s, maps):
+    s.uints += map(len, maps)
+    s.strs += chain.from_iterable(maps)
+    s.vals += chain.from_iterable(map(dict.values, maps))
 
 
-SAVE[dict] = Kind(K_DICT, dict_children, save_dict)
+def save_dict(w, run):
+    save_maps(w.body, run)
 
 
-def cell_children(w, c):
-    return (c.value,)
+SAVE[dict] = Kind(K_DICT, save_dict)
 
 
-def save_cell(w, c):
-    w.value(c.value)
+def save_cell(w, run):
+    w.body.vals += map(attrgetter("value"), run)
 
 
-SAVE[Cell] = Kind(K_CELL, cell_children, save_cell)
+SAVE[Cell] = Kind(K_CELL, save_cell)
 
 
-def function_children(w, f):
-    return (f.code, *f.cells, f.globals)
+def save_function(w, run):
+    s = w.body
+    s.vals += map(attrgetter("code"), run)
+    cells = list(map(attrgetter("cells"), run))
+    s.uints += map(len, cells)
+    s.vals += chain.from_iterable(cells)
+    s.vals += map(attrgetter("globals"), run)
+    s.strs += map(attrgetter("name"), run)
 
 
-def save_function(w, f):
-    value = w.value
-    value(f.code)
-    w.uint(len(f.cells))
-    for c in f.cells:
-        value(c)
-    value(f.globals)
-    w.string(f.name)
+SAVE[Function] = Kind(K_FUNC, save_function)
+
+OPERAND_FORM = {type(None): 0, int: 1, tuple: 2}     # an instruction's operand: none, a number, (name, argc)
 
 
-SAVE[Function] = Kind(K_FUNC, function_children, save_function)
+def save_code(w, run):
+    s = w.body
+    uints, strs, vals = s.uints, s.strs, s.vals
+    first, second = itemgetter(0), itemgetter(1)
+    for c in run:
+        strs += (c.name, c.filename)
+        uints.append(len(c.params))
+        strs += c.params
+        vals += c.param_types
+        vals += (c.return_type, c.is_method)
+        uints += (min(c.min_args, 1 << 30), c.nlocals, len(c.cell_params))
+        uints += c.cell_params
+        uints.append(len(c.freevars))
+        vals += map(first, c.freevars)
+        uints += map(second, c.freevars)
+        uints.append(len(c.names))
+        strs += c.names
+        uints.append(len(c.consts))
+        for k in c.consts:
+            if k.__class__ is tuple:        # (type, message) of CHECK_TYPE, (name, type) of ADD_FIELD
+                uints.append(len(k) + 1)
+                vals += k
+            else:
+                uints.append(0)
+                vals.append(k)
+        instrs = c.instrs
+        uints.append(len(instrs))
+        uints += map(first, instrs)
+        args = list(map(second, instrs))
+        types = list(map(type, args))
+        uints += map(OPERAND_FORM.__getitem__, types)
+        uints += compress(args, map(is_, types, repeat(int)))
+        uints += chain.from_iterable(compress(args, map(is_, types, repeat(tuple))))
+        uints += c.lines
+        # columns, one more than each (0: none known), for the caret under a runtime error
+        uints += map((1).__add__, c.cols) if len(c.cols) == len(instrs) else repeat(0, len(instrs))
 
 
-def code_children(w, c):
-    out = []
-    for k in c.consts:
-        if k.__class__ is tuple:        # (type, message) of CHECK_TYPE, (name, type) of ADD_FIELD
-            out.extend(k)
-        else:
-            out.append(k)
-    return out
+SAVE[Code] = Kind(K_CODE, save_code)
 
 
-def save_code(w, c):
-    value, uint, string = w.value, w.uint, w.string
-    string(c.name)
-    string(c.filename)
-    uint(len(c.params))
-    for p, t in zip(c.params, c.param_types):
-        string(p)
-        value(t)
-    value(c.return_type)
-    value(c.is_method)
-    uint(min(c.min_args, 1 << 30))
-    uint(c.nlocals)
-    uint(len(c.cell_params))
-    for s in c.cell_params:
-        uint(s)
-    uint(len(c.freevars))
-    for is_local, i in c.freevars:
-        value(is_local)
-        uint(i)
-    uint(len(c.names))
-    for s in c.names:
-        string(s)
-    uint(len(c.consts))
-    out = w.out
-    for k in c.consts:
-        if k.__class__ is tuple:
-            out.append(TUPLE_MARK)
-            uint(len(k))
-            for x in k:
-                value(x)
-        else:
-            value(k)
-    uint(len(c.instrs))
-    cols = c.cols if len(c.cols) == len(c.instrs) else [-1] * len(c.instrs)
-    for (o, a), line, col in zip(c.instrs, c.lines, cols):
-        out.append(o)
-        if a is None:
-            out.append(0)
-        elif a.__class__ is tuple:
-            out.append(2)
-            uint(a[0])
-            uint(a[1])
-        else:
-            out.append(1)
-            uint(a)
-        uint(line)
-        uint(col + 1)
+def save_class(w, run):
+    s = w.body
+    for c in run:
+        s.strs.append(c.name)
+        s.put_map(c.methods)
+        s.uints.append(len(c.fields))
+        s.strs += map(itemgetter(0), c.fields)
+        s.vals += map(itemgetter(1), c.fields)
 
 
-SAVE[Code] = Kind(K_CODE, code_children, save_code)
+SAVE[Class] = Kind(K_CLASS, save_class)
 
 
-def class_children(w, c):
-    return c.methods.values()
+def save_instance(w, run):
+    s = w.body
+    s.vals += map(attrgetter("klass"), run)
+    save_maps(s, list(map(attrgetter("fields"), run)))
 
 
-def save_class(w, c):
-    w.string(c.name)
-    w.str_map(c.methods)
-    w.uint(len(c.fields))
-    for fname, ftype in c.fields:
-        w.string(fname)
-        w.value(ftype)
+SAVE[Instance] = Kind(K_INST, save_instance)
 
 
-SAVE[Class] = Kind(K_CLASS, class_children, save_class)
+def save_bound(w, run):
+    s = w.body
+    s.vals += map(attrgetter("receiver"), run)
+    s.vals += map(attrgetter("method"), run)
 
 
-def instance_children(w, inst):
-    return (inst.klass, *inst.fields.values())
+SAVE[BoundMethod] = Kind(K_BOUND, save_bound)
 
 
-def save_instance(w, inst):
-    w.value(inst.klass)
-    w.str_map(inst.fields)
+def name_native(w, run):
+    w.head.strs += map(attrgetter("qualname"), run)
 
 
-SAVE[Instance] = Kind(K_INST, instance_children, save_instance)
-
-
-def bound_children(w, b):
-    return (b.receiver, b.method)
-
-
-def save_bound(w, b):
-    w.value(b.receiver)
-    w.value(b.method)
-
-
-SAVE[BoundMethod] = Kind(K_BOUND, bound_children, save_bound)
-
-
-def name_native(w, n):
-    w.string(n.qualname)
-
-
-SAVE[Native] = Kind(K_NATIVE, no_children, save_nothing, name_native)
+SAVE[Native] = Kind(K_NATIVE, save_nothing, name_native)
 
 
 def prelude_of(m):
@@ -308,98 +296,89 @@ def prelude_of(m):
     return {name: v for name, v in m.members.items() if v.__class__ is Function}
 
 
-def module_children(w, m):
-    return prelude_of(m).values() if m.native else (m.members,)
+def name_module(w, run):
+    h = w.head
+    for m in run:
+        h.strs.append(m.name)
+        h.vals.append(m.native)
+        if m.native:
+            h.put_map(prelude_of(m))
 
 
-def name_module(w, m):
-    w.string(m.name)
-    w.value(m.native)
-    if m.native:
-        w.str_map(prelude_of(m))
+def save_module(w, run):
+    w.body.vals += [m.members for m in run if not m.native]
 
 
-def save_module(w, m):
-    if not m.native:
-        w.value(m.members)
+SAVE[Module] = Kind(K_MODULE, save_module, name_module)
 
 
-SAVE[Module] = Kind(K_MODULE, module_children, save_module, name_module)
+def save_buffer(w, run):
+    s = w.body
+    datas = list(map(attrgetter("data"), run))
+    lens = list(map(len, datas))
+    s.uints += lens
+    s.blobs += datas
+    s.nblob += sum(lens)
 
 
-def save_buffer(w, b):
-    w.uint(len(b.data))
-    w.out += b.data
+SAVE[Buffer] = Kind(K_BUFFER, save_buffer)
 
 
-SAVE[Buffer] = Kind(K_BUFFER, no_children, save_buffer)
+def save_resource(w, run):
+    s = w.body
+    for res in run:
+        s.strs.append(res.kind)
+        s.put_map(res.info)
 
 
-def resource_children(w, res):
-    return res.info.values()
+SAVE[Resource] = Kind(K_RESOURCE, save_resource)
 
 
-def save_resource(w, res):
-    w.string(res.kind)
-    w.str_map(res.info)
+def save_iter(w, run):
+    s = w.body
+    s.vals += map(attrgetter("keys"), run)
+    s.uints += map(attrgetter("n"), run)
+    s.uints += map(attrgetter("i"), run)
 
 
-SAVE[Resource] = Kind(K_RESOURCE, resource_children, save_resource)
-
-
-def iter_children(w, it):
-    return () if it.keys is None else (it.keys,)
-
-
-def save_iter(w, it):
-    w.value(it.keys)
-    w.uint(it.n)
-    w.uint(it.i)
-
-
-SAVE[Iter] = Kind(K_ITER, iter_children, save_iter)
+SAVE[Iter] = Kind(K_ITER, save_iter)
 
 
 # ---- frames and roots -------------------------------------------------------------------------------------------
 
-def write_frame(w, f, pushed=()):
-    """A frame; `pushed` holds a value to push on its operand stack (the result of the call that checkpoints)."""
-    value, uint = w.value, w.uint
-    value(f.func)
-    uint(f.ip)
-    uint(len(f.locals))
-    for x in f.locals:
-        value(x)
-    uint(len(f.stack) + len(pushed))
-    for x in f.stack:
-        value(x)
-    for x in pushed:
-        value(x)
-    uint(len(f.handlers))
-    for target, depth in f.handlers:
-        uint(target)
-        uint(depth)
-    if f.result is NO_RESULT:
-        w.out.append(0)
-    else:
-        w.out.append(1)
-        value(f.result)
+def write_frames(s, frames, pushed):
+    """The frames; `pushed` holds a value to push on the top frame's operand stack (the result of the call that
+    checkpoints)."""
+    uints, vals = s.uints, s.vals
+    uints.append(len(frames))
+    vals += map(attrgetter("func"), frames)
+    uints += map(attrgetter("ip"), frames)
+    locals_ = list(map(attrgetter("locals"), frames))
+    uints += map(len, locals_)
+    vals += chain.from_iterable(locals_)
+    stacks = list(map(attrgetter("stack"), frames))
+    if pushed and stacks:
+        stacks[-1] = stacks[-1] + list(pushed)
+    uints += map(len, stacks)
+    vals += chain.from_iterable(stacks)
+    handlers = list(map(attrgetter("handlers"), frames))
+    uints += map(len, handlers)
+    uints += chain.from_iterable(chain.from_iterable(handlers))     # (target, depth) pairs
+    results = list(map(attrgetter("result"), frames))
+    has_result = list(map(is_not, results, repeat(NO_RESULT)))
+    uints += has_result
+    vals += compress(results, has_result)
 
 
 def write_roots(w, vm, states, frames, push_result, result):
-    w.string(vm.script_path)
-    w.uint(len(vm.sources))
-    for name, text in vm.sources.items():
-        w.string(name)
-        w.string(text)
-    w.value(vm.globals)
-    w.value(vm.prelude)
-    w.str_map(vm.modules)
-    w.str_map(states)
-    w.uint(len(frames))
-    last = len(frames) - 1
-    for i, f in enumerate(frames):
-        write_frame(w, f, (result,) if push_result and i == last else ())
+    s = w.body
+    s.strs.append(vm.script_path)
+    s.uints.append(len(vm.sources))
+    s.strs += chain.from_iterable(vm.sources.items())
+    s.vals += (vm.globals, vm.prelude)
+    s.put_map(vm.modules)
+    s.put_map(states)
+    write_frames(s, frames, (result,) if push_result else ())
 
 
 def module_states(vm):
@@ -414,26 +393,18 @@ def module_states(vm):
 
 
 def encode(vm, frames, push_result, result=True):
-    """The snapshot body for the VM's state with these frames."""
+    """The snapshot body for the VM's state with these frames, as a list of bytes-like parts."""
     w = Writer()
-    states = module_states(vm)
-    roots = [vm.globals, vm.prelude, *vm.modules.values(), *states.values(), result]
-    for f in frames:
-        roots.append(f.func)
-        roots.extend(f.locals)
-        roots.extend(f.stack)
-        if f.result is not NO_RESULT:
-            roots.append(f.result)
-    w.collect(roots)
-    w.uint(len(w.objects))
-    w.out += w.kinds()
-    named = {cls: kind.name for cls, kind in SAVE.items() if kind.name is not None}
-    for obj in w.objects:       # the reader makes named objects before any contents refer to them
-        name = named.get(obj.__class__)
-        if name is not None:
-            name(w, obj)
-    save = {cls: kind.save for cls, kind in SAVE.items()}
-    for obj in w.objects:
-        save[obj.__class__](w, obj)
-    write_roots(w, vm, states, frames, push_result, result)
-    return bytes(w.out)
+    write_roots(w, vm, module_states(vm), frames, push_result, result)
+    w.scan(w.body)
+    runs = w.runs
+    i = 0
+    while i < len(runs):        # grows as the runs' contents refer to objects not seen yet
+        kind, run = runs[i]
+        i += 1
+        if kind.name is not None:
+            kind.name(w, run)
+            w.scan(w.head)
+        kind.save(w, run)
+        w.scan(w.body)
+    return w.finish()

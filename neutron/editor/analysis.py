@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from ..errors import CompileFailed, Diagnostic
 from ..frontend.scanner import scan
 from ..frontend.tokens import EOF, IDENT, INTERP, KEYWORDS, TYPE_NAMES
+from ..loader import compile_source
+from ..frontend import nodes as N
+from ..stdlib import MODULES, native_module
+from ..frontend.parser import parse
+from ..runtime.methods import ARRAY_CALLBACK_METHODS, ARRAY_METHODS, STRING_METHODS
+from .stdlib_docs import DOCS
 
 # after these a name is a property, not a variable
 _DOTS = (".", "?.")
@@ -348,9 +354,6 @@ def module_file(path: str, name: str):
 def diagnostics(source: str, path: str = "<input>") -> list:
     """Every problem found before running: the scanner's, the parser's and the compiler's (as `neutron FILE`
     reports them), then unknown modules and wrong argument counts of built-in module functions."""
-    from ..loader import compile_source
-    from ..frontend import nodes as N
-    from ..stdlib import MODULES, native_module
     imports = []
     try:
         compile_source(source, path, safe=path.endswith(".ntsc"), imports=imports)
@@ -372,7 +375,6 @@ def diagnostics(source: str, path: str = "<input>") -> list:
         elif isinstance(node, N.Using) and find_using(path, node.path) is None:
             out.append(Diagnostic("CompileError", f"File '{node.path}' not found.", path, node.line, node.col))
     if modules:
-        from ..frontend.parser import parse
         program = parse(source, path, path.endswith(".ntsc"))
         for call in _calls(program.body):
             callee = call.callee
@@ -392,7 +394,6 @@ def diagnostics(source: str, path: str = "<input>") -> list:
 
 def _calls(body):
     """Calls of the form NAME.NAME(...) anywhere in the program."""
-    from ..frontend import nodes as N
     stack = list(body)
     while stack:
         n = stack.pop()
@@ -412,7 +413,6 @@ def _calls(body):
 
 def module_members(name: str) -> dict:
     """The public members of a built-in module: name -> a one-line description."""
-    from ..stdlib import native_module
     nm = native_module(name)
     if nm is None:
         return {}
@@ -438,7 +438,6 @@ def _arity_text(lo, hi):
 
 def value_methods() -> list:
     """The methods of strings and arrays."""
-    from ..runtime.methods import ARRAY_CALLBACK_METHODS, ARRAY_METHODS, STRING_METHODS
     return sorted(set(STRING_METHODS) | set(ARRAY_METHODS) | set(ARRAY_CALLBACK_METHODS))
 
 
@@ -459,7 +458,6 @@ def completions(idx: Index, line: int, col: int, text_before: str) -> list:
         return [(name, "method", "") for name in value_methods()]
     m = re.search(r"\buse\s+([A-Za-z_]*)$", text_before)
     if m:
-        from ..stdlib import MODULES
         return [(name, "module", "built-in module") for name in MODULES]
     scope = _scope_at(idx, line, col)
     seen = {}
@@ -488,7 +486,6 @@ def _scope_at(idx: Index, line: int, col: int) -> tuple:
 
 def module_doc(module: str, name: str) -> str:
     """Documentation of a built-in module's member, from the text the stdlib's documentation gives."""
-    from .stdlib_docs import DOCS
     members = module_members(module)
     arity = members.get(name)
     if arity is None:
@@ -516,7 +513,6 @@ def hover(idx: Index, line: int, col: int, others=()) -> str:
     if decl is None:
         return ""
     if decl.kind == "module":
-        from ..stdlib import native_module
         if native_module(decl.module) is not None:
             return f"```neutron\nuse {decl.module}\n```\nbuilt-in module: " + ", ".join(sorted(
                 module_members(decl.module)))

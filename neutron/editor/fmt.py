@@ -11,6 +11,9 @@ from __future__ import annotations
 from ..errors import CompileFailed
 from ..frontend.scanner import scan
 from ..frontend.tokens import EOF, IDENT, INTERP, KEYWORDS, NUMBER, STRING
+from ..frontend.parser import parse
+from ..loader import read_source
+from ..errors import format_diagnostics
 
 INDENT = "    "
 
@@ -147,7 +150,6 @@ def _unary(before: _Item) -> bool:
 
 def format_source(source: str, path: str = "<input>") -> str:
     """`source` in canonical layout. Raises CompileFailed for a program with lexical or syntax errors."""
-    from ..frontend.parser import parse
     parse(source, path)         # raises CompileFailed with every lexical and syntax error
     tokens, _ = scan(source, path)
     text = _layout(_items(source, tokens))
@@ -252,7 +254,6 @@ def _check(source: str, text: str, path: str):
 
 def check_file(path: str) -> bool:
     """Whether the file is already formatted."""
-    from ..loader import read_source
     source = read_source(path)
     return format_source(source, path) == source
 
@@ -261,8 +262,6 @@ def main(argv: list, out, err) -> int:
     """`neutron fmt [--check] FILE...`: rewrite each file in canonical layout (`-` reads stdin, prints stdout);
     with --check, list the files that are not formatted and change nothing (status 1 if any)."""
     import sys
-    from ..errors import format_diagnostics
-    from ..loader import read_source
     check = "--check" in argv
     paths = [a for a in argv if a != "--check"]
     if not paths:

@@ -14,6 +14,8 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__
 from . import analysis as A
+from ..errors import CompileFailed
+from .fmt import format_source
 
 _SYMBOL_KINDS = {
     "function": T.SymbolKind.Function, "method": T.SymbolKind.Method, "class": T.SymbolKind.Class,
@@ -212,8 +214,6 @@ def create_server() -> NeutronServer:
 
     @server.feature(T.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: NeutronServer, params: T.DocumentFormattingParams):
-        from ..errors import CompileFailed
-        from .fmt import format_source
         doc = ls.workspace.get_text_document(params.text_document.uri)
         try:
             text = format_source(doc.source, uri_to_path(params.text_document.uri))

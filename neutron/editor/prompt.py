@@ -14,36 +14,11 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.lexers import PygmentsLexer
 
-from ..errors import CompileFailed
-from ..frontend.parser import parse
-from ..frontend.scanner import scan
+from ..frontend import is_complete
 from . import analysis
 from .lexer import NeutronLexer
 
 HISTORY = os.path.join("~", ".neutron_history")
-
-
-def is_complete(text: str) -> bool:
-    """Whether the input can run: it parses (a bare expression needs no ';' at the prompt), or the parser stops
-    at a problem before the end of the input; it is incomplete when the parser ran out of input."""
-    if not text.strip():
-        return True
-    try:
-        parse(text, "<repl>")
-        return True
-    except CompileFailed as e:
-        problems = e.diagnostics
-    try:
-        parse(text.rstrip() + ";", "<repl>")
-        return True
-    except CompileFailed:
-        pass
-    tokens, _ = scan(text, "<repl>")
-    end = (tokens[-1].line, tokens[-1].col)
-    for d in problems:
-        if (d.line, d.col) >= end or d.message.startswith(("Unterminated", "Expect '}'")):
-            return False
-    return True
 
 
 class _Completer(Completer):

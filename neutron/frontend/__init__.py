@@ -1,14 +1,16 @@
 """The front end: source text -> tokens -> syntax tree -> code objects. It knows nothing of the runtime.
 
-compile_source is its one entry point.
+compile_source is its one entry point; is_complete tells the prompt whether an entry typed so far can run.
 """
 from __future__ import annotations
 
 import sys
 
+from ..errors import CompileFailed
 from . import nodes as N
 from .compiler import Compiler
 from .parser import parse
+from .scanner import scan
 
 
 def compile_source(source, filename, safe=False, repl=False, imports=None):
@@ -25,6 +27,30 @@ def compile_source(source, filename, safe=False, repl=False, imports=None):
         return Compiler(filename, source).compile_program(program, repl)
     finally:
         sys.setrecursionlimit(limit)
+
+
+def is_complete(text: str) -> bool:
+    """Whether an entry at the prompt can run: it parses (a bare expression needs no ';' at the prompt), or the
+    parser stops at a problem before the end of the input; it is incomplete when the parser ran out of input (an
+    open brace, bracket, string or comment, or an expression that ends with an operator)."""
+    if not text.strip():
+        return True
+    try:
+        parse(text, "<repl>")
+        return True
+    except CompileFailed as e:
+        problems = e.diagnostics
+    try:
+        parse(text.rstrip() + ";", "<repl>")
+        return True
+    except CompileFailed:
+        pass
+    tokens, _ = scan(text, "<repl>")
+    end = (tokens[-1].line, tokens[-1].col)
+    for d in problems:
+        if (d.line, d.col) >= end or d.message.startswith(("Unterminated", "Expect '}'")):
+            return False
+    return True
 
 
 def _imports(body):

@@ -6,6 +6,8 @@ computed once per program), so closures share it by reference.
 """
 from __future__ import annotations
 
+import math
+
 from . import nodes as n
 from .tokens import TYPE_NAMES
 from ..bytecode import opcodes as op
@@ -38,6 +40,84 @@ class Loop:
         self.iter_on_stack = iter_on_stack
 
 
+def const_key(value):
+    """What two constants must share to share a slot: class and value, and for floats the sign too (0 == -0 and
+    would otherwise merge); None for constants never shared (code objects)."""
+    cls = value.__class__
+    if cls is float:
+        return (float, value, math.copysign(1.0, value))
+    if cls is tuple:
+        keys = tuple(const_key(v) for v in value)
+        return None if None in keys else (tuple, keys)
+    if cls in (str, bool, int):
+        return (cls, value)
+    return None
+
+
+def literal_type(e):
+    """The type of an initializer whose type shows in the source (a literal), as a type keyword; else None."""
+    cls = e.__class__
+    if cls is n.Unary and e.op == "-" and e.operand.__class__ is n.Literal:
+        e, cls = e.operand, n.Literal
+        if e.value.__class__ not in (int, float):
+            return None
+    if cls is n.Literal:
+        v = e.value
+        return "nil" if v is None else "bool" if v.__class__ is bool else "string" if v.__class__ is str else "number"
+    return {n.Interpolation: "string", n.ArrayLit: "array", n.ObjectLit: "object"}.get(cls)
+
+
+def literal_mismatch(type_, e):
+    """The compile error for a typed declaration whose initializer is a literal of another type, else None."""
+    got = literal_type(e)
+    if got is None or type_ in (None, "any"):
+        return None
+    if got == "number" and type_ in ("int", "float"):
+        value = e.value if e.__class__ is n.Literal else -e.operand.value
+        if type_ == "float" or value % 1 == 0:
+            return None
+        return f"Invalid type assignment. Expected int (a whole number) but got {value:.15g}."
+    if got == type_:
+        return None
+    return f"Invalid type assignment. Expected {type_} but got {got}."
+
+
+def is_invoke(call):
+    """A method call `obj.name(args)` without spread compiles to INVOKE, with obj as its first operand."""
+    return call.callee.__class__ is n.Get and not any(a.__class__ is n.Spread for a in call.args)
+
+
+# per node whose first operand compiles first: that operand (see Compiler.expression)
+FIRST_OPERAND = {
+    n.Binary: lambda e: e.left,
+    n.Logical: lambda e: e.left,
+    n.Get: lambda e: e.obj,
+    n.Index: lambda e: e.obj,
+    n.Call: lambda e: e.callee.obj if is_invoke(e) else e.callee,
+}
+
+
+class FunctionBody:
+    """On the capture analysis' work list: a function (or field initializer) and the body it encloses."""
+    __slots__ = ("function", "body")
+
+    def __init__(self, function, body):
+        self.function = function
+        self.body = body
+
+
+class Finally:
+    """A finally body and the compile-time context of its try statement: it is compiled again (inlined) wherever
+    control leaves the try block, and must see the loops and locals of its own place, not of the jump's."""
+    __slots__ = ("body", "loops", "locals", "depth")
+
+    def __init__(self, body, fs):
+        self.body = body
+        self.loops = len(fs.loops)
+        self.locals = len(fs.locals)
+        self.depth = fs.depth
+
+
 class FunctionState:
     def __init__(self, code, enclosing, node, kind):
         self.code = code
@@ -46,7 +126,9 @@ class FunctionState:
         self.locals = []
         self.depth = 0
         self.loops = []
-        self.try_stack = []                 # entries: None for a plain handler, a Block for a finally
+        self.try_stack = []                 # entries: None for a plain handler, a Finally
+        self.pending = []                   # per value held on the stack while a finally runs (a return value or
+                                            # a thrown one): the loops around it, which break and continue leave
         self.captured = set()
         self.free_index = {}                # key -> index in code.freevars
         self.free_types = {}                # index in code.freevars -> (type, static) of the captured variable
@@ -109,46 +191,37 @@ class Compiler:
                     s = captures[id(f)] = set()
                 s.add(name)
 
-        def walk(x):
-            if isinstance(x, list):
-                for y in x:
-                    walk(y)
-                return
-            if isinstance(x, tuple):
-                for y in x:
-                    walk(y)
-                return
+        leave = object()                # on the work list: a function's body ends here
+        work = [program.body]           # a list, not recursion: chains of nodes may be very long
+        while work:
+            x = work.pop()
+            if x is leave:
+                stack.pop()
+                continue
+            if x.__class__ is FunctionBody:
+                stack.append(x.function)
+                work += (leave, x.body)
+                continue
+            if isinstance(x, (list, tuple)):
+                work.extend(x)
+                continue
             if not hasattr(x, "_node_fields"):
-                return
+                continue
             cls = x.__class__
             if cls is n.Variable:
                 use(x.name)
-                return
-            if cls is n.This:
+            elif cls is n.This:
                 use("this")
-                return
-            if cls is n.FunDecl or cls is n.Lambda:
-                stack.append(x)
-                walk(x.body)
-                stack.pop()
-                return
-            if cls is n.ClassDecl:
-                for m in x.methods:
-                    stack.append(m)
-                    walk(m.body)
-                    stack.pop()
-                for f in x.fields:
-                    if f.init is not None:
-                        stack.append(f)
-                        walk(f.init)
-                        stack.pop()
-                return
-            for name in x._node_fields:
-                v = getattr(x, name)
-                if isinstance(v, (list, tuple)) or hasattr(v, "_node_fields"):
-                    walk(v)
-
-        walk(program.body)
+            elif cls is n.FunDecl or cls is n.Lambda:
+                work.append(FunctionBody(x, x.body))
+            elif cls is n.ClassDecl:
+                work += (FunctionBody(m, m.body) for m in x.methods)
+                work += (FunctionBody(f, f.init) for f in x.fields if f.init is not None)
+            else:
+                for name in x._node_fields:
+                    v = getattr(x, name)
+                    if isinstance(v, (list, tuple)) or hasattr(v, "_node_fields"):
+                        work.append(v)
 
     # ---- emitting -------------------------------------------------------------------------------------------
 
@@ -175,7 +248,7 @@ class Compiler:
 
     def const(self, value):
         fs = self.fs
-        key = (value.__class__, value) if isinstance(value, (str, float, bool, int, tuple)) else None
+        key = const_key(value)
         if key is not None:
             idx = fs.const_index.get(key)
             if idx is not None:
@@ -348,6 +421,15 @@ class Compiler:
         self.line = s.line
         self.emit(op.SAY)
 
+    def stmt_Echo(self, s):
+        self.expression(s.value)
+        self.line = s.line
+        skip = self.emit(op.JUMP_IF_NIL_KEEP, None)
+        self.emit(op.SAY)
+        self.emit(op.NIL)
+        self.patch(skip)
+        self.emit(op.POP)
+
     def stmt_Block(self, s):
         self.begin_scope()
         self.block_body(s.body)
@@ -368,6 +450,9 @@ class Compiler:
                 self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation "
                                                f"{self.safe_where(self.fs)}"))
             if init is not None:
+                wrong = literal_mismatch(s.type, init)
+                if wrong:
+                    self.error(init, wrong)
                 self.expression(init)
                 self.line = line or s.line
                 if s.type is not None:
@@ -396,16 +481,23 @@ class Compiler:
             self.define(name, s)
 
     def stmt_If(self, s):
-        self.expression(s.cond)
-        jf = self.emit(op.JUMP_IF_FALSE, None)
-        self.statement(s.then)
-        if s.otherwise is not None:
-            jend = self.emit(op.JUMP, None)
+        ends = []
+        while True:                     # an elif chain (nested If nodes, to any length) in a loop
+            self.expression(s.cond)
+            jf = self.emit(op.JUMP_IF_FALSE, None)
+            self.statement(s.then)
+            if s.otherwise is None:
+                self.patch(jf)
+                break
+            ends.append(self.emit(op.JUMP, None))
             self.patch(jf)
-            self.statement(s.otherwise)
-            self.patch(jend)
-        else:
-            self.patch(jf)
+            s = s.otherwise
+            if s.__class__ is not n.If:
+                self.statement(s)
+                break
+            self.line = s.line or self.line
+        for j in reversed(ends):
+            self.patch(j)
 
     def push_loop(self, iter_on_stack=False):
         loop = Loop(len(self.fs.try_stack), iter_on_stack)
@@ -482,25 +574,43 @@ class Compiler:
             self.emit(op.POP_TRY)
             entry = saved[i]
             if entry is not None:
-                fs.try_stack = saved[:i]
-                self.statement(entry)
+                self.inline_finally(entry, saved[:i])
         fs.try_stack = saved
 
+    def inline_finally(self, fin, try_stack):
+        """Compile a finally body where control leaves its try block, in the context of the try statement."""
+        fs = self.fs
+        loops, local_list, depth = fs.loops, fs.locals, fs.depth
+        fs.try_stack, fs.loops, fs.locals, fs.depth = try_stack, loops[:fin.loops], local_list[:fin.locals], fin.depth
+        self.statement(fin.body)
+        fs.loops, fs.locals, fs.depth = loops, local_list, depth
+
+    def leave_finally_values(self, loop):
+        """A jump to `loop` cancels the returns and throws in flight inside it: drop their values."""
+        for loops in reversed(self.fs.pending):
+            if loop not in loops:
+                break
+            self.emit(op.POP)
+
     def stmt_Break(self, s):
-        if not self.fs.loops:
+        fs = self.fs
+        if not fs.loops:
             self.error(s, "Cannot use 'break' outside of a loop.")
             return
-        loop = self.fs.loops[-1]
+        loop = fs.loops[-1]
+        self.leave_finally_values(loop)
         self.unwind_handlers(loop.try_depth)
         if loop.iter_on_stack:
             self.emit(op.POP)
         loop.break_jumps.append(self.emit(op.JUMP, None))
 
     def stmt_Continue(self, s):
-        if not self.fs.loops:
+        fs = self.fs
+        if not fs.loops:
             self.error(s, "Cannot use 'continue' outside of a loop.")
             return
-        loop = self.fs.loops[-1]
+        loop = fs.loops[-1]
+        self.leave_finally_values(loop)
         self.unwind_handlers(loop.try_depth)
         loop.continue_jumps.append(self.emit(op.JUMP, None))
 
@@ -521,7 +631,9 @@ class Compiler:
                 self.check_return(fs.code)
         else:
             self.emit(op.NIL)
+        fs.pending.append(tuple(fs.loops))
         self.unwind_handlers(0)
+        fs.pending.pop()
         self.emit(op.RETURN)
 
     def check_return(self, code):
@@ -540,7 +652,7 @@ class Compiler:
         fin = s.finally_body
         if fin is not None:
             setup_fin = self.emit(op.SETUP_TRY, None)
-            fs.try_stack.append(fin)
+            fs.try_stack.append(Finally(fin, fs))
         if s.catch_body is not None:
             setup_catch = self.emit(op.SETUP_TRY, None)
             fs.try_stack.append(None)
@@ -559,7 +671,9 @@ class Compiler:
             self.statement(fin)
             jdone = self.emit(op.JUMP, None)
             self.patch(setup_fin)
+            fs.pending.append(tuple(fs.loops))
             self.statement(fin)          # the value in flight stays below; rethrow it after
+            fs.pending.pop()
             self.emit(op.THROW)
             self.patch(jdone)
 
@@ -666,6 +780,9 @@ class Compiler:
         self.emit(op.MAKE_CLASS, self.name(s.name))
         field_stmts = []
         for f in s.fields:
+            wrong = f.init is not None and literal_mismatch(f.type, f.init)
+            if wrong:
+                self.error(f.init, wrong)
             target = n.Get(f.line, f.col, n.This(f.line, f.col), f.name)
             value = f.init if f.init is not None else n.Literal(f.line, f.col, None)
             field_stmts.append(n.ExprStmt(f.line, f.col, n.Assign(f.line, f.col, target, value)))
@@ -786,8 +903,23 @@ class Compiler:
     # ---- expressions ----------------------------------------------------------------------------------------
 
     def expression(self, e):
+        """Compile e. A chain down first operands (`a + b + c ...`, `a.b().c ...`, `f()()...`), which the parser
+        builds in a loop and so to any length, is compiled in a loop too: its nodes are kept on a list, the first
+        operand at its bottom is compiled, then the rest of each node, innermost first."""
+        chain = None
+        first = FIRST_OPERAND.get(e.__class__)
+        while first is not None:
+            if chain is None:
+                chain = []
+            self.at(e)
+            chain.append(e)
+            e = first(e)
+            first = FIRST_OPERAND.get(e.__class__)
         self.at(e)
         getattr(self, "expr_" + e.__class__.__name__)(e)
+        if chain is not None:
+            for e in reversed(chain):
+                getattr(self, "rest_" + e.__class__.__name__)(e)
 
     def expr_Literal(self, e):
         v = e.value
@@ -837,14 +969,14 @@ class Compiler:
         self.at(e)
         self.emit(UNARY_OPS[e.op])
 
-    def expr_Binary(self, e):
-        self.expression(e.left)
+    # The nodes of FIRST_OPERAND: `expression` compiles the first operand, then rest_<node> the rest.
+
+    def rest_Binary(self, e):
         self.expression(e.right)
         self.at(e)
         self.emit(BINARY_OPS[e.op])
 
-    def expr_Logical(self, e):
-        self.expression(e.left)
+    def rest_Logical(self, e):
         j = self.emit(op.JUMP_IF_FALSE_KEEP if e.op == "and" else op.JUMP_IF_TRUE_KEEP, None)
         self.expression(e.right)
         self.patch(j)
@@ -923,11 +1055,9 @@ class Compiler:
                 self.expression(a)
                 self.emit(op.LIST_APPEND)
 
-    def expr_Call(self, e):
-        callee = e.callee
-        spread = any(isinstance(a, n.Spread) for a in e.args)
-        if isinstance(callee, n.Get) and not spread:
-            self.expression(callee.obj)
+    def rest_Call(self, e):
+        if is_invoke(e):                    # the receiver was compiled first
+            callee = e.callee
             jnil = self.emit(op.JUMP_IF_NIL_KEEP, None) if callee.optional else None
             for a in e.args:
                 self.expression(a)
@@ -936,8 +1066,7 @@ class Compiler:
             if jnil is not None:
                 self.patch(jnil)
             return
-        self.expression(callee)
-        if spread:
+        if any(isinstance(a, n.Spread) for a in e.args):
             self.build_args_list(e.args)
             self.at(e)
             self.emit(op.CALL_ARRAY)
@@ -947,13 +1076,11 @@ class Compiler:
         self.at(e)
         self.emit(op.CALL, len(e.args))
 
-    def expr_Get(self, e):
-        self.expression(e.obj)
+    def rest_Get(self, e):
         self.at(e)
         self.emit(op.GET_PROP_OPT if e.optional else op.GET_PROP, self.name(e.name))
 
-    def expr_Index(self, e):
-        self.expression(e.obj)
+    def rest_Index(self, e):
         self.expression(e.index)
         self.at(e)
         self.emit(op.GET_INDEX)

@@ -181,6 +181,11 @@ class Say(Node):
 
 
 @node
+class Echo(Node):
+    value: Node             # at the prompt, an entry's last expression statement: its value is printed unless nil
+
+
+@node
 class VarDecl(Node):
     names: list             # list of (name: str, init: Expr or None, line: int, col: int)
     type: Optional[str] = None

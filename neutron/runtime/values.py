@@ -318,7 +318,7 @@ def equals(a, b, _depth=0, _walk=None) -> bool:
 
 
 TYPE_CHECKS = {
-    "int": lambda v: v.__class__ is float or v.__class__ is int,
+    "int": lambda v: v.__class__ is int or v.__class__ is float and v.is_integer(),
     "float": lambda v: v.__class__ is float or v.__class__ is int,
     "number": lambda v: v.__class__ is float or v.__class__ is int,
     "string": lambda v: v.__class__ is str,
@@ -328,8 +328,8 @@ TYPE_CHECKS = {
     "any": lambda v: True,
 }
 
-# How messages name each type annotation (the keys of TYPE_CHECKS): `var x: int` expects a 'number'.
-TYPE_DISPLAY = {"int": "number", "float": "number", "number": "number", "string": "string", "bool": "boolean",
+# How messages name each type annotation (the keys of TYPE_CHECKS): `var int x` expects an 'int' (a whole number).
+TYPE_DISPLAY = {"int": "int", "float": "number", "number": "number", "string": "string", "bool": "boolean",
                 "array": "array", "object": "object", "any": "any"}
 
 

@@ -98,14 +98,32 @@ def _fast_number(v):
     raise _Fallback     # 1e15 <= |v| < 1e16 (repr has no exponent there), some subnormals
 
 
+_SHORT = {}             # float -> whether repr writes it as "%.15g" does (at most 15 digits, normal, |x| < 1e15)
+_SHORT_MAX = 4096       # the cache is bounded: values repeat in real documents, random ones only fill it
+
+
+def _fast_float(x):
+    """The int or float the C encoder must be given for the float x, or x itself when it writes x right."""
+    if x.is_integer():
+        if x and -1e15 < x < 1e15:
+            return int(x)
+        return _fast_number(x)
+    short = _SHORT.get(x)
+    if short is None:
+        short = (1e-307 < x < 1e15 or -1e15 < x < -1e-307) and len(repr(x)) < 16
+        if len(_SHORT) < _SHORT_MAX:
+            _SHORT[x] = short
+    return x if short else _fast_number(x)
+
+
 def _fast_convert(v, depth, walk):
     """v with every number replaced by the int or float whose repr is what format_number writes, so that the C
     encoder prints exactly what the Python writer would; containers are copied only when something in them
     changes. Raises _Fallback for what the C encoder cannot reproduce. `walk` is [containers met, the value]: see
-    check_size. Plain leaves and the common floats are handled inline because this walk is the hot part of
-    stringify."""
+    check_size. Objects and arrays have a loop each, with floats handled first, because this walk is the hot part
+    of stringify."""
     cls = v.__class__
-    if cls is dict or cls is list:
+    if cls is dict:
         if depth > _FAST_DEPTH:
             raise _Fallback
         walk[0] += 1
@@ -113,29 +131,43 @@ def _fast_convert(v, depth, walk):
             check_size(walk[1], None, "json.stringify")
         depth += 1
         out = None
-        is_dict = cls is dict
-        for k, x in (v.items() if is_dict else enumerate(v)):
-            if is_dict and k.__class__ is not str:
+        for k, x in v.items():
+            if k.__class__ is not str:
                 raise _Fallback
             cls = x.__class__
-            if cls in _PLAIN_TYPES:
-                continue
             if cls is float:
-                if x.is_integer():
-                    y = int(x)
-                    if not (y and -1000000000000000 < y < 1000000000000000):
-                        y = _fast_number(x)
-                elif (1e-307 < x < 1e15 or -1e15 < x < -1e-307) and len(repr(x)) < 16:
-                    continue    # at most 15 digits: "%.15g" writes the same (normal floats: DBL_DIG is 15)
-                else:
-                    y = _fast_number(x)
+                y = _fast_float(x)
+            elif cls in _PLAIN_TYPES:
+                continue
             else:
                 y = _fast_convert(x, depth, walk)
-                if y is x:
-                    continue
+            if y is x:
+                continue
             if out is None:
                 out = v.copy()
             out[k] = y
+        return v if out is None else out
+    if cls is list:
+        if depth > _FAST_DEPTH:
+            raise _Fallback
+        walk[0] += 1
+        if walk[0] == WALK_CHECK:
+            check_size(walk[1], None, "json.stringify")
+        depth += 1
+        out = None
+        for i, x in enumerate(v):
+            cls = x.__class__
+            if cls is float:
+                y = _fast_float(x)
+            elif cls in _PLAIN_TYPES:
+                continue
+            else:
+                y = _fast_convert(x, depth, walk)
+            if y is x:
+                continue
+            if out is None:
+                out = v.copy()
+            out[i] = y
         return v if out is None else out
     if cls is float or cls is int:
         return _fast_number(v)
@@ -470,7 +502,7 @@ def _nests_deeper(value, limit):
 
 def _within_max_depth(text, value):
     """Whether value, decoded from text, nests no deeper than the Python parser allows."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+    if len(text) <= MAX_DEPTH or text.count("[") + text.count("{") <= MAX_DEPTH:
         return True
     return (value.__class__ is not list and value.__class__ is not dict) or not _nests_deeper(value, MAX_DEPTH)
 

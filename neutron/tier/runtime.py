@@ -75,7 +75,7 @@ class Tier(Capture):
     def builtin_methods(self, name, argc):
         """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
         arguments)` calls directly, as the VM would after its table look-up and arity check."""
-        from ..runtime import methods as B
+        from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
         out = []
         entry = B.ARRAY_METHODS.get(name)
         if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):

@@ -12,6 +12,16 @@ from .tags import DCT, FLT, INS, LST, SEQ, STR
 
 
 END = object()     # a handler's result when its path has ended (return, throw, a branch or a try)
+TREE_DEPTH = 32    # a tree this deep down its first operands (a + b + c ...) is evaluated first: CPython refuses
+                   # deeply nested parentheses, and writing a tree out costs its depth squared
+
+
+def _deep(e):
+    for _ in range(TREE_DEPTH):
+        if e.__class__ is not BinOp:
+            return False
+        e = e.a
+    return True
 
 
 class Translation:
@@ -186,6 +196,9 @@ class Translation:
         x = vs.pop()
         # operands of a tree: simple entries or arithmetic trees; booleans and others are evaluated first
         if x.__class__ is StrExpr or (self.is_bool(x) and x.__class__ is not Const):
+            self.flush(vs)
+            x = self.simplify(x)
+        elif x.__class__ is BinOp and x.a.__class__ is BinOp and _deep(x):
             self.flush(vs)
             x = self.simplify(x)
         if b.__class__ is StrExpr or (self.is_bool(b) and b.__class__ is not Const):

@@ -10,7 +10,8 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from neutron.editor.prompt import Reader, is_complete
+from neutron.editor.prompt import Reader
+from neutron.frontend import is_complete
 from neutron.repl import repl
 from neutron.runner import new_vm
 

@@ -20,11 +20,13 @@ import time
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neutron
 from neutron import durable as S
-from neutron.durable import atomic, reader, writer
-from neutron.durable.format import FORMAT_VERSION, K_FLOATS, MAGIC
+from neutron.durable import atomic, columns, reader, writer
+from neutron.durable.format import FORMAT_VERSION, MAGIC
 from neutron.runner import EXIT_SNAPSHOT, resume_file, run_file
 from neutron.runner import new_vm
 
@@ -472,7 +474,7 @@ say(LIMIT);
 say(half(8));
 var t = T();
 say(t.n);
-""", "true\n1\nType mismatch in function 'half' parameter 1: expected 'number' but got 'string'\ntrue\n10\n4\n"
+""", "true\n1\nType mismatch in function 'half' parameter 1: expected 'int' but got 'string'\ntrue\n10\n4\n"
          "0\n")
 
 
@@ -570,6 +572,57 @@ say(vals[10] == vals[10]);
 say(1 / vals[3]);
 """, "[0.333333333333333, -0, 0.3, 1e+300, -1e-300, 9.00719925474099e+15, 123456789, -5, inf, -inf, nan, 2.5]\n"
          "true\ntrue\nfalse\n1e-300\n")
+
+
+def test_arrays_of_numbers_booleans_and_mixed_values(tmp_path):
+    """Arrays longer than FLOATS_MIN made only of numbers are written as doubles; booleans (which an array of
+    doubles would take as 1 and 0) and anything else keep them out of that form."""
+    split_run(tmp_path, """
+var nums = [];
+var flags = [];
+var mixed = [];
+var ones = [];
+for (var i = 0; i < 20; i++) {
+    nums.push(i * 0.5 - 3);
+    flags.push(i % 2 == 0);
+    ones.push(1);
+    mixed.push(i);
+}
+flags.push(1);
+ones.push(0);
+mixed.push(true);
+mixed.push(nil);
+mixed.push("s");
+sys.checkpoint(P);
+say(nums);
+say(flags);
+say(ones);
+say(mixed);
+say(flags[0] == true and flags[20] == 1);
+""", "[-3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5]\n"
+         "[true, false, true, false, true, false, true, false, true, false, true, false, true, false, true, false, "
+         "true, false, true, false, 1]\n"
+         "[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]\n"
+         "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, true, nil, s]\ntrue\n")
+
+
+def test_a_large_state_is_compact(tmp_path):
+    """Many small objects holding small integers and repeated keys: the string table and the narrow integer
+    columns keep the file small (format 2 wrote this state in 315,859 bytes, 15.8 per object; format 3 in
+    240,675)."""
+    status, out, err = run_prog(tmp_path, """
+var rows = [];
+for (var i = 0; i < 20000; i++) {
+    rows.push({"id": i, "n": i % 10});
+}
+var t = 1700000000000;
+sys.checkpoint(P);
+say(rows[19999]["id"] + rows.length);
+""")
+    assert (status, err) == (0, ""), err
+    size = os.path.getsize(tmp_path / "snap")
+    assert size < 20000 * 13, size
+    assert resume(tmp_path / "snap") == (0, "39999\n", "")
 
 
 def test_buffers(tmp_path):
@@ -768,14 +821,52 @@ def test_written_to_a_temp_file_in_the_same_folder_fsynced_then_renamed(tmp_path
     assert sorted(os.listdir(tmp_path)) == ["prog.nt", "snap"]           # no temporary file left
 
 
+def encoded(put, *args):
+    out = []
+    put(out, *args)
+    return memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in out))
+
+
+@given(st.lists(st.one_of(st.integers(0, 300), st.integers(0, 70000), st.integers(0, 2 ** 64 - 1),
+                          st.sampled_from([0, 254, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32])), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_integer_columns_read_back_what_was_written(u):
+    body = encoded(columns.put_uints, u)
+    cur = columns.Cursor(body)
+    assert columns.get_uints(cur) == u and cur.pos == len(body)
+
+
+NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 70, 2 ** 70).map(float), st.integers(-300, 300).map(float),
+                    st.sampled_from([0.0, -0.0, 2.0 ** 62, -2.0 ** 62, 2.0 ** 62 - 1024, 1.7e12]))
+
+
+@given(st.lists(NUMBERS, min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_number_columns_read_back_every_bit(nums):
+    body = encoded(columns.put_numbers, nums)
+    cur = columns.Cursor(body)
+    back = columns.get_numbers(cur, len(nums))
+    assert cur.pos == len(body)
+    assert [struct.pack("<d", x) for x in back] == [struct.pack("<d", x) for x in nums]
+
+
+@given(st.lists(st.text(st.characters(exclude_categories=()), max_size=8), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_the_string_table_keeps_lone_surrogates(strings):
+    body = encoded(columns.put_strings, strings)
+    cur = columns.Cursor(body)
+    assert columns.get_strings(cur) == strings and cur.pos == len(body)
+
+
 def test_the_writer_and_the_reader_know_the_same_kinds():
     for cls, kind in writer.SAVE.items():
         load = reader.LOAD[kind.tag]
         assert (load.make is None) == (kind.name is None), cls
         if load.make is None:
-            assert load.shell().__class__ is cls
-    assert set(reader.LOAD) == {kind.tag for kind in writer.SAVE.values()} | {K_FLOATS}
-    assert reader.LOAD[K_FLOATS].shell().__class__ is list
+            shells = load.shells(3)
+            assert len(shells) == 3 and all(x.__class__ is cls for x in shells), cls
+            assert len({id(x) for x in shells}) == 3
+    assert set(reader.LOAD) == {kind.tag for kind in writer.SAVE.values()}
 
 
 # ---- a resume without the front end -------------------------------------------------------------------------------

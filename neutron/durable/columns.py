@@ -1,0 +1,373 @@
+"""The body's columns, each written by a put_<column> and read back by the get_<column> right below it.
+
+A column holds many values of one kind, so that writing and reading it are a few loops run by C (map, compress,
+array, bytes.translate) rather than a Python call per value: that is what brings a checkpoint near pickle's cost.
+Columns are read through a Cursor, which never reads past the end of the body.
+
+    uints     non-negative integers: u8 mode (narrow width << 4 | wide width, widths of 1, 2, 4 or 8 bytes) |
+              count | each integer in the narrow width; when the two widths differ, an all-ones narrow value
+              stands for the next of the large ones, which follow as count | each in the wide width
+    strings   the string table: uints (each string's length in bytes) | size | UTF-8 (lone surrogates kept)
+    doubles   IEEE doubles (their count is known from elsewhere)
+    blob      size | bytes
+    values    count | one tag byte per value | the booleans (a byte 0 or 1 each) | the numbers | the strings
+              (uints: indices in the string table) | the references (uints: indices in the object table)
+    numbers   u8 mode (1: some are integers, 2: some are doubles, 4: the integers are zigzag-coded) | with both,
+              one byte per number (1: an integer) | the integers (uints) | the doubles
+
+Counts and sizes are varints (7 bits a byte, low first); every fixed-width integer is little-endian.
+"""
+from __future__ import annotations
+
+from array import array
+from itertools import accumulate, compress, repeat
+from math import copysign
+from operator import and_, lshift, neg, or_, rshift, xor
+
+from .format import BIG_ENDIAN, T_BOOL, T_NIL, T_NUM, T_REF, T_STR, SnapshotError, damaged
+
+
+
+def varint(n):
+    """A count or size in the body's framing: 7 bits a byte, low first, the high bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+ARRAY_CODE = {array(code).itemsize: code for code in "BHILQ"}     # width in bytes -> array type code
+ARRAY_WIDTHS = (1, 2, 4, 8)
+assert all(w in ARRAY_CODE for w in ARRAY_WIDTHS)
+LIMIT = 1 << 62             # integers written in the integer column are below this in magnitude
+
+TAG_OF = {type(None): T_NIL, bool: T_BOOL, float: T_NUM, int: T_NUM, str: T_STR}    # any other type: a reference
+TAGS = bytes(range(T_REF + 1))
+
+
+def mask(*tags):
+    """A bytes.translate table: 1 for these tags, 0 for every other byte."""
+    return bytes(1 if b in tags else 0 for b in range(256))
+
+
+MASK = {t: mask(t) for t in TAGS}
+FLIP = mask(0)              # 0 -> 1, 1 -> 0
+NONZERO = bytes([0]) + bytes([1]) * 255
+ONE_TO_FF = bytes([0, 255]) + bytes(254)
+
+
+class Cursor:
+    """Reading position in the body (a memoryview)."""
+
+    def __init__(self, body):
+        self.mv = body
+        self.pos = 0
+        self.end = len(body)
+
+    def take(self, n):
+        pos = self.pos
+        if n > self.end - pos:
+            raise SnapshotError("truncated snapshot")
+        self.pos = pos + n
+        return self.mv[pos:pos + n]
+
+    def u8(self):
+        return self.take(1)[0]
+
+    def varint(self):
+        n = shift = 0
+        while True:
+            b = self.u8()
+            n |= (b & 0x7F) << shift
+            if b < 0x80:
+                return n
+            shift += 7
+            if shift > 63:
+                damaged("number too long")
+
+
+def int_array(width, values):
+    a = array(ARRAY_CODE[width], values)
+    if BIG_ENDIAN and width > 1:
+        a.byteswap()
+    return a
+
+
+def get_int_array(cur, width, n):
+    if n > (cur.end - cur.pos) // width:
+        raise SnapshotError("truncated snapshot")
+    a = array(ARRAY_CODE[width])
+    a.frombytes(cur.take(n * width))
+    if BIG_ENDIAN and width > 1:
+        a.byteswap()
+    return a.tolist()
+
+
+# ---- uints ------------------------------------------------------------------------------------------------------
+
+def put_uints(out, u, top=None):
+    """Each integer in `narrow` bytes, or, where it needs more, the all-ones marker there and the integer in the
+    column of `wide` bytes that follows; the widths are those that make the column smallest. `top`: the largest
+    integer, when known."""
+    n = len(u)
+    if top is None:
+        top = max(u, default=0)
+    if top < 0x100:
+        out += (bytes([0x11]) + varint(n), bytes(u))
+        return
+    wide = 2 if top < 0x10000 else 4 if top < 0x100000000 else 8
+    full = int_array(wide, u)
+    raw = full.tobytes()
+    above = {}          # width -> bytes, 1 for each integer that needs more than that width
+    acc = 0
+    for k in range(wide - 1, 0, -1):
+        acc |= int.from_bytes(raw[k::wide], "little")
+        if k in (1, 2, 4):
+            above[k] = acc.to_bytes(n, "little").translate(NONZERO)
+    narrow, size = wide, n * wide
+    for w, more in above.items():
+        s = n * w + more.count(1) * wide
+        if s < size:
+            narrow, size = w, s
+    if narrow == wide:
+        out += (bytes([0x10 * wide + wide]) + varint(n), full)
+        return
+    marker = (1 << 8 * narrow) - 1
+    low = memoryview(raw).cast(ARRAY_CODE[narrow])[::wide // narrow].tobytes()     # each integer's low bytes
+    escaped = above[narrow]
+    if bytes([255]) * narrow in low and u.count(marker):
+        escaped = bytes(map(or_, escaped, map(marker.__eq__, u)))
+    ones = escaped.translate(ONE_TO_FF)
+    if narrow > 1:
+        spread = bytearray(n * narrow)
+        for k in range(narrow):
+            spread[k::narrow] = ones
+        ones = spread
+    low = (int.from_bytes(low, "little") | int.from_bytes(ones, "little")).to_bytes(n * narrow, "little")
+    large = list(compress(u, escaped))
+    out += (bytes([0x10 * narrow + wide]) + varint(n), low, varint(len(large)), int_array(wide, large))
+
+
+def get_uints(cur):
+    mode = cur.u8()
+    n = cur.varint()
+    narrow, wide = mode >> 4, mode & 15
+    if mode == 0x11:
+        return cur.take(n).tolist()
+    if narrow not in ARRAY_WIDTHS or wide not in ARRAY_WIDTHS or narrow > wide:
+        damaged("bad column")
+    if narrow == wide:
+        return get_int_array(cur, wide, n)
+    lows = get_int_array(cur, narrow, n)
+    large = get_int_array(cur, wide, cur.varint())
+    marker = (1 << 8 * narrow) - 1
+    if lows.count(marker) != len(large):
+        damaged("bad column")
+    if len(large) * 8 < n:
+        i = -1
+        for x in large:
+            i = lows.index(marker, i + 1)
+            lows[i] = x
+        return lows
+    escaped = bytes(map(marker.__eq__, lows))
+    return list(map(next, map((iter(compress(lows, escaped.translate(FLIP))), iter(large)).__getitem__, escaped)))
+
+
+# ---- strings, doubles, blobs ------------------------------------------------------------------------------------
+
+def put_strings(out, strings):
+    encoded = list(map(str.encode, strings, repeat("utf-8"), repeat("surrogatepass")))
+    put_uints(out, list(map(len, encoded)))
+    blob = b"".join(encoded)
+    out += (varint(len(blob)), blob)
+
+
+def get_strings(cur):
+    lens = get_uints(cur)
+    blob = get_blob(cur)
+    if sum(lens) != len(blob):
+        damaged("bad string table")
+    ends = list(accumulate(lens))
+    try:
+        return list(map(str, map(blob.__getitem__, map(slice, [0] + ends[:-1], ends)), repeat("utf-8"),
+                        repeat("surrogatepass")))
+    except UnicodeDecodeError:
+        damaged("bad UTF-8 in a string")
+
+
+def put_doubles(out, a):
+    if BIG_ENDIAN:
+        a = array("d", a)
+        a.byteswap()
+    out.append(a)
+
+
+def get_doubles(cur, n):
+    if n > (cur.end - cur.pos) // 8:
+        raise SnapshotError("truncated snapshot")
+    a = array("d")
+    a.frombytes(cur.take(8 * n))
+    if BIG_ENDIAN:
+        a.byteswap()
+    return a.tolist()
+
+
+def get_blob(cur):
+    return cur.take(cur.varint())
+
+
+# ---- values -----------------------------------------------------------------------------------------------------
+
+def tags_of(values):
+    """One tag byte per value."""
+    return bytes(map(TAG_OF.get, map(type, values), repeat(T_REF)))
+
+
+def put_values(out, values, tags, string_index, refs):
+    """`tags` from tags_of(values); `refs` the object-table index of each reference, in order."""
+    out += (varint(len(values)), tags)
+    if T_BOOL in tags:
+        out.append(bytes(compress(values, tags.translate(MASK[T_BOOL]))))
+    if T_NUM in tags:
+        put_numbers(out, list(compress(values, tags.translate(MASK[T_NUM]))))
+    if T_STR in tags:
+        put_uints(out, list(map(string_index.__getitem__, compress(values, tags.translate(MASK[T_STR])))))
+    if T_REF in tags:
+        put_uints(out, refs)
+
+
+def get_values(cur, strings, objects):
+    """The values, references resolved against `objects` (the table as it is now)."""
+    tags = bytes(cur.take(cur.varint()))
+    if tags.translate(None, TAGS):
+        damaged("bad value tag")
+    n = len(tags)
+    source = [repeat(None), None, None, None, None]
+    count = tags.count(T_BOOL)
+    if count:
+        flags = bytes(cur.take(count))
+        if flags.translate(None, b"\0\1"):
+            damaged("bad boolean")
+        source[T_BOOL] = map(bool, flags)
+    count = tags.count(T_NUM)
+    if count:
+        nums = get_numbers(cur, count)
+        if count == n:
+            return nums
+        source[T_NUM] = iter(nums)
+    count = tags.count(T_STR)
+    if count:
+        strs = resolve(get_uints(cur), count, strings, "string")
+        if count == n:
+            return strs
+        source[T_STR] = iter(strs)
+    count = tags.count(T_REF)
+    if count:
+        refs = resolve(get_uints(cur), count, objects, "reference")
+        if count == n:
+            return refs
+        source[T_REF] = iter(refs)
+    return list(map(next, map(source.__getitem__, tags)))
+
+
+def resolve(indices, count, table, what):
+    if len(indices) != count:
+        damaged(f"bad {what} column")
+    try:
+        return list(map(table.__getitem__, indices))
+    except IndexError:
+        damaged(f"{what} out of range")
+
+
+# ---- numbers ----------------------------------------------------------------------------------------------------
+
+def put_numbers(out, nums):
+    ints = bounds = None
+    try:
+        whole = all(map(float.is_integer, nums))
+    except TypeError:                           # a Python int among them: the general way below
+        whole = False
+    if whole:
+        lo, hi = min(nums), max(nums)
+        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_double(array("d", nums).tobytes(), NEG_ZERO)):
+            ints = list(map(int, nums))
+            bounds = int(lo), int(hi)
+    kinds = doubles = None
+    if bounds is None:
+        nums = list(map(float, nums))
+        kinds = integral(nums)
+        ints = list(map(int, compress(nums, kinds)))
+        doubles = array("d", compress(nums, kinds.translate(FLIP)))
+        bounds = (min(ints), max(ints)) if ints else (0, 0)
+    lo, hi = bounds
+    zigzag = lo < 0
+    mode = (1 if ints else 0) | (2 if doubles else 0) | (4 if zigzag else 0)
+    out.append(bytes([mode]))
+    if mode & 3 == 3:
+        out.append(kinds)
+    if zigzag:
+        put_uints(out, list(map(xor, map(lshift, ints, repeat(1)), map(rshift, ints, repeat(63)))),
+                  max(2 * hi, -2 * lo - 1))
+    elif ints:
+        put_uints(out, ints, hi)
+    if doubles:
+        put_doubles(out, doubles)
+
+
+NEG_ZERO = array("d", [-0.0]).tobytes()
+
+
+def has_double(raw, pattern):
+    """Whether the 8 bytes `pattern` are one of the doubles in `raw`."""
+    i = raw.find(pattern)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = raw.find(pattern, i + 1)
+    return False
+
+
+def exact_bounds(ints, nums):
+    """(smallest, largest) when the integers are the numbers, bit for bit (so no -0.0), and small enough for the
+    integer column; else None."""
+    if array("d", ints).tobytes() != array("d", nums).tobytes():
+        return None
+    lo, hi = min(ints), max(ints)
+    return (lo, hi) if -LIMIT < lo and hi < LIMIT else None
+
+
+def integral(nums):
+    """One byte per number: 1 where it goes to the integer column."""
+    kinds = bytes(map(float.is_integer, nums))
+    whole = list(compress(nums, kinds))
+    if not whole or exact_bounds(list(map(int, whole)), whole) is not None:
+        return kinds
+    return bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0
+
+
+def get_numbers(cur, n):
+    mode = cur.u8()
+    if mode > 7 or not mode & 3 or mode & 5 == 4:
+        damaged("bad numbers")
+    if mode & 3 == 3:
+        kinds = bytes(cur.take(n))
+        if kinds.translate(None, b"\0\1"):
+            damaged("bad numbers")
+        count = kinds.count(1)
+    else:
+        count = n if mode & 1 else 0
+    ints = ()
+    if mode & 1:
+        u = get_uints(cur)
+        if len(u) != count:
+            damaged("bad numbers")
+        if mode & 4:
+            u = map(xor, map(rshift, u, repeat(1)), map(neg, map(and_, u, repeat(1))))
+        ints = list(map(float, u))
+        if count == n:
+            return ints
+    doubles = get_doubles(cur, n - count)
+    if not mode & 1:
+        return doubles
+    return list(map(next, map((iter(doubles), iter(ints)).__getitem__, kinds)))
