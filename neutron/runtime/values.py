@@ -138,7 +138,53 @@ def format_number(n) -> str:
     return "%.15g" % n
 
 
-def to_str(v, _depth=0) -> str:
+# The longest text one value is shown as. Only a value with shared parts (an array holding the same array twice, a
+# cycle) can come near it without being as large in memory: its parts are written out at each place they occur, so
+# 40 levels of `x = [x, x]` are a few hundred bytes but 2**40 elements of text. Such a value is met by counting: after
+# WALK_CHECK arrays and objects, to_str measures the whole text once (a lower bound, each part measured once) and
+# equals starts remembering the pairs it found equal; below that, nothing is spent on it.
+MAX_TEXT = 100_000_000
+WALK_CHECK = 100_000
+
+
+class _Walk:
+    """The arrays and objects one to_str or equals call has met."""
+    __slots__ = ("n", "root", "same")
+
+    def __init__(self, root):
+        self.n = 0
+        self.root = root
+        self.same = None        # equals: the (id, id) pairs found equal, once counting has reached WALK_CHECK
+
+    def check_text(self):
+        if _text_size(self.root, 0, {}) > MAX_TEXT:
+            raise NeutronError(f"Value too large to convert to text: it would be longer than {MAX_TEXT:,} "
+                               f"characters (its shared parts are written out at every place they occur).")
+
+
+def _text_size(v, depth, memo):
+    """At most len(to_str(v)) at nesting `depth` (numbers and other values count 1), each array or object measured
+    once per depth."""
+    cls = v.__class__
+    if cls is str:
+        return len(v)
+    if cls is not list and cls is not dict:
+        return 1
+    if depth > 100:
+        return 3
+    key = (id(v), depth)
+    n = memo.get(key)
+    if n is None:
+        if cls is list:
+            n = sum(_text_size(x, depth + 1, memo) for x in v)
+        else:
+            n = sum(len(k) + 2 + _text_size(x, depth + 1, memo) for k, x in v.items())
+        n += 2 + 2 * max(len(v) - 1, 0)
+        memo[key] = n
+    return n
+
+
+def to_str(v, _depth=0, _walk=None) -> str:
     """How `say`, string concatenation, `join` and interpolation show a value."""
     cls = v.__class__
     if cls is str:
@@ -153,10 +199,16 @@ def to_str(v, _depth=0) -> str:
         return "false"
     if _depth > 100:
         return "..."
-    if cls is list:
-        return "[" + ", ".join(to_str(x, _depth + 1) for x in v) + "]"
-    if cls is dict:
-        return "{" + ", ".join(k + ": " + to_str(x, _depth + 1) for k, x in v.items()) + "}"
+    if cls is list or cls is dict:
+        if _walk is None:
+            _walk = _Walk(v)
+        else:
+            _walk.n += 1
+            if _walk.n == WALK_CHECK:
+                _walk.check_text()
+        if cls is list:
+            return "[" + ", ".join(to_str(x, _depth + 1, _walk) for x in v) + "]"
+        return "{" + ", ".join(k + ": " + to_str(x, _depth + 1, _walk) for k, x in v.items()) + "}"
     if cls is Function:
         return "<fn " + ("<anonymous>" if v.name == "<anonymous>" else v.name) + ">"
     if cls is Native:
@@ -225,8 +277,9 @@ def near_name(name, candidates):
     return f"Did you mean '{found[0]}'?" if found else None
 
 
-def equals(a, b, _depth=0) -> bool:
-    """`==`: values of different types are never equal; arrays and objects compare by contents."""
+def equals(a, b, _depth=0, _walk=None) -> bool:
+    """`==`: values of different types are never equal; arrays and objects compare by contents. In a long walk,
+    pairs of arrays or objects found equal are remembered, so that shared parts are compared once (see _Walk)."""
     if a is b:
         return True
     ca, cb = a.__class__, b.__class__
@@ -239,9 +292,24 @@ def equals(a, b, _depth=0) -> bool:
     if ca is list or ca is dict:
         if _depth > 200:
             raise NeutronError("Cannot compare values nested more than 200 levels deep.")
+        if len(a) != len(b):
+            return False
+        if _walk is None:
+            _walk = _Walk(None)
+        else:
+            _walk.n += 1
+            if _walk.same is not None:
+                if (id(a), id(b)) in _walk.same:
+                    return True
+            elif _walk.n == WALK_CHECK:
+                _walk.same = set()
         if ca is list:
-            return len(a) == len(b) and all(equals(x, y, _depth + 1) for x, y in zip(a, b))
-        return len(a) == len(b) and all(k in b and equals(v, b[k], _depth + 1) for k, v in a.items())
+            same = all(equals(x, y, _depth + 1, _walk) for x, y in zip(a, b))
+        else:
+            same = all(k in b and equals(v, b[k], _depth + 1, _walk) for k, v in a.items())
+        if same and _walk.same is not None:
+            _walk.same.add((id(a), id(b)))
+        return same
     if ca is BoundMethod:
         return a.receiver is b.receiver and a.method == b.method
     if ca is Buffer:

@@ -1,6 +1,7 @@
 """The `http` module: an HTTP client, a small HTTP server, URL encoding helpers.
 
-Built on the Python standard library (urllib.request, http.server) so the language needs no extra dependency.
+Built on the Python standard library (urllib.request; the server on sockets and selectors, in httpserver.py) so the
+language needs no extra dependency.
 
 Client: get/delete/head(url, [headers]), post/put/patch(url, [data], [headers]),
 request(method, url, [data], [headers]) all make a real request and return {status, body, headers}.
@@ -12,15 +13,25 @@ the server names, else UTF-8. Only http:// and https:// URLs are allowed. A fail
 "http.get: could not connect to URL: reason"; a timeout raises "http.get: request to URL timed out after N s".
 
 Server: createServer(handler) -> {port, running, handler}; listen(server, port) blocks and serves on 0.0.0.0
-(or on server["host"] when set; port 0 picks a free port, written to server["port"]). Requests are received by
-background threads and queued; listen (written in Neutron below, so the handler runs as ordinary Neutron code)
-calls the handler once per request, in arrival order, and the waiting thread sends the answer. The handler gets
+(or on server["host"] when set; port 0 picks a free port, written to server["port"]). One thread per server reads
+the requests (an event loop: no thread per connection) and queues them; listen (written in Neutron, http.nt, so the
+handler runs as ordinary Neutron code) calls the handler once per request, in arrival order. The handler gets
 {method, path, query, headers, body, raw}: path without the query string (not decoded), query an object of the
 decoded parameters, header names lowercase, raw the request text. It returns a string (status 200,
 text/html) or {status, body, contentType, headers}; nil or a thrown error gives 500 (the error is reported on
 standard error). http.stop(server) (or stopServer(server), or setting server["running"] = false) ends listen
-after the current request. startServer(port) runs a fixed "Neutron HTTP Server" page in the background until
-stopServer(). Server sockets are not part of a snapshot: after a resume, listen must be called again.
+after the current request.
+Limits, each changed by server["limits"] = {name: number, ...}: requestLine 8192 bytes (longer: 414), headers
+65536 bytes and 100 lines (more: 431), body 10485760 bytes by Content-Length or chunks (more: 413, said before the
+body is read), connections 512 open at once (beyond: the one that has waited longest for its request is closed),
+timeout 30 seconds to receive a request once begun or to send an answer (then 408, or closed), idle 15 seconds for
+an open connection with no request. A server never writes a Python traceback.
+startServer(port[, host]) answers every request in the background, as the reference's does, with 200 and
+{"method": M, "path": P, "message": "Hello from Neutron Server!"} (application/json) until stopServer(); the
+program goes on (the reference's http tests test the client against it).
+Server sockets are not part of a snapshot: after a resume, a listen that was serving opens the same port again and
+goes on (a request being handled at the checkpoint is not answered: its client was the old process's); a server
+handle used anywhere else raises the clear error of every resource from before a resume.
 
 urlEncode (space -> "+", other bytes outside A-Z a-z 0-9 - _ . ~ as %XX of the UTF-8 bytes), urlDecode, and
 parseQuery ("a=1&b=2" -> {a: 1, b: 2} as strings; as in the reference the values are not decoded, use urlDecode).
@@ -28,16 +39,15 @@ parseQuery ("a=1&b=2" -> {a: 1, b: 2} as strings; as in the reference the values
 from __future__ import annotations
 
 import http.client
-import http.server
+import json
 import queue
 import socket
-import socketserver
 import sys
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from .httpserver import SERVER_ERROR, ServerCore, limits_of
 from .native import NativeModule, arg_dict, arg_error, arg_int, arg_str, fail, opt
 from ..runtime.values import Buffer, Resource, to_str, type_name
 
@@ -240,189 +250,8 @@ def parse_query(vm, args):
 
 
 # ---- server ------------------------------------------------------------------------------------------------------
-
-class _Slot:
-    """Where the Neutron loop leaves the answer for one waiting request thread."""
-    __slots__ = ("event", "reply")
-
-    def __init__(self):
-        self.event = threading.Event()
-        self.reply = None
-
-
-_UNAVAILABLE = (503, [("Content-Type", "text/plain; charset=utf-8")], b"Service Unavailable")
-_SERVER_ERROR = (500, [("Content-Type", "text/plain; charset=utf-8")], b"Internal Server Error")
-
-
-class _HTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128    # socketserver's 5 resets clients that connect together while handlers are busy
-
-    def server_bind(self):
-        # HTTPServer.server_bind looks up the host's full name, which can stall on a machine without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = self.server_address[0]
-        self.server_port = self.server_address[1]
-
-
-class _HTTPServer6(_HTTPServer):
-    address_family = socket.AF_INET6
-
-
-class ServerCore:
-    """A listening socket served by background threads; requests wait in `queue` for the Neutron loop."""
-
-    def __init__(self, host, port, handler_class):
-        self.queue = queue.Queue()
-        self.pending = {}                   # id(request object) -> (request object, slot)
-        self.stopped = threading.Event()    # no new requests are taken
-        self.finished = threading.Event()   # nobody will answer any more
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self.active = 0                     # request threads between receiving a request and sending its answer
-        server_class = _HTTPServer6 if ":" in host else _HTTPServer
-        self.httpd = server_class((host, port), handler_class)
-        self.httpd.core = self
-        self.host = host
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                       name=f"neutron-http-{self.port}", daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        """Stop accepting; requests still queued get 503. Requests handed to the handler are still answered."""
-        with self._lock:
-            if self.stopped.is_set():
-                return
-            self.stopped.set()
-        try:
-            self.httpd.shutdown()
-        finally:
-            self.httpd.server_close()
-        self._drain()
-
-    def finish(self, grace=2.0):
-        self.stop()
-        self.finished.set()
-        for req, slot in list(self.pending.values()):
-            if slot.reply is None:
-                slot.reply = _UNAVAILABLE
-            slot.event.set()
-        self.pending.clear()
-        self._drain()
-        # The program may end right after listen returns; let answers already given reach their clients.
-        with self._idle:
-            self._idle.wait_for(lambda: self.active == 0, timeout=grace)
-
-    def enter(self):
-        with self._lock:
-            self.active += 1
-
-    def leave(self):
-        with self._idle:
-            self.active -= 1
-            if self.active == 0:
-                self._idle.notify_all()
-
-    def _drain(self):
-        while True:
-            try:
-                _, slot = self.queue.get_nowait()
-            except queue.Empty:
-                return
-            slot.reply = _UNAVAILABLE
-            slot.event.set()
-
-
-def _read_body(handler) -> bytes:
-    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-        parts = []
-        while True:
-            line = handler.rfile.readline(65537)
-            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while handler.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass                    # trailers
-                return b"".join(parts)
-            parts.append(handler.rfile.read(size))
-            handler.rfile.readline(3)
-    length = handler.headers.get("Content-Length")
-    if length:
-        n = int(length)
-        if n < 0:
-            raise ValueError("negative Content-Length")
-        return handler.rfile.read(n)
-    return b""
-
-
-class _RequestHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "Neutron/1.0"
-
-    def version_string(self):
-        return self.server_version
-    timeout = 60                            # an idle keep-alive connection frees its thread
-
-    def log_message(self, format, *args):   # stdout and stderr belong to the program
-        pass
-
-    def __getattr__(self, name):
-        # Every method (GET, POST, PROPFIND...) goes to the Neutron handler.
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
-
-    def _dispatch(self):
-        core = self.server.core
-        core.enter()
-        try:
-            try:
-                raw_body = _read_body(self)
-            except (ValueError, OSError):
-                self._send((400, [("Content-Type", "text/plain; charset=utf-8")], b"Bad Request"))
-                return
-            self._send(self._ask(self._request_object(raw_body)))
-        finally:
-            core.leave()
-
-    def _request_object(self, raw_body):
-        parts = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True, errors="replace"))
-        headers = {}
-        for k, v in self.headers.items():
-            k = k.lower()
-            headers[k] = headers[k] + ", " + v if k in headers else v
-        body = raw_body.decode("utf-8", "replace")
-        raw = (self.requestline + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()) + "\r\n"
-               + body)
-        return {"method": self.command, "path": parts.path or "/", "query": query, "headers": headers,
-                "body": body, "raw": raw}
-
-    def _ask(self, req):
-        core = self.server.core
-        if core.stopped.is_set():
-            return _UNAVAILABLE
-        slot = _Slot()
-        core.queue.put((req, slot))
-        while not slot.event.wait(0.1):
-            if core.finished.is_set():
-                break
-        return slot.reply or _UNAVAILABLE
-
-    def _send(self, reply):
-        status, headers, body = reply
-        try:
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD" and status not in (204, 304) and not 100 <= status < 200:
-                self.wfile.write(body)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True    # the client went away
-
+# The HTTP/1.1 server itself (an event loop per server, its limits) is in httpserver.py; here are the natives that
+# `listen` (http.nt) calls, and the background server.
 
 def _report(message):
     try:
@@ -436,7 +265,7 @@ def build_reply(res):
     """The (status, headers, body bytes) a handler result stands for."""
     if res is None:
         _report("http.listen: the handler returned nil; answered 500.")
-        return _SERVER_ERROR
+        return SERVER_ERROR
     if res.__class__ is not dict:
         return 200, [("Content-Type", "text/html; charset=utf-8")], _encode(to_str(res))
     status = res.get("status", 200.0)
@@ -444,7 +273,7 @@ def build_reply(res):
         status = 200.0
     if status.__class__ not in (float, int) or status != int(status) or not 100 <= status <= 599:
         _report(f"http.listen: the handler returned an invalid status {to_str(status)}; answered 500.")
-        return _SERVER_ERROR
+        return SERVER_ERROR
     body = res.get("body")
     body = "" if body is None else to_str(body)
     content_type = res.get("contentType")
@@ -477,6 +306,13 @@ def _core(v, fname):
     return v.get()
 
 
+def _open_core(v, fname):
+    """The server of a handle, or None for one opened before a resume (its requests' clients are gone too)."""
+    if v.__class__ is Resource and v.handle is None:
+        return None
+    return _core(v, fname)
+
+
 @module.function("createServer", 1)
 def create_server(vm, args):
     handler = args[0]
@@ -498,10 +334,13 @@ def _serve(vm, args):
         host = "0.0.0.0"
     elif host.__class__ is not str:
         fail("http.listen", f"server.host must be a string, got {type_name(host)}.")
+    limits, problem = limits_of(server.get("limits"))
+    if problem is not None:
+        fail("http.listen", problem + ".")
     try:
-        core = ServerCore(host, port, _RequestHandler)
-    except OSError as e:
-        fail("http.listen", f"cannot listen on {host}:{port}: {e.strerror or e}.")
+        core = ServerCore(host, port, limits)
+    except (OSError, OverflowError) as e:
+        fail("http.listen", f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}.")
     state = _state(vm)
     state["servers"] = [(s, c) for s, c in state["servers"] if s is not server and not c.finished.is_set()]
     state["servers"].append((server, core))
@@ -519,10 +358,10 @@ def _next(vm, args):
             if core.stopped.is_set() or server.get("running") is False:
                 return None
             try:
-                req, slot = core.queue.get(timeout=0.1)
+                req, conn = core.queue.get(timeout=0.1)
             except queue.Empty:
                 continue
-            core.pending[id(req)] = (req, slot)
+            core.pending[id(req)] = (req, conn)
             return req
     except BaseException:
         # Ctrl-C while waiting: close the socket and release waiting clients before unwinding.
@@ -532,32 +371,38 @@ def _next(vm, args):
 
 
 def _answer(core, req, reply):
+    if core is None:
+        return None                         # a request from before a resume: its client is gone
     entry = core.pending.pop(id(req), None)
     if entry is None or entry[0] is not req:
         return None                         # already answered 503 by a stop
-    entry[1].reply = reply
-    entry[1].event.set()
+    core.answer(entry[1], reply)
     return None
 
 
 @module.function("_respond", 3)
 def _respond(vm, args):
-    core = _core(args[0], "http.listen")
-    return _answer(core, args[1], build_reply(args[2]))
+    return _answer(_open_core(args[0], "http.listen"), args[1], build_reply(args[2]))
 
 
 @module.function("_fail", 3)
 def _fail(vm, args):
-    core = _core(args[0], "http.listen")
     _report(f"http.listen: the handler failed: {to_str(args[2])}")
-    return _answer(core, args[1], _SERVER_ERROR)
+    return _answer(_open_core(args[0], "http.listen"), args[1], SERVER_ERROR)
+
+
+@module.function("_alive", 1)
+def _alive(vm, args):
+    """False for a server handle from before a resume: listen then opens the port again."""
+    return _open_core(args[0], "http.listen") is not None
 
 
 @module.function("_close", 2)
 def _close(vm, args):
-    core = _core(args[0], "http.listen")
+    core = _open_core(args[0], "http.listen")
     server = arg_dict(args, 1, "http.listen", "server")
-    core.finish()
+    if core is not None:
+        core.finish()
     server["running"] = False
     state = _state(vm)
     state["servers"] = [(s, c) for s, c in state["servers"] if c is not core]
@@ -580,34 +425,10 @@ def stop(vm, args):
     return _stop_server_object(vm, server)
 
 
-class _FixedPageHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "Neutron/1.0"
-
-    def version_string(self):
-        return self.server_version
-    timeout = 60
-    PAGE = b"Neutron HTTP Server\n"
-
-    def log_message(self, format, *args):
-        pass
-
-    def __getattr__(self, name):
-        if name.startswith("do_"):
-            return self._answer
-        raise AttributeError(name)
-
-    def _answer(self):
-        try:
-            _read_body(self)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(self.PAGE)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(self.PAGE)
-        except (OSError, ValueError):
-            self.close_connection = True
+def _echo(req):
+    """The background server's answer to every request, as the reference's (its http tests use it as a peer)."""
+    body = json.dumps({"method": req["method"], "path": req["path"], "message": "Hello from Neutron Server!"})
+    return 200, [("Content-Type", "application/json")], body.encode()
 
 
 @module.function("startServer", 1, 2)
@@ -620,9 +441,9 @@ def start_server(vm, args):
     if state["background"] is not None:
         fail("http.startServer", "a background server is already running (stop it with http.stopServer()).")
     try:
-        state["background"] = ServerCore(host, port, _FixedPageHandler)
-    except OSError as e:
-        fail("http.startServer", f"cannot listen on {host}:{port}: {e.strerror or e}.")
+        state["background"] = ServerCore(host, port, respond=_echo)
+    except (OSError, OverflowError) as e:
+        fail("http.startServer", f"cannot listen on {host}:{port}: {getattr(e, 'strerror', None) or e}.")
     return True
 
 

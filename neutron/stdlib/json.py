@@ -25,7 +25,7 @@ except ImportError:     # pragma: no cover
 
 from ..errors import NeutronError
 from .native import NativeModule, arg_dict, arg_error, arg_path, arg_str, opt
-from ..runtime.values import Buffer, format_number, type_name
+from ..runtime.values import MAX_TEXT, WALK_CHECK, Buffer, format_number, type_name
 
 module = NativeModule("json")
 
@@ -116,15 +116,19 @@ def _fast_float(x):
     return x if short else _fast_number(x)
 
 
-def _fast_convert(v, depth):
+def _fast_convert(v, depth, walk):
     """v with every number replaced by the int or float whose repr is what format_number writes, so that the C
     encoder prints exactly what the Python writer would; containers are copied only when something in them
-    changes. Raises _Fallback for what the C encoder cannot reproduce. Objects and arrays have a loop each, with
-    floats handled first, because this walk is the hot part of stringify."""
+    changes. Raises _Fallback for what the C encoder cannot reproduce. `walk` is [containers met, the value]: see
+    check_size. Objects and arrays have a loop each, with floats handled first, because this walk is the hot part
+    of stringify."""
     cls = v.__class__
     if cls is dict:
         if depth > _FAST_DEPTH:
             raise _Fallback
+        walk[0] += 1
+        if walk[0] == WALK_CHECK:
+            check_size(walk[1], None, "json.stringify")
         depth += 1
         out = None
         for k, x in v.items():
@@ -136,7 +140,7 @@ def _fast_convert(v, depth):
             elif cls in _PLAIN_TYPES:
                 continue
             else:
-                y = _fast_convert(x, depth)
+                y = _fast_convert(x, depth, walk)
             if y is x:
                 continue
             if out is None:
@@ -146,6 +150,9 @@ def _fast_convert(v, depth):
     if cls is list:
         if depth > _FAST_DEPTH:
             raise _Fallback
+        walk[0] += 1
+        if walk[0] == WALK_CHECK:
+            check_size(walk[1], None, "json.stringify")
         depth += 1
         out = None
         for i, x in enumerate(v):
@@ -155,7 +162,7 @@ def _fast_convert(v, depth):
             elif cls in _PLAIN_TYPES:
                 continue
             else:
-                y = _fast_convert(x, depth)
+                y = _fast_convert(x, depth, walk)
             if y is x:
                 continue
             if out is None:
@@ -184,7 +191,9 @@ except TypeError:       # pragma: no cover - absent (None) or of another signatu
 def _fast_stringify(value):
     """The compact text of value through the C encoder, or None when the Python writer must be used."""
     try:
-        text = "".join(_c_encode(_fast_convert(value, 0), 0))
+        text = "".join(_c_encode(_fast_convert(value, 0, [0, value]), 0))
+    except NeutronError:
+        raise
     except Exception:
         return None
     if not text.isascii():
@@ -204,6 +213,7 @@ def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> st
     # this function so that the stack depth at which it meets the recursion limit is what it always was.
     out = []
     active = set()      # ids of the containers being written: a repeat means a cycle
+    walk = [0]          # containers written (see check_size)
 
     def write(v, level):
         cls = v.__class__
@@ -222,6 +232,9 @@ def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> st
                 raise NeutronError(f"{fname}: cannot convert a structure that contains itself.")
             if level > MAX_DEPTH:
                 raise NeutronError(f"{fname}: nesting too deep.")
+            walk[0] += 1
+            if walk[0] == WALK_CHECK:
+                check_size(value, indent, fname)
             active.add(id(v))
             is_list = cls is list
             opener, closer = ("[", "]") if is_list else ("{", "}")
@@ -257,6 +270,39 @@ def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> st
     except RecursionError:
         raise NeutronError(f"{fname}: nesting too deep.")
     return "".join(out)
+
+
+def check_size(value, indent, fname):
+    """Called once a text has met WALK_CHECK arrays and objects: only shared parts (written out at every place they
+    occur, see values.MAX_TEXT) can make it exponentially long, so its length is measured here (a lower bound, each
+    array or object once, once per level when indented) and a text beyond MAX_TEXT is refused."""
+    memo = {}
+    step = 0 if indent is None else len(indent)
+
+    def size(v, level):
+        cls = v.__class__
+        if cls is str:
+            return len(v) + 2
+        if cls is not list and cls is not dict:
+            return 1
+        key = (id(v), level if step else 0)
+        n = memo.get(key)
+        if n is None:
+            memo[key] = 0           # (a cycle: the writer reports it)
+            n = 2 + max(len(v) - 1, 0) + sum(size(x, level + 1) for x in (v if cls is list else v.values()))
+            if cls is dict:
+                n += sum(len(k) + 3 for k in v)
+            if step and v:
+                n += len(v) * (1 + step * (level + 1)) + 1 + step * level
+            memo[key] = n
+        return n
+    try:
+        too_long = size(value, 0) > MAX_TEXT
+    except RecursionError:
+        raise NeutronError(f"{fname}: nesting too deep.") from None
+    if too_long:
+        raise NeutronError(f"{fname}: the text would be longer than {MAX_TEXT:,} characters (shared parts are "
+                           f"written out at every place they occur).")
 
 
 @module.function("stringify", 1, 2)

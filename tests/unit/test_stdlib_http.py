@@ -4,8 +4,10 @@ The server part is driven by a Python thread that plays the role of the Neutron 
 (_serve, then _next / handler / _respond or _fail until _next returns nil, then _close).
 """
 import http.client
+import re
 import socket
 import threading
+import time
 
 import pytest
 
@@ -37,11 +39,13 @@ def free_port():
 class Server:
     """A server whose handler is a Python function, with the listen loop run in a thread."""
 
-    def __init__(self, handler, vm=None):
+    def __init__(self, handler, vm=None, limits=None):
         self.vm = vm or FakeVM()
         self.handler = handler
         self.obj = call(self.vm, "createServer", Native("test.handler", lambda vm, args: None, 1, 1))
         self.obj["host"] = "127.0.0.1"
+        if limits is not None:
+            self.obj["limits"] = limits
         self.srv = call(self.vm, "_serve", self.obj, 0.0)
         self.errors = []
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -244,7 +248,7 @@ def test_create_server():
 
 def test_prelude_defines_listen():
     assert "fun listen(server, port)" in module.prelude_source()
-    for private in ("_serve", "_next", "_respond", "_fail", "_close"):
+    for private in ("_serve", "_next", "_respond", "_fail", "_close", "_alive"):
         assert private in module.functions and private in module.prelude_source()
 
 
@@ -422,6 +426,73 @@ def test_server_handle_after_resume_is_a_clear_error():
     stale = Resource("http server", None)
     with pytest.raises(NeutronError, match="opened before the program was resumed"):
         call(FakeVM(), "_next", stale, {"running": True})
+    # what listen does with it: answering a request of the old process is nothing; then it serves anew
+    assert call(FakeVM(), "_alive", stale) is False
+    assert call(FakeVM(), "_respond", stale, {}, "late") is None
+    assert call(FakeVM(), "_fail", stale, {}, "late") is None
+
+
+RESUMED_SERVER = r'''
+use http; use sys; use fmt;
+var port = fmt.to_int(sys.args()[1]);
+var snap = sys.args()[2];
+var count = 0;
+fun handle(req) {
+    count = count + 1;
+    if (req.path == "/sleep") {
+        sys.checkpoint(snap);
+        sys.exit(0);
+    }
+    if (req.path == "/stop") { http.stop(server); return "bye"; }
+    return "count=" + count + " resumed=" + sys.resumed();
+}
+var server = http.createServer(handle);
+server["host"] = "127.0.0.1";
+http.listen(server, port);
+say("served " + count + ", resumed=" + sys.resumed());
+'''
+
+
+def wait_for_port(proc, port):
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail("the server did not start: " + proc.communicate()[1])
+            time.sleep(0.05)
+
+
+def test_listen_opens_its_port_again_after_a_resume(tmp_path):
+    """A server hibernated from its handler is resumed listening on the same port (issue 15, item 15)."""
+    import subprocess
+    import sys
+    program = tmp_path / "server.nt"
+    program.write_text(RESUMED_SERVER)
+    snap = tmp_path / "server.snap"
+    port = free_port()
+    first = subprocess.Popen([sys.executable, "-m", "neutron", str(program), str(port), str(snap)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_port(first, port)
+    assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/a")["body"] == "count=1 resumed=false"
+    with pytest.raises(NeutronError):           # the process ends without answering
+        call(FakeVM(), "get", f"http://127.0.0.1:{port}/sleep")
+    assert first.communicate(timeout=20) == ("", "") and first.returncode == 0
+    second = subprocess.Popen([sys.executable, "-m", "neutron", "--resume", str(snap)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(second, port)
+        assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/b")["body"] == "count=3 resumed=true"
+        assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/stop")["body"] == "bye"
+        out, err = second.communicate(timeout=20)
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.communicate()
+    assert (second.returncode, out, err) == (0, "served 4, resumed=true\n", "")
 
 
 def test_build_reply():
@@ -441,9 +512,14 @@ def test_background_server():
     try:
         with pytest.raises(NeutronError, match=r"^http.startServer: a background server is already running"):
             call(vm, "startServer", float(port), "127.0.0.1")
-        r = call(FakeVM(), "get", f"http://127.0.0.1:{port}/anything")
-        assert (r["status"], r["body"]) == (200.0, "Neutron HTTP Server\n")
-        assert call(FakeVM(), "post", f"http://127.0.0.1:{port}/", "x")["status"] == 200.0
+        # as the reference's: every request gets 200 and a JSON echo of its method and path (issue 15, item 11)
+        r = call(FakeVM(), "get", f"http://127.0.0.1:{port}/get")
+        assert (r["status"], r["body"], r["headers"]["content-type"]) == \
+            (200.0, '{"method": "GET", "path": "/get", "message": "Hello from Neutron Server!"}', "application/json")
+        r = call(FakeVM(), "post", f"http://127.0.0.1:{port}/post?x=1", "data")
+        assert (r["status"], r["body"]) == \
+            (200.0, '{"method": "POST", "path": "/post", "message": "Hello from Neutron Server!"}')
+        assert call(FakeVM(), "delete", f"http://127.0.0.1:{port}/d")["body"].startswith('{"method": "DELETE"')
     finally:
         assert call(vm, "stopServer") is True
     assert call(vm, "stopServer") is False
@@ -541,3 +617,177 @@ def test_listen_ends_on_ctrl_c_and_closes_the_socket(neutron_server):
     assert proc.returncode != 0 and "Traceback" not in err
     with pytest.raises(NeutronError, match="could not connect"):
         call(FakeVM(), "get", url + "/")
+
+
+def test_background_server_from_a_program(tmp_path):
+    """A program starts the background server, goes on, and tests its own client against it (issue 15, item 11)."""
+    import subprocess
+    import sys
+    prog = tmp_path / "bg.nt"
+    prog.write_text("""use http; use sys; use fmt;
+var port = fmt.to_int(sys.args()[1]);
+say(http.startServer(port, "127.0.0.1"));
+var url = "http://127.0.0.1:" + port;
+var r = http.get(url + "/get");
+say(r.status);
+say(r.body);
+say(r.headers["content-type"]);
+say(http.post(url + "/post", "x").body);
+say(http.stopServer());
+try { http.get(url + "/get"); } catch (e) { say("stopped"); }
+""")
+    done = subprocess.run([sys.executable, "-m", "neutron", str(prog), str(free_port())], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ('true\n200\n{"method": "GET", "path": "/get", "message": "Hello from Neutron Server!"}\n'
+                           'application/json\n{"method": "POST", "path": "/post", "message": "Hello from Neutron '
+                           'Server!"}\ntrue\nstopped\n')
+
+
+# ---- limits: bad and slow clients (issue 15, item 20), all on 127.0.0.1 ----------------------------------------
+
+def exchange(port, data, wait=5.0):
+    """Send raw bytes; what the server answers until it closes (or `wait` passes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                return out + b"<open>"
+            if not chunk:
+                return out
+            out += chunk
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def limited():
+    server = Server(lambda req, srv: "body=" + req["body"], limits={"body": 100.0, "requestLine": 200.0,
+                                                                 "headers": 300.0, "timeout": 1.0, "idle": 1.0})
+    yield server, int(server.obj["port"])
+    server.close()
+
+
+def test_requests_beyond_the_limits_are_refused(limited):
+    server, port = limited
+    assert exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello").endswith(
+        b"body=hello")
+    assert exchange(port, b"GET /" + b"a" * 300 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 414 ")
+    assert exchange(port, b"GET / HTTP/1.1\r\nX-A: " + b"a" * 400 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
+    assert exchange(port, b"GET / HTTP/1.1\r\n" + b"A: 1\r\n" * 101 + b"\r\n").startswith(b"HTTP/1.1 431 ")
+    # a body beyond the limit is refused from its announced size, before it is sent
+    assert exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n").startswith(b"HTTP/1.1 413 ")
+    assert exchange(port, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + b"x" * 16 + b"\r\n"
+                          b"FFFFFFFFFFFF\r\n").startswith(b"HTTP/1.1 413 ")
+    assert exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").startswith(
+        b"HTTP/1.1 400 ")
+    assert exchange(port, b"NOT HTTP\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert exchange(port, b"GET / HTTP/2.0\r\n\r\n").startswith(b"HTTP/1.1 505 ")
+    # still serving
+    assert call(FakeVM(), "post", f"http://127.0.0.1:{port}/", "ok")["body"] == "body=ok"
+
+
+def test_slow_and_idle_clients_time_out(limited):
+    server, port = limited
+    t0 = time.monotonic()
+    assert exchange(port, b"GET / HTTP/1.1\r\nHost: a").startswith(b"HTTP/1.1 408 ")     # never finished
+    assert exchange(port, b"") == b""                                                    # idle: closed
+    assert time.monotonic() - t0 < 4.5
+
+
+def test_idle_and_slow_connections_do_not_starve_real_clients():
+    server = Server(lambda req, srv: "hi", limits={"connections": 300.0})
+    port = int(server.obj["port"])
+    threads_before = threading.active_count()
+    socks = []
+    try:
+        for i in range(600):                    # twice the connection limit: half idle, half sending slowly
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if i % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            socks.append(s)
+        assert threading.active_count() <= threads_before + 1        # no thread per connection
+        t0 = time.monotonic()
+        for _ in range(5):
+            assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/", {"timeout": 5.0})["body"] == "hi"
+        assert time.monotonic() - t0 < 5
+    finally:
+        for s in socks:
+            s.close()
+        server.close()
+
+
+def test_limits_are_checked():
+    vm = FakeVM()
+    obj = call(vm, "createServer", Native("t.h", lambda vm, a: None, 1, 1))
+    obj["host"] = "127.0.0.1"
+    for limits, message in (([1.0], "server.limits must be an object"),
+                            ({"bodySize": 1.0}, "unknown limit 'bodySize' (known: requestLine, headers, body, "
+                                                "connections, timeout, idle)"),
+                            ({"body": -1.0}, "limit 'body' must be a positive number"),
+                            ({"timeout": "1"}, "limit 'timeout' must be a positive number")):
+        obj["limits"] = limits
+        with pytest.raises(NeutronError, match="^http.listen: " + re.escape(message) + r"\.$"):
+            call(vm, "_serve", obj, 0.0)
+
+
+SERVER_UNDER_ATTACK = r'''
+use http; use sys; use fmt;
+var port = fmt.to_int(sys.args()[1]);
+var server = http.createServer(fun (req) {
+    if (req.path == "/stop") { http.stop(server); return "bye"; }
+    return "ok " + req.body.length;
+});
+server["host"] = "127.0.0.1";
+server["limits"] = {"timeout": 1, "idle": 1};
+http.listen(server, port);
+say("stopped");
+'''
+
+
+def test_a_server_under_attack_prints_no_traceback(tmp_path):
+    import random
+    import subprocess
+    import sys
+    program = tmp_path / "attacked.nt"
+    program.write_text(SERVER_UNDER_ATTACK)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "neutron", str(program), str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, proc.communicate()[1]
+                time.sleep(0.05)
+        rnd = random.Random(15)
+        attacks = [bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 400))) for _ in range(40)]
+        attacks += [b"GET / HTTP/1.1\r\n" * 50, b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                    b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", b"GET / HTTP/1.1\r\n\x00\r\n\r\n",
+                    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"\r\n" * 100,
+                    b"GET / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc"]
+        for data in attacks:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            try:
+                s.sendall(data)
+                if rnd.random() < 0.5:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            except OSError:
+                pass
+            s.close()                            # often with a reset, before or while the server answers
+        assert call(FakeVM(), "post", f"http://127.0.0.1:{port}/x", "abc")["body"] == "ok 3"
+        assert call(FakeVM(), "get", f"http://127.0.0.1:{port}/stop")["body"] == "bye"
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert (proc.returncode, out) == (0, "stopped\n")
+    assert "Traceback" not in err, err
