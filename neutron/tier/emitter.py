@@ -59,6 +59,8 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.compact = False        # short code rather than fast code here (run-once top level outside loops)
         self.derived = {}           # slot -> (ip, int() expression, base slot, its mirror) of `j = i + 1` (store)
         self.last_free = None       # (free variable, ip, entry) of the last STORE_FREE, for `x = v; return x`
+        self.homes = {}             # temporary -> the container it was read from: ("g", global name), ("c", cell
+                                    # slot), ("f", free variable) or ("p", local slot, property name)
 
         # loop counters (counters.py, structure.open_loop)
         self.icache = {}            # local slot -> name of its int() along this straight path

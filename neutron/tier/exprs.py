@@ -237,6 +237,12 @@ class Expressions:
                 # binary_slow's rule: the other operand is printed
                 if ta == STR:
                     self.line(f"{target} = {ea} + ({eb} if {eb}.__class__ is str else _ts({eb}))")
+                elif target == ea and ta is None:
+                    # `s = s + "x"` keeps the statement form on the string path (appended in place)
+                    self.line(f"if {ea}.__class__ is str:")
+                    self.line(f"    {target} = {ea} + {eb}")
+                    self.line("else:")
+                    self.line(f"    {target} = _ts({ea}) + {eb}")
                 else:
                     self.line(f"{target} = ({ea} if {ea}.__class__ is str else _ts({ea})) + {eb}")
                 return
@@ -321,6 +327,44 @@ class Expressions:
                 self.line(f"{target} = {target} + {x}")
         else:
             self.line(f"{target} = {' + '.join(exprs)}")
+
+    def append_in_place(self, e, key, slot):
+        """`x = x + piece` where x lives in a container (a global, a cell, a field) that e's left operand was just
+        read from (self.homes, key): on the string path the container lets go of the string while it grows, so
+        that CPython appends in place (it does when the string has no other reference); nothing runs in between
+        that could see the container empty. `slot` is the container's Python expression. Returns the temporary
+        holding the result, or None when e is not that shape."""
+        if not (e.__class__ is BinOp and e.op == O.ADD and e.a.__class__ is Temp and self.homes.get(e.a.name) == key):
+            return None
+        t = e.a.name
+        b = e.b
+        ta, tb = self.tag(e.a), self.tag(b)
+        if (b.__class__ is Temp and b.name == t) or ta not in (None, STR) or (tb == FLT and ta is None):
+            return None
+        saved = self.cur_ip
+        self.cur_ip = e.ip
+        b = self.simplify(b)
+        x = self.ex(b)
+        if ta != STR:
+            self.line(f"if {t}.__class__ is str:")
+            self.ind += 1
+        if tb != STR:
+            # the piece printed (binary_slow's rule once the left operand is a string)
+            p = self.fresh()
+            self.line(f"{p} = {x} if {x}.__class__ is str else _ts({x})")
+            x = p
+        self.line(f"{slot} = None")
+        self.line(f"{t} = {t} + {x}")
+        self.line(f"{slot} = {t}")
+        if ta != STR:
+            self.ind -= 1
+            self.line("else:")
+            self.ind += 1
+            self._assign(t, BinOp(O.ADD, e.a, b, e.ip))
+            self.line(f"{slot} = {t}")
+            self.ind -= 1
+        self.cur_ip = saved
+        return t
 
     def truth(self, vs_entry):
         """A Python condition for the truthiness of an entry (a tree is evaluated in place)."""

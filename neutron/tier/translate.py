@@ -136,6 +136,7 @@ class Translation:
     def op_load_cell(self, o, a, ip, vs, ctx):
         name = self.fresh()
         self.line(f"{name} = l{a}.value")
+        self.homes[name] = ("c", a)
         vs.append(Temp(name, None))
 
     def op_load_free(self, o, a, ip, vs, ctx):
@@ -148,6 +149,7 @@ class Translation:
         else:
             name = self.fresh()
             self.line(f"{name} = FC[{a}].value")
+            self.homes[name] = ("f", a)
             vs.append(Temp(name, None))
 
     def op_make_cell(self, o, a, ip, vs, ctx):
@@ -179,6 +181,7 @@ class Translation:
         if gname in MODULES:
             self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
         self.global_hint.add(name)
+        self.homes[name] = ("g", gname)
         vs.append(Temp(name, None))
 
     def op_operator(self, o, a, ip, vs, ctx):
@@ -348,6 +351,8 @@ class Translation:
             self.line(f"    {name} = {fd}[{pn!r}]")
             self.line("except KeyError:")
             self.line(f"    {name} = _gp({ob}, {pn!r})")
+            if oe.__class__ is Local:
+                self.homes[name] = ("p", oe.slot, pn)
         elif ot is None:
             self.line("try:")
             self.line(f"    if {ob}.__class__ is Instance:")
@@ -373,16 +378,24 @@ class Translation:
 
     def op_set_prop(self, o, a, ip, vs, ctx):
         names = self.code.names
-        self.flush(vs)
         ve = vs.pop()
-        v = self.ex(ve)
+        self.flush(vs)
         oe = vs.pop()
         ob = self.ex(oe)
         ot = self.tag(oe)
         pn = names[a]
         if ot == INS or ot == DCT:
-            self.line(f"{self.fields_of(oe) if ot == INS else ob}[{pn!r}] = {v}")
+            fd = self.fields_of(oe) if ot == INS else ob
+            if oe.__class__ is Local:
+                t = self.append_in_place(ve, ("p", oe.slot, pn), f"{fd}[{pn!r}]")
+                if t is not None:
+                    vs.append(Temp(t, STR if self.tag(ve) == STR else None))
+                    return
+            ve = self.simplify(ve)
+            self.line(f"{fd}[{pn!r}] = {self.ex(ve)}")
         else:
+            ve = self.simplify(ve)
+            v = self.ex(ve)
             self.line(f"if {ob}.__class__ is Instance:")
             self.line(f"    {ob}.fields[{pn!r}] = {v}")
             self.line(f"elif {ob}.__class__ is dict:")
@@ -578,6 +591,15 @@ class Translation:
             elif a in self.dead:
                 raise AssertionError("a counter kept as an int assigned otherwise")
             return
+        home = HOMES.get(o)
+        if home is not None:
+            key = (home, self.code.names[a] if home == "g" else a)
+            slot = f"l{a}.value" if home == "c" else f"FC[{a}].value" if home == "f" else f"_G[{self.code.names[a]!r}]"
+            if o == O.STORE_FREE:
+                self.uses_cells = True
+            # (a global read just now stays defined: globals are never removed)
+            if self.append_in_place(e, key, slot) is not None:
+                return
         e = self.simplify(e)
         v = self.ex(e)
         if o == O.STORE_CELL:
@@ -594,6 +616,10 @@ class Translation:
             msg = f"Undefined variable '{gname}'."
             self.line(f"if {gname!r} not in _G: raise NeutronError({msg!r})")
             self.line(f"_G[{gname!r}] = {v}")
+
+
+# stores whose container a string may be appended to in place (Expressions.append_in_place): cell, free, global
+HOMES = {O.STORE_CELL: "c", O.STORE_FREE: "f", O.STORE_GLOBAL: "g", O.DEFINE_GLOBAL: "g"}
 
 
 # opcode -> its handler: (emitter, op, arg, ip, stack entries, ctx) -> None (go on at ip + 1), the next ip, or END
