@@ -173,8 +173,9 @@ class Counters:
             if o == O.STORE_LOCAL:
                 stored.add(a)
         o0, a0 = instrs[h]
-        if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead:
-            return []
+        if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead or \
+                a0 >= self.nl0:
+            return []       # (a promoted global keeps its float: an exception may take it to the dict)
         slot = a0
         o1, a1 = instrs[h + 1]
         bound, k = None, h + 2
@@ -212,7 +213,7 @@ class Counters:
         if st is None:
             return []
         instrs = self.code.instrs
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         out = set()
         for i in loop.body:
             o, a = instrs[i]
@@ -230,8 +231,10 @@ class Counters:
         st = self.flow.get(loop.header)
         if st is None:
             return {}
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         steps, bad, indexed, bitwise = {}, set(), set(), set()
+        if self.observed_in(loop.body):
+            bad |= self.an.volatile         # loaded again after each call
         for i in loop.body:
             o, a = instrs[i]
             if o in (O.MAKE_CELL, O.NEW_CELL):
@@ -297,7 +300,7 @@ class Counters:
         st = self.flow.get(loop.header)
         if st is None:
             return []
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         out = set()
         for i in loop.body:
             o, a = instrs[i]

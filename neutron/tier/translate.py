@@ -85,6 +85,9 @@ class Translation:
             ip = ip + 1 if nxt is None else nxt
 
     def op_load_local(self, o, a, ip, vs, ctx):
+        if a >= self.nl0 and a not in self.region:
+            o, a = self.plan.orig[ip]           # a promoted global read where the dict is its home
+            return self.op_load_global(o, a, ip, vs, ctx)
         vs.append(Local(a))
 
     def op_const(self, o, a, ip, vs, ctx):
@@ -165,7 +168,10 @@ class Translation:
         self.flush(vs)
         name = self.fresh()
         gname = names[a]
-        if self.compact:
+        sure = self.surely_defined(ip, gname)
+        if sure:
+            self.line(f"{name} = {gname}" if plain_global(gname) else f"{name} = _G[{gname!r}]")
+        elif self.compact:
             self.line(f"{name} = _gget(_G, {gname!r})")
         elif plain_global(gname):
             # the generated function's Python globals are the Neutron globals: a cached lookup
@@ -176,7 +182,7 @@ class Translation:
             self.line("try:")
             self.line(f"    {name} = _G[{gname!r}]")
             self.line("except KeyError:")
-        if not self.compact:
+        if not (self.compact or sure):
             self.line(f"    raise _undef({gname!r}) from None")
         if gname in MODULES:
             self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
@@ -413,17 +419,22 @@ class Translation:
 
     def op_call_array(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        began = self.before_observer(vs)
         self.cur_site = self.site(ip, vs, len(vs) - 2)
         args = self.ex(vs.pop())
         c = self.ex(vs.pop())
         name = self.fresh()
         self.line(f"{name} = _call(d + 1, {c}, list({args}))")
         self.cur_site = None
+        self.after_observer(began)
         vs.append(Temp(name, None))
 
     def op_return(self, o, a, ip, vs, ctx):
         e = vs.pop()
         self.flush(vs)
+        if self.region:
+            e = self.simplify(e)
+            self.write_back(self.dirty)
         if self.simple(e):
             self.line(f"return {self.ex(e)}")
         else:
@@ -434,6 +445,9 @@ class Translation:
 
     def op_say(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        if self.region:
+            self.write_back(self.dirty)     # a stop here captures the program
+            self.dirty = set()
         self.cur_site = self.site(ip, vs, len(vs) - 1)
         self.line(f"_say({self.ex(vs.pop())})")
         self.cur_site = None
@@ -511,10 +525,12 @@ class Translation:
 
     def op_use(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        began = self.before_observer(vs)
         self.cur_site = self.site(ip, vs, len(vs))
         name = self.fresh()
-        self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.code)})")
+        self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.info.code)})")
         self.cur_site = None
+        self.after_observer(began)
         vs.append(Temp(name, None))
 
     def op_get_member(self, o, a, ip, vs, ctx):
@@ -565,6 +581,11 @@ class Translation:
         self.cur_ip = ip
         e = vs.pop()
         self.flush(vs)
+        if o == O.STORE_LOCAL and a >= self.nl0:
+            if a in self.region:
+                self.dirty.add(a)
+            else:
+                o, a = self.plan.orig[ip]       # a promoted global assigned where the dict is its home
         if o == O.STORE_LOCAL:
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
@@ -613,8 +634,9 @@ class Translation:
             self.line(f"_G[{self.code.names[a]!r}] = {v}")
         else:
             gname = self.code.names[a]
-            msg = f"Undefined variable '{gname}'."
-            self.line(f"if {gname!r} not in _G: raise NeutronError({msg!r})")
+            if not self.surely_defined(ip, gname):
+                msg = f"Undefined variable '{gname}'."
+                self.line(f"if {gname!r} not in _G: raise NeutronError({msg!r})")
             self.line(f"_G[{gname!r}] = {v}")
 
 
