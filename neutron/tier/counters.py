@@ -8,7 +8,7 @@ import math
 from ..bytecode import opcodes as O
 from .entries import NAME_OR_NUMBER, BinOp, Const, Local, PendingLen, literal
 from .opsets import ARITH, BITWISE, COMPARE, INT_ONLY_BODY, pops
-from .tags import FLT
+from .tags import FLT, LST, SEQ, STR
 
 
 def mirror(v):
@@ -139,7 +139,7 @@ class Counters:
 
     def length_operand(self, e, native):
         if e.__class__ is PendingLen:
-            return f"len({e.recv})"
+            return self.lengths.get(e.recv) or f"len({e.recv})"
         if e.__class__ is Local:
             h = self.icache.get(e.slot)
             if h in self.mirrors:
@@ -200,6 +200,21 @@ class Counters:
                 if not step and self.use_of(i) != "index":
                     return []
         return [(slot, bound)]
+
+    def invariant_length(self, loop, dead):
+        """The local whose length bounds an int-only loop (`i < a.length`), when it is known to be an array or a
+        string here and the loop does not assign it; else None."""
+        if not dead or dead[0][1] is not None:
+            return None
+        instrs = self.code.instrs
+        h = loop.header
+        o1, recv = instrs[h + 1]
+        if o1 != O.LOAD_LOCAL or instrs[h + 2][0] != O.GET_PROP or self.code.names[instrs[h + 2][1]] != "length":
+            return None
+        self.fip = h
+        if self.tag(Local(recv)) not in (LST, STR, SEQ) or recv in self.assigned_in(loop.body):
+            return None
+        return recv
 
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or

@@ -84,6 +84,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.mirrors = set()        # names of loop counters' int()s (or the float): equal to the counter
         self.dead = {}              # counter slot -> its int(), the only copy inside its loop (open_loop)
         self.bounds = {}            # slot of such a loop's bound -> its int() (or the float)
+        self.lengths = {}           # `lN` -> name of len(lN), read once before an int-only loop bounded by it
         self.no_mix = 0             # > 0: native() writes float code only (Counters.plain)
         self.hoisted_used = False   # the tree just written uses an int() that may be a float: TypeError is caught
 
@@ -93,6 +94,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.nosplit = False        # no more receiver splits on this path (its `else` side)
         self.nsplits = 0            # splits made in the body being written (at most MAX_SPLITS)
         self.receiver_uses = {}     # slot -> how often it is loaded right before GET_PROP or INVOKE
+        self.key_uses = {}          # slot -> how often it is loaded as an index (Receivers.split_key)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
         self.keep = None            # (icache, fcache) for the next path, which starts where they hold
 

@@ -127,6 +127,17 @@ class Expressions:
                     return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or floats: a TypeError)
                 return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
                         f"9223372036854774784.0 else _bail())")
+            if o == O.SHL or o == O.SHR:
+                # the VM shifts the 64-bit int of a by 0 to 63 places: Python's shift of int(a) when a is within
+                # 2**63 (no wrap to undo) and, for <<, the result too; other counts, NaN and infinities (int()
+                # fails) go to the generic path
+                x, n = self.fresh(), self.fresh()
+                ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
+                      f"0 <= ({n} := int({b})) < 64")
+                if o == O.SHR:
+                    return f"(float(int({x}) >> {n}) if {ok} else _bail())"
+                return (f"(_b if {ok} and -9223372036854774784.0 <= (_b := float(int({x}) << {n})) <= "
+                        f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
         if k is UnOp:
             if e.op == O.NOT:
@@ -180,7 +191,7 @@ class Expressions:
     def needs_try(e):
         k = e.__class__
         if k is BinOp:
-            if e.op in (O.DIV, O.MOD) or e.op in BITWISE:
+            if e.op in (O.DIV, O.MOD, O.SHL, O.SHR) or e.op in BITWISE:
                 return True
             return Expressions.needs_try(e.a) or Expressions.needs_try(e.b)
         if k is UnOp:

@@ -269,11 +269,19 @@ class Structure:
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
 
         def emit():
+            recv = self.invariant_length(loop, dead)
+            if recv is not None:
+                # an int-only loop runs no code that could change a length: its bound is read once
+                n = self.fresh()
+                self.line(f"{n} = len(l{recv})")
+                self.lengths[f"l{recv}"] = n
             self.line("while True:")
             self.ind += 1
             self.at_merge()
             self.path(h, self.canon(h), inner, fresh=True)
             self.ind -= 1
+            if recv is not None:
+                del self.lengths[f"l{recv}"]
 
         lists = self.indexed_unknowns(loop)
         nums = self.indexed_unknowns(loop, "number")

@@ -76,6 +76,8 @@ class Translation:
             self.compact = self.run_once and ctx.loop is None and not ctx.chain
             if o in RECEIVER_AT and not self.compact and self.split_receiver(ip, o, a, vs, ctx):
                 return
+            if (o == O.GET_INDEX or o == O.SET_INDEX) and not self.compact and self.split_key(ip, o, vs, ctx):
+                return
             handler = HANDLERS.get(o)
             if handler is None:
                 raise Unsupported(f"opcode {O.NAMES[o]}")
