@@ -6,11 +6,14 @@ import os
 import sys
 
 from . import __version__
-from .runner import EXIT_INTERNAL, EXIT_USAGE, resume_file, run_file
+from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, resume_file, run_file
 
 USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
        neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
+       neutron --disassemble FILE.nt    print the bytecode of a program, without running it
        neutron                          start the interactive prompt (REPL)
+       neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
+       neutron lsp                      serve the Language Server Protocol on stdin/stdout (for editors)
        neutron --version | --help
 environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
 """
@@ -68,7 +71,7 @@ def _output_failed(e):
 
 def _main(argv):
     if not argv:
-        from .repl import repl
+        from .repl import repl    # lazy: start-up
         return repl()
     first = argv[0]
     if first in ("--version", "-v", "-V"):
@@ -85,10 +88,40 @@ def _main(argv):
             return _usage("--resume needs the path of a snapshot file")
         _, status = resume_file(argv[1], argv[2:])
         return status
+    if first in ("fmt", "lsp") and not os.path.exists(first):
+        return _editor_command(first, argv[1:])
+    if first == "--disassemble":
+        return _disassemble(argv[1:])
     if first.startswith("-") and first != "-":
         return _usage(f"unknown option '{first}'")
     _, status = run_file(first, argv[1:])
     return status
+
+
+def _editor_command(name, args):
+    """`neutron fmt` and `neutron lsp`: they need the editor extra (pip install neutron-lang[editor])."""
+    try:
+        if name == "fmt":
+            from .editor.fmt import main as fmt_main    # lazy: start-up
+            return fmt_main(args, sys.stdout, sys.stderr)
+        from .editor.lsp import main as lsp_main    # lazy: start-up
+        return lsp_main(args)
+    except ImportError as e:
+        if not e.name or e.name.startswith("neutron"):
+            raise
+        sys.stderr.write(f"neutron {name}: needs the Python package '{e.name}' (pip install 'neutron-lang[editor]')\n")
+        return EXIT_USAGE
+
+
+def _disassemble(args):
+    if len(args) != 1:
+        return _usage("--disassemble needs the path of one program")
+    from .bytecode.disasm import disassemble    # lazy: start-up
+    code, status = compile_file(args[0], sys.stderr)       # the usual diagnostics and statuses (2, 65)
+    if code is None:
+        return status
+    sys.stdout.write(disassemble(code))
+    return 0
 
 
 def _usage(message):

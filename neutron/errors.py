@@ -17,6 +17,13 @@ class NeutronError(Exception):
         self.message = message
 
 
+def argument_count_error(expected: int, got: int, callee: str) -> NeutronError:
+    """A Neutron function, method or constructor called with the wrong number of arguments. `callee` is
+    "function 'f'", "method 'm'" or "constructor". (Natives and built-in methods word theirs after their own
+    tables: VM.native_arity_message and methods.arity_error.)"""
+    return NeutronError(f"Expected {expected} arguments but got {got} for {callee}.")
+
+
 class Diagnostic:
     __slots__ = ("kind", "message", "path", "line", "col", "suggestion")
 

@@ -10,38 +10,9 @@ from .stdlib import MODULES, instantiate, native_module
 
 
 def compile_source(source, filename, safe=False, repl=False, imports=None):
-    """Compile a program; `imports`, a list, receives its `use` and `using` statements."""
-    import sys
-    from .frontend.compiler import Compiler
-    from .frontend.parser import parse
-    program = parse(source, filename, safe)
-    if imports is not None:
-        imports.extend(_imports(program.body))
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20000))     # the compiler walks nested statements recursively
-    try:
-        return Compiler(filename, source).compile_program(program, repl)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _imports(body):
-    from .frontend import nodes as N
-    out = []
-    stack = list(body)
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (N.Use, N.Using)):
-            out.append(n)
-        elif isinstance(n, N.Node):
-            for v in vars(n).values():
-                if isinstance(v, N.Node):
-                    stack.append(v)
-                elif isinstance(v, (list, tuple)):
-                    stack.extend(x for x in v if isinstance(x, (N.Node, list, tuple)))
-        elif isinstance(n, (list, tuple)):
-            stack.extend(x for x in n if isinstance(x, (N.Node, list, tuple)))
-    return out
+    """The front end's compile_source (see neutron/frontend), reached only when something is compiled."""
+    from . import frontend      # lazy: start-up; a resume never loads the front end
+    return frontend.compile_source(source, filename, safe, repl, imports)
 
 
 def precompile_imports(vm, imports, importer):

@@ -66,8 +66,8 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
     return "".join(out)
 
 
-def execute(vm: VM, err) -> int:
-    """Run the VM's frames to the end; returns the exit status."""
+def execute(vm: VM, err, session=False) -> int:
+    """Run the VM's frames to the end; returns the exit status. In a session (the prompt) `sys.exit` propagates."""
     try:
         tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
         (tier.execute if tier is not None else vm.execute)()
@@ -77,6 +77,8 @@ def execute(vm: VM, err) -> int:
         err.write(format_uncaught(vm, u, color=_isatty(err)))
         return EXIT_RUNTIME
     except ProgramExit as e:
+        if session:
+            raise
         return e.status
     except CompileFailed as e:          # a file brought in by `using` or `use` does not compile
         vm.flush()

@@ -7,6 +7,7 @@ computed once per program), so closures share it by reference.
 from __future__ import annotations
 
 from . import nodes as n
+from .tokens import TYPE_NAMES
 from ..bytecode import opcodes as op
 from ..bytecode.code import Code, compute_depths
 from ..errors import CompileFailed, Diagnostic
@@ -15,8 +16,8 @@ BINARY_OPS = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "/": op.DIV, "%": op.MOD, "
               "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE, "&": op.BAND, "|": op.BOR, "^": op.BXOR,
               "<<": op.SHL, ">>": op.SHR}
 UNARY_OPS = {"-": op.NEG, "!": op.NOT, "~": op.BNOT}
-TYPE_NAMES = {"int": "number", "float": "number", "string": "string", "bool": "boolean", "array": "array",
-              "object": "object", "any": "any"}
+LOAD_OPS = {"local": op.LOAD_LOCAL, "cell": op.LOAD_CELL, "free": op.LOAD_FREE, "global": op.LOAD_GLOBAL}
+STORE_OPS = {"local": op.STORE_LOCAL, "cell": op.STORE_CELL, "free": op.STORE_FREE, "global": op.STORE_GLOBAL}
 
 
 class Local:
@@ -88,7 +89,6 @@ class Compiler:
         return code
 
     def _finish(self, code):
-        code.nlocals = max(code.nlocals, 0)
         try:
             compute_depths(code)
         except AssertionError as e:  # a compiler bug, not a user mistake
@@ -202,6 +202,11 @@ class Compiler:
         while fs.locals and fs.locals[-1].depth > fs.depth:
             fs.locals.pop()
 
+    @staticmethod
+    def safe_where(fs):
+        """How a message names the safe context that fs compiles in: the end of "... must have a type annotation"."""
+        return "in safe file (.ntsc)." if fs.safe == "file" else "inside a safe block."
+
     def is_global_scope(self):
         return self.fs.kind == "script" and self.fs.depth == 0
 
@@ -278,46 +283,31 @@ class Compiler:
             enclosing.free_types.get(idx, (None, False))
         return index
 
-    def load_var(self, name, node):
+    def resolve(self, name):
+        """Where a variable lives, found once (as clox's namedVariable): (kind, index, (type, static) as declared).
+        kind is "local", "cell" (a local that closures capture), "free" (captured from an enclosing function) or
+        "global"; index is the slot, the index among the captured variables or the index in names."""
         fs = self.fs
         loc = self.resolve_local(fs, name)
         if loc is not None:
-            self.emit(op.LOAD_CELL if loc.cell else op.LOAD_LOCAL, loc.slot)
-            return
+            return ("cell" if loc.cell else "local"), loc.slot, (loc.type, loc.static)
         idx = self.resolve_free(fs, name)
         if idx is not None:
-            self.emit(op.LOAD_FREE, idx)
-            return
-        self.emit(op.LOAD_GLOBAL, self.name(name))
+            return "free", idx, fs.free_types.get(idx, (None, False))
+        return "global", self.name(name), (self.global_types.get(name), name in self.global_statics)
 
-    def var_info(self, name):
-        """(type, static) of a variable as declared."""
-        fs = self.fs
-        loc = self.resolve_local(fs, name)
-        if loc is not None:
-            return loc.type, loc.static
-        idx = self.resolve_free(fs, name)
-        if idx is not None:
-            return fs.free_types.get(idx, (None, False))
-        return self.global_types.get(name), name in self.global_statics
+    def load_var(self, name):
+        kind, index, _ = self.resolve(name)
+        self.emit(LOAD_OPS[kind], index)
 
     def store_var(self, name, node):
         """Pop the top of the stack into an existing variable."""
-        type_, static = self.var_info(name)
+        kind, index, (type_, static) = self.resolve(name)
         if static:
             self.error(node, f"Cannot assign to static variable '{name}'. Static variables are immutable.")
         if type_ is not None:
             self.check_type(type_, name)
-        fs = self.fs
-        loc = self.resolve_local(fs, name)
-        if loc is not None:
-            self.emit(op.STORE_CELL if loc.cell else op.STORE_LOCAL, loc.slot)
-            return
-        idx = self.resolve_free(fs, name)
-        if idx is not None:
-            self.emit(op.STORE_FREE, idx)
-            return
-        self.emit(op.STORE_GLOBAL, self.name(name))
+        self.emit(STORE_OPS[kind], index)
 
     def check_type(self, type_, name):
         if type_ is None or type_ == "any":
@@ -331,8 +321,9 @@ class Compiler:
     def statement(self, s):
         self.line = s.line or self.line
         method = getattr(self, "stmt_" + s.__class__.__name__, None)
-        if method is None:
-            self.emit(op.POP) if self.expression(s) else None
+        if method is None:      # an expression in a statement's place: its value is dropped
+            self.expression(s)
+            self.emit(op.POP)
             return
         method(s)
 
@@ -362,14 +353,12 @@ class Compiler:
         self.end_scope()
         self.fs.safe = saved
 
-    def safe_suffix(self):
-        return "in safe file (.ntsc)." if self.fs.safe == "file" else "inside a safe block."
-
     def stmt_VarDecl(self, s):
         for name, init, line, col in s.names:
             self.line = line or s.line
             if self.fs.safe and s.type is None:
-                self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation {self.safe_suffix()}"))
+                self.emit(op.ERROR, self.const(f"Variable '{name}' must have a type annotation "
+                                               f"{self.safe_where(self.fs)}"))
             if init is not None:
                 self.expression(init)
                 self.line = line or s.line
@@ -382,24 +371,21 @@ class Compiler:
             self.define(name, s, s.type, s.static, check_redeclare=True)
 
     def stmt_DestructureArray(self, s):
-        self.expression(s.value)
-        tmp = self.hidden_local("destructure")
-        self.emit(op.STORE_LOCAL, tmp.slot)
-        for i, name in enumerate(s.names):
-            self.emit(op.LOAD_LOCAL, tmp.slot)
-            self.emit(op.CONST, self.const(float(i)))
-            self.emit(op.GET_INDEX)
-            self.define(name, s)
+        self.destructure(s, [(float(i), name) for i, name in enumerate(s.names)])
 
     def stmt_DestructureObject(self, s):
+        self.destructure(s, s.pairs)
+
+    def destructure(self, s, keys):
+        """Evaluate s.value once, into a hidden local; then define each name of (key, name) as value[key]."""
         self.expression(s.value)
         tmp = self.hidden_local("destructure")
         self.emit(op.STORE_LOCAL, tmp.slot)
-        for key, local_name in s.pairs:
+        for key, name in keys:
             self.emit(op.LOAD_LOCAL, tmp.slot)
             self.emit(op.CONST, self.const(key))
             self.emit(op.GET_INDEX)
-            self.define(local_name, s)
+            self.define(name, s)
 
     def stmt_If(self, s):
         self.expression(s.cond)
@@ -555,13 +541,7 @@ class Compiler:
             self.emit(op.POP_TRY)
             jend = self.emit(op.JUMP, None)
             self.patch(setup_catch)
-            self.begin_scope()
-            if s.catch_name:
-                self.define(s.catch_name, s)
-            else:
-                self.emit(op.POP)
-            self.block_body(s.catch_body.body)
-            self.end_scope()
+            self.catch_clause(s)
             self.patch(jend)
         else:
             self.stmt_Block(s.body)
@@ -574,6 +554,16 @@ class Compiler:
             self.statement(fin)          # the value in flight stays below; rethrow it after
             self.emit(op.THROW)
             self.patch(jdone)
+
+    def catch_clause(self, s):
+        """With the caught value on the stack: bind it to the catch name (or drop it), then run the catch body."""
+        self.begin_scope()
+        if s.catch_name:
+            self.define(s.catch_name, s)
+        else:
+            self.emit(op.POP)
+        self.block_body(s.catch_body.body)
+        self.end_scope()
 
     def stmt_Retry(self, s):
         self.begin_scope()
@@ -600,14 +590,8 @@ class Compiler:
         self.emit(op.GT)
         self.emit(op.JUMP_IF_TRUE, start)
         if s.catch_body is not None:
-            self.begin_scope()
             self.emit(op.LOAD_LOCAL, last.slot)
-            if s.catch_name:
-                self.define(s.catch_name, s)
-            else:
-                self.emit(op.POP)
-            self.block_body(s.catch_body.body)
-            self.end_scope()
+            self.catch_clause(s)
         self.patch(jdone)
         self.end_scope()
 
@@ -659,9 +643,8 @@ class Compiler:
                 self.emit(op.STORE_LOCAL, loc.slot)
 
     def stmt_ClassDecl(self, s):
-        safe = self.fs.safe
-        if safe:
-            where = "in .ntsc files." if safe == "file" else "inside a safe block."
+        if self.fs.safe:
+            where = self.safe_where(self.fs)
             for f in s.fields:
                 if f.type is None:
                     self.error(f, f"Class property '{f.name}' must have a type annotation {where}")
@@ -750,7 +733,7 @@ class Compiler:
         code.return_type = node.return_type
         code.is_method = kind in ("method", "initializer")
         if outer.safe and kind == "function":     # checked when the declaration runs, as a catchable error
-            where = self.safe_suffix_of(outer)
+            where = self.safe_where(outer)
             for p in node.params:
                 if p.type is None:
                     self.emit(op.ERROR, self.const(f"Function parameter '{p.name}' must have a type annotation "
@@ -772,8 +755,7 @@ class Compiler:
                 code.cell_params.append(loc.slot)
         for i, p in enumerate(node.params):
             if p.type is not None and p.type != "any":
-                loc = self.resolve_local(fs, p.name)
-                self.emit(op.LOAD_CELL if loc.cell else op.LOAD_LOCAL, loc.slot)
+                self.load_var(p.name)
                 msg = (f"Type mismatch in function '{name}' parameter {i + 1}: expected "
                        f"'{TYPE_NAMES.get(p.type, p.type)}' but got '{{actual}}'")
                 self.emit(op.CHECK_TYPE, self.const((p.type, msg)))
@@ -793,17 +775,12 @@ class Compiler:
         self.line = saved_line
         self.emit(op.CLOSURE, self.const(code))
 
-    @staticmethod
-    def safe_suffix_of(fs):
-        return "in safe file (.ntsc)." if fs.safe == "file" else "inside a safe block."
-
     # ---- expressions ----------------------------------------------------------------------------------------
 
     def expression(self, e):
         if e.line:
             self.line = e.line
         getattr(self, "expr_" + e.__class__.__name__)(e)
-        return True
 
     def expr_Literal(self, e):
         v = e.value
@@ -833,7 +810,7 @@ class Compiler:
             self.emit(op.CONCAT, count)
 
     def expr_Variable(self, e):
-        self.load_var(e.name, e)
+        self.load_var(e.name)
 
     def expr_This(self, e):
         fs = self.fs
@@ -843,7 +820,7 @@ class Compiler:
             self.error(e, "Cannot use 'this' outside of a class method.")
             self.emit(op.NIL)
             return
-        self.load_var("this", e)
+        self.load_var("this")
 
     def expr_Unary(self, e):
         if e.op == "-" and isinstance(e.operand, n.Literal) and isinstance(e.operand.value, float):
@@ -879,7 +856,7 @@ class Compiler:
         `target`, leaving the stored value on the stack."""
         cls = target.__class__
         if cls is n.Variable:
-            compute(lambda: self.load_var(target.name, target))
+            compute(lambda: self.load_var(target.name))
             self.line = node.line or self.line
             self.emit(op.DUP)
             self.store_var(target.name, node)
@@ -992,6 +969,3 @@ class Compiler:
     def expr_Lambda(self, e):
         self.function(e, "<anonymous>", "function")
 
-
-def compile_program(program: n.Program, repl=False) -> Code:
-    return Compiler(program.path, program.source).compile_program(program, repl)

@@ -21,8 +21,12 @@ KEYWORDS = frozenset((
     "finally", "throw", "retry", "enum", "in", "use", "using", "from", "as",
 ))
 
-TYPE_NAMES = frozenset(("int", "float", "string", "bool", "array", "object", "any"))
+# The type keywords, each with the name messages give its values ("expected 'number'"). The runtime keeps the same
+# names in values.TYPE_DISPLAY (the front end and the runtime import nothing of each other); a test checks both agree.
+TYPE_NAMES = {"int": "number", "float": "number", "string": "string", "bool": "boolean", "array": "array",
+              "object": "object", "any": "any"}
 
+# The punctuators the scanner's pattern recognises (it lists them in its own, faster form); tests hold both equal.
 PUNCTUATORS = (
     "(", ")", "{", "}", "[", "]", ",", ".", "...", ";", ":",
     "+", "++", "-", "--", "->", "*", "/", "%", "&", "&&", "|", "||", "^", "~",

@@ -6,11 +6,11 @@ Tables (one per receiver type), each `name -> (fn, min_args, max_args)`, max Non
 Strings count code points. Numbers returned are floats. Errors are NeutronError with the method's name.
 
 Array methods that call back into Neutron (map, filter, sort with a comparator, ...) are written in Neutron, in
-PRELUDE, so that a checkpoint taken inside a callback resumes like any other call:
+prelude.nt, so that a checkpoint taken inside a callback resumes like any other call:
     ARRAY_CALLBACK_METHODS   name -> name of the prelude function
     CALLBACK_ARITY           name -> (min_args, max_args) of the method
     callback_args(name, receiver, args) -> the argument list for the prelude function (checks the count)
-The VM compiles PRELUDE once into its own globals, which must also hold the natives of PRELUDE_NATIVES (as
+Each VM compiles prelude_source() once into its own globals, which must also hold the natives of PRELUDE_NATIVES (as
 Native objects named `prelude.NAME`, the name a snapshot stores); those helpers are invisible to programs.
 
 A method call `recv.name(args)` in the VM:
@@ -22,6 +22,7 @@ A method call `recv.name(args)` in the VM:
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 
@@ -517,15 +518,24 @@ def a_insert(vm, a, args):
     return None
 
 
-def _find(a, v):
+def find(a, v):
+    """The first position of a value equal (`==`) to v, or -1. The arrays module shares it."""
     for i, x in enumerate(a):
         if equals(x, v):
             return i
     return -1
 
 
+def rfind(a, v):
+    """The last position of a value equal (`==`) to v, or -1."""
+    for i in range(len(a) - 1, -1, -1):
+        if equals(a[i], v):
+            return i
+    return -1
+
+
 def a_remove(vm, a, args):
-    i = _find(a, args[0])
+    i = find(a, args[0])
     if i < 0:
         return False
     del a[i]
@@ -545,18 +555,15 @@ def a_slice(vm, a, args):
 
 
 def a_index_of(vm, a, args):
-    return float(_find(a, args[0]))
+    return float(find(a, args[0]))
 
 
 def a_last_index_of(vm, a, args):
-    for i in range(len(a) - 1, -1, -1):
-        if equals(a[i], args[0]):
-            return float(i)
-    return -1.0
+    return float(rfind(a, args[0]))
 
 
 def a_includes(vm, a, args):
-    return _find(a, args[0]) >= 0
+    return find(a, args[0]) >= 0
 
 
 def a_join(vm, a, args):
@@ -681,6 +688,7 @@ def a_flat(vm, a, args):
 
 
 def _hash_key(v):
+    """A set key for values whose `==` is plain value equality, else None."""
     cls = v.__class__
     if v is None or cls is str or cls is bool:
         return (cls, v)
@@ -689,7 +697,8 @@ def _hash_key(v):
     return None
 
 
-def a_unique(vm, a, args):
+def unique(a):
+    """A new array of a's elements without repeats (by `==`), first ones kept. The arrays module shares it."""
     out, seen, others = [], set(), []
     for v in a:
         key = _hash_key(v)
@@ -703,6 +712,10 @@ def a_unique(vm, a, args):
             others.append(v)
         out.append(v)
     return out
+
+
+def a_unique(vm, a, args):
+    return unique(a)
 
 
 def _numbers(name, a):
@@ -887,174 +900,19 @@ PRELUDE_NATIVES = {
 
 
 # Callbacks get as many of (element, index, array) as they declare; reduce's get (accumulator, element, index,
-# array). The loops stop at the length the array had at the start, like JavaScript's.
-PRELUDE = r'''
-fun __array_map(arr, f) {
-    var n = __callback_arity(f, "map");
-    var len = arr.length;
-    var out = [];
-    for (var i = 0; i < len and i < arr.length; i++) {
-        if (n == 1) { out.push(f(arr[i])); }
-        else if (n == 2) { out.push(f(arr[i], i)); }
-        else if (n == 0) { out.push(f()); }
-        else { out.push(f(arr[i], i, arr)); }
-    }
-    return out;
-}
+# array). The loops stop at the length the array had at the start, like JavaScript's. Each loop writes out the
+# choice among those calls: a shared Neutron helper would add its frame to every stack trace that passes through a
+# callback, and made find/some/every ~25% slower in the VM. The compiled tier mirrors the locals of __array_map,
+# __array_filter and __array_for_each (tier/fastloops.py).
+PRELUDE_FILE = os.path.join(os.path.dirname(__file__), "prelude.nt")
+_prelude_text = None
 
-fun __array_filter(arr, f) {
-    var n = __callback_arity(f, "filter");
-    var len = arr.length;
-    var out = [];
-    for (var i = 0; i < len and i < arr.length; i++) {
-        var x = arr[i];
-        var keep;
-        if (n == 1) { keep = f(x); }
-        else if (n == 2) { keep = f(x, i); }
-        else if (n == 0) { keep = f(); }
-        else { keep = f(x, i, arr); }
-        if (keep) { out.push(x); }
-    }
-    return out;
-}
 
-fun __array_find(arr, f) {
-    var n = __callback_arity(f, "find");
-    var len = arr.length;
-    for (var i = 0; i < len and i < arr.length; i++) {
-        var x = arr[i];
-        var hit;
-        if (n == 1) { hit = f(x); }
-        else if (n == 2) { hit = f(x, i); }
-        else if (n == 0) { hit = f(); }
-        else { hit = f(x, i, arr); }
-        if (hit) { return x; }
-    }
-    return nil;
-}
-
-fun __array_find_index(arr, f) {
-    var n = __callback_arity(f, "findIndex");
-    var len = arr.length;
-    for (var i = 0; i < len and i < arr.length; i++) {
-        var hit;
-        if (n == 1) { hit = f(arr[i]); }
-        else if (n == 2) { hit = f(arr[i], i); }
-        else if (n == 0) { hit = f(); }
-        else { hit = f(arr[i], i, arr); }
-        if (hit) { return i; }
-    }
-    return -1;
-}
-
-fun __array_for_each(arr, f) {
-    var n = __callback_arity(f, "forEach");
-    var len = arr.length;
-    for (var i = 0; i < len and i < arr.length; i++) {
-        if (n == 1) { f(arr[i]); }
-        else if (n == 2) { f(arr[i], i); }
-        else if (n == 0) { f(); }
-        else { f(arr[i], i, arr); }
-    }
-    return nil;
-}
-
-fun __array_some(arr, f) {
-    var n = __callback_arity(f, "some");
-    var len = arr.length;
-    for (var i = 0; i < len and i < arr.length; i++) {
-        var ok;
-        if (n == 1) { ok = f(arr[i]); }
-        else if (n == 2) { ok = f(arr[i], i); }
-        else if (n == 0) { ok = f(); }
-        else { ok = f(arr[i], i, arr); }
-        if (ok) { return true; }
-    }
-    return false;
-}
-
-fun __array_every(arr, f) {
-    var n = __callback_arity(f, "every");
-    var len = arr.length;
-    for (var i = 0; i < len and i < arr.length; i++) {
-        var ok;
-        if (n == 1) { ok = f(arr[i]); }
-        else if (n == 2) { ok = f(arr[i], i); }
-        else if (n == 0) { ok = f(); }
-        else { ok = f(arr[i], i, arr); }
-        if (!ok) { return false; }
-    }
-    return true;
-}
-
-fun __array_flat_map(arr, f) {
-    var n = __callback_arity(f, "flatMap");
-    var len = arr.length;
-    var out = [];
-    for (var i = 0; i < len and i < arr.length; i++) {
-        if (n == 1) { __extend(out, f(arr[i])); }
-        else if (n == 2) { __extend(out, f(arr[i], i)); }
-        else if (n == 0) { __extend(out, f()); }
-        else { __extend(out, f(arr[i], i, arr)); }
-    }
-    return out;
-}
-
-fun __array_reduce(arr, f, init, has_init) {
-    var n = __callback_arity(f, "reduce");
-    var acc = init;
-    var i = 0;
-    if (!has_init) {
-        if (arr.length == 0) { __error("reduce of empty array with no initial value"); }
-        acc = arr[0];
-        i = 1;
-    }
-    var len = arr.length;
-    while (i < len and i < arr.length) {
-        if (n == 2) { acc = f(acc, arr[i]); }
-        else if (n == 3) { acc = f(acc, arr[i], i); }
-        else if (n == 1) { acc = f(acc); }
-        else if (n == 0) { acc = f(); }
-        else { acc = f(acc, arr[i], i, arr); }
-        i++;
-    }
-    return acc;
-}
-
-fun __array_sort(arr, cmp) {
-    if (cmp == nil) { __sort_default(arr); return nil; }
-    __callback_arity(cmp, "sort");
-    // bottom-up merge sort: stable, and each comparison is an ordinary call, so a checkpoint inside one resumes
-    var n = arr.length;
-    var src = __copy(arr);
-    var dst = __copy(arr);
-    var width = 1;
-    while (width < n) {
-        var lo = 0;
-        while (lo < n) {
-            var mid = lo + width;
-            if (mid > n) { mid = n; }
-            var hi = mid + width;
-            if (hi > n) { hi = n; }
-            var a = lo;
-            var b = mid;
-            var k = lo;
-            while (a < mid and b < hi) {
-                // take from the right run only when strictly before, which keeps equal elements in order
-                if (__before(cmp(src[b], src[a]))) { dst[k] = src[b]; b++; }
-                else { dst[k] = src[a]; a++; }
-                k++;
-            }
-            while (a < mid) { dst[k] = src[a]; a++; k++; }
-            while (b < hi) { dst[k] = src[b]; b++; k++; }
-            lo = hi;
-        }
-        var t = src;
-        src = dst;
-        dst = t;
-        width = width * 2;
-    }
-    __replace(arr, src);
-    return nil;
-}
-'''
+def prelude_source():
+    """The Neutron source of the callback methods (runtime/prelude.nt, package data), read on first use. Its line
+    numbers show in stack traces (`at __array_map (<prelude>:7)`)."""
+    global _prelude_text
+    if _prelude_text is None:
+        with open(PRELUDE_FILE, encoding="utf-8") as fh:
+            _prelude_text = fh.read()
+    return _prelude_text

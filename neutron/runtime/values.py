@@ -13,6 +13,7 @@ class / instance   Class / Instance
 bound method       BoundMethod (receiver + Function, or receiver + built-in method name)
 module             Module
 buffer             Buffer
+resource           Resource (a socket, process or server; it does not survive a resume)
 """
 from __future__ import annotations
 
@@ -179,7 +180,8 @@ def to_str(v, _depth=0) -> str:
 
 
 def type_name(v) -> str:
-    """The type names used in error messages and by `fmt.type`."""
+    """A value's type as error messages name it ("boolean", "class", "instance", "buffer", "resource"). `fmt.type`
+    answers differently on purpose, as the reference implementation does: see stdlib/fmt.py neutron_type."""
     cls = v.__class__
     if v is None:
         return "nil"
@@ -204,11 +206,6 @@ def type_name(v) -> str:
     if cls is Buffer:
         return "buffer"
     return "resource"
-
-
-def is_truthy(v) -> bool:
-    """The one rule: only nil and false are falsy."""
-    return v is not None and v is not False
 
 
 def equals(a, b, _depth=0) -> bool:
@@ -246,6 +243,7 @@ TYPE_CHECKS = {
     "any": lambda v: True,
 }
 
+# How messages name each type annotation (the keys of TYPE_CHECKS): `var x: int` expects a 'number'.
 TYPE_DISPLAY = {"int": "number", "float": "number", "number": "number", "string": "string", "bool": "boolean",
                 "array": "array", "object": "object", "any": "any"}
 

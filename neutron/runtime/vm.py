@@ -1,27 +1,34 @@
 """The bytecode VM. Frames are plain data; a Neutron call pushes a frame and never recurses in Python, so the
-whole running program can be written out at any call (see snapshot.py)."""
+whole running program can be written out at any call (see durable/snapshot.py)."""
 from __future__ import annotations
 
 import math
+import operator
 import sys
 
-from ..bytecode import opcodes as O
-from ..errors import NeutronError
+# _loop tests opcodes in an if/elif chain, so an instruction pays one comparison per case above its own: the cases are
+# ordered roughly by how often programs run them, most frequent first. Every opcode the loop tests is a module global
+# here, so that each test costs one global lookup (`O.X` would add an attribute read to every case passed).
+from ..bytecode.opcodes import (
+    LOAD_LOCAL, CONST, STORE_LOCAL, ADD, LOAD_GLOBAL, JUMP_IF_FALSE, LT, JUMP, GET_INDEX, SUB, CALL, RETURN, POP,
+    LOAD_CELL, LOAD_FREE, INVOKE, DUP, MUL, GT, LE, GE, EQ, NE, DIV, MOD, JUMP_IF_TRUE, STORE_CELL, STORE_FREE,
+    STORE_GLOBAL, DEFINE_GLOBAL, SET_INDEX, GET_PROP, SET_PROP, NIL, TRUE, FALSE, NOT, NEG, JUMP_IF_FALSE_KEEP,
+    JUMP_IF_TRUE_KEEP, JUMP_IF_NIL_KEEP, FOR_ITER, GET_ITER, SAY, BUILD_LIST, BUILD_OBJECT, LIST_APPEND, LIST_EXTEND,
+    CALL_ARRAY, CLOSURE, NEW_CELL, MAKE_CELL, DUP2, ROT3, SETUP_TRY, POP_TRY, THROW, TO_STR, CONCAT, GET_PROP_OPT,
+    BNOT, BAND, BOR, BXOR, SHL, SHR, CHECK_TYPE, MAKE_CLASS, ADD_METHOD, ADD_FIELD, ERROR, USE, USING,
+    USING_ISOLATED, GET_MEMBER)
+from ..errors import NeutronError, argument_count_error
 from .frames import MAX_FRAMES, NO_RESULT, Frame, Iter, StopForResume, Uncaught
 from .operators import binary_slow, i64, index_get, index_set, instance_method, wrap
 from ..stdlib import MODULES
-from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, check_type,
-                     equals, to_str, type_name)
+from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
+                     check_type, equals, to_str, type_name)
 
-LOAD_LOCAL, STORE_LOCAL, CONST, LOAD_GLOBAL, STORE_GLOBAL = O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.LOAD_GLOBAL, \
-    O.STORE_GLOBAL
-ADD, SUB, MUL, DIV, MOD, LT, LE, GT, GE, EQ, NE = O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, \
-    O.NE
-JUMP, JUMP_IF_FALSE, JUMP_IF_TRUE, CALL, INVOKE, RETURN, POP, DUP = O.JUMP, O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, \
-    O.CALL, O.INVOKE, O.RETURN, O.POP, O.DUP
-GET_INDEX, SET_INDEX, GET_PROP, SET_PROP, LOAD_CELL, STORE_CELL, LOAD_FREE, STORE_FREE = O.GET_INDEX, \
-    O.SET_INDEX, O.GET_PROP, O.SET_PROP, O.LOAD_CELL, O.STORE_CELL, O.LOAD_FREE, O.STORE_FREE
-NIL, TRUE, FALSE = O.NIL, O.TRUE, O.FALSE
+# The float fast path of the frequent operators is written out in each one's case: sending LT, SUB and MUL through
+# a table of operator functions made bench/fib.nt 1-2% slower. GT, LE and GE, rarer, share one case through ORDER:
+# measured no slower, the two tests fewer for every case below them paying for the call.
+ORDER = {GT: operator.gt, LE: operator.le, GE: operator.ge}
+BITWISE = frozenset((BAND, BOR, BXOR, SHL, SHR))
 
 
 class VM:
@@ -47,7 +54,7 @@ class VM:
         self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result)
         self.tier = None            # the compiled tier, when attached
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
-        self.on_stop = self.stop_here       # (frame, ip, restore) at the test-only stop point
+        self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -84,32 +91,45 @@ class VM:
         """Run until the frame stack is empty."""
         return self._loop()
 
-    def point(self, frame, ip, restore=()):
-        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here.
-        `restore` holds what the instruction had already popped (callee and arguments), put back for the file."""
+    def point(self, frame, ip, callee=None, args=None, recv=None):
+        """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here. A native
+        call passes what its instruction popped: the callee, the arguments and INVOKE's receiver, if any."""
         self.points += 1
         if self.points == self.stop_at:
-            self.on_stop(frame, ip, restore)
+            self.on_stop(frame, ip, None if callee is None else (callee, args, recv))
 
-    def stop_here(self, frame, ip, restore):
+    def stop_here(self, frame, ip, call):
+        """The test-only stop: the snapshot resumes at the instruction about to run, so what it had popped goes
+        back on the stack."""
         frame.ip = ip - 1
-        frame.stack.extend(restore)
+        if call is not None:
+            callee, args, recv = call
+            o = frame.code.instrs[ip - 1][0]
+            if o == INVOKE:
+                frame.stack += [recv, *args]
+            elif o == CALL_ARRAY:
+                frame.stack += [callee, args]
+            else:
+                frame.stack += [callee, *args]
         self.write_snapshot(self, self.stop_path, list(self.frames), False, True)
         raise StopForResume()
 
     def _loop(self):
         frames = self.frames
         frame = frames[-1]
-        code = frame.code
-        instrs = code.instrs
-        consts = code.consts
-        names = code.names
-        stack = frame.stack
-        locals_ = frame.locals
-        ip = frame.ip
-        push = stack.append
-        pop = stack.pop
         while True:
+            # LOAD_FRAME: the running frame's parts are held in locals. An instruction that changes the running
+            # frame (a call, a return, an import, a throw) leaves its own ip in its frame, sets `frame` and breaks
+            # out to here.
+            code = frame.code
+            instrs = code.instrs
+            consts = code.consts
+            names = code.names
+            stack = frame.stack
+            push = stack.append
+            pop = stack.pop
+            locals_ = frame.locals
+            ip = frame.ip
             try:
                 while True:
                     o, arg = instrs[ip]
@@ -189,15 +209,7 @@ class VM:
                                 frames.pop()
                                 frame = frames[-1]
                                 raise NeutronError("Stack overflow.")
-                            code = fcode
-                            instrs = fcode.instrs
-                            consts = fcode.consts
-                            names = fcode.names
-                            stack = frame.stack
-                            push = stack.append
-                            pop = stack.pop
-                            locals_ = new_locals
-                            ip = 0
+                            break
                         else:
                             args = stack[-arg:] if arg else []
                             del stack[-arg - 1:]
@@ -205,15 +217,7 @@ class VM:
                             new = self.call_value(callee, args, frame, ip)
                             if new is not None:
                                 frame = new
-                                code = frame.code
-                                instrs = code.instrs
-                                consts = code.consts
-                                names = code.names
-                                stack = frame.stack
-                                push = stack.append
-                                pop = stack.pop
-                                locals_ = frame.locals
-                                ip = frame.ip
+                                break
                     elif o == RETURN:
                         result = pop()
                         if frame.result is not NO_RESULT:
@@ -223,16 +227,8 @@ class VM:
                             self.result = result
                             return result
                         frame = frames[-1]
-                        code = frame.code
-                        instrs = code.instrs
-                        consts = code.consts
-                        names = code.names
-                        stack = frame.stack
-                        push = stack.append
-                        pop = stack.pop
-                        locals_ = frame.locals
-                        ip = frame.ip
-                        push(result)
+                        frame.stack.append(result)
+                        break
                     elif o == POP:
                         pop()
                     elif o == LOAD_CELL:
@@ -247,29 +243,21 @@ class VM:
                             name = names[name_i]
                             f = recv.fields.get(name, NO_RESULT)
                             if f is NO_RESULT:
-                                m = recv.klass.methods.get(name)
-                                if m is None:
-                                    raise NeutronError(f"Undefined method '{name}' on {recv.klass.name} instance.")
-                                new = self.push_call(m, stack, argc, recv)
+                                m = instance_method(recv, name, argc)
+                                args = stack[-argc:] if argc else []
+                                del stack[-argc - 1:]
+                                new = self.push_frame(m, args, recv)
                             else:
                                 args = stack[-argc:] if argc else []
                                 del stack[-argc - 1:]
-                                new = self.call_value(f, args, frame, ip, [recv] + args)
+                                new = self.call_value(f, args, frame, ip, recv)
                         else:
                             args = stack[-argc:] if argc else []
                             del stack[-argc - 1:]
                             new = self.invoke(recv, names[name_i], args, frame, ip)
                         if new is not None:
                             frame = new
-                            code = frame.code
-                            instrs = code.instrs
-                            consts = code.consts
-                            names = code.names
-                            stack = frame.stack
-                            push = stack.append
-                            pop = stack.pop
-                            locals_ = frame.locals
-                            ip = frame.ip
+                            break
                     elif o == DUP:
                         push(stack[-1])
                     elif o == MUL:
@@ -279,25 +267,11 @@ class VM:
                             stack[-1] = a * b
                         else:
                             stack[-1] = binary_slow(o, a, b)
-                    elif o == GT:
+                    elif o in ORDER:
                         b = pop()
                         a = stack[-1]
                         if a.__class__ is float and b.__class__ is float:
-                            stack[-1] = a > b
-                        else:
-                            stack[-1] = binary_slow(o, a, b)
-                    elif o == LE:
-                        b = pop()
-                        a = stack[-1]
-                        if a.__class__ is float and b.__class__ is float:
-                            stack[-1] = a <= b
-                        else:
-                            stack[-1] = binary_slow(o, a, b)
-                    elif o == GE:
-                        b = pop()
-                        a = stack[-1]
-                        if a.__class__ is float and b.__class__ is float:
-                            stack[-1] = a >= b
+                            stack[-1] = ORDER[o](a, b)
                         else:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == EQ:
@@ -345,7 +319,7 @@ class VM:
                         if name not in g:
                             raise NeutronError(f"Undefined variable '{name}'.")
                         g[name] = pop()
-                    elif o == O.DEFINE_GLOBAL:
+                    elif o == DEFINE_GLOBAL:
                         frame.func.globals[names[arg]] = pop()
                     elif o == SET_INDEX:
                         value = pop()
@@ -377,30 +351,30 @@ class VM:
                         push(True)
                     elif o == FALSE:
                         push(False)
-                    elif o == O.NOT:
+                    elif o == NOT:
                         v = stack[-1]
                         stack[-1] = v is None or v is False
-                    elif o == O.NEG:
+                    elif o == NEG:
                         v = stack[-1]
                         if v.__class__ is not float:
                             raise NeutronError("Operand must be a number.")
                         stack[-1] = -v
-                    elif o == O.JUMP_IF_FALSE_KEEP:
+                    elif o == JUMP_IF_FALSE_KEEP:
                         v = stack[-1]
                         if v is False or v is None:
                             ip = arg
                         else:
                             pop()
-                    elif o == O.JUMP_IF_TRUE_KEEP:
+                    elif o == JUMP_IF_TRUE_KEEP:
                         v = stack[-1]
                         if v is not False and v is not None:
                             ip = arg
                         else:
                             pop()
-                    elif o == O.JUMP_IF_NIL_KEEP:
+                    elif o == JUMP_IF_NIL_KEEP:
                         if stack[-1] is None:
                             ip = arg
-                    elif o == O.FOR_ITER:
+                    elif o == FOR_ITER:
                         it = stack[-1]
                         i = it.i
                         if i < it.n:
@@ -409,7 +383,7 @@ class VM:
                         else:
                             pop()
                             ip = arg
-                    elif o == O.GET_ITER:
+                    elif o == GET_ITER:
                         v = stack[-1]
                         if v.__class__ is list or v.__class__ is str:
                             stack[-1] = Iter(None, len(v))
@@ -421,17 +395,17 @@ class VM:
                             stack[-1] = Iter(None, len(v.data))
                         else:
                             stack[-1] = Iter(None, 0)
-                    elif o == O.SAY:
+                    elif o == SAY:
                         self.point(frame, ip)
                         self.out.write(to_str(pop()) + "\n")
-                    elif o == O.BUILD_LIST:
+                    elif o == BUILD_LIST:
                         if arg:
                             lst = stack[-arg:]
                             del stack[-arg:]
                         else:
                             lst = []
                         push(lst)
-                    elif o == O.BUILD_OBJECT:
+                    elif o == BUILD_OBJECT:
                         d = {}
                         if arg:
                             items = stack[-2 * arg:]
@@ -439,10 +413,10 @@ class VM:
                             for k in range(0, 2 * arg, 2):
                                 d[items[k]] = items[k + 1]
                         push(d)
-                    elif o == O.LIST_APPEND:
+                    elif o == LIST_APPEND:
                         v = pop()
                         stack[-1].append(v)
-                    elif o == O.LIST_EXTEND:
+                    elif o == LIST_EXTEND:
                         v = pop()
                         if v.__class__ is list:
                             stack[-1].extend(v)
@@ -451,23 +425,15 @@ class VM:
                         else:
                             raise NeutronError(f"Cannot spread a value of type {type_name(v)}; "
                                                f"spread needs an array.")
-                    elif o == O.CALL_ARRAY:
+                    elif o == CALL_ARRAY:
                         args = pop()
                         callee = pop()
                         frame.ip = ip
-                        new = self.call_value(callee, list(args), frame, ip, [callee, args])
+                        new = self.call_value(callee, list(args), frame, ip)
                         if new is not None:
                             frame = new
-                            code = frame.code
-                            instrs = code.instrs
-                            consts = code.consts
-                            names = code.names
-                            stack = frame.stack
-                            push = stack.append
-                            pop = stack.pop
-                            locals_ = frame.locals
-                            ip = frame.ip
-                    elif o == O.CLOSURE:
+                            break
+                    elif o == CLOSURE:
                         fcode = consts[arg]
                         if fcode.freevars:
                             cells = tuple(locals_[i] if is_local else frame.func.cells[i]
@@ -475,81 +441,65 @@ class VM:
                         else:
                             cells = ()
                         push(Function(fcode, cells, frame.func.globals))
-                    elif o == O.NEW_CELL:
+                    elif o == NEW_CELL:
                         locals_[arg] = Cell(None)
-                    elif o == O.MAKE_CELL:
+                    elif o == MAKE_CELL:
                         locals_[arg] = Cell(locals_[arg])
-                    elif o == O.DUP2:
+                    elif o == DUP2:
                         stack.extend(stack[-2:])
-                    elif o == O.ROT3:
+                    elif o == ROT3:
                         c = pop()
                         stack.insert(len(stack) - 2, c)
-                    elif o == O.SETUP_TRY:
+                    elif o == SETUP_TRY:
                         frame.handlers.append((arg, len(stack)))
-                    elif o == O.POP_TRY:
+                    elif o == POP_TRY:
                         frame.handlers.pop()
-                    elif o == O.THROW:
+                    elif o == THROW:
                         frame.ip = ip
                         frame = self.throw(pop(), False)
-                        code = frame.code
-                        instrs = code.instrs
-                        consts = code.consts
-                        names = code.names
-                        stack = frame.stack
-                        push = stack.append
-                        pop = stack.pop
-                        locals_ = frame.locals
-                        ip = frame.ip
-                    elif o == O.TO_STR:
+                        break
+                    elif o == TO_STR:
                         v = stack[-1]
                         if v.__class__ is not str:
                             stack[-1] = to_str(v)
-                    elif o == O.CONCAT:
+                    elif o == CONCAT:
                         parts = stack[-arg:]
                         del stack[-arg:]
                         push("".join(parts))
-                    elif o == O.GET_PROP_OPT:
+                    elif o == GET_PROP_OPT:
                         stack[-1] = self.get_prop_opt(stack[-1], names[arg])
-                    elif o == O.BNOT:
+                    elif o == BNOT:
                         v = stack[-1]
                         if v.__class__ is not float:
                             raise NeutronError("Operand must be a number.")
                         stack[-1] = wrap(~i64(v))
-                    elif o in (O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR):
+                    elif o in BITWISE:
                         b = pop()
                         stack[-1] = binary_slow(o, stack[-1], b)
-                    elif o == O.CHECK_TYPE:
+                    elif o == CHECK_TYPE:
                         type_, msg = consts[arg]
                         v = stack[-1]
                         if not check_type(type_, v):
                             raise NeutronError(msg.replace("{actual}", type_name(v)))
-                    elif o == O.MAKE_CLASS:
+                    elif o == MAKE_CLASS:
                         push(Class(names[arg], {}, []))
-                    elif o == O.ADD_METHOD:
+                    elif o == ADD_METHOD:
                         f = pop()
                         f.name = names[arg]
                         stack[-1].methods[names[arg]] = f
-                    elif o == O.ADD_FIELD:
+                    elif o == ADD_FIELD:
                         pop()           # initial values are assigned by `initialize`
                         fname, ftype = consts[arg]
                         stack[-1].add_field(fname, ftype)
-                    elif o == O.ERROR:
+                    elif o == ERROR:
                         raise NeutronError(consts[arg])
-                    elif o == O.USE or o == O.USING or o == O.USING_ISOLATED:
+                    elif o == USE or o == USING or o == USING_ISOLATED:
                         frame.ip = ip
                         new = self.do_import(o, arg, frame)
                         if new is not None:
                             frame = new
-                            code = frame.code
-                            instrs = code.instrs
-                            consts = code.consts
-                            names = code.names
-                            stack = frame.stack
-                            push = stack.append
-                            pop = stack.pop
-                            locals_ = frame.locals
-                            ip = frame.ip
-                    elif o == O.GET_MEMBER:
+                            break
+                    elif o == GET_MEMBER:
                         m = stack[-1]
                         name = names[arg]
                         if m.__class__ is Module:
@@ -558,18 +508,12 @@ class VM:
                             stack[-1] = None
                     else:
                         raise RuntimeError(f"unknown opcode {o}")
-            except (NeutronError, MemoryError) as e:     # running out of memory is a runtime error too
+            except NeutronError as e:
                 frame.ip = ip
-                frame = self.throw(getattr(e, "message", "Out of memory."), True)
-                code = frame.code
-                instrs = code.instrs
-                consts = code.consts
-                names = code.names
-                stack = frame.stack
-                push = stack.append
-                pop = stack.pop
-                locals_ = frame.locals
-                ip = frame.ip
+                frame = self.throw(e.message, True)
+            except MemoryError:         # running out of memory is a runtime error too, catchable by `try`
+                frame.ip = ip
+                frame = self.throw("Out of memory.", True)
 
     # ---- errors -----------------------------------------------------------------------------------------------
 
@@ -607,14 +551,14 @@ class VM:
         code = func.code
         if code.is_method:
             raise NeutronError(f"Method '{func.name}' must be called on an instance.")
-        raise NeutronError(f"Expected {len(code.params)} arguments but got {argc} for function '{func.name}'.")
+        raise argument_count_error(len(code.params), argc, f"function '{func.name}'")
 
     def fit_args(self, func, args):
         """Built-in Neutron functions (preludes) may leave trailing parameters out: they get nil."""
         code = func.code
         if code.min_args <= len(args) < len(code.params):
             return args + [None] * (len(code.params) - len(args))
-        raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for function '{func.name}'.")
+        raise argument_count_error(len(code.params), len(args), f"function '{func.name}'")
 
     # ---- calls ------------------------------------------------------------------------------------------------
 
@@ -636,18 +580,9 @@ class VM:
             raise NeutronError("Stack overflow.")
         return frame
 
-    def push_call(self, method, stack, argc, recv):
-        """Call a method found by INVOKE: the receiver and args are on `stack`."""
-        code = method.code
-        if argc != len(code.params):
-            raise NeutronError(f"Expected {len(code.params)} arguments but got {argc} for method '{method.name}'.")
-        args = stack[-argc:] if argc else []
-        del stack[-argc - 1:]
-        return self.push_frame(method, args, recv)
-
-    def call_value(self, callee, args, frame, ip, restore=None):
+    def call_value(self, callee, args, frame, ip, recv=None):
         """Call anything callable. Returns a new frame to run, or None after pushing the result on frame's stack.
-        `restore` is what the calling instruction popped (default: callee and args)."""
+        `recv` is the receiver INVOKE popped below the arguments, when it calls a field or member (see point)."""
         cls = callee.__class__
         if cls is Function:
             code = callee.code
@@ -658,7 +593,7 @@ class VM:
             return self.push_frame(callee, args)
         if cls is Native:
             if callee.fast is None:
-                self.point(frame, ip, [callee] + args if restore is None else restore)
+                self.point(frame, ip, callee, args, recv)
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(self.native_arity_message(callee, n))
@@ -670,20 +605,18 @@ class VM:
                 return self.invoke(callee.receiver, m, args, frame, ip)
             code = m.code
             if len(args) != len(code.params):
-                raise NeutronError(f"Expected {len(code.params)} arguments but got {len(args)} for method "
-                                   f"'{m.name}'.")
+                raise argument_count_error(len(code.params), len(args), f"method '{m.name}'")
             return self.push_frame(m, args, callee.receiver)
         if cls is Class:
             inst = Instance(callee)
             init = callee.methods.get("initialize")
             if init is None:
                 if args:
-                    raise NeutronError(f"Expected 0 arguments but got {len(args)} for constructor.")
+                    raise argument_count_error(0, len(args), "constructor")
                 frame.stack.append(inst)
                 return None
             if len(args) != len(init.code.params):
-                raise NeutronError(f"Expected {len(init.code.params)} arguments but got {len(args)} for "
-                                   f"constructor.")
+                raise argument_count_error(len(init.code.params), len(args), "constructor")
             return self.push_frame(init, args, inst)
         raise NeutronError("Can only call functions and classes.")
 
@@ -702,11 +635,11 @@ class VM:
         """recv.name(args) for every receiver but instances (handled inline)."""
         cls = recv.__class__
         if cls is str:
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             frame.stack.append(B.call_string_method(self, recv, name, args))
             return None
         if cls is list:
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             pname = B.ARRAY_CALLBACK_METHODS.get(name)
             if pname is not None:
                 return self.push_frame(self.prelude_function(pname), B.callback_args(name, recv, args))
@@ -714,17 +647,17 @@ class VM:
             return None
         if cls is dict:
             if name in recv:
-                return self.call_value(recv[name], args, frame, ip, [recv] + args)
+                return self.call_value(recv[name], args, frame, ip, recv)
             raise NeutronError(f"Property '{name}' not found on object.")
         if cls is Module:
             member = recv.members.get(name, NO_RESULT)
             if member is NO_RESULT:
                 raise NeutronError(f"Module '{recv.name}' has no member '{name}'.")
-            return self.call_value(member, args, frame, ip, [recv] + args)
+            return self.call_value(member, args, frame, ip, recv)
         if cls is Instance:
             f = recv.fields.get(name, NO_RESULT)
             if f is not NO_RESULT:
-                return self.call_value(f, args, frame, ip, [recv] + args)
+                return self.call_value(f, args, frame, ip, recv)
             return self.push_frame(instance_method(recv, name, len(args)), args, recv)
         if recv is None:
             raise NeutronError(f"Cannot call method '{name}' on nil.")
@@ -732,8 +665,9 @@ class VM:
 
     def prelude_function(self, name):
         if self.prelude is None:
-            from . import methods as B
-            self.prelude = self.importer.load_prelude(self, B.PRELUDE, "<prelude>", B.PRELUDE_NATIVES, "prelude")
+            from . import methods as B      # lazy: start-up
+            self.prelude = self.importer.load_prelude(self, B.prelude_source(), "<prelude>", B.PRELUDE_NATIVES,
+                                                      "prelude")
         return self.prelude[name]
 
     # ---- properties -------------------------------------------------------------------------------------------
@@ -763,7 +697,7 @@ class VM:
                 return float(len(obj))
             if cls is str and name == "chars":
                 return list(obj)
-            from . import methods as B
+            from . import methods as B      # lazy: start-up
             if name in (B.STRING_METHODS if cls is str else B.ARRAY_METHODS) or \
                     (cls is list and name in B.ARRAY_CALLBACK_METHODS):
                 return BoundMethod(obj, name)
@@ -827,12 +761,12 @@ class VM:
     # ---- modules ----------------------------------------------------------------------------------------------
 
     def do_import(self, o, arg, frame):
-        if o == O.USE:
+        if o == USE:
             name = frame.code.names[arg]
             result = self.importer.import_module(self, name, frame)
         else:
             path = frame.code.consts[arg]
-            result = self.importer.run_file_frame(self, path, frame, isolated=(o == O.USING_ISOLATED))
+            result = self.importer.run_file_frame(self, path, frame, isolated=(o == USING_ISOLATED))
         if isinstance(result, Frame):
             return result
         frame.stack.append(result)

@@ -18,13 +18,7 @@ def native_module(name):
         return None
     mod = _loaded.get(name)
     if mod is None:
-        try:
-            mod = importlib.import_module(f".{name}", __name__).module
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{name}":
-                return None
-            raise
-        _loaded[name] = mod
+        mod = _loaded[name] = importlib.import_module(f".{name}", __name__).module
     return mod
 
 
@@ -43,8 +37,8 @@ def instantiate(vm, name, prelude=None):
     if prelude is not None:
         members.update(prelude)
     elif nm.prelude:
-        g = vm.importer.load_prelude(vm, nm.prelude, f"<{name} module>", nm.functions, name)
-        for fname, lo in getattr(nm, "prelude_min_args", {}).items():
+        g = vm.importer.load_prelude(vm, nm.prelude_source(), f"<{name} module>", nm.functions, name)
+        for fname, lo in nm.prelude_min_args.items():
             g[fname].code.min_args = lo
         for fname, v in g.items():
             if isinstance(v, Function) and not fname.startswith("_"):

@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 
 from ..errors import NeutronError
-from ..runtime.methods import flatten, param_count
-from .native import NativeModule, arg_list, arg_num, opt
-from ..runtime.values import BoundMethod, Class, Function, Native, equals, format_number, to_str, type_name
+from ..runtime import methods
+from .native import NativeModule, arg_error, arg_list, arg_num, opt
+from ..runtime.values import BoundMethod, Class, Function, Native, format_number, to_str
 from .math import random_float
 
 module = NativeModule("arrays")
@@ -151,69 +151,35 @@ def flat(vm, args):
             raise NeutronError("arrays.flat: depth must be a non-negative number.")
         depth = math.ceil(min(depth, 10_000))
     try:
-        return flatten(arr, depth)      # iterative, with a bound on the work (self-containing arrays)
+        return methods.flatten(arr, depth)      # iterative, with a bound on the work (self-containing arrays)
     except NeutronError:
         raise NeutronError("arrays.flat: the result is too large.") from None
 
 
-def _hash_key(v):
-    """A dict key for values whose `==` is plain value equality, else None."""
-    cls = v.__class__
-    if v is None or cls is str or cls is bool:
-        return (cls, v)
-    if cls is float or cls is int:
-        return None if v != v else (float, float(v))
-    return None
-
-
 @module.function("unique", 1)
 def unique(vm, args):
-    arr = arg_list(args, 0, "arrays.unique")
-    out, seen, others = [], set(), []
-    for v in arr:
-        key = _hash_key(v)
-        if key is not None:
-            if key in seen:
-                continue
-            seen.add(key)
-        else:
-            if any(equals(v, o) for o in others):
-                continue
-            others.append(v)
-        out.append(v)
-    return out
-
-
-def _find(arr, v):
-    for i, x in enumerate(arr):
-        if equals(x, v):
-            return i
-    return -1
+    return methods.unique(arg_list(args, 0, "arrays.unique"))
 
 
 @module.function("index_of", 2)
 def index_of(vm, args):
-    return float(_find(arg_list(args, 0, "arrays.index_of"), args[1]))
+    return float(methods.find(arg_list(args, 0, "arrays.index_of"), args[1]))
 
 
 @module.function("last_index_of", 2)
 def last_index_of(vm, args):
-    arr = arg_list(args, 0, "arrays.last_index_of")
-    for i in range(len(arr) - 1, -1, -1):
-        if equals(arr[i], args[1]):
-            return float(i)
-    return -1.0
+    return float(methods.rfind(arg_list(args, 0, "arrays.last_index_of"), args[1]))
 
 
 @module.function("contains", 2)
 def contains(vm, args):
-    return _find(arg_list(args, 0, "arrays.contains"), args[1]) >= 0
+    return methods.find(arg_list(args, 0, "arrays.contains"), args[1]) >= 0
 
 
 @module.function("remove", 2)
 def remove(vm, args):
     arr = arg_list(args, 0, "arrays.remove")
-    i = _find(arr, args[1])
+    i = methods.find(arr, args[1])
     if i < 0:
         return False
     del arr[i]
@@ -315,8 +281,8 @@ def _callback(vm, args):
     arg_list(args, 0, fname)
     f = args[1]
     if not is_callable(f):
-        raise NeutronError(f"{fname}: argument 2 (callback) must be a function, got {type_name(f)}.")
-    return float(param_count(f))  # how many of (element, index, array) it takes
+        raise arg_error(f, 1, fname, "callback", "a function")
+    return float(methods.param_count(f))  # how many of (element, index, array) it takes
 
 
 @module.function("_fail", 1)
@@ -327,31 +293,6 @@ def _fail(vm, args):
 # Prelude functions whose trailing parameters may be left out (they are nil then): name -> minimum arguments.
 module.prelude_min_args = {"sort": 1, "reduce": 2}
 
-# The callback functions check their arguments, then use the built-in array methods, which are Neutron code
-# (runtime/methods.py PRELUDE): a checkpoint inside a callback resumes like any other call.
-module.prelude = r'''
-fun map(arr, f) { _callback(arr, f, "arrays.map"); return arr.map(f); }
-fun filter(arr, f) { _callback(arr, f, "arrays.filter"); return arr.filter(f); }
-fun find(arr, f) { _callback(arr, f, "arrays.find"); return arr.find(f); }
-fun find_index(arr, f) { _callback(arr, f, "arrays.find_index"); return arr.findIndex(f); }
-fun every(arr, f) { _callback(arr, f, "arrays.every"); return arr.every(f); }
-fun some(arr, f) { _callback(arr, f, "arrays.some"); return arr.some(f); }
-fun flat_map(arr, f) { _callback(arr, f, "arrays.flat_map"); return arr.flatMap(f); }
-fun for_each(arr, f) { _callback(arr, f, "arrays.for_each"); arr.forEach(f); return nil; }
-
-fun reduce(arr, f, init) {
-    _callback(arr, f, "arrays.reduce");
-    if (init == nil) {
-        if (arr.length == 0) { _fail("arrays.reduce: cannot reduce an empty array without an initial value."); }
-        return arr.reduce(f);
-    }
-    return arr.reduce(f, init);
-}
-
-fun sort(arr, cmp) {
-    if (cmp == nil) { return _sort(arr); }
-    _callback(arr, cmp, "arrays.sort");
-    arr.sort(cmp);
-    return arr;
-}
-'''
+# The callback functions (arrays.nt) check their arguments, then use the built-in array methods, which are Neutron
+# code too (runtime/prelude.nt): a checkpoint inside a callback resumes like any other call.
+module.prelude = "arrays.nt"

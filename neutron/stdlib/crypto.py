@@ -17,8 +17,8 @@ import hashlib
 import secrets
 import string
 
-from .native import NativeModule, arg_int, arg_str, fail
-from ..runtime.values import Buffer, type_name
+from .native import NativeModule, arg_error, arg_int, arg_str, fail
+from ..runtime.values import Buffer
 
 module = NativeModule("crypto")
 
@@ -44,7 +44,7 @@ def _data(args, i, fname, name="data"):
         return to_bytes(v)
     if v.__class__ is Buffer:
         return bytes(v.data)
-    fail(fname, f"argument {i + 1} ({name}) must be a string or a buffer, got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "a string or a buffer")
 
 
 def _hash(name, algorithm):

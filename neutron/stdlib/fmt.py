@@ -18,7 +18,7 @@ import math
 import re
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_num, arg_str, opt
+from .native import NativeModule, arg_error, arg_num, arg_str, opt
 from ..runtime.values import (Buffer, BoundMethod, Class, Function, Instance, Module, Native, format_number, to_str,
                       type_name)
 
@@ -108,7 +108,7 @@ def to_fixed(vm, args):
         raise NeutronError("fmt.to_fixed: digits must be an integer between 0 and 100.")
     if not math.isfinite(x):
         return format_number(x)
-    from decimal import Context, Decimal, ROUND_HALF_UP
+    from decimal import Context, Decimal, ROUND_HALF_UP     # lazy: start-up
     # rounds the decimal form as written (2.675 -> 2.68), halves away from zero; the precision holds the 309
     # integer digits of the largest double plus 100 decimals
     return format(Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(d)), rounding=ROUND_HALF_UP,
@@ -118,6 +118,9 @@ def to_fixed(vm, args):
 # ---- types ---------------------------------------------------------------------------------------------------
 
 def neutron_type(v) -> str:
+    """What `fmt.type(v)` returns: the reference implementation's names, which differ on purpose from the ones in
+    error messages (values.type_name): "bool" not "boolean", and "unknown" for classes, instances, buffers and
+    resources."""
     cls = v.__class__
     if v is None:
         return "nil"
@@ -162,7 +165,7 @@ _is("is_callable", lambda v: v.__class__ in (Function, Native, BoundMethod, Clas
 def _pad(fname, args, left):
     s = args[0]
     if s.__class__ in (list, dict, Function, Native, BoundMethod, Class, Instance, Module, Buffer):
-        raise NeutronError(f"{fname}: argument 1 must be a string, got {type_name(s)}.")
+        raise arg_error(s, 0, fname, None, "a string")
     s = to_str(s)
     width = arg_num(args, 1, fname, "width")
     pad = opt(args, 2)

@@ -38,7 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .native import NativeModule, arg_dict, arg_int, arg_str, fail, opt
+from .native import NativeModule, arg_dict, arg_error, arg_int, arg_str, fail, opt
 from ..runtime.values import Buffer, Resource, to_str, type_name
 
 module = NativeModule("http")
@@ -67,7 +67,7 @@ def _options(v, fname, i):
     if v is None:
         return {}, DEFAULT_TIMEOUT, True
     if v.__class__ is not dict:
-        fail(fname, f"argument {i + 1} (headers) must be an object, got {type_name(v)}.")
+        raise arg_error(v, i, fname, "headers", "an object")
     if not v or not set(v) <= _OPTION_KEYS:
         return v, DEFAULT_TIMEOUT, True
     headers = v.get("headers")
@@ -103,7 +103,7 @@ def _body(v, fname, i):
         return _encode(v)
     if v.__class__ is Buffer:
         return bytes(v.data)
-    fail(fname, f"argument {i + 1} (data) must be a string, got {type_name(v)}.")
+    raise arg_error(v, i, fname, "data", "a string")
 
 
 def _reason(e) -> str:
@@ -639,25 +639,4 @@ def stop_server(vm, args):
     return True
 
 
-module.prelude = '''
-fun listen(server, port) {
-    var srv = _serve(server, port);
-    while (true) {
-        var req = _next(srv, server);
-        if (req == nil) break;
-        var handler = server["handler"];
-        var res = nil;
-        var failed = false;
-        var problem = nil;
-        try {
-            res = handler(req);
-        } catch (e) {
-            failed = true;
-            problem = e;
-        }
-        if (failed) _fail(srv, req, problem); else _respond(srv, req, res);
-    }
-    _close(srv, server);
-    return nil;
-}
-'''
+module.prelude = "http.nt"

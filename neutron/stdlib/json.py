@@ -24,7 +24,7 @@ except ImportError:     # pragma: no cover
     _JSONDecoder = _c_quote = _c_make_encoder = _c_make_scanner = None
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_dict, arg_str, opt
+from .native import NativeModule, arg_dict, arg_error, arg_str, opt
 from ..runtime.values import Buffer, format_number, type_name
 
 module = NativeModule("json")
@@ -502,7 +502,7 @@ def _index(fname, arr, key):
             return None
         key = float(key)
     elif not (key.__class__ is float or key.__class__ is int):
-        raise NeutronError(f"{fname}: argument 2 (key) must be a string or a number, got {type_name(key)}.")
+        raise arg_error(key, 1, fname, "key", "a string or a number")
     if not math.isfinite(key) or key != int(key):
         return None
     i = int(key)

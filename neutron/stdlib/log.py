@@ -10,10 +10,9 @@ opened for each line, so no handle needs to survive a resume.
 """
 from __future__ import annotations
 
-import sys
 import time
 
-from .native import NativeModule, arg_str, fail
+from .native import NativeModule, arg_error, arg_str, fail
 from ..runtime.values import to_str, type_name
 
 module = NativeModule("log")
@@ -66,9 +65,8 @@ module.load_state = load_state
 
 
 def _stdout_is_terminal(vm) -> bool:
-    stream = getattr(vm, "out", None) or getattr(vm, "stdout", None) or sys.stdout
     try:
-        return bool(stream.isatty())
+        return bool(vm.out.isatty())
     except (AttributeError, ValueError, OSError):
         return False
 
@@ -118,7 +116,7 @@ def parse_level(v, fname):
         if name in _ALIASES:
             return _ALIASES[name]
         fail(fname, f"unknown level '{v}' (use DEBUG, INFO, WARN or ERROR).")
-    fail(fname, f"argument 1 (level) must be a number or a level name, got {type_name(v)}.")
+    raise arg_error(v, 0, fname, "level", "a number or a level name")
 
 
 @module.function("set_level", 1)

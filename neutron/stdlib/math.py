@@ -135,7 +135,7 @@ def round_(vm, args):
         raise NeutronError("math.round: digits must be an integer between -308 and 308.")
     if not math.isfinite(x):
         return x
-    from decimal import Context, Decimal, ROUND_HALF_UP
+    from decimal import Context, Decimal, ROUND_HALF_UP     # lazy: start-up
     # through the shortest decimal form, so that round(2.675, 2) is 2.68 as written, not as stored; the precision
     # holds the 309 integer digits of the largest double plus 308 decimals
     q = Decimal(repr(x)).quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP,
@@ -277,7 +277,7 @@ def is_finite(vm, args):
 
 def random_float(vm) -> float:
     """A float in [0, 1) from the program's generator: the `random` module's, which snapshots save."""
-    from .random import next_float
+    from .random import next_float      # lazy: start-up (`use math` without loading the random module)
     return next_float(vm)
 
 

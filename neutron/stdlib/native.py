@@ -1,6 +1,6 @@
 """The native-module interface: how a built-in module written in Python declares itself.
 
-    from ...natives import NativeModule, arg_str, arg_num
+    from .native import NativeModule, arg_str, arg_num
     module = NativeModule("math")
 
     @module.function("sqrt", 1)            # name, min args, max args (default = min; None = variadic)
@@ -10,7 +10,7 @@
         return float(result)               # numbers are always floats
 
     module.constant("PI", math.pi)
-    module.prelude = '''fun map(arr, f) { ... }'''   # Neutron source: functions that call back into Neutron
+    module.prelude = "math.nt"             # optional: stdlib/math.nt, functions written in Neutron (callbacks)
 
 A module's table drives registration, the VM's arity checks and the snapshot's allow-list: a snapshot stores a
 native function by its qualified name ("math.sqrt") and finds it again through this table. Functions in the
@@ -23,6 +23,8 @@ snapshot through `save_state(vm) -> value` / `load_state(vm, value)`; the value 
 """
 from __future__ import annotations
 
+import os
+
 from ..errors import NeutronError
 from ..runtime.values import Native, to_str, type_name
 
@@ -32,10 +34,12 @@ class NativeModule:
         self.name = name
         self.functions = {}         # name -> Native
         self.constants = {}         # name -> value
-        self.prelude = None         # Neutron source text or None
+        self.prelude = None         # file name of the module's Neutron part, in this folder (arrays.nt), or None
+        self.prelude_min_args = {}  # prelude function -> minimum arguments (trailing parameters left out are nil)
         self.save_state = None      # fn(vm) -> value
         self.load_state = None      # fn(vm, value)
         self.init = None            # fn(vm): called once when the module is first used in a process
+        self._prelude_text = None
 
     def function(self, name, min_args=0, max_args=-1, fast=None):
         if max_args == -1:
@@ -49,17 +53,29 @@ class NativeModule:
     def constant(self, name, value):
         self.constants[name] = value
 
+    def prelude_source(self):
+        """The text of the module's Neutron part (package data), read on first use."""
+        if self._prelude_text is None:
+            with open(os.path.join(os.path.dirname(__file__), self.prelude), encoding="utf-8") as fh:
+                self._prelude_text = fh.read()
+        return self._prelude_text
+
 
 def fail(fname: str, message: str):
     raise NeutronError(f"{fname}: {message}")
+
+
+def arg_error(v, i, fname, name, what):
+    """`fname: argument 2 (name) must be a number, got string.`: the one wording of the arg_* helpers."""
+    return NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be {what}, "
+                        f"got {type_name(v)}.")
 
 
 def arg_num(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is float or v.__class__ is int and v.__class__ is not bool:
         return float(v)
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a number, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "a number")
 
 
 def arg_int(args, i, fname, name=None):
@@ -73,29 +89,26 @@ def arg_str(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is str:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be a string, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "a string")
 
 
 def arg_list(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is list:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an array, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "an array")
 
 
 def arg_dict(args, i, fname, name=None):
     v = args[i]
     if v.__class__ is dict:
         return v
-    raise NeutronError(f"{fname}: argument {i + 1}{' (' + name + ')' if name else ''} must be an object, "
-                       f"got {type_name(v)}.")
+    raise arg_error(v, i, fname, name, "an object")
 
 
 def opt(args, i, default=None):
     return args[i] if i < len(args) else default
 
 
-__all__ = ["NativeModule", "NeutronError", "fail", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict", "opt",
-           "to_str", "type_name"]
+__all__ = ["NativeModule", "NeutronError", "fail", "arg_error", "arg_num", "arg_int", "arg_str", "arg_list", "arg_dict",
+           "opt", "to_str", "type_name"]

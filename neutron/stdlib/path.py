@@ -15,9 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from ..errors import NeutronError
-from .native import NativeModule, arg_str, opt
-from ..runtime.values import type_name
+from .native import NativeModule, arg_error, arg_str, opt
 
 module = NativeModule("path")
 module.constant("sep", "/")
@@ -55,7 +53,7 @@ def join(vm, args):
     parts = []
     for i, v in enumerate(args):
         if v.__class__ is not str:
-            raise NeutronError(f"path.join: argument {i + 1} must be a string, got {type_name(v)}.")
+            raise arg_error(v, i, "path.join", None, "a string")
         parts.append(v.replace("\\", "/"))
     parts = [x for x in parts if x != ""]
     if not parts:

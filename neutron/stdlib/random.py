@@ -14,8 +14,7 @@ import os
 import random as _pyrandom
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_int, arg_list, arg_num, fail, opt
-from ..runtime.values import type_name
+from .native import NativeModule, arg_error, arg_int, arg_list, arg_num, fail, opt
 
 module = NativeModule("random")
 
@@ -90,7 +89,7 @@ def randint(vm, args):
 def choice(vm, args):
     seq = args[0]
     if seq.__class__ is not list and seq.__class__ is not str:
-        fail("random.choice", f"argument 1 must be an array or a string, got {type_name(seq)}.")
+        raise arg_error(seq, 0, "random.choice", None, "an array or a string")
     if not seq:
         fail("random.choice", f"cannot choose from an empty {'array' if seq.__class__ is list else 'string'}.")
     return seq[generator(vm).randrange(len(seq))]

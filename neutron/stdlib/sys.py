@@ -33,13 +33,14 @@ import platform
 import secrets
 import shlex
 import shutil
+import stat as _stat
 import subprocess
 import sys as _pysys
 import tempfile
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
-from .native import NativeModule, arg_num, arg_str, opt
+from .native import NativeModule, arg_error, arg_num, arg_str, opt
 from ..runtime.values import Buffer, to_str, type_name
 
 module = NativeModule("sys")
@@ -48,12 +49,6 @@ module = NativeModule("sys")
 def _os_fail(fname, verb, path, e: OSError):
     reason = e.strerror or str(e)
     raise NeutronError(f"sys.{fname}: cannot {verb} '{path}': {reason}.")
-
-
-def _flush(vm):
-    flush = getattr(vm, "flush", None)
-    if flush is not None:
-        flush()
 
 
 def _content_bytes(v) -> bytes:
@@ -204,7 +199,6 @@ def stat(vm, args):
         st = os.stat(path)
     except OSError as e:
         _os_fail("stat", "stat", path, e)
-    import stat as _stat
     return {
         "size": float(st.st_size),
         "mtime": _pytime.strftime("%Y-%m-%d %H:%M:%S", _pytime.localtime(st.st_mtime)),
@@ -259,7 +253,7 @@ def env(vm, args):
 
 @module.function("args", 0)
 def args_(vm, args):
-    return list(getattr(vm, "argv", []))
+    return list(vm.argv)
 
 
 def _platform():
@@ -287,11 +281,11 @@ def _arch():
 @module.function("info", 0)
 def info(vm, args):
     try:
-        import getpass
+        import getpass      # lazy: start-up (only sys.info needs it)
         user = getpass.getuser()
     except Exception:
         user = "unknown"
-    import socket
+    import socket           # lazy: start-up (only sys.info needs it)
     try:
         host = socket.gethostname()
     except OSError:
@@ -304,7 +298,7 @@ def input_(vm, args):
     prompt = opt(args, 0)
     if prompt is not None:
         vm.write(to_str(prompt))
-    _flush(vm)
+    vm.flush()
     line = _pysys.stdin.readline()
     if line == "":
         return None
@@ -322,9 +316,7 @@ def exit_(vm, args):
         code = arg_num(args, 0, "sys.exit", "code")
         if not math.isfinite(code) or code != int(code):
             raise NeutronError(f"sys.exit: the exit code must be an integer, got {to_str(code)}.")
-    hibernate = getattr(vm, "hibernate", None)
-    if hibernate is not None:
-        hibernate()
+    vm.hibernate()
     raise ProgramExit(int(code or 0))
 
 
@@ -333,7 +325,7 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "sys.sleep", "milliseconds")
     if not ms >= 0 or ms == float("inf"):
         raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
-    _flush(vm)
+    vm.flush()
     _pytime.sleep(ms / 1000.0)
     return True
 
@@ -356,7 +348,7 @@ def exec_(vm, args):
     if options is None:
         options = {}
     elif options.__class__ is not dict:
-        raise NeutronError(f"sys.exec: argument 2 (options) must be an object, got {type_name(options)}.")
+        raise arg_error(options, 1, "sys.exec", "options", "an object")
     for key in options:
         if key not in ("shell", "full"):
             raise NeutronError(f"sys.exec: unknown option '{key}' (known: shell, full).")
@@ -371,7 +363,7 @@ def exec_(vm, args):
             raise NeutronError(f"sys.exec: cannot split the command: {e}.")
         if not argv:
             raise NeutronError("sys.exec: the command is empty.")
-    _flush(vm)
+    vm.flush()
     try:
         done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE if full else None)
     except OSError as e:
@@ -384,7 +376,7 @@ def exec_(vm, args):
 
 
 # ---- durable execution -------------------------------------------------------------------------------------------
-# checkpoint(path) and resumed() are defined here by the runtime's snapshot code.
+# The VM writes the snapshot (through its write_snapshot hook) and sets `resumed` when it was started from one.
 
 
 @module.function("checkpoint", 1)
@@ -392,14 +384,11 @@ def checkpoint(vm, args):
     """Write the whole running program to `path`; a resume continues right after this call, which returns true
     in both processes. Prints nothing on stdout (NEUTRON_CHECKPOINT_LOG=1 reports on stderr)."""
     path = arg_str(args, 0, "sys.checkpoint", "path")
-    import os
-    import sys as _sys
-    import time as _time
-    t0 = _time.perf_counter()
+    t0 = _pytime.perf_counter()
     vm.checkpoint(path)
     if os.environ.get("NEUTRON_CHECKPOINT_LOG"):
-        _sys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
-                          f"{(_time.perf_counter() - t0) * 1000:.1f} ms)\n")
+        _pysys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
+                            f"{(_pytime.perf_counter() - t0) * 1000:.1f} ms)\n")
     return True
 
 

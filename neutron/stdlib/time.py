@@ -72,8 +72,6 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "time.sleep", "milliseconds")
     if not ms >= 0 or ms == math.inf:
         raise NeutronError(f"time.sleep: milliseconds must be a non-negative number, got {format_number(ms)}.")
-    flush = getattr(vm, "flush", None)
-    if flush is not None:
-        flush()
+    vm.flush()
     _pytime.sleep(ms / 1000.0)
     return None

@@ -190,7 +190,7 @@ def namespace(vm, tier):
 
     def builtins():
         if not loaded:
-            from ..runtime import methods as B     # on first use, as the VM does: start-up stays short
+            from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
             loaded.append(B)
         return loaded[0]
 

@@ -34,7 +34,7 @@ def builtin_methods(name, argc):
     """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
     arguments)` calls directly, as the VM would after its table look-up and arity check. None of them runs
     Neutron code (the array methods that take a callback are left out)."""
-    from ..runtime import methods as B     # (as the VM: on first use)
+    from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
     out = []
     entry = B.ARRAY_METHODS.get(name)
     if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):

@@ -4,15 +4,34 @@ import pytest
 from neutron.errors import NeutronError
 
 
-class FakeVM:
-    """What natives use of a VM: their module's state, and output written through it."""
+class FakeStream:
+    def __init__(self, tty):
+        self.tty = tty
 
-    def __init__(self):
+    def isatty(self):
+        return self.tty
+
+
+class FakeVM:
+    """What natives use of a VM: their module's state, the program's arguments, output written through it (and
+    whether it goes to a terminal), flushes, and the exit's hook."""
+
+    def __init__(self, argv=None, tty=False):
         self.module_state = {}
+        self.argv = argv if argv is not None else ["script.nt"]
+        self.resumed = False
         self.output = []
+        self.out = FakeStream(tty)
+        self.flushes = 0
 
     def write(self, text):
         self.output.append(text)
+
+    def flush(self):
+        self.flushes += 1
+
+    def hibernate(self):
+        pass
 
 
 def call_in(module):

@@ -1,5 +1,5 @@
 """Built-in methods of strings and arrays, called directly (no VM). The callback methods (map, sort with a
-comparator, ...) are Neutron code in builtins.PRELUDE; here only their helpers, their argument lists and the
+comparator, ...) are Neutron code in runtime/prelude.nt; here only their helpers, their argument lists and the
 fact that the prelude compiles are checked."""
 import math
 
@@ -47,7 +47,7 @@ def test_tables_are_well_formed():
             assert isinstance(lo, int) and lo >= 0, name
             assert hi is None or (isinstance(hi, int) and hi >= lo), name
     for name, target in B.ARRAY_CALLBACK_METHODS.items():
-        assert target.startswith("__") and f"fun {target}(" in B.PRELUDE
+        assert target.startswith("__") and f"fun {target}(" in B.prelude_source()
         assert name not in B.ARRAY_METHODS
         assert name in B.CALLBACK_ARITY
     assert "length" not in B.ARRAY_METHODS     # the reference: "Array does not have method 'length'."
@@ -560,8 +560,8 @@ def test_prelude_natives():
 
 
 def test_prelude_parses_and_defines_every_function():
-    parser = pytest.importorskip("neutron.frontend.parser")
-    program = parser.parse(B.PRELUDE, "<prelude>")
+    from neutron.frontend import parser
+    program = parser.parse(B.prelude_source(), "<prelude>")
     decls = {s.name: len(s.params) for s in program.body}
     for name, target in B.ARRAY_CALLBACK_METHODS.items():
         lo, hi = B.CALLBACK_ARITY[name]
@@ -570,7 +570,6 @@ def test_prelude_parses_and_defines_every_function():
 
 
 def test_prelude_compiles():
-    loader = pytest.importorskip("neutron.loader")
-    if not hasattr(loader, "compile_source"):
-        pytest.skip("no compiler entry point")
-    loader.compile_source(B.PRELUDE, "<prelude>")
+    from neutron import loader
+    loader.compile_source(B.prelude_source(), "<prelude>")
+

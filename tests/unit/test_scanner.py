@@ -1,7 +1,11 @@
+"""The scanner: token kinds, values and positions (1-based lines, 0-based columns in characters), comments,
+numbers, escapes, interpolation, and the lexical errors it reports while going on."""
+import itertools
+
 import pytest
 
 from neutron.frontend.scanner import scan
-from neutron.frontend.tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, PUNCTUATORS, STRING
+from neutron.frontend.tokens import EOF, ERROR, IDENT, INTERP, KEYWORDS, NUMBER, PUNCTUATORS, STRING, TYPE_NAMES
 
 
 def kinds(source):
@@ -224,6 +228,21 @@ def test_every_punctuator():
     for p in PUNCTUATORS:
         tok = one(p)
         assert tok.kind == p and tok.lexeme == p
+
+
+def test_no_punctuator_beyond_the_list():
+    """The converse of test_every_punctuator, for every run of up to three punctuation characters."""
+    chars = "(){}[],.;:+-*/%&|^~?!=<>"
+    for n in (1, 2, 3):
+        for run in itertools.product(chars, repeat=n):
+            tokens, _ = scan("".join(run))
+            assert all(t.kind in PUNCTUATORS for t in tokens[:-1]), "".join(run)
+
+
+def test_type_keywords_are_named_as_the_runtime_names_them():
+    from neutron.runtime.values import TYPE_CHECKS, TYPE_DISPLAY
+    assert {k: TYPE_DISPLAY[k] for k in TYPE_NAMES} == TYPE_NAMES
+    assert set(TYPE_NAMES) <= set(TYPE_CHECKS)
 
 
 def test_longest_punctuator_wins():

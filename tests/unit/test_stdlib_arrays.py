@@ -5,13 +5,10 @@ import math
 import pytest
 
 from neutron.errors import NeutronError
-from neutron.stdlib.arrays import module, param_count
+from neutron.runtime.methods import param_count
+from neutron.stdlib.arrays import module
 from neutron.runtime.values import BoundMethod, Class, Function, Native
-
-
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
+from natives_harness import FakeVM
 
 
 def call(name, *args, vm=None):
@@ -196,10 +193,10 @@ def test_small_helpers():
 
 def test_prelude_declares_the_callback_functions():
     import re
-    names = re.findall(r"^fun (\w+)\(", module.prelude, re.M)
+    names = re.findall(r"^fun (\w+)\(", module.prelude_source(), re.M)
     assert set(names) == {"map", "filter", "find", "find_index", "every", "some", "flat_map", "for_each", "reduce",
                           "sort"}
     # everything the prelude calls that is not its own or a parameter is a native of this module
-    called = set(re.findall(r"\b(_\w+)\(", module.prelude))
+    called = set(re.findall(r"\b(_\w+)\(", module.prelude_source()))
     assert called <= set(module.functions)
     assert set(module.prelude_min_args) <= set(names)

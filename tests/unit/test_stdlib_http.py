@@ -243,9 +243,9 @@ def test_create_server():
 
 
 def test_prelude_defines_listen():
-    assert "fun listen(server, port)" in module.prelude
+    assert "fun listen(server, port)" in module.prelude_source()
     for private in ("_serve", "_next", "_respond", "_fail", "_close"):
-        assert private in module.functions and private in module.prelude
+        assert private in module.functions and private in module.prelude_source()
 
 
 def test_port_zero_reports_the_port_and_running(echo):

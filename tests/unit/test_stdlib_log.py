@@ -6,26 +6,9 @@ import pytest
 from neutron.errors import NeutronError
 from neutron.stdlib import log as nlog
 from neutron.stdlib.log import module
+from natives_harness import FakeVM
 
 LINE = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] \[(DEBUG|INFO|WARN|ERROR)\] (.*)\n$")
-
-
-class FakeStream:
-    def __init__(self, tty):
-        self.tty = tty
-
-    def isatty(self):
-        return self.tty
-
-
-class FakeVM:
-    def __init__(self, tty=False):
-        self.module_state = {}
-        self.output = []
-        self.out = FakeStream(tty)
-
-    def write(self, text):
-        self.output.append(text)
 
 
 def call(vm, name, *args):

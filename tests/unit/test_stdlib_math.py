@@ -6,11 +6,7 @@ import pytest
 from neutron.errors import NeutronError
 from neutron.stdlib.math import module
 from neutron.runtime.values import format_number
-
-
-class FakeVM:
-    def __init__(self):
-        self.module_state = {}
+from natives_harness import FakeVM
 
 
 def call(name, *args, vm=None):

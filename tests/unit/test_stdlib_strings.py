@@ -3,10 +3,7 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.strings import module
-
-
-class FakeVM:
-    module_state = {}
+from natives_harness import FakeVM
 
 
 def call(name, *args):

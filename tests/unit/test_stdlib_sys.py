@@ -10,22 +10,7 @@ import pytest
 from neutron.errors import NeutronError, ProgramExit
 from neutron.stdlib.sys import module
 from neutron.runtime.values import Buffer
-
-
-class FakeVM:
-    def __init__(self, argv=None):
-        self.argv = argv if argv is not None else ["script.nt"]
-        self.script_path = "script.nt"
-        self.resumed = False
-        self.module_state = {}
-        self.output = []
-        self.flushes = 0
-
-    def write(self, text):
-        self.output.append(text)
-
-    def flush(self):
-        self.flushes += 1
+from natives_harness import FakeVM
 
 
 def call(name, *args, vm=None):

@@ -5,16 +5,7 @@ import pytest
 
 from neutron.errors import NeutronError
 from neutron.stdlib.time import module
-
-
-class FakeVM:
-    module_state = {}
-
-    def __init__(self):
-        self.flushes = 0
-
-    def flush(self):
-        self.flushes += 1
+from natives_harness import FakeVM
 
 
 def call(name, *args, vm=None):

@@ -8,7 +8,6 @@ import stat
 import struct
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 

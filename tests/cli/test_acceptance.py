@@ -1,6 +1,6 @@
 """The durable-execution guide's examples, run as a user runs them: `python -m neutron prog.nt`, then
 `python -m neutron --resume file.snap`, each in a fresh process. Mirrors the acceptance check script; the programs
-are copies kept in tests/acceptance/."""
+are copies kept in tests/cli/acceptance/."""
 from __future__ import annotations
 
 import os
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PROGRAMS = REPO / "tests" / "acceptance"
+PROGRAMS = Path(__file__).resolve().parent / "acceptance"
 
 
 @pytest.fixture
@@ -24,8 +23,7 @@ def workdir(tmp_path):
 
 
 def neutron(workdir, *args, env_extra=None, timeout=60):
-    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_CRASH"}
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_CRASH"}     # PYTHONPATH: see tests/conftest.py
     if env_extra:
         env.update(env_extra)
     return subprocess.run([sys.executable, "-m", "neutron", *args], cwd=workdir, env=env, capture_output=True,

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from neutron import durable as S
 from neutron.runner import new_vm
 
@@ -44,6 +46,7 @@ KILLS = 20
 TIME_BUDGET = 25.0
 
 
+@pytest.mark.fuzz      # random kills for up to 25 s
 def test_sigkill_while_checkpointing_never_leaves_a_bad_file(tmp_path):
     prog = tmp_path / "writer.nt"
     prog.write_text(WRITER, encoding="utf-8")

@@ -777,7 +777,6 @@ def test_repeating_an_empty_string_any_number_of_times():
     src = 'say("[" + "" * 1e19 + "]" + "".repeat(1e19) + "|" + ("ab" * 2).length);\n'
     for mode in ("vm", "compiled"):
         out = io.StringIO()
-        from neutron.runner import run_file
         with tempfile.TemporaryDirectory() as d:
             p = os.path.join(d, "r.nt")
             with open(p, "w") as fh:
