@@ -339,39 +339,54 @@ class Expressions:
         else:
             self.line(f"{target} = {' + '.join(exprs)}")
 
-    def append_in_place(self, e, key, slot):
-        """`x = x + piece` where x lives in a container (a global, a cell, a field) that e's left operand was just
-        read from (self.homes, key): on the string path the container lets go of the string while it grows, so
-        that CPython appends in place (it does when the string has no other reference); nothing runs in between
-        that could see the container empty. `slot` is the container's Python expression. Returns the temporary
+    def append_in_place(self, e, key, slot, keep):
+        """`x = x + piece` (or `x = x + a + b`) where x lives in a container (a global, a cell, a field) that the
+        tree's leftmost operand was just read from (self.homes, key): on the string path the container lets go of
+        the string while it grows, so that CPython appends in place (it does when the string has no other
+        reference); nothing runs in between that could see the container empty. `slot` is the container's Python
+        expression; unless the value is kept (`keep`), the temporary lets go of it too. Returns the temporary
         holding the result, or None when e is not that shape."""
-        if not (e.__class__ is BinOp and e.op == O.ADD and e.a.__class__ is Temp and self.homes.get(e.a.name) == key):
+        spine = []
+        n = e
+        while n.__class__ is BinOp and n.op == O.ADD:
+            spine.append(n)
+            n = n.a
+        if not spine or n.__class__ is not Temp or self.homes.get(n.name) != key:
             return None
-        t = e.a.name
-        b = e.b
-        ta, tb = self.tag(e.a), self.tag(b)
-        if (b.__class__ is Temp and b.name == t) or ta not in (None, STR) or (tb == FLT and ta is None):
-            return None
+        spine.reverse()
+        t = n.name
+        ta = self.tag(n)
+        if ta not in (None, STR) or (ta is None and len(spine) == 1 and self.tag(spine[0].b) == FLT):
+            return None         # (most likely numbers)
         saved = self.cur_ip
         self.cur_ip = e.ip
-        b = self.simplify(b)
-        x = self.ex(b)
+        pieces = [self.simplify(x.b) for x in spine]    # (in order; a + does not fail)
         if ta != STR:
             self.line(f"if {t}.__class__ is str:")
             self.ind += 1
-        if tb != STR:
-            # the piece printed (binary_slow's rule once the left operand is a string)
-            p = self.fresh()
-            self.line(f"{p} = {x} if {x}.__class__ is str else _ts({x})")
-            x = p
+        xs = []
+        for p in pieces:
+            x = self.ex(p)
+            if self.tag(p) != STR:
+                # the piece printed (binary_slow's rule once the left operand is a string)
+                y = self.fresh()
+                self.line(f"{y} = {x} if {x}.__class__ is str else _ts({x})")
+                x = y
+            xs.append(x)
         self.line(f"{slot} = None")
-        self.line(f"{t} = {t} + {x}")
+        for x in xs:
+            self.line(f"{t} = {t} + {x}")
         self.line(f"{slot} = {t}")
+        if not keep:
+            self.line(f"{t} = None")
         if ta != STR:
             self.ind -= 1
             self.line("else:")
             self.ind += 1
-            self._assign(t, BinOp(O.ADD, e.a, b, e.ip))
+            tree = n
+            for x, p in zip(spine, pieces):
+                tree = BinOp(O.ADD, tree, p, x.ip)
+            self._assign(t, tree)
             self.line(f"{slot} = {t}")
             self.ind -= 1
         self.cur_ip = saved

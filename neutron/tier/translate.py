@@ -395,9 +395,11 @@ class Translation:
         if ot == INS or ot == DCT:
             fd = self.fields_of(oe) if ot == INS else ob
             if oe.__class__ is Local:
-                t = self.append_in_place(ve, ("p", oe.slot, pn), f"{fd}[{pn!r}]")
+                instrs = self.code.instrs
+                dropped = instrs[ip + 1][0] == O.POP and ip + 1 not in self.an.targets
+                t = self.append_in_place(ve, ("p", oe.slot, pn), f"{fd}[{pn!r}]", not dropped)
                 if t is not None:
-                    vs.append(Temp(t, STR if self.tag(ve) == STR else None))
+                    vs.append(Const(None) if dropped else Temp(t, STR if self.tag(ve) == STR else None))
                     return
             ve = self.simplify(ve)
             self.line(f"{fd}[{pn!r}] = {self.ex(ve)}")
@@ -621,7 +623,7 @@ class Translation:
             if o == O.STORE_FREE:
                 self.uses_cells = True
             # (a global read just now stays defined: globals are never removed)
-            if self.append_in_place(e, key, slot) is not None:
+            if self.append_in_place(e, key, slot, False) is not None:
                 return
         e = self.simplify(e)
         v = self.ex(e)
