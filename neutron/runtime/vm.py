@@ -30,6 +30,7 @@ from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, I
 # measured no slower, the two tests fewer for every case below them paying for the call.
 ORDER = {GT: operator.gt, LE: operator.le, GE: operator.ge}
 BITWISE = frozenset((BAND, BOR, BXOR, SHL, SHR))
+APPEND_AT = 4096        # a longer string grows in place where it can (ADD, VM.release); a shorter one is copied
 
 
 def callee_text(line, col):
@@ -174,8 +175,18 @@ class VM:
                         a = stack[-1]
                         if a.__class__ is float and b.__class__ is float:
                             stack[-1] = a + b
-                        elif a.__class__ is str and b.__class__ is str:
-                            stack[-1] = a + b
+                        elif a.__class__ is str:
+                            if b.__class__ is not str:
+                                b = to_str(b)       # (binary_slow's rule)
+                            if len(a) > APPEND_AT:
+                                # when nothing else holds the string (the stack lets go, and the variable the sum
+                                # is stored back to), CPython appends in place: building a string stays linear
+                                stack[-1] = None
+                                self.release(frame, ip, a)
+                                a += b
+                                stack[-1] = a
+                            else:
+                                stack[-1] = a + b
                         else:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == LOAD_GLOBAL:
@@ -374,6 +385,7 @@ class VM:
                         else:
                             self.set_prop_slow(obj, name, value)
                         stack[-1] = value
+                        value = None        # (a string held here could not grow in place: VM.release)
                     elif o == NIL:
                         push(None)
                     elif o == TRUE:
@@ -543,6 +555,45 @@ class VM:
             except MemoryError:         # running out of memory is a runtime error too, catchable by `try`
                 frame.ip = ip
                 frame = self.throw("Out of memory.", True)
+
+    @staticmethod
+    def release(frame, ip, s):
+        """`x = x + piece` (or `x = x + a + b`, pieces that are constants or other locals) with x the string s: the
+        place the sum is stored back to lets go of s, so that nothing but the VM loop refers to s while it grows;
+        nothing reads that place before the store."""
+        instrs = frame.code.instrs
+        start = ip
+        o, arg = instrs[ip]
+        while (o == CONST or o == LOAD_LOCAL) and ip + 2 < len(instrs) and instrs[ip + 1][0] == ADD:
+            ip += 2
+            o, arg = instrs[ip]
+        if o == DUP:
+            o, arg = instrs[ip + 1]
+        if o == STORE_LOCAL and (LOAD_LOCAL, arg) in instrs[start:ip]:
+            return False
+        elif o == STORE_LOCAL:
+            box, key = frame.locals, arg
+        elif o == STORE_GLOBAL or o == DEFINE_GLOBAL:
+            box, key = frame.func.globals, frame.code.names[arg]
+        elif o == STORE_FREE or o == STORE_CELL:
+            cell = frame.func.cells[arg] if o == STORE_FREE else frame.locals[arg]
+            if cell.value is s:
+                cell.value = None
+                return True
+            return False
+        elif o == SET_PROP and len(frame.stack) > 1:
+            obj = frame.stack[-2]
+            box, key = (obj.fields if obj.__class__ is Instance else obj if obj.__class__ is dict else None), \
+                frame.code.names[arg]
+            if box is None:
+                return False
+        else:
+            return False
+        held = box.get(key) if box.__class__ is dict else box[key]
+        if held is s:
+            box[key] = None
+            return True
+        return False
 
     # ---- errors -----------------------------------------------------------------------------------------------
 

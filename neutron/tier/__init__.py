@@ -20,6 +20,11 @@ functions (other closures of them), a method call the first class; a site whose 
 speculated copy calls that copy. Their Python globals are the program's globals, so a Neutron global is a Python
 global lookup; their Python builtins are the helpers, constants and those call-site caches.
 
+Globals. Inside a loop of a file's top level, the globals the loop uses live in Python locals (promote.py): a
+shadow of the code object reads them as local slots after the code's own, so types and loop counters are tracked
+as for locals; the globals dict is written before anything that could look at it (a call, `say`, the loop's end,
+an exception leaving it) and read again after a call.
+
 Loops. A float counter a loop indexes with and steps by 1 (or by a local the loop does not change) keeps its int()
 beside it, its "mirror": equal to it, an int when it is a whole number (not -0.0) within 2**52, else the float.
 Comparisons with lengths, `%` and bitwise operators over mirrors run on ints (Emitter.mixed); an innermost loop

@@ -6,7 +6,8 @@ from ..bytecode import opcodes as O
 from .entries import Const, Known, Named, Temp
 from .helpers import EMPTY
 from .opsets import ARITH, COMPARE, operands
-from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, method_result_tag
+from .exceptions import Unsupported
+from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, builtin_methods, method_result_tag, pure_invoke
 
 
 TAKEN_BY_TABLE = {O.GET_INDEX, O.SET_INDEX, O.NIL, O.TRUE, O.FALSE, O.CONST}
@@ -40,6 +41,11 @@ class Calls:
 
     def call(self, ip, argc, vs):
         self.flush(vs)
+        began = self.before_observer(vs)
+        self.call_site(ip, argc, vs)
+        self.after_observer(began)
+
+    def call_site(self, ip, argc, vs):
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
         args = [self.ex(x) for x in vs[k + 1:]]
@@ -115,22 +121,29 @@ class Calls:
 
     def invoke(self, ip, mname, argc, vs):
         self.flush(vs)
+        sync = False
+        if self.region:
+            sync = self.observes(ip)
+            if not sync and not pure_invoke(self.tag(vs[len(vs) - argc - 1]), mname, argc):
+                raise Unsupported("a method call the type analysis took for a built-in one")
+            if sync:
+                for s in self.region:
+                    self.invalidate_local(vs, s)
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
         vs_args = vs[k + 1:]
         args = [self.ex(x) for x in vs_args]
-        spec = self.spec_fill(vs_args)
         r = self.ex(vs[k])
         rt = self.tag(vs[k])
         del vs[k:]
         name = self.fresh()
+        alist = f"[{', '.join(args)}]"
         if self.compact:
-            self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, [{', '.join(args)}])")
+            self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
             self.cur_site = None
             vs.append(Temp(name, None))
             return
-        alist = f"[{', '.join(args)}]"
-        builtin = self.tier.builtin_methods(mname, argc) if rt in (None, LST, STR) else []
+        builtin = builtin_methods(mname, argc) if rt in (None, LST, STR) else []
         if rt in (LST, STR):
             builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
             if builtin:
@@ -141,33 +154,15 @@ class Calls:
                 else:
                     self.line(f"{name} = {self.kname(fn)}(_vm, {r}, {alist})")
             else:
+                began = self.before_observer(vs) if sync else False
                 self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
+                self.after_observer(began)
             self.cur_site = None
             vs.append(Temp(name, method_result_tag(rt, mname) if builtin else None))
             return
-        md = self.karity(argc, True)
-        ck, cm, cf = self.cache("ck", "cm", "cf")
         kw = "if"
-        if r in self.module_hint:
-            if len(args) == 1:
-                # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
-                # modules cannot be changed
-                mm, mf, mn = self.cache("mm", "mf", "mn")
-                x = args[0]
-                test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
-                self.line(f"if {r} is {mm}{test}:")
-                self.line("    try:")
-                self.line(f"        {name} = {mf}({x})")
-                self.line("    except (ValueError, OverflowError):")
-                self.line(f"        {name} = _native({mn}, [{x}])")
-                self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-                self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
-                self.line(f"        _B[{mm!r}] = {r}")
-                self.line(f"        _B[{mf!r}] = _n.fast")
-                self.line(f"        _B[{mn!r}] = _n")
-            else:
-                self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-            self.native_call(name, args, vs_args)
+        if not sync and r in self.module_hint:
+            self.module_branches(name, r, mname, args, vs_args)
             kw = "elif"
         for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
             if fn == "append":
@@ -178,6 +173,56 @@ class Calls:
                 self.line(f"{kw} {r}.__class__ is {kind}:")
                 self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
             kw = "elif"
+        if sync:
+            # the built-in methods run no Neutron code; the other receivers' calls write the dict and load it again
+            if builtin:
+                self.line("else:")
+                self.ind += 1
+            dirty = self.dirty
+            began = self.before_observer(vs)
+            kw = "if"
+            if r in self.module_hint:
+                self.module_branches(name, r, mname, args, vs_args)
+                kw = "elif"
+            self.method_branches(kw, name, r, rt, mname, args, vs_args)
+            self.after_observer(began)
+            if builtin:
+                self.ind -= 1
+                self.dirty = dirty      # (written on one side only)
+        else:
+            self.method_branches(kw, name, r, rt, mname, args, vs_args)
+        self.cur_site = None
+        vs.append(Temp(name, None))
+
+    def module_branches(self, name, r, mname, args, vs_args):
+        """A receiver that most likely holds a built-in module (`use`d): its natives first."""
+        if len(args) == 1:
+            # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
+            # modules cannot be changed
+            mm, mf, mn = self.cache("mm", "mf", "mn")
+            x = args[0]
+            test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
+            self.line(f"if {r} is {mm}{test}:")
+            self.line("    try:")
+            self.line(f"        {name} = {mf}({x})")
+            self.line("    except (ValueError, OverflowError):")
+            self.line(f"        {name} = _native({mn}, [{x}])")
+            self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
+            self.line(f"        _B[{mm!r}] = {r}")
+            self.line(f"        _B[{mf!r}] = _n.fast")
+            self.line(f"        _B[{mn!r}] = _n")
+        else:
+            self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+        self.native_call(name, args, vs_args)
+
+    def method_branches(self, kw, name, r, rt, mname, args, vs_args):
+        """An instance's method through the site's cache, a module's native, else the VM's invoke."""
+        argc = len(args)
+        alist = f"[{', '.join(args)}]"
+        spec = self.spec_fill(vs_args)
+        md = self.karity(argc, True)
+        ck, cm, cf = self.cache("ck", "cm", "cf")
         self.line(f"{kw} {'' if rt == INS else r + '.__class__ is Instance and '}{mname!r} not in {r}.fields:")
         self.line(f"    if {r}.klass is {ck}:")
         self.line(f"        {name} = {cf}({', '.join(['d + 1', cm, r] + args)})")
@@ -199,8 +244,6 @@ class Calls:
             self.native_call(name, args, vs_args)
         self.line("else:")
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
-        self.cur_site = None
-        vs.append(Temp(name, None))
 
     def native_call(self, name, args, entries):
         """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""

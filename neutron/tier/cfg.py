@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..bytecode import opcodes as O
 from ..bytecode.code import compute_depths
 from .exceptions import Unsupported
-from .opsets import COND_JUMPS
+from .opsets import COND_JUMPS, OBSERVERS
 
 class Loop:
     __slots__ = ("header", "body", "follow")
@@ -16,6 +16,8 @@ class Loop:
 
 class Analysis:
     """Control flow facts of one code object: stack depths, successors, loops and post-dominators."""
+
+    volatile = frozenset()      # local slots a call may change (promoted globals: promote.plan)
 
     def __init__(self, code):
         self.code = code
@@ -63,13 +65,17 @@ class Analysis:
         self._postdominators()
 
     def store_sites(self):
-        """slot -> sorted indexes of the instructions that assign it."""
+        """slot -> sorted indexes of the instructions that assign it (or, for volatile slots, may)."""
         st = self._stores
         if st is None:
             st = {}
+            vol = sorted(self.volatile)
             for i, (o, a) in enumerate(self.code.instrs):
                 if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL):
                     st.setdefault(a, []).append(i)
+                elif vol and o in OBSERVERS:
+                    for s in vol:
+                        st.setdefault(s, []).append(i)
             self._stores = st
         return st
 

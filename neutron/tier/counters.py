@@ -8,7 +8,7 @@ import math
 from ..bytecode import opcodes as O
 from .entries import NAME_OR_NUMBER, BinOp, Const, Local, PendingLen, literal
 from .opsets import ARITH, BITWISE, COMPARE, INT_ONLY_BODY, pops
-from .tags import FLT
+from .tags import FLT, LST, SEQ, STR
 
 
 def mirror(v):
@@ -139,7 +139,7 @@ class Counters:
 
     def length_operand(self, e, native):
         if e.__class__ is PendingLen:
-            return f"len({e.recv})"
+            return self.lengths.get(e.recv) or f"len({e.recv})"
         if e.__class__ is Local:
             h = self.icache.get(e.slot)
             if h in self.mirrors:
@@ -173,8 +173,9 @@ class Counters:
             if o == O.STORE_LOCAL:
                 stored.add(a)
         o0, a0 = instrs[h]
-        if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead:
-            return []
+        if o0 != O.LOAD_LOCAL or a0 not in hoist or hoist[a0] not in self.small_ints or a0 in self.dead or \
+                a0 >= self.nl0:
+            return []       # (a promoted global keeps its float: an exception may take it to the dict)
         slot = a0
         o1, a1 = instrs[h + 1]
         bound, k = None, h + 2
@@ -200,6 +201,21 @@ class Counters:
                     return []
         return [(slot, bound)]
 
+    def invariant_length(self, loop, dead):
+        """The local whose length bounds an int-only loop (`i < a.length`), when it is known to be an array or a
+        string here and the loop does not assign it; else None."""
+        if not dead or dead[0][1] is not None:
+            return None
+        instrs = self.code.instrs
+        h = loop.header
+        o1, recv = instrs[h + 1]
+        if o1 != O.LOAD_LOCAL or instrs[h + 2][0] != O.GET_PROP or self.code.names[instrs[h + 2][1]] != "length":
+            return None
+        self.fip = h
+        if self.tag(Local(recv)) not in (LST, STR, SEQ) or recv in self.assigned_in(loop.body):
+            return None
+        return recv
+
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
         comparison operator) and never assigns, of a type not known at its header: worth a second copy of the
@@ -212,7 +228,7 @@ class Counters:
         if st is None:
             return []
         instrs = self.code.instrs
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         out = set()
         for i in loop.body:
             o, a = instrs[i]
@@ -230,8 +246,10 @@ class Counters:
         st = self.flow.get(loop.header)
         if st is None:
             return {}
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         steps, bad, indexed, bitwise = {}, set(), set(), set()
+        if self.observed_in(loop.body):
+            bad |= self.an.volatile         # loaded again after each call
         for i in loop.body:
             o, a = instrs[i]
             if o in (O.MAKE_CELL, O.NEW_CELL):
@@ -297,7 +315,7 @@ class Counters:
         st = self.flow.get(loop.header)
         if st is None:
             return []
-        stored = {a for i in loop.body for o, a in (instrs[i],) if o in (O.STORE_LOCAL, O.MAKE_CELL, O.NEW_CELL)}
+        stored = self.assigned_in(loop.body)
         out = set()
         for i in loop.body:
             o, a = instrs[i]

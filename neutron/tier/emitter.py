@@ -9,6 +9,7 @@ from .counters import Counters
 from .entries import Stack
 from .exprs import Expressions
 from .postpass import flatten_elif, hide_helpers, rename, while_tests
+from .promote import Globals, plan
 from .receivers import Receivers
 from .structure import Ctx, Structure
 from .tags import SPEC_TEST
@@ -31,14 +32,27 @@ class Info:
         self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
 
 
-class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation):
-    def __init__(self, tier, code, an, entry):
+class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation, Globals):
+    def __init__(self, tier, code, an, entry, G):
         # what is compiled (read only)
         self.tier = tier
         self.code = code
         self.an = an                # cfg.Analysis of the code
         self.entry = entry          # None, or (ip, handlers as [(target, depth)], local tags, stack tags)
         self.run_once = code.name == "<script>"     # a file's top level: runs once (see compact)
+        self.G = G                  # the globals it runs with (those defined now stay defined)
+
+        # promoted globals (promote.py): with a plan, code and an are its shadow's
+        self.nl0 = code.nlocals     # the code's own locals; promoted globals have the slots after them
+        self.plan = None
+        if self.run_once:
+            start = [0] if entry is None else [entry[0]] + [t for t, _d in entry[1]]
+            self.plan = plan(code, an, G, start)
+            if self.plan is not None:
+                self.code, self.an = self.plan.code, self.plan.an
+        self.region = frozenset()   # promoted slots that live in Python locals here
+        self.maydirty = frozenset() # those the region's loop stores
+        self.dirty = set()          # those stored since the dict was last written
         self.hs = None              # ip -> handler stack there (cfg.handler_stacks), set by generate
         self.flow = {}              # ip -> (local tags, stack tags) of the type analysis for the body being written
 
@@ -51,7 +65,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.cur_ip = None          # instruction the lines written now belong to (errors, tracebacks)
         self.cur_site = None        # call-site descriptor of the lines written now (captures)
         self.budget = MAX_EMIT_FACTOR * len(code.instrs) + 2000     # instructions left to translate
-        self.info = Info(code, entry)
+        self.info = Info(code, entry)       # (the code itself, not a shadow: captures describe its frames)
         self.uses_cells = False     # the function reads F.cells (prologue `FC = F.cells`)
 
         # the current path (translate.py, structure.py)
@@ -59,6 +73,8 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.compact = False        # short code rather than fast code here (run-once top level outside loops)
         self.derived = {}           # slot -> (ip, int() expression, base slot, its mirror) of `j = i + 1` (store)
         self.last_free = None       # (free variable, ip, entry) of the last STORE_FREE, for `x = v; return x`
+        self.homes = {}             # temporary -> the container it was read from: ("g", global name), ("c", cell
+                                    # slot), ("f", free variable) or ("p", local slot, property name)
 
         # loop counters (counters.py, structure.open_loop)
         self.icache = {}            # local slot -> name of its int() along this straight path
@@ -68,6 +84,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.mirrors = set()        # names of loop counters' int()s (or the float): equal to the counter
         self.dead = {}              # counter slot -> its int(), the only copy inside its loop (open_loop)
         self.bounds = {}            # slot of such a loop's bound -> its int() (or the float)
+        self.lengths = {}           # `lN` -> name of len(lN), read once before an int-only loop bounded by it
         self.no_mix = 0             # > 0: native() writes float code only (Counters.plain)
         self.hoisted_used = False   # the tree just written uses an int() that may be a float: TypeError is caught
 
@@ -77,6 +94,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.nosplit = False        # no more receiver splits on this path (its `else` side)
         self.nsplits = 0            # splits made in the body being written (at most MAX_SPLITS)
         self.receiver_uses = {}     # slot -> how often it is loaded right before GET_PROP or INVOKE
+        self.key_uses = {}          # slot -> how often it is loaded as an index (Receivers.split_key)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
         self.keep = None            # (icache, fcache) for the next path, which starts where they hold
 
@@ -152,7 +170,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
             prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", None)]
             for s in code.cell_params:
                 prologue.append((1, f"l{s} = Cell(l{s})", None, None))
-            others = [f"l{i}" for i in range(len(params), code.nlocals)]
+            others = [f"l{i}" for i in range(len(params), self.nl0)]
             if others:
                 prologue.append((1, " = ".join(others) + " = None", None, None))
             if self.uses_cells:
@@ -169,8 +187,8 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
             lines.extend(prologue)
         else:
             lines.append((0, f"def {fname}(d, F, L, S):", None, None))
-            if code.nlocals:
-                names = [f"l{i}" for i in range(code.nlocals)]
+            if self.nl0:
+                names = [f"l{i}" for i in range(self.nl0)]
                 lines.append((1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = L", None, None))
             depth = an.depth[entry[0]]
             if depth:

@@ -127,6 +127,17 @@ class Expressions:
                     return f"float({ia} {BITWISE[o]} {ib})"     # both within 2**52 (or floats: a TypeError)
                 return (f"(_b if -9223372036854774784.0 <= (_b := float({ia} {BITWISE[o]} {ib})) <= "
                         f"9223372036854774784.0 else _bail())")
+            if o == O.SHL or o == O.SHR:
+                # the VM shifts the 64-bit int of a by 0 to 63 places: Python's shift of int(a) when a is within
+                # 2**63 (no wrap to undo) and, for <<, the result too; other counts, NaN and infinities (int()
+                # fails) go to the generic path
+                x, n = self.fresh(), self.fresh()
+                ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
+                      f"0 <= ({n} := int({b})) < 64")
+                if o == O.SHR:
+                    return f"(float(int({x}) >> {n}) if {ok} else _bail())"
+                return (f"(_b if {ok} and -9223372036854774784.0 <= (_b := float(int({x}) << {n})) <= "
+                        f"9223372036854774784.0 else _bail())")
             return f"_bin({o}, {a}, {b})"
         if k is UnOp:
             if e.op == O.NOT:
@@ -180,7 +191,7 @@ class Expressions:
     def needs_try(e):
         k = e.__class__
         if k is BinOp:
-            if e.op in (O.DIV, O.MOD) or e.op in BITWISE:
+            if e.op in (O.DIV, O.MOD, O.SHL, O.SHR) or e.op in BITWISE:
                 return True
             return Expressions.needs_try(e.a) or Expressions.needs_try(e.b)
         if k is UnOp:
@@ -237,6 +248,12 @@ class Expressions:
                 # binary_slow's rule: the other operand is printed
                 if ta == STR:
                     self.line(f"{target} = {ea} + ({eb} if {eb}.__class__ is str else _ts({eb}))")
+                elif target == ea and ta is None:
+                    # `s = s + "x"` keeps the statement form on the string path (appended in place)
+                    self.line(f"if {ea}.__class__ is str:")
+                    self.line(f"    {target} = {ea} + {eb}")
+                    self.line("else:")
+                    self.line(f"    {target} = _ts({ea}) + {eb}")
                 else:
                     self.line(f"{target} = ({ea} if {ea}.__class__ is str else _ts({ea})) + {eb}")
                 return
@@ -321,6 +338,59 @@ class Expressions:
                 self.line(f"{target} = {target} + {x}")
         else:
             self.line(f"{target} = {' + '.join(exprs)}")
+
+    def append_in_place(self, e, key, slot, keep):
+        """`x = x + piece` (or `x = x + a + b`) where x lives in a container (a global, a cell, a field) that the
+        tree's leftmost operand was just read from (self.homes, key): on the string path the container lets go of
+        the string while it grows, so that CPython appends in place (it does when the string has no other
+        reference); nothing runs in between that could see the container empty. `slot` is the container's Python
+        expression; unless the value is kept (`keep`), the temporary lets go of it too. Returns the temporary
+        holding the result, or None when e is not that shape."""
+        spine = []
+        n = e
+        while n.__class__ is BinOp and n.op == O.ADD:
+            spine.append(n)
+            n = n.a
+        if not spine or n.__class__ is not Temp or self.homes.get(n.name) != key:
+            return None
+        spine.reverse()
+        t = n.name
+        ta = self.tag(n)
+        if ta not in (None, STR) or (ta is None and len(spine) == 1 and self.tag(spine[0].b) == FLT):
+            return None         # (most likely numbers)
+        saved = self.cur_ip
+        self.cur_ip = e.ip
+        pieces = [self.simplify(x.b) for x in spine]    # (in order; a + does not fail)
+        if ta != STR:
+            self.line(f"if {t}.__class__ is str:")
+            self.ind += 1
+        xs = []
+        for p in pieces:
+            x = self.ex(p)
+            if self.tag(p) != STR:
+                # the piece printed (binary_slow's rule once the left operand is a string)
+                y = self.fresh()
+                self.line(f"{y} = {x} if {x}.__class__ is str else _ts({x})")
+                x = y
+            xs.append(x)
+        self.line(f"{slot} = None")
+        for x in xs:
+            self.line(f"{t} = {t} + {x}")
+        self.line(f"{slot} = {t}")
+        if not keep:
+            self.line(f"{t} = None")
+        if ta != STR:
+            self.ind -= 1
+            self.line("else:")
+            self.ind += 1
+            tree = n
+            for x, p in zip(spine, pieces):
+                tree = BinOp(O.ADD, tree, p, x.ip)
+            self._assign(t, tree)
+            self.line(f"{slot} = {t}")
+            self.ind -= 1
+        self.cur_ip = saved
+        return t
 
     def truth(self, vs_entry):
         """A Python condition for the truthiness of an entry (a tree is evaluated in place)."""

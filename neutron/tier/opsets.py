@@ -21,6 +21,8 @@ INT_ONLY_BODY = {O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.NIL, O.TRUE, O.FALSE, O
 MIXED_ROOTS = {O.ADD, O.SUB, O.MUL, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, O.NE}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
+# instructions after which a global may have changed (the program's Neutron code, or a native, may have run)
+OBSERVERS = {O.CALL, O.INVOKE, O.CALL_ARRAY, O.USE, O.USING, O.USING_ISOLATED}
 
 
 def operands(o, a):

@@ -1,10 +1,11 @@
-"""Receivers: splitting a path on `is Instance` before the first property access on a local of unknown type, an
-instance's fields dict kept along a path, and list indexing operands."""
+"""Receivers: splitting a path on `is Instance` before the first property access on a local of unknown type (and
+on `is str` before the first use of such a local as an object's key), an instance's fields dict kept along a
+path, and list indexing operands."""
 from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from .entries import Const, Local
-from .tags import INS, LST, SEQ, STR
+from .tags import DCT, INS, LST, SEQ, STR
 
 
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
@@ -29,13 +30,44 @@ class Receivers:
         slot = e.slot
         if self.receiver_count(slot) < 3 or self.budget < 4 * len(self.code.instrs):
             return False
+        self.split(ip, vs, ctx, slot, INS, "Instance")
+        return True
+
+    def split_key(self, ip, o, vs, ctx):
+        """Before the first use of a local of unknown type as the key of an object (a map) that the code indexes
+        with it again: `if lN.__class__ is str:` with the rest of the path emitted twice, once knowing it."""
+        if self.nosplit or self.nsplits >= MAX_SPLITS:
+            return False
+        k = 1 if o == O.GET_INDEX else 2
+        if len(vs) < k + 1 or self.tag(vs[-k - 1]) != DCT:
+            return False
+        e = vs[-k]
+        if e.__class__ is not Local or e.slot in self.split_off or self.tag(e) is not None:
+            return False
+        slot = e.slot
+        if self.key_count(slot) < 2 or self.budget < 4 * len(self.code.instrs):
+            return False
+        self.split(ip, vs, ctx, slot, STR, "str")
+        return True
+
+    def key_count(self, slot):
+        """How often local `slot` is loaded as the index of an indexing."""
+        n = self.key_uses.get(slot)
+        if n is None:
+            instrs = self.code.instrs
+            n = sum(1 for i, (o, a) in enumerate(instrs)
+                    if o == O.LOAD_LOCAL and a == slot and self.use_of(i) == "index")
+            self.key_uses[slot] = n
+        return n
+
+    def split(self, ip, vs, ctx, slot, tag, cls):
         self.nsplits += 1
         self.flush(vs)
         saved = (self.overlay, self.split_off, self.nosplit)
-        self.line(f"if l{slot}.__class__ is Instance:")
+        self.line(f"if l{slot}.__class__ is {cls}:")
         self.ind += 1
         self.overlay = dict(saved[0])
-        self.overlay[slot] = INS
+        self.overlay[slot] = tag
         self.split_off = saved[1] | {slot}
         here = (self.icache, self.fcache)
         self.keep = here
@@ -51,7 +83,6 @@ class Receivers:
         self.path(ip, list(vs), ctx, fresh=True)
         self.ind -= 1
         self.overlay, self.split_off, self.nosplit = saved
-        return True
 
     def receiver_count(self, slot):
         """How often local `slot` is loaded right before a property access or method call on it."""

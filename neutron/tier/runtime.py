@@ -34,11 +34,6 @@ def _with_builtins(code, G, B):
     return ns["_fn"]
 
 
-def _fits(entry, n):
-    _fn, lo, hi = entry
-    return lo <= n and (hi is None or n <= hi)
-
-
 class Tier(Capture):
     def __init__(self, vm):
         self.vm = vm
@@ -71,22 +66,6 @@ class Tier(Capture):
         if an is None:
             an = self.analyses[code] = Analysis(code)
         return an
-
-    def builtin_methods(self, name, argc):
-        """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
-        arguments)` calls directly, as the VM would after its table look-up and arity check."""
-        from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
-        out = []
-        entry = B.ARRAY_METHODS.get(name)
-        if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
-            if entry[0] is B.a_push and argc == 1:
-                out.append(("list", "append"))      # a_push: extend by the arguments, return nil
-            else:
-                out.append(("list", entry[0]))
-        entry = B.STRING_METHODS.get(name)
-        if entry is not None and _fits(entry, argc):
-            out.append(("str", entry[0]))
-        return out
 
     def fast_loop(self, name):
         """(loop function, ...) for an array callback method run by a Python loop, or False."""
@@ -125,7 +104,7 @@ class Tier(Capture):
         if seen is not G:
             raise Unsupported("a code object run with two different globals")
         an = self.analysis(code)
-        em = Emitter(self, code, an, entry)
+        em = Emitter(self, code, an, entry, G)
         fname, src, info = em.generate()
         vals = dict(self.ns)
         vals.update(em.consts)

@@ -48,6 +48,7 @@ class Structure:
         self.line(f"if not {flag}: raise")
         self.line(f"s{depth} = _xv({x})")
         hvs = [Temp(f"s{i}", None) for i in range(depth + 1)]
+        self.at_merge()
         self.path(target, hvs, ctx, fresh=False)
         self.line("pass")
         self.ind -= 1
@@ -55,12 +56,13 @@ class Structure:
     def path(self, ip, vs, ctx, fresh=False):
         """Emit the code from ip until the path ends: at ctx.stop (falling through), or by a jump out of the
         current loop, a return or a throw."""
-        saved = (self.overlay, self.split_off, self.nosplit)
+        saved = (self.overlay, self.split_off, self.nosplit, self.dirty)
         self.overlay = dict(self.overlay)
+        self.dirty = set(self.dirty)
         try:
             self._path(ip, vs, ctx, fresh)
         finally:
-            self.overlay, self.split_off, self.nosplit = saved
+            self.overlay, self.split_off, self.nosplit, self.dirty = saved
 
     def drop_stored(self, lo, hi):
         """Forget what the overlay knows of locals assigned by instructions in [lo, hi)."""
@@ -206,6 +208,7 @@ class Structure:
                 self.ind -= 1
         if m is not None and m != ctx.stop:
             self.drop_stored(min(ip, m), max(ip, m) if m > ip else an.n)
+            self.at_merge()
             self.path(m, self.canon(m), ctx)
         elif m is not None:
             self.cur_ip = None
@@ -219,6 +222,7 @@ class Structure:
         self.cur_ip = None
         self.materialize(vs)
         self.drop_stored(min(loop.body), max(loop.body) + 1)
+        region = self.begin_region(h)
         hoist = dict(ctx.hoist)
         self.fip = h
         for slot in self.index_invariants(loop):
@@ -265,10 +269,19 @@ class Structure:
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
 
         def emit():
+            recv = self.invariant_length(loop, dead)
+            if recv is not None:
+                # an int-only loop runs no code that could change a length: its bound is read once
+                n = self.fresh()
+                self.line(f"{n} = len(l{recv})")
+                self.lengths[f"l{recv}"] = n
             self.line("while True:")
             self.ind += 1
+            self.at_merge()
             self.path(h, self.canon(h), inner, fresh=True)
             self.ind -= 1
+            if recv is not None:
+                del self.lengths[f"l{recv}"]
 
         lists = self.indexed_unknowns(loop)
         nums = self.indexed_unknowns(loop, "number")
@@ -294,6 +307,8 @@ class Structure:
             self.line(f"l{slot} = float({self.dead.pop(slot)})")
             self.bounds.pop(bound, None)
         self.steps = saved
+        if region is not None:
+            self.end_region(region)
         return loop.follow
 
     def exit_path(self, ip, vs, ctx):
@@ -304,7 +319,12 @@ class Structure:
             self.line(f"l{slot} = float({name})")
         saved = self.dead
         self.dead = {}
+        state = self.before_exit()
+        mark = len(self.out)
         self.path(ip, vs, sub)
+        if state is not None and len(self.out) == mark:
+            self.line("pass")
+        self.after_exit(state)
         self.dead = saved
         self.line("break")
 
@@ -335,6 +355,7 @@ class Structure:
         self.handler_clause(flag, target, an.depth[ip], sub)
         if m is not None and m != ctx.stop:
             self.drop_stored(ip, max(m, target))
+            self.at_merge()
             self.path(m, self.canon(m), ctx)
 
     def flag(self, hid):

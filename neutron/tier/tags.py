@@ -25,6 +25,38 @@ STRING_ONLY = {"split", "lines", "toUpperCase", "toLowerCase", "upper", "lower",
                "replaceAll", "substring", "repeat", "charAt", "startsWith", "endsWith"}
 
 
+def _fits(entry, n):
+    _fn, lo, hi = entry
+    return lo <= n and (hi is None or n <= hi)
+
+
+def builtin_methods(name, argc):
+    """[(receiver type name, function)] of the built-in string and array methods that `recv.name(argc
+    arguments)` calls directly, as the VM would after its table look-up and arity check. None of them runs
+    Neutron code (the array methods that take a callback are left out)."""
+    from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
+    out = []
+    entry = B.ARRAY_METHODS.get(name)
+    if entry is not None and name not in B.ARRAY_CALLBACK_METHODS and _fits(entry, argc):
+        if entry[0] is B.a_push and argc == 1:
+            out.append(("list", "append"))      # a_push: extend by the arguments, return nil
+        else:
+            out.append(("list", entry[0]))
+    entry = B.STRING_METHODS.get(name)
+    if entry is not None and _fits(entry, argc):
+        out.append(("str", entry[0]))
+    return out
+
+
+def pure_invoke(receiver, name, argc):
+    """Whether `recv.name(args)` with a receiver of this tag calls a built-in method directly (no Neutron code
+    runs: Calls.invoke)."""
+    if receiver != LST and receiver != STR:
+        return False
+    kind = "list" if receiver == LST else "str"
+    return any(k == kind for k, _fn in builtin_methods(name, argc))
+
+
 def method_result_tag(receiver, name):
     if receiver == STR:
         return STR_RESULTS.get(name)

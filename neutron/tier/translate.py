@@ -86,6 +86,8 @@ class Translation:
             self.compact = self.run_once and ctx.loop is None and not ctx.chain
             if o in RECEIVER_AT and not self.compact and self.split_receiver(ip, o, a, vs, ctx):
                 return
+            if (o == O.GET_INDEX or o == O.SET_INDEX) and not self.compact and self.split_key(ip, o, vs, ctx):
+                return
             handler = HANDLERS.get(o)
             if handler is None:
                 raise Unsupported(f"opcode {O.NAMES[o]}")
@@ -95,6 +97,9 @@ class Translation:
             ip = ip + 1 if nxt is None else nxt
 
     def op_load_local(self, o, a, ip, vs, ctx):
+        if a >= self.nl0 and a not in self.region:
+            o, a = self.plan.orig[ip]           # a promoted global read where the dict is its home
+            return self.op_load_global(o, a, ip, vs, ctx)
         vs.append(Local(a))
 
     def op_const(self, o, a, ip, vs, ctx):
@@ -146,6 +151,7 @@ class Translation:
     def op_load_cell(self, o, a, ip, vs, ctx):
         name = self.fresh()
         self.line(f"{name} = l{a}.value")
+        self.homes[name] = ("c", a)
         vs.append(Temp(name, None))
 
     def op_load_free(self, o, a, ip, vs, ctx):
@@ -158,6 +164,7 @@ class Translation:
         else:
             name = self.fresh()
             self.line(f"{name} = FC[{a}].value")
+            self.homes[name] = ("f", a)
             vs.append(Temp(name, None))
 
     def op_make_cell(self, o, a, ip, vs, ctx):
@@ -173,7 +180,10 @@ class Translation:
         self.flush(vs)
         name = self.fresh()
         gname = names[a]
-        if self.compact:
+        sure = self.surely_defined(ip, gname)
+        if sure:
+            self.line(f"{name} = {gname}" if plain_global(gname) else f"{name} = _G[{gname!r}]")
+        elif self.compact:
             self.line(f"{name} = _gget(_G, {gname!r})")
         elif plain_global(gname):
             # the generated function's Python globals are the Neutron globals: a cached lookup
@@ -184,11 +194,12 @@ class Translation:
             self.line("try:")
             self.line(f"    {name} = _G[{gname!r}]")
             self.line("except KeyError:")
-        if not self.compact:
+        if not (self.compact or sure):
             self.line(f"    raise _undef(_G, {gname!r}) from None")
         if gname in MODULES:
             self.module_hint.add(name)      # most likely `use`d: its method calls test Module first
         self.global_hint.add(name)
+        self.homes[name] = ("g", gname)
         vs.append(Temp(name, None))
 
     def op_operator(self, o, a, ip, vs, ctx):
@@ -361,6 +372,8 @@ class Translation:
             self.line(f"    {name} = {fd}[{pn!r}]")
             self.line("except KeyError:")
             self.line(f"    {name} = _gp({ob}, {pn!r})")
+            if oe.__class__ is Local:
+                self.homes[name] = ("p", oe.slot, pn)
         elif ot is None:
             self.line("try:")
             self.line(f"    if {ob}.__class__ is Instance:")
@@ -386,16 +399,26 @@ class Translation:
 
     def op_set_prop(self, o, a, ip, vs, ctx):
         names = self.code.names
-        self.flush(vs)
         ve = vs.pop()
-        v = self.ex(ve)
+        self.flush(vs)
         oe = vs.pop()
         ob = self.ex(oe)
         ot = self.tag(oe)
         pn = names[a]
         if ot == INS or ot == DCT:
-            self.line(f"{self.fields_of(oe) if ot == INS else ob}[{pn!r}] = {v}")
+            fd = self.fields_of(oe) if ot == INS else ob
+            if oe.__class__ is Local:
+                instrs = self.code.instrs
+                dropped = instrs[ip + 1][0] == O.POP and ip + 1 not in self.an.targets
+                t = self.append_in_place(ve, ("p", oe.slot, pn), f"{fd}[{pn!r}]", not dropped)
+                if t is not None:
+                    vs.append(Const(None) if dropped else Temp(t, STR if self.tag(ve) == STR else None))
+                    return
+            ve = self.simplify(ve)
+            self.line(f"{fd}[{pn!r}] = {self.ex(ve)}")
         else:
+            ve = self.simplify(ve)
+            v = self.ex(ve)
             self.line(f"if {ob}.__class__ is Instance:")
             self.line(f"    {ob}.fields[{pn!r}] = {v}")
             self.line(f"elif {ob}.__class__ is dict:")
@@ -413,17 +436,22 @@ class Translation:
 
     def op_call_array(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        began = self.before_observer(vs)
         self.cur_site = self.site(ip, vs, len(vs) - 2)
         args = self.ex(vs.pop())
         c = self.ex(vs.pop())
         name = self.fresh()
         self.line(f"{name} = _call(d + 1, {c}, list({args}))")
         self.cur_site = None
+        self.after_observer(began)
         vs.append(Temp(name, None))
 
     def op_return(self, o, a, ip, vs, ctx):
         e = vs.pop()
         self.flush(vs)
+        if self.region:
+            e = self.simplify(e)
+            self.write_back(self.dirty)
         if self.simple(e):
             self.line(f"return {self.ex(e)}")
         else:
@@ -434,6 +462,9 @@ class Translation:
 
     def op_say(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        if self.region:
+            self.write_back(self.dirty)     # a stop here captures the program
+            self.dirty = set()
         self.cur_site = self.site(ip, vs, len(vs) - 1)
         self.line(f"_say({self.ex(vs.pop())})")
         self.cur_site = None
@@ -511,10 +542,12 @@ class Translation:
 
     def op_use(self, o, a, ip, vs, ctx):
         self.flush(vs)
+        began = self.before_observer(vs)
         self.cur_site = self.site(ip, vs, len(vs))
         name = self.fresh()
-        self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.code)})")
+        self.line(f"{name} = _import(d, {o}, {a}, F, {self.kname(self.info.code)})")
         self.cur_site = None
+        self.after_observer(began)
         vs.append(Temp(name, None))
 
     def op_get_member(self, o, a, ip, vs, ctx):
@@ -565,6 +598,11 @@ class Translation:
         self.cur_ip = ip
         e = vs.pop()
         self.flush(vs)
+        if o == O.STORE_LOCAL and a >= self.nl0:
+            if a in self.region:
+                self.dirty.add(a)
+            else:
+                o, a = self.plan.orig[ip]       # a promoted global assigned where the dict is its home
         if o == O.STORE_LOCAL:
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
@@ -591,6 +629,15 @@ class Translation:
             elif a in self.dead:
                 raise AssertionError("a counter kept as an int assigned otherwise")
             return
+        home = HOMES.get(o)
+        if home is not None:
+            key = (home, self.code.names[a] if home == "g" else a)
+            slot = f"l{a}.value" if home == "c" else f"FC[{a}].value" if home == "f" else f"_G[{self.code.names[a]!r}]"
+            if o == O.STORE_FREE:
+                self.uses_cells = True
+            # (a global read just now stays defined: globals are never removed)
+            if self.append_in_place(e, key, slot, False) is not None:
+                return
         e = self.simplify(e)
         v = self.ex(e)
         if o == O.STORE_CELL:
@@ -604,8 +651,13 @@ class Translation:
             self.line(f"_G[{self.code.names[a]!r}] = {v}")
         else:
             gname = self.code.names[a]
-            self.line(f"if {gname!r} not in _G: raise _undef(_G, {gname!r})")
+            if not self.surely_defined(ip, gname):
+                self.line(f"if {gname!r} not in _G: raise _undef(_G, {gname!r})")
             self.line(f"_G[{gname!r}] = {v}")
+
+
+# stores whose container a string may be appended to in place (Expressions.append_in_place): cell, free, global
+HOMES = {O.STORE_CELL: "c", O.STORE_FREE: "f", O.STORE_GLOBAL: "g", O.DEFINE_GLOBAL: "g"}
 
 
 # opcode -> its handler: (emitter, op, arg, ip, stack entries, ctx) -> None (go on at ip + 1), the next ip, or END

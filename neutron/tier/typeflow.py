@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from .exceptions import Unsupported
-from .opsets import ARITH, COMPARE, POP_ONE, PUSH_UNKNOWN, REPLACE_TOP
-from .tags import BOO, CHECKED_TAG, DCT, FLT, LST, SEQ, STR, binary_tag, method_result_tag, tag_of
+from .opsets import ARITH, COMPARE, OBSERVERS, POP_ONE, PUSH_UNKNOWN, REPLACE_TOP
+from .tags import BOO, CHECKED_TAG, DCT, FLT, LST, SEQ, STR, binary_tag, method_result_tag, pure_invoke, tag_of
 
 
 def type_flow(an, seeds):
     """What is certainly known of the type of each local and stack slot before each instruction, from the
     seeds [(ip, local tags, stack tags)]. Tags: FLT (float), STR, LST, DCT, INS (instance), BOO (boolean) or
-    None (unknown). A handler starts knowing nothing about the locals."""
+    None (unknown). A handler starts knowing nothing about the locals; an instruction that may run Neutron code
+    forgets what is known of the volatile slots (promoted globals)."""
     instrs = an.code.instrs
+    vol = an.volatile
     consts = an.code.consts
     names = an.code.names
     succ = an.succ
@@ -52,6 +54,8 @@ def type_flow(an, seeds):
             continue
         if not succ[ip]:
             continue
+        if vol and o in OBSERVERS and (o != O.INVOKE or not pure_invoke(S[n - a[1] - 1], names[a[0]], a[1])):
+            L = {k: v for k, v in L.items() if k not in vol}
         if o == O.CONST:
             S = S + (tag_of(consts[a]),)
         elif o == O.LOAD_LOCAL:

@@ -134,6 +134,62 @@ def test_checkpoint_frames_match_the_vm(tmp_path):
     assert len(snaps["vm"]) >= 5
 
 
+# A checkpoint inside loops of the top level, whose globals the compiled code keeps in locals: in a function the
+# loop calls, in a callback, and at the loop's own statement, with globals written just before.
+TOP_LOOPS = """
+use sys;
+var P = sys.args()[1];
+var total = 0;
+var text = "";
+var marks = [];
+fun note(k) {
+    total = total + k;
+    if (k == 3) sys.checkpoint(P);
+    return total;
+}
+for (var i = 0; i < 5; i++) {
+    text = text + i;
+    total = total + note(i) * 2;
+    marks = marks.map(fun(m) { return m + total; });
+    marks.push(i);
+}
+var j = 0;
+while (j < 4) {
+    j = j + 1;
+    text = text + "!";
+    if (j == 2) sys.checkpoint(P);
+}
+say(total + " " + text + " " + marks);
+"""
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+def test_checkpoint_in_a_top_level_loop_matches_the_vm(tmp_path, nth):
+    """The globals a compiled top-level loop keeps in locals are in the dict at each checkpoint: the snapshot's
+    frames and globals are the VM's."""
+    path = write(tmp_path, TOP_LOOPS.replace("sys.checkpoint(P)", "(++calls == NTH ? sys.checkpoint(P) : 0)")
+                 .replace("var P =", f"var calls = 0;\nvar NTH = {nth};\nvar P ="))
+    got = {}
+    snap = tmp_path / "s.snap"
+    for mode in ("vm", "compiled"):
+        _, status, out, err = run(path, mode, [str(snap)])
+        assert (status, err) == (0, ""), err
+        frames, vm = frames_of(snap)
+        got[mode] = (out, frames, norm(vm.globals))
+        _, status, out2, err = resume(snap, "compiled", [str(snap)])
+        assert (status, err, out2) == (0, "", out)
+    assert got["compiled"] == got["vm"]
+    assert got["vm"][0] == "116 01234!!!! [164, 163, 154, 119, 4]\n"
+
+
+def test_uncaught_error_in_a_top_level_loop_matches_the_vm(tmp_path):
+    path = write(tmp_path, "var g = 0;\nfun f(x) {\n  g = g + x;\n  return [1][x];\n}\n"
+                           "for (var i = 0; i < 3; i++) {\n  g = g + 10;\n  f(i);\n}\n")
+    res = {mode: run(path, mode)[1:] for mode in ("vm", "compiled")}
+    assert res["compiled"] == res["vm"]
+    assert res["vm"][0] == 1 and "at f (prog.nt:4)" in res["vm"][2]
+
+
 @pytest.mark.parametrize("method,body", [
     ("map", "return x * 2;"), ("filter", "return x > 2;"), ("forEach", "total = total + x;")])
 def test_checkpoint_in_an_array_callback_matches_the_vm(tmp_path, method, body):
