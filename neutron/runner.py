@@ -13,7 +13,7 @@ import re
 import sys
 
 from . import loader
-from .durable.effects import Quiet
+from .runtime.effects import Quiet
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
 from .runtime.frames import Frame, StopForResume, Uncaught
 from .runtime.values import Function

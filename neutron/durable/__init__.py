@@ -49,7 +49,7 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
         raise NeutronError(f"{who}: the path must be a non-empty string.")
-    from . import atomic, seal, writer      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    from . import atomic, seal, writer      # lazy: start-up (few runs checkpoint)
     from .run import run_of                 # lazy: as above
     run = run_of(vm)
     try:
@@ -97,14 +97,14 @@ def open_body(h):
     """The body of the snapshot whose Header is `h`, unsealed (and so authenticated) when it is sealed."""
     if not h.sealed:
         return h.body
-    from . import seal      # lazy: start-up (every run reads durable.effects, few checkpoint)
+    from . import seal      # lazy: start-up (few runs checkpoint)
     return memoryview(seal.unseal(h))     # the reader reads columns out of a memoryview
 
 
 def load_snapshot(vm, data):
     """Restore a VM from snapshot bytes; raises SnapshotError with a one-line reason. A sealed file is
     authenticated before any of its body is parsed."""
-    from . import reader                    # lazy: start-up (every run reads durable.effects, few resume)
+    from . import reader                    # lazy: start-up (few runs resume)
     from .run import run_of, valid_id       # lazy: as above
     h = read_header(data)
     run_id, seq = h.fields.get("run", ""), h.fields.get("seq", "")
@@ -126,7 +126,7 @@ _hashes = {}
 
 
 def source_hash(source):
-    import hashlib          # lazy: start-up (every run reads durable.effects, few checkpoint)
+    import hashlib          # lazy: start-up (few runs checkpoint)
     digest = _hashes.get(id(source))
     if digest is None or digest[0] is not source:
         digest = _hashes[id(source)] = (source, hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest())

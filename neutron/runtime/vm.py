@@ -73,7 +73,7 @@ class VM:
         self.stop_path = None
         self.result = None
         self.last_checkpoint = None  # (path, effects) of this process's latest checkpoint
-        self.effects = 0            # the last point with an effect outside the program (see durable/effects.py)
+        self.effects = 0            # the last point with an effect outside the program (see runtime/effects.py)
         self.quiet = defaultdict(bool)  # qualname -> a built-in without such effects (runner.new_vm installs them)
         # Hooks: what the VM calls but does not import. runner.new_vm installs them.
         self.importer = None        # the loader: import_module, run_file_frame, load_prelude (front end inside)

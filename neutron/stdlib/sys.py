@@ -26,7 +26,7 @@ checkpoint writes the whole running program to `path`; `neutron --resume path` c
 hibernate(path[, code]) does the same, then ends the process with `code` (default 0): the resume continues after
 the hibernate call. An exit that follows a checkpoint with nothing observable in between (no output, no writing,
 no network, no process started, no other checkpoint; reading files, the environment or the clock does not count)
-hibernates too: the resume continues after the exit (see durable/effects.py).
+hibernates too: the resume continues after the exit (see runtime/effects.py).
 
 rmdir only removes directories inside the current directory or inside the system's temporary directory
 (where tmpfile() paths live), never the current directory itself or one of its parents.
