@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import stat
 import struct
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -156,85 +154,9 @@ say(time.now());
     assert lo - 1 <= now <= hi + 1
 
 
-# ---- resources --------------------------------------------------------------------------------------------------
-
-SERVER = """use sys;
-use http;
-use fmt;
-var port = fmt.to_int(sys.args()[1]);
-var server = http.createServer(fun(req) {
-    if (!sys.resumed()) {
-        sys.checkpoint("server.snap");
-        sys.exit(0);
-    }
-    return "answered after resume";
-});
-try {
-    http.listen(server, port);
-    say("listen returned");
-} catch (e) {
-    say("caught: " + e);
-}
-say("resumed=" + sys.resumed());
-"""
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_server_opened_before_the_checkpoint_fails_clearly_after_resume(tmp_path):
-    write(tmp_path / "server.nt", SERVER)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "neutron", "server.nt", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 15
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
-            except Exception:
-                time.sleep(0.05)
-        out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    assert out == b""
-    status, out, err = neutron("--resume", "server.snap", cwd=tmp_path, timeout=30)
-    assert status == 0, err
-    lines = out.splitlines()
-    assert lines[0].startswith("caught: ") and "resumed from a checkpoint" in lines[0], out
-    assert lines[1] == "resumed=true"
-    assert "Traceback" not in err
-
-
-def test_resource_error_is_uncaught_runtime_error(tmp_path):
-    write(tmp_path / "server.nt", SERVER.replace("try {\n    http.listen(server, port);", "{\n    http.listen("
-                                                 "server, port);").replace("} catch (e) {\n    say(\"caught: \" + e);"
-                                                                           "\n}", "}"))
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "neutron", "server.nt", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 15
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
-            except Exception:
-                time.sleep(0.05)
-        proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    status, out, err = neutron("--resume", "server.snap", cwd=tmp_path, timeout=30)
-    assert status == 1
-    assert out == ""
-    assert "RuntimeError" in err and "resumed from a checkpoint" in err and "Traceback" not in err
+# ---- resources ----------------------------------------------------------------------------------------------------
+# A server opened before a checkpoint listens again after a resume: tests/unit/test_stdlib_http.py
+# (test_listen_opens_its_port_again_after_a_resume) runs it as two processes.
 
 
 # ---- snapshots that cannot be resumed ---------------------------------------------------------------------------
