@@ -5,7 +5,8 @@ Layout (format 3):
             body length (u64) | CRC-32 of the fields and the body (u32)
     fields  name (u8 length + ASCII) and value (u16 length + UTF-8), each: runtime (the Neutron version), written
             (milliseconds since 1970), host, pid, cwd, run (the run's id), seq (the snapshot's number in its run),
-            program (the entry file), program-sha256 (of its source); a sealed file adds seal and key (the key id)
+            program (the entry file), program-sha256 (of its source), once (the file of the run's sys.once
+            records); a sealed file adds seal and key (the key id)
     body    the string table | the object table (runs of objects of one kind: kind and count, so that the reader
             makes every object's empty shell first: this is what lets cycles and aliasing survive) | the head (what
             the named objects are made from: natives by qualified name; modules by name, a built-in module with
@@ -66,6 +67,9 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
         if enabled:
             gc.enable()
     seq = run.seq + 1
+    first_home = run.home is None
+    if first_home:
+        run.home = os.path.abspath(path)
     fields = {"runtime": __version__, "written": str(time.time_ns() // 1_000_000), "host": _host(),
               "pid": str(os.getpid()), "run": run.id, "seq": str(seq), "program": vm.script_path}
     try:
@@ -75,6 +79,7 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     source = vm.sources.get(vm.script_path)
     if source is not None:
         fields["program-sha256"] = source_hash(source)
+    fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     if key is not None:
         fields["seal"] = seal.ALGORITHM
         fields["key"] = key[0]
@@ -91,6 +96,10 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     run.seq = seq
     if key is not None:
         run.sealed = True
+    if first_home:
+        flush = getattr(vm.once_store, "snapshot_written", None)
+        if flush is not None:           # sys.once's records made before the run's first snapshot
+            flush()
 
 
 def open_body(h):
@@ -120,6 +129,9 @@ def load_snapshot(vm, data):
             gc.enable()
     run = run_of(vm)
     run.id, run.seq, run.sealed = run_id, int(seq), h.sealed
+    records = h.fields.get("once", "")
+    if records.endswith(".once") and os.path.isabs(records):
+        run.home = records[:-len(".once")]
 
 
 _hashes = {}
