@@ -375,3 +375,18 @@ def test_sigkill_while_writing_with_keep_leaves_every_kept_file_readable(tmp_pat
 def test_bad_options_are_usage_errors(tmp_path, args, message):
     status, out, err = run(args, tmp_path, "compiled")
     assert status == 2 and out == "" and message in err
+
+
+def test_help_describes_every_option_with_an_example(tmp_path):
+    from neutron.durable.signals import OPTIONS
+    from neutron.runner import OPS_OPTIONS
+    assert OPS_OPTIONS == OPTIONS
+    status, out, err = run(["--help"], tmp_path, "compiled")
+    assert status == 0
+    lines = out.splitlines()
+    for option in OPTIONS:
+        assert any(line.startswith(f"  {option} ") for line in lines)       # described
+    examples = [line.strip() for line in lines if line.strip().startswith("neutron --")]
+    for option in ("--snapshot", "--checkpoint-every", "--keep", "--checkpoint-on-error"):
+        assert any(f"{option} " in e for e in examples)                     # with an example
+    assert "status is 75" in out and "SIGUSR1" in out and "neutron snapshot info|stack|vars" in out
