@@ -24,7 +24,7 @@ from ..stdlib import instantiate, native_module
 from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
 from .format import BIG_ENDIAN, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
     K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
-from .verify import check_code, check_frames, type_name
+from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
 
 def short():
@@ -134,6 +134,7 @@ class Reader:
         self.head = None
         self.body = None
         self.later = []         # (check, run): checks that need the whole table filled
+        self.preludes = []      # (module name, its Neutron functions as the head gives them)
 
 
 class Kind(NamedTuple):
@@ -355,6 +356,7 @@ def make_module(r, n):
             prelude = h.get_map({})
             if not all(f.__class__ is Function for f in prelude.values()):
                 damaged("bad module")
+            r.preludes.append((name, prelude))
             m = vm.modules.get(name) or instantiate(vm, name, prelude)
             if m is None:
                 raise SnapshotError(f"the snapshot uses a module this Neutron does not have: '{shown(name)}'")
@@ -502,6 +504,26 @@ def apply_roots(r, vm, roots):
     return make_frames(frames)
 
 
+def homes(r, vm):
+    """The globals of the built-in modules' Neutron functions (verify.check_graph): id -> (module name, ids of
+    its code)."""
+    out = {}
+    shared = {id(vm.globals)} | {id(m.members) for m in vm.modules.values() if not m.native}
+    for name, prelude in r.preludes:
+        gs = {id(f.globals): f.globals for f in prelude.values()}
+        if len(gs) > 1:
+            damaged("bad module")
+        for i, g in gs.items():
+            if i in shared or i in out:
+                damaged("bad module")
+            out[i] = (name, home_codes(g))
+    if vm.prelude is not None:
+        if id(vm.prelude) in shared or id(vm.prelude) in out:
+            damaged("bad prelude")
+        out[id(vm.prelude)] = ("prelude", home_codes(vm.prelude))
+    return out
+
+
 def read_table(table, size):
     """The object table's runs: (Kind, start, count)."""
     if not table or len(table) != 1 + 2 * table[0]:
@@ -545,10 +567,11 @@ def load(vm, body):
         for check, run in r.later:
             check(r, run)
         code_kind = LOAD[K_CODE]
-        depths = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
+        states = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
                   for c in objects[start:start + n]}
         frames = apply_roots(r, vm, roots)
-        check_frames(frames, depths, damaged)
+        is_value, home = check_graph(objects, homes(r, vm), damaged)
+        check_frames(frames, states, damaged, is_value, home)
     except RecursionError:
         raise SnapshotError("the file is damaged (nested too deeply)") from None
     vm.frames = frames
