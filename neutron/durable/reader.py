@@ -22,7 +22,7 @@ from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instanc
 from ..runtime.values import Resource
 from ..stdlib import instantiate, native_module
 from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
-from .format import BIG_ENDIAN, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
+from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
     K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
 from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
@@ -494,6 +494,9 @@ def apply_roots(r, vm, roots):
             damaged("bad module")
         vm.modules[name] = m
     for name, state in states.items():
+        if name == FLIGHTS:
+            vm.flights = flights(state)
+            continue
         nm = native_module(name)
         if nm is None or nm.load_state is None:
             damaged("state for a module that keeps none")
@@ -521,6 +524,25 @@ def homes(r, vm):
         if id(vm.prelude) in shared or id(vm.prelude) in out:
             damaged("bad prelude")
         out[id(vm.prelude)] = ("prelude", home_codes(vm.prelude))
+    return out
+
+
+def flights(state):
+    """VM.flights from what writer.module_states made of it."""
+    out = {}
+    if state.__class__ is not list:
+        damaged("bad exceptions in flight")
+    for rec in state:
+        if not (rec.__class__ is list and len(rec) == 3 and rec[1].__class__ is bool and rec[2].__class__ is list):
+            damaged("bad exceptions in flight")
+        places = []
+        for p in rec[2]:
+            if not (p.__class__ is list and len(p) == 4 and p[0].__class__ is str and p[1].__class__ is str and
+                    p[2].__class__ is float and p[3].__class__ is float and 0 <= p[2] < 1 << 31 and
+                    -1 <= p[3] < 1 << 31 and p[2].is_integer() and p[3].is_integer()):
+                damaged("bad exceptions in flight")
+            places.append((p[0], p[1], int(p[2]), int(p[3])))
+        out[id(rec[0])] = (rec[0], rec[1], None, places)
     return out
 
 

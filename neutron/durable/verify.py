@@ -58,6 +58,8 @@ def check_code(c, fail):
         elif kind == "target":
             if a >= n:
                 fail("jump target out of range")
+        elif o == O.CONCAT and a < 2:     # the compiler joins two pieces or more (the VM takes arg entries)
+            fail("bad operand")
     if not c.instrs or c.instrs[-1][0] not in ENDS:
         fail("code runs off its end")
     states = flow(c, fail)

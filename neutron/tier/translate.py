@@ -530,7 +530,10 @@ class Translation:
         e = vs.pop()
         self.flush(vs)
         e = self.simplify(e)
-        self.line(f"raise NThrow({self.ex(e)})")
+        if self.code.lines[ip] == 0:        # after a finally (compiler.stmt_Try): the exception goes on as it was
+            self.line(f"raise _rethrow({self.ex(e)})")
+        else:
+            self.line(f"raise NThrow({self.ex(e)})")
         return END
 
     def op_get_iter(self, o, a, ip, vs, ctx):
