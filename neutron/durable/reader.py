@@ -509,7 +509,7 @@ def apply_roots(r, vm, roots):
 
 def homes(r, vm):
     """The globals of the built-in modules' Neutron functions (verify.check_graph): id -> (module name, ids of
-    its code)."""
+    its code, the globals)."""
     out = {}
     shared = {id(vm.globals)} | {id(m.members) for m in vm.modules.values() if not m.native}
     for name, prelude in r.preludes:
@@ -519,11 +519,11 @@ def homes(r, vm):
         for i, g in gs.items():
             if i in shared or i in out:
                 damaged("bad module")
-            out[i] = (name, home_codes(g))
+            out[i] = (name, home_codes(g), g)
     if vm.prelude is not None:
         if id(vm.prelude) in shared or id(vm.prelude) in out:
             damaged("bad prelude")
-        out[id(vm.prelude)] = ("prelude", home_codes(vm.prelude))
+        out[id(vm.prelude)] = ("prelude", home_codes(vm.prelude), vm.prelude)
     return out
 
 
@@ -592,7 +592,11 @@ def load(vm, body):
         states = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
                   for c in objects[start:start + n]}
         frames = apply_roots(r, vm, roots)
-        is_value, home = check_graph(objects, homes(r, vm), damaged)
+        groups = {}
+        for kind, start, n in runs:     # each run holds objects of one class
+            if n:
+                groups.setdefault(objects[start].__class__, []).extend(objects[start:start + n])
+        is_value, home = check_graph(groups, homes(r, vm), damaged)
         check_frames(frames, states, damaged, is_value, home)
     except RecursionError:
         raise SnapshotError("the file is damaged (nested too deeply)") from None

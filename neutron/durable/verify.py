@@ -2,6 +2,9 @@
 frame's operand stack must have the depth its code has at that instruction, before anything runs."""
 from __future__ import annotations
 
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_
+
 from ..bytecode import opcodes as O
 from ..bytecode.code import Code, compute_depths
 from ..runtime.frames import NO_RESULT, Iter
@@ -332,68 +335,67 @@ def private(native):
     return mod == "prelude" or name.startswith("_")
 
 
-def check_graph(objects, homes, fail):
+def check_graph(groups, homes, fail):
     """The kinds of the references between the objects read: a value where a value is held (never a cell, code
     or iterator), an instance's class a class, a class's methods methods, a bound method's receiver and function
     fit for each other, an iterator's keys strings. A private built-in may be held only by the globals of its
     module's own Neutron functions (`homes`: id of that dict -> (the module's name, 'prelude' for the methods'
-    prelude; the ids of its functions' code, see home_codes)), under its own name, and only that code may run
-    with those globals.
-    Returns (is_value, home) for check_frames."""
-    privates = {id(o): o for o in objects if o.__class__ is Native and private(o)}
+    prelude; the ids of its functions' code, see home_codes; the dict)), under its own name, and only that code
+    may run with those globals.
+    `groups` maps each class to the objects of that class. Returns (is_value, home) for check_frames."""
+    privates = {id(o): o for o in groups.get(Native, ()) if private(o)}
     home = {}
-    for d in objects:
-        if d.__class__ is dict and id(d) in homes:
-            mod = homes[id(d)][0]
-            for k, v in d.items():
-                if v.__class__ is Native and id(v) in privates and v.qualname == f"{mod}.{k}":
-                    home[id(v)] = id(d)
+    for mod, codes, d in homes.values():
+        for k, v in d.items():
+            if v.__class__ is Native and id(v) in privates and v.qualname == f"{mod}.{k}":
+                home[id(v)] = id(d)
 
     def is_value(v):
         return v.__class__ in VALUES and (v.__class__ is not Native or id(v) not in privates)
 
-    def all_values(seq, d=None):
+    def privates_in(seq):
+        """The private built-ins among the items of the list `seq`; None if an item is not a value at all."""
         kinds = set(map(type, seq))
-        if kinds <= VALUES and (Native not in kinds or not privates):
-            return True
-        for v in seq:
-            if not is_value(v) and not (d is not None and home.get(id(v)) == id(d)):
-                return False
-        return True
+        if not kinds <= VALUES:
+            return None
+        if Native not in kinds or not privates:
+            return ()
+        return [v for v in compress(seq, map(is_, map(type, seq), repeat(Native))) if id(v) in privates]
 
-    for o in objects:
-        k = o.__class__
-        if k is list:
-            if not all_values(o):
-                fail("bad array element")
-        elif k is dict:
-            if not all_values(o.values(), o):
-                fail("bad object member")
-        elif k is Cell:
-            if not is_value(o.value):
-                fail("bad captured variable")
-        elif k is Instance:
-            if o.klass.__class__ is not Class or not all_values(o.fields.values()):
-                fail("bad instance")
-        elif k is Class:
-            if not all(m.__class__ is Function and m.code.is_method for m in o.methods.values()):
-                fail("bad method")
-        elif k is BoundMethod:
-            m = o.method
-            if not is_value(o.receiver) or not (m.__class__ is str or m.__class__ is Function and m.code.is_method
-                                                 and o.receiver.__class__ is Instance):
-                fail("bad bound method")
-        elif k is Function:
-            if o.name.__class__ is not str:
-                fail("bad function")
-            if id(o.globals) in homes and id(o.code) not in homes[id(o.globals)][1]:
-                fail("a function running in a built-in module's globals")
-        elif k is Iter:
-            if o.keys is not None and not all(x.__class__ is str for x in o.keys):
-                fail("bad loop iterator")
-        elif k is Resource:
-            if not all_values(o.info.values()):
-                fail("bad resource")
+    def all_values(seq):
+        """Whether every item of `seq` (an iterable) may be held where a value is."""
+        return privates_in(seq if seq.__class__ is list else list(seq)) == ()
+
+    if not all_values(chain.from_iterable(groups.get(list, ()))):
+        fail("bad array element")
+    found = privates_in(list(chain.from_iterable(map(dict.values, groups.get(dict, ())))))
+    # each private built-in at most once among the objects' members: in its home, under its name
+    if found is None or found and not all(id(v) in home for v in found) or len(set(map(id, found))) != len(found):
+        fail("bad object member")
+    if not all_values(map(attrgetter("value"), groups.get(Cell, ()))):
+        fail("bad captured variable")
+    instances = groups.get(Instance, ())
+    if not all(map(is_, map(type, map(attrgetter("klass"), instances)), repeat(Class))) or \
+            not all_values(chain.from_iterable(map(dict.values, map(attrgetter("fields"), instances)))):
+        fail("bad instance")
+    for o in groups.get(Class, ()):
+        if not all(m.__class__ is Function and m.code.is_method for m in o.methods.values()):
+            fail("bad method")
+    for o in groups.get(BoundMethod, ()):
+        m = o.method
+        if not is_value(o.receiver) or not (m.__class__ is str or m.__class__ is Function and m.code.is_method
+                                             and o.receiver.__class__ is Instance):
+            fail("bad bound method")
+    for o in groups.get(Function, ()):
+        if o.name.__class__ is not str:
+            fail("bad function")
+        if id(o.globals) in homes and id(o.code) not in homes[id(o.globals)][1]:
+            fail("a function running in a built-in module's globals")
+    for o in groups.get(Iter, ()):
+        if o.keys is not None and not all(x.__class__ is str for x in o.keys):
+            fail("bad loop iterator")
+    if not all_values(chain.from_iterable(r.info.values() for r in groups.get(Resource, ()))):
+        fail("bad resource")
     return is_value, home
 
 
