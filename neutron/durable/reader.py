@@ -22,8 +22,8 @@ from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instanc
 from ..runtime.values import Resource
 from ..stdlib import instantiate, native_module
 from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
-from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
-    K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
+from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
+    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
 from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
 
