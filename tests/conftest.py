@@ -162,7 +162,6 @@ def reported_line(stderr: str, name: str):
 # Runtime errors reported at a wrong line in every mode, a known bug of the runtime: test file -> the line reported
 # today (the comment is on the right line). When the report gets it right, the test fails until the entry goes.
 WRONG_LINE_TODAY = {
-    "lang/exceptions/finally_uncaught.nt": 4,    # rethrown after `finally`: reported at the finally body's end
 }
 
 

@@ -30,7 +30,12 @@ class Code:
     def where(self, ip):
         """(line, column) of instruction ip, for stack traces."""
         cols = self.cols
-        return self.lines[ip], (cols[ip] if ip < len(cols) else -1)
+        lines = self.lines
+        if lines[ip] == 0:      # the rethrow after a finally (compiler.stmt_Try): shown at the line before it
+            while ip > 0 and lines[ip] == 0:
+                ip -= 1
+            return lines[ip], -1
+        return lines[ip], (cols[ip] if ip < len(cols) else -1)
 
     @property
     def arity(self):

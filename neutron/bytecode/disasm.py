@@ -25,7 +25,7 @@ class Instruction(NamedTuple):
 
 def instructions(code: Code) -> list:
     lines = code.lines
-    return [Instruction(i, lines[i] if i < len(lines) else 0, op.NAMES[o], arg, _shown(code, o, arg))
+    return [Instruction(i, code.where(i)[0] if i < len(lines) else 0, op.NAMES[o], arg, _shown(code, o, arg))
             for i, (o, arg) in enumerate(code.instrs)]
 
 

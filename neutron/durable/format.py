@@ -12,6 +12,9 @@ FORMAT_VERSION = 3     # 2: a native module carries its prelude's functions; 3: 
 MAX_COUNT = 1 << 31
 FLOATS_MIN = 8         # an array longer than this, made only of numbers, is written as one block of doubles
 
+# The key, among the modules' states, of the exceptions a finally may rethrow (VM.flights): no module has this name.
+FLIGHTS = " exceptions in flight"
+
 # value tags
 T_NIL, T_BOOL, T_NUM, T_STR, T_REF = range(5)
 # object kinds

@@ -22,9 +22,9 @@ from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instanc
 from ..runtime.values import Resource
 from ..stdlib import instantiate, native_module
 from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
-from .format import BIG_ENDIAN, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, \
-    K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
-from .verify import check_code, check_frames, type_name
+from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
+    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
+from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
 
 def short():
@@ -134,6 +134,7 @@ class Reader:
         self.head = None
         self.body = None
         self.later = []         # (check, run): checks that need the whole table filled
+        self.preludes = []      # (module name, its Neutron functions as the head gives them)
 
 
 class Kind(NamedTuple):
@@ -355,6 +356,7 @@ def make_module(r, n):
             prelude = h.get_map({})
             if not all(f.__class__ is Function for f in prelude.values()):
                 damaged("bad module")
+            r.preludes.append((name, prelude))
             m = vm.modules.get(name) or instantiate(vm, name, prelude)
             if m is None:
                 raise SnapshotError(f"the snapshot uses a module this Neutron does not have: '{shown(name)}'")
@@ -492,6 +494,9 @@ def apply_roots(r, vm, roots):
             damaged("bad module")
         vm.modules[name] = m
     for name, state in states.items():
+        if name == FLIGHTS:
+            vm.flights = flights(state)
+            continue
         nm = native_module(name)
         if nm is None or nm.load_state is None:
             damaged("state for a module that keeps none")
@@ -500,6 +505,45 @@ def apply_roots(r, vm, roots):
         except (NeutronError, TypeError, ValueError, KeyError, IndexError):
             damaged(f"bad state for module {shown(name)}")
     return make_frames(frames)
+
+
+def homes(r, vm):
+    """The globals of the built-in modules' Neutron functions (verify.check_graph): id -> (module name, ids of
+    its code, the globals)."""
+    out = {}
+    shared = {id(vm.globals)} | {id(m.members) for m in vm.modules.values() if not m.native}
+    for name, prelude in r.preludes:
+        gs = {id(f.globals): f.globals for f in prelude.values()}
+        if len(gs) > 1:
+            damaged("bad module")
+        for i, g in gs.items():
+            if i in shared or i in out:
+                damaged("bad module")
+            out[i] = (name, home_codes(g), g)
+    if vm.prelude is not None:
+        if id(vm.prelude) in shared or id(vm.prelude) in out:
+            damaged("bad prelude")
+        out[id(vm.prelude)] = ("prelude", home_codes(vm.prelude), vm.prelude)
+    return out
+
+
+def flights(state):
+    """VM.flights from what writer.module_states made of it."""
+    out = {}
+    if state.__class__ is not list:
+        damaged("bad exceptions in flight")
+    for rec in state:
+        if not (rec.__class__ is list and len(rec) == 3 and rec[1].__class__ is bool and rec[2].__class__ is list):
+            damaged("bad exceptions in flight")
+        places = []
+        for p in rec[2]:
+            if not (p.__class__ is list and len(p) == 4 and p[0].__class__ is str and p[1].__class__ is str and
+                    p[2].__class__ is float and p[3].__class__ is float and 0 <= p[2] < 1 << 31 and
+                    -1 <= p[3] < 1 << 31 and p[2].is_integer() and p[3].is_integer()):
+                damaged("bad exceptions in flight")
+            places.append((p[0], p[1], int(p[2]), int(p[3])))
+        out[id(rec[0])] = (rec[0], rec[1], None, places)
+    return out
 
 
 def read_table(table, size):
@@ -545,10 +589,15 @@ def load(vm, body):
         for check, run in r.later:
             check(r, run)
         code_kind = LOAD[K_CODE]
-        depths = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
+        states = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
                   for c in objects[start:start + n]}
         frames = apply_roots(r, vm, roots)
-        check_frames(frames, depths, damaged)
+        groups = {}
+        for kind, start, n in runs:     # each run holds objects of one class
+            if n:
+                groups.setdefault(objects[start].__class__, []).extend(objects[start:start + n])
+        is_value, home = check_graph(groups, homes(r, vm), damaged)
+        check_frames(frames, states, damaged, is_value, home)
     except RecursionError:
         raise SnapshotError("the file is damaged (nested too deeply)") from None
     vm.frames = frames

@@ -25,7 +25,7 @@ from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
 from ..stdlib import native_module
 from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
-from .format import FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
+from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
     K_MODULE, K_NATIVE, K_RESOURCE, T_REF, T_STR
 
 
@@ -389,6 +389,11 @@ def module_states(vm):
         nm = native_module(name)
         if nm is not None and nm.save_state is not None:
             states[name] = nm.save_state(vm)
+    flights = getattr(vm, "flights", None)
+    if flights:     # [value, is runtime error, [[function, file, line, column], ...]] each
+        states[FLIGHTS] = [[v, is_error, [[name, file, float(line), float(col)] for name, file, line, col in
+                                          vm.places_of(passed)]]
+                           for v, is_error, hint, passed in flights.values()]
     return states
 
 

@@ -674,7 +674,9 @@ class Compiler:
             fs.pending.append(tuple(fs.loops))
             self.statement(fin)          # the value in flight stays below; rethrow it after
             fs.pending.pop()
+            line, self.line = self.line, 0      # line 0 marks the rethrow: the exception goes on as it was
             self.emit(op.THROW)
+            self.line = line
             self.patch(jdone)
 
     def catch_clause(self, s):

@@ -860,8 +860,15 @@ def _p_callback_arity(vm, args):
     return float(param_count(f))
 
 
+def _p_array(v):
+    """The prelude's helpers get arrays from the prelude's own code; a snapshot could hand them anything."""
+    if v.__class__ is not list:
+        raise NeutronError(f"Expected an array, got {type_name(v)}.")
+    return v
+
+
 def _p_sort(vm, args):
-    return sort_default(args[0])
+    return sort_default(_p_array(args[0]))
 
 
 def _p_before(vm, args):
@@ -875,19 +882,19 @@ def _p_before(vm, args):
 
 
 def _p_copy(vm, args):
-    return list(args[0])
+    return list(_p_array(args[0]))
 
 
 def _p_replace(vm, args):
-    args[0][:] = args[1]
+    _p_array(args[0])[:] = _p_array(args[1])
     return args[0]
 
 
 def _p_extend(vm, args):
     if args[1].__class__ is list:
-        args[0].extend(args[1])
+        _p_array(args[0]).extend(args[1])
     else:
-        args[0].append(args[1])
+        _p_array(args[0]).append(args[1])
     return None
 
 

@@ -70,6 +70,10 @@ class VM:
         self.prelude = None         # globals of the built-in methods' Neutron prelude, loaded on first use
         self.points = 0             # checkpointable points passed (test round trips)
         self.stop_at = None         # test-only: checkpoint at this point, then stop
+        # exceptions caught lately, for the rethrow that ends a finally: id(value) -> (value, is_error, hint, the
+        # places it passed, innermost first: (function, code, ip), (name, file, line, column) or, from the compiled
+        # tier, the caught Python exception); written in a snapshot (places_of)
+        self.flights = {}
         self.stop_path = None
         self.result = None
         self.last_checkpoint = None  # (path, effects) of this process's latest checkpoint
@@ -571,7 +575,10 @@ class VM:
                         frame.handlers.pop()
                     elif o == THROW:
                         frame.ip = ip
-                        frame = self.throw(pop(), False)
+                        if code.lines[ip - 1] == 0:         # after a finally: the exception it interrupted
+                            frame = self.rethrow(pop(), frame)
+                        else:
+                            frame = self.throw(pop(), False)
                         break
                     elif o == TO_STR:
                         v = stack[-1]
@@ -677,17 +684,21 @@ class VM:
                                 f"Use 'use {name};' at the top of your file.")
         return NeutronError(f"Undefined variable '{name}'.", lambda: near_name(name, globals_))
 
-    def trace(self):
+    def trace(self, frames=None):
         out = []
-        for f in reversed(self.frames):
-            code = f.code
-            place = code.where(f.ip - 1) if 0 < f.ip <= len(code.lines) else (code.lines[0] if code.lines else 0, -1)
-            out.append((f.func.name if f.func is not None else code.name, code.filename, *place))
+        for f in reversed(self.frames if frames is None else frames):
+            out.append(self.place(f.func, f.code, f.ip))
         return out
 
-    def throw(self, value, is_error, hint=None):
+    @staticmethod
+    def place(func, code, ip):
+        where = code.where(ip - 1) if 0 < ip <= len(code.lines) else (code.lines[0] if code.lines else 0, -1)
+        return (func.name if func is not None else code.name, code.filename, *where)
+
+    def throw(self, value, is_error, hint=None, seen=None):
         """Unwind to the innermost handler; returns the frame that continues. Raises Uncaught if none (with the
-        error's hint for the report)."""
+        error's hint for the report). `seen`: the places the exception passed before the running frame's, when
+        it is rethrown after a finally."""
         frames = self.frames
         k = len(frames) - 1
         while k >= 0 and not frames[k].handlers:
@@ -697,7 +708,13 @@ class VM:
                 f = frames[-1]                  # THROW: the snapshot resumes at it, its value back on the stack
                 self.calling = (f, f.ip, None, [value], None)
                 self.on_call_error(self, "redo")
-            raise Uncaught(value, is_error, self.trace(), hint)
+            raise Uncaught(value, is_error, self.trace() if seen is None else
+                           self.places_of(seen) + self.trace(frames[:-1]), hint)
+        # what a finally's rethrow needs to report the exception where it happened (see rethrow)
+        passed = [(f.func, f.code, f.ip) for f in reversed(frames[k:])]
+        if seen is not None:
+            passed[0:1] = seen
+        self.caught(value, is_error, hint, passed)
         del frames[k + 1:]
         f = frames[k]
         target, depth = f.handlers.pop()
@@ -705,6 +722,34 @@ class VM:
         f.stack.append(value)
         f.ip = target
         return f
+
+    def caught(self, value, is_error, hint, passed):
+        flights = self.flights
+        flights.pop(id(value), None)
+        if len(flights) >= 64:
+            del flights[next(iter(flights))]
+        flights[id(value)] = (value, is_error, hint, passed)
+
+    def rethrown(self, value):
+        """The exception a finally's rethrow of `value` continues: (is_error, hint, places), or None."""
+        rec = self.flights.pop(id(value), None)
+        if rec is None or rec[0] is not value:
+            return None
+        return rec[1], rec[2], rec[3]
+
+    def rethrow(self, value, frame):
+        """The throw that ends a finally run for an exception: the exception goes on as it was (a runtime error
+        stays one, reported where it happened)."""
+        rec = self.rethrown(value)
+        if rec is not None:
+            return self.throw(value, rec[0], rec[1], rec[2])
+        return self.throw(value, False)
+
+    def places_of(self, passed):
+        """Stack-trace entries of the places an exception passed (see flights)."""
+        if isinstance(passed, BaseException):
+            return self.tier.exception_places(passed)
+        return [p if len(p) == 4 else self.place(*p) for p in passed]
 
     def check_arity(self, func, argc):
         code = func.code

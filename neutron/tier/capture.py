@@ -34,6 +34,13 @@ class Capture:
         out.reverse()
         return out
 
+    def exception_places(self, e):
+        """The stack-trace entries, innermost first, of the places the exception `e` passed up to where it is
+        caught (a finally's rethrow carries those from before it as `seen`)."""
+        trace = self.tb_trace(e.__traceback__)
+        seen = getattr(e, "seen", None)
+        return trace if seen is None else seen + trace[1:]
+
     def position(self):
         """The VM's position hook: (code, instruction index) of the innermost compiled frame's current line."""
         f = sys._getframe(1)

@@ -194,6 +194,22 @@ def namespace(vm, tier):
             loaded.append(B)
         return loaded[0]
 
+    def _xv(e):
+        v = exception_value(e)
+        vm.caught(v, e.__class__ is not NThrow, getattr(e, "hint", None), e)
+        return v
+
+    def _rethrow(v):
+        """What the throw ending a finally raises: the exception it interrupted as it was (a runtime error stays
+        one, reported where it happened)."""
+        rec = vm.rethrown(v)
+        if rec is None:
+            return NThrow(v)
+        is_error, hint, passed = rec
+        e = NeutronError(v, hint) if is_error else NThrow(v)
+        e.seen = vm.places_of(passed)
+        return e
+
     def _undef(G, name):
         return vm.undefined(name, G)
 
@@ -340,7 +356,7 @@ def namespace(vm, tier):
 
     return {
         "_Function": Function, "_Instance": Instance, "_Module": Module, "_Class": Class, "_Cell": Cell,
-        "_NeutronError": NeutronError, "_NThrow": NThrow, "_NEXC": NEXC, "_xv": exception_value,
+        "_NeutronError": NeutronError, "_NThrow": NThrow, "_NEXC": NEXC, "_xv": _xv, "_rethrow": _rethrow,
         "_float": float, "_int": int, "_len": len, "_list": list, "_str": str, "_dict": dict,
         "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
         "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,

@@ -187,13 +187,15 @@ class Tier(Capture):
         while frames:
             f = frames.pop()
             if exc is not None:
+                trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
+                              *(f.code.where(f.ip - 1) if 0 < f.ip <= len(f.code.lines) else (0, -1))))
                 if not f.handlers:
-                    trace.append((f.func.name if f.func is not None else f.code.name, f.code.filename,
-                                  *(f.code.where(f.ip - 1) if 0 < f.ip <= len(f.code.lines) else (0, -1))))
                     continue
                 target, depth = f.handlers.pop()
                 del f.stack[depth:]
-                f.stack.append(exception_value(exc))
+                v = exception_value(exc)
+                vm.caught(v, exc.__class__ is not NThrow, getattr(exc, "hint", None), trace)
+                f.stack.append(v)
                 f.ip = target
                 exc = None
                 trace = []
@@ -208,7 +210,7 @@ class Tier(Capture):
                 r = cont(len(frames) + 1, f.func, f.locals, f.stack)
             except NEXC as e:
                 exc = e
-                trace = self.tb_trace(e.__traceback__)
+                trace = self.exception_places(e)
                 continue
             except Deopt as e:
                 frames.extend(e.frames)

@@ -531,6 +531,9 @@ class Translation:
         e = vs.pop()
         self.flush(vs)
         e = self.simplify(e)
+        if self.code.lines[ip] == 0:        # after a finally (compiler.stmt_Try): the exception goes on as it was
+            self.line(f"raise _rethrow({self.ex(e)})")
+            return END
         if self.tier.vm.on_call_error is not None:
             # the failure hook (--checkpoint-on-error) sees the frame at the throw, its value on the stack
             for slot, name in self.dead.items():

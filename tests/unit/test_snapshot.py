@@ -987,6 +987,54 @@ def test_write_over_a_directory_fails_catchably(tmp_path):
     assert os.listdir(d) == ["inside"]
 
 
+def test_a_fifo_or_a_device_at_the_target_is_refused_catchably(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert "it is a FIFO, not a regular file" in _catching(tmp_path, fifo)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert "it is a device, not a regular file" in _catching(tmp_path, "/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_symbolic_link_at_the_target_writes_the_file_it_points_to(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "link.snap"
+    link.symlink_to(elsewhere / "real.snap")        # dangling until the first write
+    for n in (1, 2):
+        status, out, err = run_prog(tmp_path, f'sys.checkpoint(P);\nsay("n={n}");\n', argv=[str(link)])
+        assert (status, out, err) == (0, f"n={n}\n", "")
+        assert link.is_symlink() and os.readlink(link) == str(elsewhere / "real.snap")
+        assert sorted(os.listdir(elsewhere)) == ["real.snap"]       # its temporary file was in its folder
+        assert stat.S_IMODE(os.stat(elsewhere / "real.snap").st_mode) == 0o600
+    assert resume(link) == (0, "n=2\n", "")
+
+
+def test_a_250_character_file_name(tmp_path):
+    target = tmp_path / ("s" * 246 + ".snp")
+    status, out, err = run_prog(tmp_path, 'sys.checkpoint(P);\nsay("done");\n', argv=[str(target)])
+    assert (status, out, err) == (0, "done\n", "")
+    assert sorted(os.listdir(tmp_path)) == sorted(["prog.nt", target.name])
+    assert resume(target) == (0, "done\n", "")
+
+
+def _dead_pid():
+    p = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(p.stdout)
+
+
+def test_temporary_files_of_a_writer_that_is_gone_are_removed_by_the_next_write(tmp_path):
+    gone = tmp_path / f".snap.tmp-{_dead_pid()}-0123456789ab"
+    other_target = tmp_path / f".other.snp.tmp-{_dead_pid()}-ba9876543210"
+    running = tmp_path / f".snap.tmp-{os.getppid()}-00112233aabb"     # a writer still at work: left alone
+    not_ours = tmp_path / ".snap.tmp-notes"
+    for f in (gone, other_target, running, not_ours):
+        f.write_bytes(b"partial")
+    status, out, err = run_prog(tmp_path, 'sys.checkpoint(P);\nsay("done");\n')
+    assert (status, err) == (0, "")
+    assert sorted(os.listdir(tmp_path)) == sorted(["prog.nt", "snap", running.name, not_ours.name])
+
+
 @pytest.mark.parametrize("arg", ['""', "42", "nil"])
 def test_bad_path_argument_fails_catchably(tmp_path, arg):
     status, out, err = run_prog(tmp_path, f"""

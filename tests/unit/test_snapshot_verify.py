@@ -1,0 +1,219 @@
+"""Snapshots whose checksum is right but whose content does not hold together: each is made by loading a real
+snapshot, changing one thing in its object graph, and writing it again with the project's own writer. Resuming
+refuses it with a one-line reason (exit 66), before anything runs.
+"""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from neutron import durable as S
+from neutron.bytecode import opcodes as O
+from neutron.durable import format as F
+from neutron.durable import writer
+from neutron.runner import new_vm, run_file
+from neutron.runtime.frames import Iter
+from neutron.runtime.values import BoundMethod, Native
+from neutron.stdlib import native_module
+
+PROGRAM = """use sys;
+use arrays;
+class Point {
+    fun initialize(x) { this.x = x; }
+    fun get() { return this.x; }
+}
+fun make() {
+    var n = 1;
+    return fun() { n = n + 1; return n; };
+}
+var p = Point(3);
+var getter = p.get;
+var counter = make();
+var items = [1, 2, 3];
+var doubled = arrays.map(items, fun(x) { return x * 2; });
+for (var key in {a: 1, b: 2}) {
+    if (key == "b") {
+        try { sys.checkpoint(sys.args()[1]); } finally { say("finally"); }
+    }
+}
+say(p.get() + getter() + counter() + doubled[2]);
+"""
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    d = tmp_path_factory.mktemp("verify")
+    prog, snap = d / "p.nt", d / "p.snap"
+    prog.write_text(PROGRAM, encoding="utf-8")
+    out = io.StringIO()
+    _, status = run_file(str(prog), [str(snap)], out, io.StringIO())
+    assert (status, out.getvalue()) == (0, "finally\n14\n")
+    return snap.read_bytes()
+
+
+def loaded(data):
+    vm = new_vm(out=io.StringIO())
+    S.load_snapshot(vm, data)
+    return vm
+
+
+def written(vm, original):
+    parts = writer.encode(vm, vm.frames, False)
+    return F.header(F.head(S.read_header(original).fields), parts) + b"".join(parts)
+
+
+def refused(data):
+    """The reason a resume gives for refusing `data`; fails if it is accepted."""
+    with pytest.raises(S.SnapshotError) as e:
+        loaded(data)
+    msg = str(e.value)
+    assert msg.startswith("the file is damaged (") and "\n" not in msg
+    return msg
+
+
+def top_code(vm):
+    return vm.frames[0].code
+
+
+def test_the_snapshot_written_again_unchanged_resumes(snapshot, tmp_path):
+    vm = loaded(snapshot)
+    path = tmp_path / "same.snap"
+    path.write_bytes(written(vm, snapshot))
+    done = subprocess.run([sys.executable, "-m", "neutron", "--resume", str(path)], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "finally\n14\n", "")
+
+
+def test_an_instruction_that_takes_more_than_the_stack_holds(snapshot):
+    vm = loaded(snapshot)
+    code = vm.globals["make"].code
+    code.instrs[0] = (O.DUP2, None)         # on an empty stack: the net depth alone would not see it
+    assert "operand stack underflow" in refused(written(vm, snapshot))
+
+
+def test_a_loop_step_without_an_iterator(snapshot):
+    vm = loaded(snapshot)
+    f = vm.frames[0]
+    f.stack[:] = [1.0 if v.__class__ is Iter else v for v in f.stack]
+    assert "operand stack does not match the code" in refused(written(vm, snapshot))
+
+
+def test_an_iterator_used_as_a_value(snapshot):
+    vm = loaded(snapshot)
+    code = vm.globals["make"].code
+    code.instrs[:2] = [(O.NIL, None), (O.GET_ITER, None)]
+    code.instrs.insert(2, (O.SAY, None))
+    code.lines.insert(2, 1)
+    code.cols.insert(2, -1)
+    assert refused(written(vm, snapshot))
+
+
+def test_a_cell_read_before_it_is_made(snapshot):
+    vm = loaded(snapshot)
+    code = vm.globals["make"].code
+    slot = next(a for o, a in code.instrs if o == O.NEW_CELL)
+    code.instrs[0] = (O.LOAD_CELL, slot)
+    assert "a cell read before it is made" in refused(written(vm, snapshot))
+
+
+def test_an_instance_of_something_other_than_a_class(snapshot):
+    vm = loaded(snapshot)
+    vm.globals["p"].klass = [1.0]
+    assert "an instance of something other than a class" in refused(written(vm, snapshot))
+
+
+def test_a_method_that_is_not_a_method(snapshot):
+    vm = loaded(snapshot)
+    vm.globals["Point"].methods["get"] = vm.globals["make"]
+    assert "bad method" in refused(written(vm, snapshot))
+
+
+@pytest.mark.parametrize("change", ["method", "receiver"])
+def test_a_bound_method_whose_parts_do_not_fit(snapshot, change):
+    vm = loaded(snapshot)
+    b = vm.globals["getter"]
+    assert b.__class__ is BoundMethod
+    if change == "method":
+        b.method = 2.5
+    else:
+        b.receiver = "text"
+    assert "bad bound method" in refused(written(vm, snapshot))
+
+
+def test_a_method_frame_whose_this_is_not_an_instance(snapshot):
+    vm = loaded(snapshot)
+    vm.frames[0].func = vm.globals["Point"].methods["get"]
+    assert refused(written(vm, snapshot))
+
+
+def test_a_cell_held_as_a_value(snapshot):
+    vm = loaded(snapshot)
+    vm.globals["items"].append(vm.globals["counter"].cells[0])
+    assert "bad array element" in refused(written(vm, snapshot))
+
+
+def test_code_held_as_a_value(snapshot):
+    vm = loaded(snapshot)
+    vm.globals["items"][0] = vm.globals["make"].code
+    assert "bad array element" in refused(written(vm, snapshot))
+
+
+@pytest.mark.parametrize("qualname", ["http._serve", "arrays._sort", "prelude.__extend"])
+def test_a_private_built_in_where_a_program_could_reach_it(snapshot, qualname):
+    vm = loaded(snapshot)
+    mod, _, name = qualname.partition(".")
+    if mod == "prelude":
+        from neutron.runtime.methods import PRELUDE_NATIVES
+        fn, lo, hi = PRELUDE_NATIVES[name]
+        native = Native(qualname, fn, lo, hi)
+    else:
+        native = native_module(mod).functions[name]
+    vm.globals["items"].append(native)
+    assert "bad array element" in refused(written(vm, snapshot))
+    vm.globals["items"].pop()
+    vm.globals["hidden"] = native
+    assert "bad object member" in refused(written(vm, snapshot))
+
+
+def test_user_code_running_in_a_built_in_modules_globals(snapshot):
+    vm = loaded(snapshot)
+    module_globals = vm.modules["arrays"].members["map"].globals
+    vm.globals["counter"].globals = module_globals      # could then name arrays._sort and the like
+    assert "a function running in a built-in module's globals" in refused(written(vm, snapshot))
+
+
+def test_handlers_that_the_code_did_not_set_up(snapshot):
+    vm = loaded(snapshot)
+    f = vm.frames[0]
+    assert f.handlers
+    f.handlers[-1] = (f.handlers[-1][0], f.handlers[-1][1] + 1)
+    assert "bad handler" in refused(written(vm, snapshot))
+
+
+def test_a_jump_to_the_end_of_the_code(snapshot):
+    vm = loaded(snapshot)
+    code = vm.globals["make"].code
+    code.instrs[0] = (O.JUMP, len(code.instrs))
+    assert "jump target out of range" in refused(written(vm, snapshot))
+
+
+def test_a_constant_of_the_wrong_kind(snapshot):
+    vm = loaded(snapshot)
+    code = vm.globals["make"].code
+    code.consts.append(vm.globals["items"])
+    code.instrs[0] = (O.CONST, len(code.consts) - 1)
+    assert "bad constant" in refused(written(vm, snapshot))
+
+
+def test_refused_at_the_command_line_with_status_66(snapshot, tmp_path):
+    vm = loaded(snapshot)
+    vm.globals["p"].klass = vm.globals["make"]
+    path = tmp_path / "bad.snap"
+    path.write_bytes(written(vm, snapshot))
+    done = subprocess.run([sys.executable, "-m", "neutron", "--resume", str(path)], capture_output=True, text=True)
+    assert done.returncode == 66 and done.stdout == ""
+    assert done.stderr == f"neutron: cannot resume '{path}': the file is damaged (an instance of something other " \
+                          "than a class)\n"
+
