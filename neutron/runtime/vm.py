@@ -19,7 +19,7 @@ from ..bytecode.opcodes import (
     BNOT, BAND, BOR, BXOR, SHL, SHR, CHECK_TYPE, MAKE_CLASS, ADD_METHOD, ADD_FIELD, ERROR, USE, USING,
     USING_ISOLATED, GET_MEMBER)
 from ..errors import NeutronError, argument_count_error, source_line
-from .frames import MAX_FRAMES, NO_RESULT, Frame, Iter, StopForResume, Uncaught
+from .frames import MAX_FRAMES, NO_RESULT, Frame, Hot, Iter, StopForResume, Uncaught
 from .operators import binary_slow, i64, index_get, index_set, instance_method, operand_error, wrap
 from ..stdlib import MODULES
 from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
@@ -82,6 +82,10 @@ class VM:
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
         self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)
+        # Tiered running: {code: calls + loop back-edges} while the VM watches for hot code, else None. A count that
+        # reaches hot_at raises Hot (runner.execute then hands the program to the compiled tier).
+        self.heat = None
+        self.hot_at = 0
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -160,6 +164,11 @@ class VM:
             pop = stack.pop
             locals_ = frame.locals
             ip = frame.ip
+            heat = self.heat
+            if heat is not None and ip == 0:        # a call has just entered frame
+                n = heat[code] = heat.get(code, 0) + 1
+                if n >= self.hot_at:
+                    raise Hot()
             try:
                 while True:
                     o, arg = instrs[ip]
@@ -207,6 +216,11 @@ class VM:
                         else:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == JUMP:
+                        if heat is not None and arg < ip:      # a loop's back-edge
+                            n = heat[code] = heat.get(code, 0) + 1
+                            if n >= self.hot_at:
+                                frame.ip = arg
+                                raise Hot()
                         ip = arg
                     elif o == GET_INDEX:
                         idx = pop()
