@@ -11,6 +11,7 @@ every failure is a SnapshotError with a one-line reason, raised before anything 
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from itertools import islice, repeat
 from operator import is_
 from typing import Callable, NamedTuple
@@ -162,14 +163,13 @@ def load_list(r, run):
     s = r.body
     lens = s.uints(len(run))
     longer = sum(map(FLOATS_MIN.__lt__, lens))
-    if not longer:
-        items = iter(s.values(sum(lens)))
-        for lst, n in zip(run, lens):
-            lst += islice(items, n)
-        return
-    forms = s.uints(longer)
+    forms = s.uints(longer) if longer else ()
     if not set(forms) <= {0, 1}:
         damaged("bad array")
+    if 1 not in forms:          # no array written as doubles
+        items = iter(s.values(sum(lens)))
+        deque(map(list.extend, run, map(islice, repeat(items), lens)), 0)
+        return
     forms = iter(forms)
     for lst, n in zip(run, lens):
         lst += s.doubles(n) if n > FLOATS_MIN and next(forms) else s.values(n)
@@ -181,8 +181,8 @@ LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 def fill_maps(s, maps, lens):
     total = sum(lens)
     pairs = zip(s.strings(total), s.values(total))
-    for d, n in zip(maps, lens):
-        d.update(islice(pairs, n))
+    # each map takes the next n pairs; the loop runs in C (map, islice, dict.update), none of it in Python
+    deque(map(dict.update, maps, map(islice, repeat(pairs), lens)), 0)
 
 
 def load_dict(r, run):
@@ -301,9 +301,8 @@ def load_instance(r, run):
         damaged("an instance of something other than a class")
     fields = [{} for _ in range(n)]
     fill_maps(s, fields, s.uints(n))
-    for inst, k, f in zip(run, klasses, fields):
-        inst.klass = k
-        inst.fields = f
+    deque(map(setattr, run, repeat("klass"), klasses), 0)
+    deque(map(setattr, run, repeat("fields"), fields), 0)
 
 
 LOAD[K_INST] = Kind(empty(Instance), load_instance)
