@@ -20,7 +20,7 @@ Counts and sizes are varints (7 bits a byte, low first); every fixed-width integ
 from __future__ import annotations
 
 from array import array
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 from math import copysign
 from operator import and_, lshift, neg, rshift, xor
 
@@ -298,7 +298,7 @@ def put_numbers(out, nums):
         whole = False
     if whole:
         lo, hi = min(nums), max(nums)
-        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_double(array("d", nums).tobytes(), NEG_ZERO)):
+        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_negative_zero(nums)):
             ints = list(map(int, nums))
             bounds = int(lo), int(hi)
     kinds = doubles = None
@@ -323,7 +323,10 @@ def put_numbers(out, nums):
         put_doubles(out, doubles)
 
 
-NEG_ZERO = array("d", [-0.0]).tobytes()
+def has_negative_zero(nums):
+    """Whether -0.0 is among the numbers (looked for among the zeros alone)."""
+    zeros = list(filterfalse(None, nums))
+    return bool(zeros) and min(map(copysign, repeat(1.0), zeros)) < 0
 
 
 def has_double(raw, pattern):

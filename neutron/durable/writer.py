@@ -76,7 +76,7 @@ class Writer:
         vals = s.vals
         if s.scanned == len(vals):
             return
-        chunk = vals[s.scanned:]
+        chunk = vals[s.scanned:] if s.scanned else vals
         s.scanned = len(vals)
         tags = tags_of(chunk)
         s.tags.append(tags)
