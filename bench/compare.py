@@ -186,7 +186,8 @@ def main(argv=None):
     if args.against:
         other = os.path.abspath(args.against)
         other_env = dict(env, PYTHONPATH=other)
-        neutron_cmds.append(([sys.executable, "-m", "neutron"], other_env))
+        # -P: the working directory (this checkout) must not come before the other one on the module path
+        neutron_cmds.append(([sys.executable, "-P", "-m", "neutron"], other_env))
         import compileall
         compileall.compile_dir(os.path.join(other, "neutron"), quiet=1)
     if not args.neutron:

@@ -34,7 +34,8 @@ OPTIONS, checkpoints asked for from outside the program:
                               writes PATH as the program was just before; --resume PATH runs that call again
                                 neutron --checkpoint-on-error fetch.snap fetch.nt   (then: neutron --resume fetch.snap)
 
-environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr;
+environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_TIER=eager compiles every function, not only hot code;
+NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr;
 NEUTRON_SNAPSHOT_KEY (a 256-bit key, base64) seals snapshots with AES-256-GCM, NEUTRON_SNAPSHOT_KEYS lists older
 keys accepted for reading
 """

@@ -6,7 +6,6 @@ error or unreadable script file, 65 syntax or compile error (nothing ran), 66 sn
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -15,7 +14,7 @@ import sys
 from . import loader
 from .runtime.effects import Quiet
 from .errors import CompileFailed, ProgramExit, format_diagnostics, source_line
-from .runtime.frames import Frame, StopForResume, Uncaught
+from .runtime.frames import Frame, Hot, StopForResume, Uncaught
 from .runtime.values import Function
 from .runtime.vm import VM
 
@@ -142,8 +141,7 @@ def execute(vm: VM, err, session=False, after_error=None) -> int:
     """Run the VM's frames to the end; returns the exit status. In a session (the prompt) `sys.exit` propagates.
     after_error() runs after an uncaught error's report."""
     try:
-        tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
-        (tier.execute if tier is not None else vm.execute)()
+        run(vm)
         return EXIT_OK
     except Uncaught as u:
         vm.flush()
@@ -172,6 +170,21 @@ def execute(vm: VM, err, session=False, after_error=None) -> int:
         return EXIT_RUNTIME
     finally:
         vm.flush()
+
+
+def run(vm):
+    """Run the program: compiled when the tier is attached; else in the VM, which may find code that runs hot (Hot)
+    and hand the program to the compiled tier (neutron/tier/) from there."""
+    tier = getattr(vm, "tier", None)
+    if tier is not None:
+        return tier.execute()
+    while True:
+        try:
+            return vm.execute()
+        except Hot:
+            from . import tier as compiled   # lazy: start-up, only a program with hot code compiles
+            if compiled.warm(vm):
+                return vm.tier.execute()
 
 
 def _isatty(stream):
@@ -248,16 +261,23 @@ def compile_file(path, err, vm=None):
         return None, EXIT_COMPILE
 
 
+HOT_AT = 1000       # calls plus loop back-edges of one code object after which the tier compiles it (tiered mode)
+
+
 def use_tier(vm, mode):
-    """Attach the compiled tier (neutron/tier/) unless `mode` is 'vm' or, without a mode, NEUTRON_VM=1 or
-    NEUTRON_TIER=0 is set."""
+    """How the program runs: `mode` 'vm' (the VM alone), 'compiled' (the compiled tier from the start) or 'tiered'
+    (the VM first, the compiled tier once code runs hot); without a mode, tiered unless NEUTRON_VM=1 or
+    NEUTRON_TIER=0 (the VM alone) or NEUTRON_TIER=eager (compiled from the start) is set."""
     if mode is None:
-        on = not os.environ.get("NEUTRON_VM") and os.environ.get("NEUTRON_TIER", "1") not in ("0", "")
-    else:
-        on = mode == "compiled"
-    if on:
+        setting = os.environ.get("NEUTRON_TIER", "1").strip().lower()
+        mode = "vm" if os.environ.get("NEUTRON_VM") or setting in ("0", "") else \
+            "compiled" if setting == "eager" else "tiered"
+    if mode == "compiled":
         from . import tier           # lazy: start-up (NEUTRON_VM=1 runs without the tier)
         tier.attach(vm)
+    elif mode == "tiered":
+        vm.heat = {}
+        vm.hot_at = HOT_AT
 
 
 def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None, ops=None):
@@ -335,8 +355,7 @@ def warn_if_changed(vm, err):
         now = loader.read_source(path)
     except OSError:
         return
-    if hashlib.sha256(now.encode("utf-8", "surrogatepass")).digest() != \
-            hashlib.sha256(saved.encode("utf-8", "surrogatepass")).digest():
+    if now != saved:
         err.write(f"neutron: note: {path} has changed since the snapshot was taken; the snapshot's code is used.\n")
 
 

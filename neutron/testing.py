@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from .runner import resume_file, run_file
 
-MODES = ("vm", "compiled")       # compiled: the tier of neutron/tier/
+MODES = ("vm", "compiled")       # compiled: the tier of neutron/tier/, from the first instruction
+OTHER_MODES = ("tiered",)        # the VM until code runs hot, then compiled (the default of `neutron`)
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Outcome:
 def run(path, mode="vm", checkpoint_at=None, cwd=None, argv=()) -> Outcome:
     """Run `path`. With checkpoint_at=k the run stops at its k-th checkpointable point by writing a snapshot
     (the code path of sys.checkpoint), and a fresh VM resumes from that file; the outcome joins both halves."""
-    if mode not in MODES:
+    if mode not in MODES and mode not in OTHER_MODES:
         raise ValueError(f"unknown mode {mode}")
     path = os.path.abspath(path)
     old = os.getcwd()

@@ -146,6 +146,9 @@ def source_hash(source):
 
 
 def _host():
+    uname = getattr(os, "uname", None)
+    if uname is not None:       # the host name without importing socket (a first checkpoint's start-up)
+        return uname().nodename
     import socket           # lazy: as above
     try:
         return socket.gethostname()

@@ -20,9 +20,9 @@ Counts and sizes are varints (7 bits a byte, low first); every fixed-width integ
 from __future__ import annotations
 
 from array import array
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 from math import copysign
-from operator import and_, lshift, neg, or_, rshift, xor
+from operator import and_, lshift, neg, rshift, xor
 
 from .format import BIG_ENDIAN, T_BOOL, T_NIL, T_NUM, T_REF, T_STR, SnapshotError, damaged
 
@@ -55,6 +55,7 @@ MASK = {t: mask(t) for t in TAGS}
 FLIP = mask(0)              # 0 -> 1, 1 -> 0
 NONZERO = bytes([0]) + bytes([1]) * 255
 ONE_TO_FF = bytes([0, 255]) + bytes(254)
+IS_FF = bytes(255) + bytes([1])
 
 
 class Cursor:
@@ -133,11 +134,16 @@ def put_uints(out, u, top=None):
     if narrow == wide:
         out += (bytes([0x10 * wide + wide]) + varint(n), full)
         return
-    marker = (1 << 8 * narrow) - 1
     low = memoryview(raw).cast(ARRAY_CODE[narrow])[::wide // narrow].tobytes()     # each integer's low bytes
     escaped = above[narrow]
-    if bytes([255]) * narrow in low and u.count(marker):
-        escaped = bytes(map(or_, escaped, map(marker.__eq__, u)))
+    if bytes([255]) * narrow in low:
+        # an integer equal to the marker is escaped too: all its low bytes are ones (the larger ones with such low
+        # bytes are escaped already)
+        marked = -1
+        for k in range(narrow):
+            marked &= int.from_bytes(low[k::narrow].translate(IS_FF), "little")
+        if marked:
+            escaped = (int.from_bytes(escaped, "little") | marked).to_bytes(n, "little")
     ones = escaped.translate(ONE_TO_FF)
     if narrow > 1:
         spread = bytearray(n * narrow)
@@ -224,17 +230,19 @@ def tags_of(values):
     return bytes(map(TAG_OF.get, map(type, values), repeat(T_REF)))
 
 
-def put_values(out, values, tags, string_index, refs):
-    """`tags` from tags_of(values); `refs` the object-table index of each reference, in order."""
+def put_values(out, values, tags, string_index, refs, nobjects=None):
+    """`tags` from tags_of(values); `refs` the object-table index of each reference, in order (below `nobjects`,
+    when given)."""
     out += (varint(len(values)), tags)
     if T_BOOL in tags:
         out.append(bytes(compress(values, tags.translate(MASK[T_BOOL]))))
     if T_NUM in tags:
         put_numbers(out, list(compress(values, tags.translate(MASK[T_NUM]))))
     if T_STR in tags:
-        put_uints(out, list(map(string_index.__getitem__, compress(values, tags.translate(MASK[T_STR])))))
+        put_uints(out, list(map(string_index.__getitem__, compress(values, tags.translate(MASK[T_STR])))),
+                  len(string_index) - 1)
     if T_REF in tags:
-        put_uints(out, refs)
+        put_uints(out, refs, None if nobjects is None else nobjects - 1)
 
 
 def get_values(cur, strings, objects):
@@ -290,7 +298,7 @@ def put_numbers(out, nums):
         whole = False
     if whole:
         lo, hi = min(nums), max(nums)
-        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_double(array("d", nums).tobytes(), NEG_ZERO)):
+        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_negative_zero(nums)):
             ints = list(map(int, nums))
             bounds = int(lo), int(hi)
     kinds = doubles = None
@@ -315,7 +323,10 @@ def put_numbers(out, nums):
         put_doubles(out, doubles)
 
 
-NEG_ZERO = array("d", [-0.0]).tobytes()
+def has_negative_zero(nums):
+    """Whether -0.0 is among the numbers (looked for among the zeros alone)."""
+    zeros = list(filterfalse(None, nums))
+    return bool(zeros) and min(map(copysign, repeat(1.0), zeros)) < 0
 
 
 def has_double(raw, pattern):

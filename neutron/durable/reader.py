@@ -11,8 +11,9 @@ every failure is a SnapshotError with a one-line reason, raised before anything 
 from __future__ import annotations
 
 from array import array
-from itertools import islice, repeat
-from operator import is_
+from collections import deque
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import attrgetter, is_, lt
 from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
@@ -163,14 +164,13 @@ def load_list(r, run):
     s = r.body
     lens = s.uints(len(run))
     longer = sum(map(FLOATS_MIN.__lt__, lens))
-    if not longer:
-        items = iter(s.values(sum(lens)))
-        for lst, n in zip(run, lens):
-            lst += islice(items, n)
-        return
-    forms = s.uints(longer)
+    forms = s.uints(longer) if longer else ()
     if not set(forms) <= {0, 1}:
         damaged("bad array")
+    if 1 not in forms:          # no array written as doubles
+        items = iter(s.values(sum(lens)))
+        deque(map(list.extend, run, map(islice, repeat(items), lens)), 0)
+        return
     forms = iter(forms)
     for lst, n in zip(run, lens):
         lst += s.doubles(n) if n > FLOATS_MIN and next(forms) else s.values(n)
@@ -182,8 +182,8 @@ LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 def fill_maps(s, maps, lens):
     total = sum(lens)
     pairs = zip(s.strings(total), s.values(total))
-    for d, n in zip(maps, lens):
-        d.update(islice(pairs, n))
+    # each map takes the next n pairs; the loop runs in C (map, islice, dict.update), none of it in Python
+    deque(map(dict.update, maps, map(islice, repeat(pairs), lens)), 0)
 
 
 def load_dict(r, run):
@@ -302,9 +302,8 @@ def load_instance(r, run):
         damaged("an instance of something other than a class")
     fields = [{} for _ in range(n)]
     fill_maps(s, fields, s.uints(n))
-    for inst, k, f in zip(run, klasses, fields):
-        inst.klass = k
-        inst.fields = f
+    deque(map(setattr, run, repeat("klass"), klasses), 0)
+    deque(map(setattr, run, repeat("fields"), fields), 0)
 
 
 LOAD[K_INST] = Kind(empty(Instance), load_instance)
@@ -443,30 +442,32 @@ def read_frames(s):
 
 def make_frames(columns):
     funcs, ips, nlocals, locals_, nstack, stack, nhandlers, handlers, has_result, results = columns
-    results = iter(results)
-    frames = []
-    li = si = hi = 0
-    for func, ip, nl, ns, nh, hr in zip(funcs, ips, nlocals, nstack, nhandlers, has_result):
-        if func.__class__ is not Function:
-            damaged("a frame without a function")
-        code = func.code
-        if ip >= len(code.instrs) or nl != code.nlocals:
-            damaged("bad frame")
-        f = Frame(func, code, locals_[li:li + nl], ip)
-        li += nl
-        f.stack = stack[si:si + ns]
-        si += ns
-        if nh:
-            pairs = handlers[hi:hi + 2 * nh]
-            hi += 2 * nh
-            f.handlers = list(zip(pairs[::2], pairs[1::2]))
-            for target, depth in f.handlers:
-                if target > len(code.instrs) or depth > ns + 1:
-                    damaged("bad handler")
-        if hr:
-            f.result = next(results)
-        frames.append(f)
+    if not all(map(is_, map(type, funcs), repeat(Function))):
+        damaged("a frame without a function")
+    codes = list(map(attrgetter("code"), funcs))
+    if not all(map(lt, ips, map(len, map(attrgetter("instrs"), codes)))) or \
+            list(map(attrgetter("nlocals"), codes)) != nlocals:
+        damaged("bad frame")
+    # each frame's slices of the locals and stack columns, cut and put in place by C-level loops
+    frames = list(map(Frame, funcs, codes, slices(locals_, nlocals), ips))
+    deque(map(setattr, frames, repeat("stack"), slices(stack, nstack)), 0)
+    if any(nhandlers):
+        pairs = iter(handlers)
+        for f, nh, ns in zip(frames, nhandlers, nstack):
+            if nh:
+                f.handlers = list(islice(zip(pairs, pairs), nh))
+                for target, depth in f.handlers:
+                    if target > len(f.code.instrs) or depth > ns + 1:
+                        damaged("bad handler")
+    if any(has_result):
+        deque(map(setattr, compress(frames, has_result), repeat("result"), results), 0)
     return frames
+
+
+def slices(column, lens):
+    """The consecutive pieces of `column` of these lengths."""
+    ends = list(accumulate(lens))
+    return map(column.__getitem__, map(slice, chain((0,), ends), ends))
 
 
 def read_roots(r):

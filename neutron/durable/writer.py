@@ -50,11 +50,11 @@ class Stream:
         self.strs += d
         self.vals += d.values()
 
-    def put(self, out, string_index):
+    def put(self, out, string_index, nobjects):
         tags = b"".join(self.tags)
         put_uints(out, self.uints)
-        put_uints(out, list(map(string_index.__getitem__, self.strs)))
-        put_values(out, self.vals, tags, string_index, self.refs)
+        put_uints(out, list(map(string_index.__getitem__, self.strs)), len(string_index) - 1)
+        put_values(out, self.vals, tags, string_index, self.refs, nobjects)
         out.append(varint(self.ndoubles))
         for a in self.doubles:
             put_doubles(out, a)
@@ -76,7 +76,7 @@ class Writer:
         vals = s.vals
         if s.scanned == len(vals):
             return
-        chunk = vals[s.scanned:]
+        chunk = vals[s.scanned:] if s.scanned else vals
         s.scanned = len(vals)
         tags = tags_of(chunk)
         s.tags.append(tags)
@@ -117,8 +117,8 @@ class Writer:
         for kind, run in self.runs:
             table += (kind.tag, len(run))
         put_uints(out, table)
-        head.put(out, index)
-        body.put(out, index)
+        head.put(out, index, len(self.objects))
+        body.put(out, index, len(self.objects))
         return out
 
 

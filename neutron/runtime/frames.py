@@ -44,5 +44,10 @@ class Uncaught(Exception):
         return to_str(self.value) if self.is_error else "Uncaught exception: " + to_str(self.value)
 
 
+class Hot(Exception):
+    """Raised by a watching VM (VM.heat) when a code object has run hot: its frames are consistent, the running
+    frame at the call's first instruction or at the loop's head, so that the compiled tier can go on from there."""
+
+
 class StopForResume(Exception):
     """Raised after a test-only checkpoint: the process ends here and a new VM resumes from the file."""

@@ -19,7 +19,7 @@ from ..bytecode.opcodes import (
     BNOT, BAND, BOR, BXOR, SHL, SHR, CHECK_TYPE, MAKE_CLASS, ADD_METHOD, ADD_FIELD, ERROR, USE, USING,
     USING_ISOLATED, GET_MEMBER)
 from ..errors import NeutronError, argument_count_error, source_line
-from .frames import MAX_FRAMES, NO_RESULT, Frame, Iter, StopForResume, Uncaught
+from .frames import MAX_FRAMES, NO_RESULT, Frame, Hot, Iter, StopForResume, Uncaught
 from .operators import binary_slow, i64, index_get, index_set, instance_method, operand_error, wrap
 from ..stdlib import MODULES
 from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
@@ -108,6 +108,10 @@ class VM:
         # sys.once's records: get(key) -> (found, value), put(key, value); values are Neutron values made of nil,
         # booleans, numbers, strings, arrays and objects. runner.new_vm installs the file store of durable/once.py.
         self.once_store = None
+        # Tiered running: {code: calls + loop back-edges} while the VM watches for hot code, else None. A count that
+        # reaches hot_at raises Hot (runner.execute then hands the program to the compiled tier).
+        self.heat = None
+        self.hot_at = 0
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -232,6 +236,11 @@ class VM:
             pop = stack.pop
             locals_ = frame.locals
             ip = frame.ip
+            heat = self.heat
+            if heat is not None and ip == 0:        # a call has just entered frame
+                n = heat[code] = heat.get(code, 0) + 1
+                if n >= self.hot_at:
+                    raise Hot()
             try:
                 while True:
                     o, arg = instrs[ip]
@@ -279,6 +288,11 @@ class VM:
                         else:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == JUMP:
+                        if heat is not None and arg < ip:      # a loop's back-edge
+                            n = heat[code] = heat.get(code, 0) + 1
+                            if n >= self.hot_at:
+                                frame.ip = arg
+                                raise Hot()
                         ip = arg
                         if self.request is not None:    # a safepoint (loops end with a jump back)
                             frame.ip = ip

@@ -44,12 +44,38 @@ State. The VM stays the reference and the snapshot format is its own:
 
 Programs run in a worker thread with a large stack and a raised recursion limit (deep recursion is deep Python
 recursion here).
+
+When. By default a program starts in the VM, which counts each code object's calls and loop back-edges (VM.heat);
+at runner.HOT_AT the VM stops with its frames consistent (Hot) and warm() attaches the tier, which goes on from
+there as after a resume: the running frames through continuations (a hot loop becomes compiled code in the middle
+of its run), every function called from then on compiled on its first call. One-shot code (a script's functions
+called once, straight-line top-level code) never pays for compiling. The test suite's "compiled" mode and
+NEUTRON_TIER=eager attach the tier before the first instruction.
 """
 from __future__ import annotations
 
 from .runtime import Tier
 
 
+MAX_INSTRS = 20_000     # tiered running: a larger code object (huge generated top-level code) stays in the VM
+
+
 def attach(vm):
     """Run this VM's program through the compiled tier (runner.execute then calls vm.tier.execute)."""
     return Tier(vm)
+
+
+def warm(vm):
+    """The watching VM raised Hot: attach the tier to go on compiled from there (True), unless code on the stack is
+    too large to compile, which the VM keeps running (False): a too large hot code object is no longer counted, a
+    too large caller (huge top-level code) ends the watch."""
+    frames = vm.frames
+    if len(frames[-1].code.instrs) > MAX_INSTRS:
+        vm.heat[frames[-1].code] = float("-inf")
+        return False
+    if any(len(f.code.instrs) > MAX_INSTRS for f in frames):
+        vm.heat = None
+        return False
+    vm.heat = None
+    Tier(vm).max_instrs = MAX_INSTRS
+    return True

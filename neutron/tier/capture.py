@@ -12,8 +12,8 @@ from .helpers import RUN_FRAME_CODE
 
 
 class Capture:
-    """Tier's part that reads the live Python stack (uses self.infos, self.fast_codes, self.stop_code, self.pending
-    and self.vm)."""
+    """Tier's part that reads the live Python stack (uses self.infos, self.fast_codes, self.stop_code, self.pending,
+    self.site_plans and self.vm)."""
 
     def tb_trace(self, tb):
         out = []
@@ -89,21 +89,34 @@ class Capture:
 
     def vm_frame(self, f, info, mode):
         loc = f.f_locals
-        site = info.sites.get(f.f_lineno)
-        if site is None:
-            raise RuntimeError(f"compiled tier: no call site at line {f.f_lineno} of {info.code.name}")
-        ip, descs, below = site
-        vals = [loc.get(x.name) if x.__class__ is Named else x.value for x in descs]
-        code = info.code
-        locals_ = [loc.get(f"l{i}") for i in range(code.nlocals)]
+        plan = self.site_plans.get((info, f.f_lineno))
+        if plan is None:
+            plan = self.site_plan(info, f.f_lineno)
+        ip, keys, fixed, below, handlers, lnames = plan
+        vals = list(map(loc.get, keys, fixed))      # a constant's key is None: its value is the default
         if mode == "stop":
-            fr = FR.Frame(loc["F"], code, locals_, ip)
+            fr = FR.Frame(loc["F"], info.code, list(map(loc.get, lnames)), ip)
             fr.stack = vals
         else:
-            fr = FR.Frame(loc["F"], code, locals_, ip + 1)
+            fr = FR.Frame(loc["F"], info.code, list(map(loc.get, lnames)), ip + 1)
             fr.stack = vals[:below]
-        fr.handlers = [(t, dp) for _, t, dp in info.handlers.get(ip, ())]
+        if handlers:
+            fr.handlers = list(handlers)
         return fr
+
+    def site_plan(self, info, line):
+        """How to read a generated frame stopped at one call site: (ip, the Python locals or None for each operand
+        stack entry, each constant entry's value, entries below the call's operands, handlers, locals' names)."""
+        site = info.sites.get(line)
+        if site is None:
+            raise RuntimeError(f"compiled tier: no call site at line {line} of {info.code.name}")
+        ip, descs, below = site
+        keys = tuple(x.name if x.__class__ is Named else None for x in descs)
+        fixed = tuple(None if x.__class__ is Named else x.value for x in descs)
+        handlers = tuple((t, dp) for _, t, dp in info.handlers.get(ip, ()))
+        lnames = tuple(f"l{i}" for i in range(info.code.nlocals))
+        plan = self.site_plans[(info, line)] = (ip, keys, fixed, below, handlers, lnames)
+        return plan
 
     def live_frames(self, mode):
         """The VM's live_frames hook: the frames the tier runs from (pending) and the compiled ones above them.

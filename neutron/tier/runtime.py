@@ -43,12 +43,14 @@ class Tier(Capture):
         self.conts = {}         # (code, ip, handlers) -> continuation function
         self.analyses = {}
         self.infos = {}         # Python code object -> Info
+        self.site_plans = {}    # (Info, Python line) -> how a capture reads a frame there (Capture.site_plan)
         self.arity = {}         # ('K'|'M', n) -> {code: function}
         self.pending = []
         self.stop_code = None
         self.globals_of = {}    # code -> the globals dict its functions use
         self.flags = []         # the builtins dicts of generated functions: each holds the request flag _sp
         self.flag = False
+        self.max_instrs = None  # tiered running: larger code objects stay in the VM (see too_large)
         self.ns = namespace(vm, self)
         vm.tier = self
         vm.live_frames = self.live_frames
@@ -57,6 +59,7 @@ class Tier(Capture):
 
     def detach(self):
         vm = self.vm
+        vm.heat = None          # the VM runs the rest: it watches for hot code no more
         vm.live_frames = vm.frames_now
         vm.on_stop = vm.stop_here
         vm.position = vm.call_running
@@ -102,6 +105,8 @@ class Tier(Capture):
         continuation. Its Python globals are G, the Neutron globals of the code's functions."""
         if "__builtins__" in G:
             raise Unsupported("a global named __builtins__")
+        if self.too_large(code):
+            raise Unsupported(f"{code.name} is too large to compile")
         seen = self.globals_of.setdefault(code, G)
         if seen is not G:
             raise Unsupported("a code object run with two different globals")
@@ -141,6 +146,8 @@ class Tier(Capture):
         self.flag = on
         for B in list(self.flags):
             B[HIDE + "sp"] = on
+    def too_large(self, code):
+        return self.max_instrs is not None and len(code.instrs) > self.max_instrs
 
     def function(self, code, G):
         fn = self.fns.get(code)
@@ -154,6 +161,8 @@ class Tier(Capture):
         return fn
 
     def continuation(self, f):
+        if f.ip == 0 and not f.stack and not f.handlers and f.func is not None:
+            return self.entry(f)
         fl_locals = tuple(tag_of(v) for v in f.locals)
         fl_stack = tuple(tag_of(v) for v in f.stack)
         key = (f.code, f.ip, tuple(f.handlers), fl_locals, fl_stack)
@@ -165,6 +174,22 @@ class Tier(Capture):
             fn = self.build(f.code, (f.ip, list(f.handlers), fl_locals, fl_stack), f.func.globals)
             self.conts[key] = fn
         return fn
+
+    def entry(self, f):
+        """A frame the VM has just entered (a call that ran hot): the code's own function, called with the
+        frame's arguments, rather than a continuation from instruction 0."""
+        code = f.code
+        fn = self.fns.get(code)
+        if fn is None:
+            fn = self.build(code, None, f.func.globals)
+            self.fns[code] = fn
+            self.karity("M" if code.is_method else "K", len(code.params))[code] = fn
+        n = len(code.params) + (1 if code.is_method else 0)
+        cells = code.cell_params
+
+        def enter(d, func, loc, stack):
+            return fn(d, func, *[loc[i].value if i in cells else loc[i] for i in range(n)])
+        return enter
 
     # -- running --
     def execute(self):

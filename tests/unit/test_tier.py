@@ -1,7 +1,8 @@
 """The compiled tier (neutron/tier/): what running the test programs in both modes cannot show.
 
 Snapshots written by compiled code are compared frame by frame with the VM's at the same point; snapshots cross
-between the modes; code objects compile once; a code object the tier cannot compile falls back to the VM.
+between the modes; code objects compile once; a code object the tier cannot compile falls back to the VM; tiered
+running (the default) moves to compiled code only when code runs hot.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from neutron import durable as S
 from neutron.tier import emitter, exceptions, runtime, tags
+from neutron import runner
 from neutron.runner import resume_file, run_file
 from neutron.runner import new_vm
 from neutron.runtime.frames import NO_RESULT, Iter
@@ -261,8 +263,8 @@ def test_code_objects_compile_once(tmp_path):
     finally:
         runtime.Tier.build = real
     assert status == 0 and out == "41582225\n"
-    assert sorted(builds) == [("<anonymous>", True), ("<script>", False), ("sq", True)]
-    assert len(vm.tier.fns) == 2
+    assert sorted(builds) == [("<anonymous>", True), ("<script>", True), ("sq", True)]
+    assert len(vm.tier.fns) == 3
 
 
 def test_vm_mode_attaches_no_tier(tmp_path, monkeypatch):
@@ -514,3 +516,93 @@ def test_checkpoint_in_a_speculated_copy(tmp_path, monkeypatch):
     assert outs["compiled"] == outs["vm"] == "2018\n"
     assert frames["compiled"] == frames["vm"]
     assert len(set(resumed.values())) == 1 and resumed["vm", "vm"][0] == 0
+
+
+# ---- tiered running: the VM first, compiled code once a code object runs hot ----------------------------------
+
+HOT_SHAPES = """
+use sys;
+class V {
+    fun initialize(x) { this.x = x; }
+    fun plus(o) { return V(this.x + o.x); }
+}
+fun fib(n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }
+fun guarded(n) {
+    var t = 0;
+    for (var i = 0; i < n; i++) {
+        try {
+            if (i % 7 == 3) throw "odd " + i;
+            t = t + i;
+        } catch (e) { t = t + 1; }
+    }
+    return t;
+}
+var acc = V(0);
+var keys = 0;
+for (var i = 0; i < 40; i++) {
+    acc = acc.plus(V(i));
+    for (var k in {a: 1, b: 2, c: 3}) keys = keys + k.length;
+    if (i == 30) sys.checkpoint(sys.args()[1]);
+}
+say(acc.x + keys);
+say(fib(12));
+say(guarded(60));
+var once = fun(c) { var b = c; return fun() { b = b + 1; return b; }; }(5);
+say(once() + once());
+"""
+
+
+@pytest.mark.parametrize("hot_at", [1, 2, 3, 5, 8, 13, 40, 10 ** 9])
+def test_tiered_running_switches_anywhere(tmp_path, monkeypatch, hot_at):
+    """Whatever runs hot first (the script, a constructor, a method, a recursive call, a loop in a try) and
+    wherever: the same output and the same snapshot as the VM's, and the tier attached once something was hot."""
+    path = write(tmp_path, HOT_SHAPES)
+    snap_vm, snap = tmp_path / "vm.snap", tmp_path / "t.snap"
+    _, status, expected, err = run(path, "vm", [str(snap_vm)])
+    assert (status, err) == (0, ""), err
+    monkeypatch.setattr(runner, "HOT_AT", hot_at)
+    vm, status, out, err = run(path, "tiered", [str(snap)])
+    assert (status, err, out) == (0, "", expected)
+    assert (vm.tier is None) == (hot_at == 10 ** 9)
+    assert frames_of(snap)[0] == frames_of(snap_vm)[0]
+    vm, status, out2, err = resume(snap, "tiered", [str(snap)])
+    assert (status, err) == (0, "")
+    assert out2 == expected
+
+
+def test_tiered_is_the_default_and_one_shot_code_is_not_compiled(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEUTRON_VM", raising=False)
+    monkeypatch.delenv("NEUTRON_TIER", raising=False)
+    one_shot = write(tmp_path, "fun f(x) { return x + 1; }\nvar t = 0;\nfor (var i = 0; i < 100; i++) t = f(t);\n"
+                               "say(t);\n", "one.nt")
+    vm, status, out, _ = run(one_shot, None)
+    assert (status, out, vm.tier) == (0, "100\n", None)
+    assert vm.heat is not None          # still watching at the end
+    hot = write(tmp_path, "var t = 0;\nfor (var i = 0; i < 100000; i++) t = t + i % 3;\nsay(t);\n", "hot.nt")
+    vm, status, out, _ = run(hot, None)
+    assert (status, out) == (0, "99999\n")
+    assert isinstance(vm.tier, runtime.Tier) and vm.heat is None
+    assert [k[0].name for k in vm.tier.conts] == ["<script>"]      # the loop went on compiled, from its head
+    monkeypatch.setenv("NEUTRON_TIER", "eager")
+    vm, status, out, _ = run(one_shot, None)
+    assert (status, out) == (0, "100\n") and isinstance(vm.tier, runtime.Tier)
+
+
+def test_too_large_code_stays_in_the_vm(tmp_path, monkeypatch):
+    """Huge (generated) code is never compiled as a whole: a hot loop in it runs on in the VM, and so does all the
+    rest when it calls hot code; a small hot function elsewhere still compiles."""
+    from neutron import tier
+    body = "".join(f"t = t + {i};\n" for i in range(200))
+    path = write(tmp_path, "fun big(n) {\n var t = 0;\n for (var i = 0; i < n; i++) {\n" + body + "}\n return t;\n}\n"
+                           "fun small(n) { var s = 0; for (var i = 0; i < n; i++) s = s + i; return s; }\n"
+                           "say(big(30));\nsay(small(3000));\n")
+    monkeypatch.setattr(tier, "MAX_INSTRS", 500)
+    vm, status, out, err = run(path, "tiered")
+    assert (status, err, out) == (0, "", "597000\n4498500\n")
+    assert isinstance(vm.tier, runtime.Tier)
+    assert {k[0].name for k in vm.tier.conts} | {c.name for c in vm.tier.fns} == {"small", "<script>"}
+    top = write(tmp_path, "fun small(n) { var s = 0; for (var i = 0; i < n; i++) s = s + i; return s; }\nvar t = 0;\n" +
+                body + "say(small(3000) + t);\n", "top.nt")
+    vm, status, out, err = run(top, "tiered")
+    assert (status, err, out) == (0, "", "4518400\n")
+    assert vm.tier is None and vm.heat is None
