@@ -14,6 +14,8 @@ USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run 
        neutron                          start the interactive prompt (REPL)
        neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
        neutron lsp                      serve the Language Server Protocol on stdin/stdout (for editors)
+       neutron fleet COMMAND ...        many programs on PostgreSQL: init, submit, worker, list, show, logs, ...
+                                        (`neutron fleet --help`; needs pip install 'neutron-lang[fleet]')
        neutron --version | --help
 environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
 """
@@ -95,6 +97,11 @@ def _main(argv):
         return status
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
+    if first == "fleet" and not os.path.exists(first):
+        if not keys_usable():
+            return EXIT_USAGE
+        from .fleet.commands import main as fleet_main     # lazy: the fleet (PostgreSQL, procrastinate) only here
+        return fleet_main(argv[1:])
     if first == "snapshot" and not os.path.exists(first):
         if not keys_usable():
             return EXIT_USAGE

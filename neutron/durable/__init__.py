@@ -41,7 +41,7 @@ from .. import __version__
 from ..errors import NeutronError
 from .format import SnapshotError, head, header, read_header
 
-__all__ = ["SnapshotError", "load_snapshot", "write_snapshot", "read_header"]
+__all__ = ["SnapshotError", "encode_snapshot", "load_snapshot", "write_snapshot", "read_header"]
 
 
 def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.checkpoint"):
@@ -49,7 +49,20 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
         raise NeutronError(f"{who}: the path must be a non-empty string.")
-    from . import atomic, seal, writer      # lazy: start-up (few runs checkpoint)
+    from . import atomic                    # lazy: start-up (few runs checkpoint)
+    from .run import run_of                 # lazy: as above
+    parts, stored = encode_snapshot(vm, frames, push_result, result, who)
+    try:
+        atomic.replace_file(path, parts, run_of(vm).keep_for(path))
+    except OSError as e:
+        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
+    stored()
+
+
+def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoint"):
+    """(the snapshot's bytes as a list of parts, a function to call once they are stored): the run's sequence
+    number moves on only then. Used by write_snapshot and by writers that store snapshots elsewhere."""
+    from . import seal, writer              # lazy: start-up (few runs checkpoint)
     from .run import run_of                 # lazy: as above
     run = run_of(vm)
     try:
@@ -84,13 +97,12 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
             parts = (seal.seal(key[1], b"".join(parts), prefix),)
     except seal.KeyProblem as e:
         raise NeutronError(f"{who}: {e}.") from None
-    try:
-        atomic.replace_file(path, (header(prefix, parts), *parts), run.keep_for(path))
-    except OSError as e:
-        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
-    run.seq = seq
-    if key is not None:
-        run.sealed = True
+
+    def stored():
+        run.seq = seq
+        if key is not None:
+            run.sealed = True
+    return [header(prefix, parts), *parts], stored
 
 
 def open_body(h):
