@@ -82,6 +82,28 @@ class VM:
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
         self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)
+        # Requests from outside the program (durable/signals.py): `request` names what was asked (or None); the VM
+        # checks it at instruction boundaries (jumps, calls and returns), the compiled tier where `safepoints` made
+        # it emit checks (loop back-edges, function entries), blocking built-ins while they wait. There the hook
+        # on_request(vm, mode) serves it: mode "stop" (frames as they are), "call" (inside a built-in call that
+        # returns `call_result`) or "redo" (inside a built-in call that a resume runs again, see frames_now).
+        self.request = None
+        self.on_request = None
+        self.safepoints = False
+        self.call_result = True     # what the built-in call in progress returns in a resumed process
+        self.calling = None         # (frame, ip, callee, args, receiver) of the latest built-in call (VM only)
+        self.on_call_error = None   # (vm, mode) when a built-in call fails, before the error propagates
+        self.at_start = []          # work a resumed module left to finish before the program goes on (a sleep)
+        # A sleep with at least long_sleep_threshold seconds left calls long_sleep(vm, deadline), deadline in
+        # seconds since 1970. The sleep is then in progress with its deadline kept in the program's state: a
+        # vm.checkpoint(path) made by the hook resumes inside the same sleep (same absolute deadline; past it, the
+        # program goes on at once). The hook may end the process (raise ProgramExit) or return, and the sleep
+        # goes on in this process.
+        self.long_sleep = None
+        self.long_sleep_threshold = 10.0
+        # sys.once's records: get(key) -> (found, value), put(key, value); values are Neutron values made of nil,
+        # booleans, numbers, strings, arrays and objects. runner.new_vm installs the file store of durable/once.py.
+        self.once_store = None
 
     # ---- services for natives -------------------------------------------------------------------------------
 
@@ -96,8 +118,9 @@ class VM:
 
     def checkpoint(self, path, who="sys.checkpoint"):
         """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
-        call); the snapshot records the call as having returned true. `who` names the native in errors."""
-        self.write_snapshot(self, path, self.live_frames("call"), True, True, who)
+        call); the snapshot records the call as having returned `call_result` (true). `who` names the native in
+        errors."""
+        self.write_snapshot(self, path, self.live_frames("call"), True, self.call_result, who)
         self.last_checkpoint = (path, self.effects)
         return True
 
@@ -111,18 +134,61 @@ class VM:
             self.write_snapshot(self, last[0], self.live_frames("call"), True, None)
 
     def frames_now(self, mode):
-        return list(self.frames)
+        """The VM's frames; in mode "redo" (inside a built-in call) the innermost one as it was before the call,
+        its operands back on its stack, so that a resume runs the call again."""
+        frames = list(self.frames)
+        if mode == "redo" and self.calling is not None and frames and self.calling[0] is frames[-1]:
+            frame, ip, callee, args, recv = self.calling
+            top = Frame(frame.func, frame.code, frame.locals, ip - 1)
+            top.handlers = list(frame.handlers)
+            top.result = frame.result
+            o = frame.code.instrs[ip - 1][0]
+            if o == INVOKE:
+                top.stack = frame.stack + [recv, *args]
+            elif o == THROW:
+                top.stack = frame.stack + list(args)
+            elif o == CALL_ARRAY:
+                top.stack = frame.stack + [callee, list(args)]
+            else:
+                top.stack = frame.stack + [callee, *args]
+            frames[-1] = top
+        return frames
+
+    def ask(self, what):
+        """Something outside the program asks for `what` (durable/signals.py): served at the next safepoint."""
+        self.request = what
+        if self.tier is not None:
+            self.tier.raise_flag(True)
+
+    def take_request(self):
+        what, self.request = self.request, None
+        if self.tier is not None:
+            self.tier.raise_flag(False)
+        return what
+
+    def serve(self, mode):
+        """A safepoint (or a blocking built-in) found a request: the on_request hook serves it."""
+        if self.request is not None and self.on_request is not None:
+            self.on_request(self, mode)
 
     # ---- running ----------------------------------------------------------------------------------------------
 
     def execute(self):
         """Run until the frame stack is empty."""
+        self.start_work()
         return self._loop()
+
+    def start_work(self):
+        """Before a resumed program goes on: what its modules left to finish (the rest of a sleep)."""
+        while self.at_start:
+            self.at_start.pop(0)(self)
 
     def point(self, frame, ip, callee=None, args=None, recv=None):
         """A checkpointable point (a `say` or a native call) is about to run; test runs may stop here. A native
         call passes what its instruction popped: the callee, the arguments and INVOKE's receiver, if any."""
         self.points += 1
+        if callee is not None:
+            self.calling = (frame, ip, callee, args, recv)
         if callee is None or not self.quiet[callee.qualname]:
             self.effects = self.points
         if self.points == self.stop_at:
@@ -151,6 +217,8 @@ class VM:
             # LOAD_FRAME: the running frame's parts are held in locals. An instruction that changes the running
             # frame (a call, a return, an import, a throw) leaves its own ip in its frame, sets `frame` and breaks
             # out to here.
+            if self.request is not None:        # a safepoint: between instructions, the frames are whole
+                self.serve("stop")
             code = frame.code
             instrs = code.instrs
             consts = code.consts
@@ -208,6 +276,9 @@ class VM:
                             stack[-1] = binary_slow(o, a, b)
                     elif o == JUMP:
                         ip = arg
+                        if self.request is not None:    # a safepoint (loops end with a jump back)
+                            frame.ip = ip
+                            self.serve("stop")
                     elif o == GET_INDEX:
                         idx = pop()
                         obj = stack[-1]
@@ -349,6 +420,9 @@ class VM:
                         v = pop()
                         if v is not False and v is not None:
                             ip = arg
+                            if self.request is not None:    # (the jump back of do-while)
+                                frame.ip = ip
+                                self.serve("stop")
                     elif o == STORE_CELL:
                         locals_[arg].value = pop()
                     elif o == STORE_FREE:
@@ -619,6 +693,10 @@ class VM:
         while k >= 0 and not frames[k].handlers:
             k -= 1
         if k < 0:
+            if not is_error and self.on_call_error is not None and frames:
+                f = frames[-1]                  # THROW: the snapshot resumes at it, its value back on the stack
+                self.calling = (f, f.ip, None, [value], None)
+                self.on_call_error(self, "redo")
             raise Uncaught(value, is_error, self.trace(), hint)
         del frames[k + 1:]
         f = frames[k]
@@ -678,7 +756,12 @@ class VM:
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
                 raise NeutronError(self.native_arity_message(callee, n))
-            frame.stack.append(callee.fn(self, args))
+            try:
+                frame.stack.append(callee.fn(self, args))
+            except NeutronError:
+                if self.on_call_error is not None and callee.fast is None:
+                    self.on_call_error(self, "redo")
+                raise
             return None
         if cls is BoundMethod:
             m = callee.method

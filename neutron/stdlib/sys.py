@@ -338,9 +338,78 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "sys.sleep", "milliseconds")
     if not ms >= 0 or ms == float("inf"):
         raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
+    return sleep_until(vm, _pytime.time() + ms / 1000.0, True)
+
+
+# ---- sleeping: the deadline is an absolute time that travels in a snapshot ---------------------------------------
+# While a sleep is in progress its deadline is the module's state (vm.module_state["sys"], saved by save_state): a
+# snapshot written meanwhile (a signal, a periodic checkpoint, the long_sleep hook) resumes inside the same sleep,
+# which then lasts until the same deadline (past it, the program goes on at once).
+
+SLICE = 0.1     # seconds between looks at a request from outside while waiting (vm.on_request installed)
+
+
+def sleep_until(vm, deadline, result):
+    """Wait until `deadline` (seconds since 1970), then return `result` (the sleep call's value)."""
     vm.flush()
-    _pytime.sleep(ms / 1000.0)
-    return True
+    saved = vm.call_result
+    vm.module_state["sys"] = {"sleepUntil": deadline * 1000.0}
+    vm.call_result = result
+    try:
+        if vm.long_sleep is not None and deadline - _pytime.time() >= vm.long_sleep_threshold:
+            vm.long_sleep(vm, deadline)
+        wait(vm, lambda timeout: _pytime.sleep(timeout), deadline, "call")
+    finally:
+        vm.module_state.pop("sys", None)
+        vm.call_result = saved
+    return result
+
+
+def wait(vm, step, deadline=None, mode="redo"):
+    """Block by calls of step(timeout) until `deadline` (None: until step returns something other than None),
+    serving requests from outside (a checkpoint, a stop) between steps, at most SLICE apart. `mode` says how a
+    snapshot taken meanwhile resumes: "call" (the call returns vm.call_result), "redo" (the call runs again)."""
+    while True:
+        if vm.request is not None:
+            vm.serve(mode)
+            continue
+        if deadline is None:
+            got = step(SLICE if vm.on_request is not None else None)
+            if got is not None:
+                return got
+            continue
+        left = deadline - _pytime.time()
+        if left <= 0:
+            return None
+        step(min(left, SLICE) if vm.on_request is not None else left)
+
+
+def save_state(vm):
+    s = vm.module_state.get("sys")
+    return None if s is None else dict(s)
+
+
+def load_state(vm, value):
+    """A snapshot taken during a sleep: the resumed program first sleeps until the same deadline."""
+    if value is None:
+        return
+    until = value.get("sleepUntil") if value.__class__ is dict else None
+    if until.__class__ is not float or not math.isfinite(until):
+        raise ValueError("bad sleep deadline")
+    vm.at_start.append(lambda vm: _finish_sleep(vm, until / 1000.0))
+
+
+def _finish_sleep(vm, deadline):
+    # the snapshot holds the sleep's result on the caller's stack: taken off while the sleep is in progress again
+    if not vm.frames or not vm.frames[-1].stack:
+        return
+    stack = vm.frames[-1].stack
+    result = stack.pop()
+    stack.append(sleep_until(vm, deadline, result))
+
+
+module.save_state = save_state
+module.load_state = load_state
 
 
 @module.function("alloc", 1)

@@ -14,6 +14,7 @@ import time as _pytime
 
 from ..errors import NeutronError
 from .native import NativeModule, arg_num, arg_str, opt
+from .sys import sleep_until
 from ..runtime.values import format_number
 
 module = NativeModule("time")
@@ -72,6 +73,4 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "time.sleep", "milliseconds")
     if not ms >= 0 or ms == math.inf:
         raise NeutronError(f"time.sleep: milliseconds must be a non-negative number, got {format_number(ms)}.")
-    vm.flush()
-    _pytime.sleep(ms / 1000.0)
-    return None
+    return sleep_until(vm, _pytime.time() + ms / 1000.0, None)

@@ -99,8 +99,9 @@ class Capture:
         return fr
 
     def live_frames(self, mode):
-        """The VM's live_frames hook: the frames the tier runs from (pending) and the compiled ones above them."""
-        return list(self.pending) + self.capture(mode, sys._getframe(1))
+        """The VM's live_frames hook: the frames the tier runs from (pending) and the compiled ones above them.
+        Mode "redo" (a built-in call that a resume runs again) is the stop at the call's site."""
+        return list(self.pending) + self.capture("stop" if mode == "redo" else mode, sys._getframe(1))
 
     def on_stop(self, frame, ip, restore):
         self.stop()

@@ -175,6 +175,8 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
                 prologue.append((1, " = ".join(others) + " = None", None, None))
             if self.uses_cells:
                 prologue.append((1, "FC = F.cells", None, None))
+            if self.tier.vm.safepoints:     # a request from outside is served at calls too (recursion)
+                prologue.append((1, "if _sp: _safepoint()", 0, (0, (), 0)))
             if spec:
                 # the speculated copy alone, for call sites that know their arguments' types (Emitter.call)
                 lines.append((0, f"def {fname}_s({', '.join(['d', 'F'] + params)}):", None, None))

@@ -259,7 +259,21 @@ def namespace(vm, tier):
         n = len(args)
         if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
             raise NeutronError(vm.native_arity_message(callee, n))
-        return callee.fn(vm, args)
+        try:
+            return callee.fn(vm, args)
+        except NeutronError:
+            if vm.on_call_error is not None and callee.fast is None:
+                vm.on_call_error(vm, "redo")       # (the compiled frame is still at the call's site)
+            raise
+
+    def _safepoint():
+        vm.serve("stop")
+
+    def _thrown(value):
+        """`throw value`: the exception to raise, after the failure hook saw the program at the throw."""
+        if vm.on_call_error is not None:
+            vm.on_call_error(vm, "redo")
+        return NThrow(value)
 
     def _call(d, callee, args):
         """vm.call_value, running Neutron functions compiled; the VM's own code for the rare cases."""
@@ -338,5 +352,5 @@ def namespace(vm, tier):
         "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
         "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
         "_ts": to_str, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop, "_gpo": vm.get_prop_opt,
-        "_sps": vm.set_prop_slow, "_vm": vm, "_inew": Instance.__new__, "_EMPTY": EMPTY,
+        "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
     }

@@ -47,6 +47,8 @@ class Tier(Capture):
         self.pending = []
         self.stop_code = None
         self.globals_of = {}    # code -> the globals dict its functions use
+        self.flags = []         # the builtins dicts of generated functions: each holds the request flag _sp
+        self.flag = False
         self.ns = namespace(vm, self)
         vm.tier = self
         vm.live_frames = self.live_frames
@@ -122,6 +124,9 @@ class Tier(Capture):
         B = dict(_pybuiltins.__dict__)
         B.update((HIDE + k[1:] if k.startswith("_") else k, v) for k, v in vals.items())
         B[HIDE + "B"] = B
+        if self.vm.safepoints:
+            self.flags.append(B)
+            B[HIDE + "sp"] = self.flag
         scratch = {"__builtins__": B}
         exec(pyc, scratch)
         fn, fn_s = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
@@ -130,6 +135,12 @@ class Tier(Capture):
             self.infos[fn_s.__code__] = info
             fn.nts = (info.spec, fn_s)
         return fn
+
+    def raise_flag(self, on):
+        """Set the request flag that generated code checks at its safepoints (vm.ask, vm.take_request)."""
+        self.flag = on
+        for B in list(self.flags):
+            B[HIDE + "sp"] = on
 
     def function(self, code, G):
         fn = self.fns.get(code)
@@ -169,6 +180,7 @@ class Tier(Capture):
         frames = vm.frames
         self.pending = frames
         self.stop_code = sys._getframe().f_code
+        vm.start_work()
         value = _NOTHING
         exc = None
         trace = []

@@ -163,6 +163,8 @@ class Structure:
             self.cur_ip = None
             vt = list(vs_taken)
             self.materialize(vt)
+            if imm == "continue":
+                self.safepoint(a, vt)
             self.line(imm)
             self.ind -= 1
             self.cur_ip = ip
@@ -357,6 +359,25 @@ class Structure:
             self.drop_stored(ip, max(m, target))
             self.at_merge()
             self.path(m, self.canon(m), ctx)
+
+    def safepoint(self, h, vs):
+        """At a loop's jump back to its header h, when the program may be asked from outside to checkpoint
+        (vm.safepoints): a check of the request flag; the capture finds the frame at h with the stack vs
+        (materialized), its locals whole (loop counters kept as ints alone, promoted globals written back)."""
+        if not self.tier.vm.safepoints:
+            return
+        saved = (self.cur_ip, self.cur_site)
+        self.cur_ip, self.cur_site = h, None
+        self.line("if _sp:")
+        self.ind += 1
+        for slot, name in self.dead.items():
+            self.line(f"l{slot} = float({name})")
+        if self.region:
+            self.write_back(self.region)
+        self.cur_site = self.site(h, vs, len(vs))
+        self.line("_safepoint()")
+        self.ind -= 1
+        self.cur_ip, self.cur_site = saved
 
     def flag(self, hid):
         if hid.__class__ is tuple:

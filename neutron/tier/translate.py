@@ -53,6 +53,7 @@ class Translation:
                     if ip == loop.header:
                         self.cur_ip = None
                         self.materialize(vs)
+                        self.safepoint(ip, vs)
                         self.line("continue")
                         return
                     if ip == loop.follow:
@@ -530,6 +531,16 @@ class Translation:
         e = vs.pop()
         self.flush(vs)
         e = self.simplify(e)
+        if self.tier.vm.on_call_error is not None:
+            # the failure hook (--checkpoint-on-error) sees the frame at the throw, its value on the stack
+            for slot, name in self.dead.items():
+                self.line(f"l{slot} = float({name})")
+            if self.region:
+                self.write_back(self.region)
+            self.cur_site = self.site(ip, vs + [e], len(vs) + 1)
+            self.line(f"raise _thrown({self.ex(e)})")
+            self.cur_site = None
+            return END
         self.line(f"raise NThrow({self.ex(e)})")
         return END
 
