@@ -116,7 +116,7 @@ def attempt(link, info, data):
     vm.snapshot_place = PLACE
     vm.write_snapshot = lambda vm, path, frames, push_result, result, who="sys.checkpoint": save(
         link, vm, frames, push_result, result, who)
-    install_hooks(vm, link)
+    install_hooks(vm, link, float(info.get("sleep_threshold", 10.0)))
     runner.use_tier(vm, None)
     outcome, until = "done", None
     try:
@@ -156,5 +156,32 @@ class Sleep(BaseException):
         self.until = until
 
 
-def install_hooks(vm, link):
-    """The fleet's answers to the VM's hooks for long sleeps and sys.once, where the VM has them."""
+def install_hooks(vm, link, threshold):
+    """The fleet's answers to the VM's hooks: a sleep of `threshold` seconds or more is a durable sleep (the run
+    is saved inside the sleep and its process ends; resumed at the deadline, it goes on from there), and
+    sys.once's records are kept in PostgreSQL with the run."""
+
+    def long_sleep(vm, deadline):
+        vm.checkpoint(PLACE, "sys.sleep")
+        raise Sleep(deadline)
+
+    vm.long_sleep = long_sleep
+    vm.long_sleep_threshold = threshold
+    vm.once_store = OnceStore(link)
+
+
+class OnceStore:
+    """sys.once's records of the run, in PostgreSQL through the worker; values (nil, booleans, numbers, strings,
+    arrays and objects) as JSON."""
+
+    def __init__(self, link):
+        self.link = link
+
+    def get(self, key):
+        reply, _ = self.link.ask({"op": "once_get", "key": key})
+        if not reply.get("found"):
+            return False, None
+        return True, json.loads(reply["value"])
+
+    def put(self, key, value):
+        self.link.ask({"op": "once_put", "key": key, "value": json.dumps(value)})

@@ -20,8 +20,10 @@ USAGE = """usage: neutron fleet init                          create or upgrade 
        neutron fleet submit PROG.nt [ARGS...] [--name NAME] [--at TIME] [--env NAME[=VALUE]]...
                                                    [--max-failures N] [--retry-delay SECONDS]
                                                    compile a program into its first snapshot; print the run's id
-       neutron fleet worker [--concurrency N] [--lease SECONDS]
-                                                   run due programs, each in its own process, until stopped
+       neutron fleet worker [--concurrency N] [--lease SECONDS] [--sleep-threshold SECONDS]
+                                                   run due programs, each in its own process, until stopped;
+                                                   a sleep of 10 s or more (the threshold) ends the process and
+                                                   the run is resumed at its deadline
        neutron fleet list [--state STATE] [--json] the runs, newest first
        neutron fleet show RUN [--json]             a run's state, wake time, failures, last checkpoint and where
                                                    its snapshot resumes
@@ -72,7 +74,7 @@ class Options:
     """Flags (--name VALUE, --flag) anywhere before `--`; the other words, in order, in `words`."""
 
     VALUED = {"--db", "--store", "--name", "--at", "--env", "--max-failures", "--retry-delay", "--concurrency",
-              "--lease", "--state", "--poll"}
+              "--lease", "--state", "--poll", "--sleep-threshold"}
     FLAGS = {"--json", "--follow", "-f"}
 
     def __init__(self, command, argv):
@@ -236,13 +238,14 @@ def program_files(vm):
 
 
 def cmd_worker(o, out, err):
-    o.allow("--concurrency", "--lease", "--poll", "--name")
+    o.allow("--concurrency", "--lease", "--poll", "--name", "--sleep-threshold")
     from .worker import Worker      # lazy: the worker's side (procrastinate, asyncio) only here
     url = o.url()
     with db.connect(url) as conn:
         db.require_schema(conn)
     w = Worker(url, concurrency=o.number("--concurrency", 4, int, 1), lease=o.number("--lease", 10.0),
-               poll=o.number("--poll", 0.2), name=o.get("--name"), out=err)
+               poll=o.number("--poll", 0.2), name=o.get("--name"), out=err,
+               sleep_threshold=o.number("--sleep-threshold", 10.0))
     return w.serve()
 
 

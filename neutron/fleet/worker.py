@@ -36,8 +36,9 @@ ERROR_LINES = 30
 
 
 class Worker:
-    def __init__(self, url, concurrency=4, lease=10.0, poll=0.2, name=None, out=None):
+    def __init__(self, url, concurrency=4, lease=10.0, poll=0.2, name=None, out=None, sleep_threshold=10.0):
         self.url = url
+        self.sleep_threshold = float(sleep_threshold)
         self.concurrency = concurrency
         self.lease = float(lease)
         self.poll = poll
@@ -371,7 +372,8 @@ class Attempt:
         seq, location, data, initial = row
         if location is not None:
             data = await asyncio.to_thread(store.get, location)
-        info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial}
+        info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial,
+                "sleep_threshold": self.w.sleep_threshold}
         return info, bytes(data)
 
     async def save(self, seq, data):
