@@ -100,3 +100,23 @@ def delete(locations):
             fs.rm_file(path)
         except (OSError, FileNotFoundError):
             pass
+
+
+def sweep(store, run_id, kept):
+    """Remove the run's objects that no row refers to (`kept`: the locations that rows refer to): what a writer
+    killed between writing an object and committing its row left behind."""
+    if store is None:
+        return
+    fs, root = _fs(store)
+    folder = root.rstrip("/") + "/" + run_id
+    try:
+        names = fs.ls(folder, detail=False)
+    except (OSError, FileNotFoundError):
+        return
+    keep = {_fs(loc)[1] for loc in kept if loc}
+    for path in names:
+        if path.endswith(".snap") and path not in keep:
+            try:
+                fs.rm_file(path)
+            except (OSError, FileNotFoundError):
+                pass

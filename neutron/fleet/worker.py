@@ -68,6 +68,7 @@ class Worker:
     async def main(self):
         from psycopg_pool import AsyncConnectionPool    # lazy: the fleet extra, loaded after the spawner's fork
         loop = asyncio.get_running_loop()
+        self.log_lock = asyncio.Lock()
         self.pool = AsyncConnectionPool(self.url, min_size=2, max_size=self.concurrency + 4, open=False,
                                         kwargs={"autocommit": True})
         await self.pool.open(wait=True)
@@ -217,6 +218,11 @@ class Worker:
             await self.flush_logs()
 
     async def flush_logs(self):
+        """Store the output read so far; one flush at a time, so that the lines keep their order."""
+        async with self.log_lock:
+            await self._flush_logs()
+
+    async def _flush_logs(self):
         if not self.logs:
             return
         lines, self.logs = self.logs, []
@@ -255,6 +261,8 @@ class Attempt:
         self.lost = False
         self.end = None
         self.err_tail = []
+        self.pipes = {}             # stream -> the read end of its pipe
+        self.rest = {}              # stream -> the start of a line not ended yet
         self.exited = asyncio.get_running_loop().create_future()
 
     def kill(self):
@@ -289,27 +297,47 @@ class Attempt:
         await self.finish(status)
 
     async def pump(self, fd, stream):
+        """Read the process's output into lines until its end (all writers closed)."""
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=1 << 20)
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
-                                                    os.fdopen(fd, "rb", buffering=0))
-        rest = b""
+        os.set_blocking(fd, False)
+        ended = loop.create_future()
+        self.pipes[stream] = fd
+
+        def readable():
+            if not self.drain(stream) and not ended.done():
+                ended.set_result(None)
+
+        loop.add_reader(fd, readable)
         try:
-            while True:
-                chunk = await reader.read(1 << 16)
-                if not chunk:
-                    break
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
-                if len(rest) > 1 << 16:
-                    lines.append(rest)
-                    rest = b""
-                for line in lines:
-                    self.line(stream, line)
+            await ended
+        finally:
+            loop.remove_reader(fd)
+            rest = self.rest.pop(stream, b"")
             if rest:
                 self.line(stream, rest)
-        finally:
-            transport.close()
+            self.pipes.pop(stream, None)
+            os.close(fd)
+
+    def drain(self, stream):
+        """Read what the pipe holds now (without waiting); False at its end."""
+        fd = self.pipes.get(stream)
+        if fd is None:
+            return True
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            lines = (self.rest.get(stream, b"") + chunk).split(b"\n")
+            rest = lines.pop()
+            if len(rest) > 1 << 16:
+                lines.append(rest)
+                rest = b""
+            self.rest[stream] = rest
+            for line in lines:
+                self.line(stream, line)
 
     def line(self, stream, raw):
         text = raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
@@ -377,6 +405,11 @@ class Attempt:
         return info, bytes(data)
 
     async def save(self, seq, data):
+        # what the process wrote before this checkpoint is in the pipes by now: stored before the snapshot, so
+        # that a worker killed later loses no output that the resumed run will not print again
+        for stream in ("out", "err"):
+            self.drain(stream)
+        await self.w.flush_logs()
         try:
             location = await asyncio.to_thread(store.put, self.store, self.run_id, seq, self.token, data)
         except Exception as e:
@@ -436,6 +469,14 @@ class Attempt:
             row = await (await conn.execute(db.END_ATTEMPT, fields)).fetchone()
         if row is None:
             return          # cancelled meanwhile, or taken over: the run is someone else's now
+        if self.store is not None:
+            async with self.w.pool.connection() as conn:
+                kept = [r[0] for r in await (await conn.execute(
+                    "SELECT location FROM neutron_fleet_snapshots WHERE run_id = %s", (self.run_id,))).fetchall()]
+            try:
+                await asyncio.to_thread(store.sweep, self.store, self.run_id, kept)
+            except Exception as e:
+                self.w.say(f"neutron fleet worker: run {self.run_id}: cannot clean its store folder: {e}")
         if fields["state"] == "queued" or wake is not None:
             await self.w.wake_later(self.run_id, wake)
 

@@ -104,7 +104,8 @@ class Fleet:
         return text
 
     def query(self, sql, *params):
-        return self.conn.execute(sql, params).fetchall()
+        cur = self.conn.execute(sql, params)
+        return cur.fetchall() if cur.description is not None else cur.rowcount
 
     def state(self, run):
         return self.query("SELECT state FROM neutron_fleet_runs WHERE id = %s", run)[0][0]
