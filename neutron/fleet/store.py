@@ -102,20 +102,25 @@ def delete(locations):
             pass
 
 
-def sweep(store, run_id, kept):
+def sweep(store, run_id, kept, token):
     """Remove the run's objects that no row refers to (`kept`: the locations that rows refer to): what a writer
-    killed between writing an object and committing its row left behind."""
+    killed between writing an object and committing its row left behind. Only objects written under a lease
+    token up to `token` (the caller's): a later holder's object may be on its way to its row."""
     if store is None:
         return
     fs, root = _fs(store)
     folder = root.rstrip("/") + "/" + run_id
     try:
+        fs.invalidate_cache(folder)
         names = fs.ls(folder, detail=False)
     except (OSError, FileNotFoundError):
         return
     keep = {_fs(loc)[1] for loc in kept if loc}
     for path in names:
-        if path.endswith(".snap") and path not in keep:
+        parts = path.rsplit("/", 1)[-1].split("-")
+        if not (path.endswith(".snap") and len(parts) == 3 and parts[1].isdigit()) or path in keep:
+            continue
+        if int(parts[1]) <= token:
             try:
                 fs.rm_file(path)
             except (OSError, FileNotFoundError):

@@ -465,20 +465,21 @@ class Attempt:
                 wake = time.time() + self.retry_delay
                 fields.update(state="queued", attempts=attempts, error=error, exit_status=exit_status,
                               wake_at=_at(wake))
+        if self.store is not None:
+            await self.sweep_store()
         async with self.w.pool.connection() as conn:
             row = await (await conn.execute(db.END_ATTEMPT, fields)).fetchone()
         if row is None:
             return          # cancelled meanwhile, or taken over: the run is someone else's now
-        if self.store is not None:
-            async with self.w.pool.connection() as conn:
-                kept = [r[0] for r in await (await conn.execute(
-                    "SELECT location FROM neutron_fleet_snapshots WHERE run_id = %s", (self.run_id,))).fetchall()]
-            try:
-                await asyncio.to_thread(store.sweep, self.store, self.run_id, kept)
-            except Exception as e:
-                self.w.say(f"neutron fleet worker: run {self.run_id}: cannot clean its store folder: {e}")
-        if fields["state"] == "queued" or wake is not None:
-            await self.w.wake_later(self.run_id, wake)
+
+    async def sweep_store(self):
+        async with self.w.pool.connection() as conn:
+            kept = [r[0] for r in await (await conn.execute(
+                "SELECT location FROM neutron_fleet_snapshots WHERE run_id = %s", (self.run_id,))).fetchall()]
+        try:
+            await asyncio.to_thread(store.sweep, self.store, self.run_id, kept, self.token)
+        except Exception as e:
+            self.w.say(f"neutron fleet worker: run {self.run_id}: cannot clean its store folder: {e}")
 
 
 def _now():
