@@ -10,6 +10,7 @@ Its standard output and error are pipes the worker reads line by line.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -74,6 +75,34 @@ class Link:
         return reply, data
 
 
+def warm_up(compiled):
+    """Load, once in the spawner, what every attempt needs (the built-in modules, the snapshot reader and writer,
+    the compiled tier if used) by running a small program through a snapshot: each fork then starts warm."""
+    from ..stdlib import MODULES, native_module     # lazy: only the spawner warms up
+    for name in MODULES:
+        native_module(name)
+    source = 'use sys;\nuse time;\nvar xs = [1, 2, 3].map(fun (x) { return x * 2; });\nsys.checkpoint("w");\n' \
+             'say(xs.length + time.now() * 0);\n'
+    path = os.path.join(tempfile.mkdtemp(prefix="neutron-warm-"), "warm.nt")
+    try:
+        with open(path, "w") as fh:
+            fh.write(source)
+        snapshots = []
+        vm = runner.new_vm(out=io.StringIO())
+        vm.write_snapshot = lambda vm, path, frames, push_result, result, who="": snapshots.append(
+            b"".join(encode_snapshot(vm, frames, push_result, result, who)[0]))
+        runner.run_file(path, out=io.StringIO(), err=io.StringIO(), mode="vm")
+        code, _ = runner.compile_file(path, io.StringIO(), vm)
+        runner.start(vm, code)
+        runner.execute(vm, io.StringIO())
+        again = runner.new_vm(out=io.StringIO())
+        load_snapshot(again, snapshots[0])
+        runner.use_tier(again, "compiled" if compiled else "vm")
+        runner.execute(again, io.StringIO())
+    finally:
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
 def main(sock):
     """Run one attempt; returns the exit status."""
     link = Link(sock)
@@ -117,7 +146,7 @@ def attempt(link, info, data):
     vm.write_snapshot = lambda vm, path, frames, push_result, result, who="sys.checkpoint": save(
         link, vm, frames, push_result, result, who)
     install_hooks(vm, link, float(info.get("sleep_threshold", 10.0)))
-    runner.use_tier(vm, None)
+    runner.use_tier(vm, "compiled" if info.get("compiled") else "vm")
     outcome, until = "done", None
     try:
         status = runner.execute(vm, err, session=True)

@@ -20,10 +20,11 @@ USAGE = """usage: neutron fleet init                          create or upgrade 
        neutron fleet submit PROG.nt [ARGS...] [--name NAME] [--at TIME] [--env NAME[=VALUE]]...
                                                    [--max-failures N] [--retry-delay SECONDS]
                                                    compile a program into its first snapshot; print the run's id
-       neutron fleet worker [--concurrency N] [--lease SECONDS] [--sleep-threshold SECONDS]
+       neutron fleet worker [--concurrency N] [--lease SECONDS] [--sleep-threshold SECONDS] [--compiled]
                                                    run due programs, each in its own process, until stopped;
                                                    a sleep of 10 s or more (the threshold) ends the process and
-                                                   the run is resumed at its deadline
+                                                   the run is resumed at its deadline; runs use the VM (quick
+                                                   to resume), or the compiled tier with --compiled
        neutron fleet list [--state STATE] [--json] the runs, newest first
        neutron fleet show RUN [--json]             a run's state, wake time, failures, last checkpoint and where
                                                    its snapshot resumes
@@ -75,7 +76,7 @@ class Options:
 
     VALUED = {"--db", "--store", "--name", "--at", "--env", "--max-failures", "--retry-delay", "--concurrency",
               "--lease", "--state", "--poll", "--sleep-threshold"}
-    FLAGS = {"--json", "--follow", "-f"}
+    FLAGS = {"--json", "--follow", "-f", "--compiled"}
 
     def __init__(self, command, argv):
         self.command = command
@@ -196,7 +197,23 @@ def cmd_submit(o, out, err):
     retry_delay = o.number("--retry-delay", 10.0)
     url = o.url()
     store_url = o.store()
-    vm = runner.new_vm([path] + args, path, io.StringIO())
+    with db.connect(url) as conn:
+        db.require_schema(conn)
+        fleet = fleet_app(url)
+        with fleet.app.open():
+            run_id = submit(conn, fleet, path, args, err, store_url=store_url, name=o.get("--name"), at=at, env=env,
+                            max_failures=max_failures, retry_delay=retry_delay)
+    if run_id is None or isinstance(run_id, int):
+        return run_id
+    out.write(run_id + "\n")
+    return 0
+
+
+def submit(conn, fleet, path, args, err, store_url=None, name=None, at=None, env=None, max_failures=3,
+           retry_delay=10.0):
+    """Compile the program into its first snapshot and queue the run; its id, or the exit status of a program
+    that does not compile. `fleet` is open."""
+    vm = runner.new_vm([path] + list(args), path, io.StringIO())
     code, status = runner.compile_file(path, err, vm)
     if code is None:
         return status
@@ -205,24 +222,19 @@ def cmd_submit(o, out, err):
     data = b"".join(parts)
     run = run_of(vm)
     files = program_files(vm)
-    with db.connect(url) as conn:
-        db.require_schema(conn)
-        location = store.put(store_url, run.id, run.seq + 1, 0, data)
-        with conn.transaction():
-            conn.execute("INSERT INTO neutron_fleet_runs (id, name, program, args, env, files, store, state, wake_at, "
-                         "max_failures, retry_delay) VALUES (%s, %s, %s, %s, %s, %s, %s, 'queued', "
-                         "COALESCE(to_timestamp(%s), now()), %s, %s)",
-                         (run.id, o.get("--name"), path, json.dumps(args), json.dumps(env), json.dumps(files),
-                          store_url, at, max_failures, retry_delay))
-            conn.execute("INSERT INTO neutron_fleet_snapshots (run_id, seq, size, location, data, initial) "
-                         "VALUES (%s, %s, %s, %s, %s, true)",
-                         (run.id, run.seq + 1, len(data), location, None if location else data))
+    location = store.put(store_url, run.id, run.seq + 1, 0, data)
+    with conn.transaction():
+        conn.execute("INSERT INTO neutron_fleet_runs (id, name, program, args, env, files, store, state, wake_at, "
+                     "max_failures, retry_delay) VALUES (%s, %s, %s, %s, %s, %s, %s, 'queued', "
+                     "COALESCE(to_timestamp(%s), now()), %s, %s)",
+                     (run.id, name, path, json.dumps(list(args)), json.dumps(env or {}), json.dumps(files),
+                      store_url, at, max_failures, retry_delay))
+        conn.execute("INSERT INTO neutron_fleet_snapshots (run_id, seq, size, location, data, initial) "
+                     "VALUES (%s, %s, %s, %s, %s, true)",
+                     (run.id, run.seq + 1, len(data), location, None if location else data))
     stored()
-    fleet = fleet_app(url)
-    with fleet.app.open():
-        fleet.wake(run.id, at)
-    out.write(run.id + "\n")
-    return 0
+    fleet.wake(run.id, at)
+    return run.id
 
 
 def program_files(vm):
@@ -238,14 +250,14 @@ def program_files(vm):
 
 
 def cmd_worker(o, out, err):
-    o.allow("--concurrency", "--lease", "--poll", "--name", "--sleep-threshold")
+    o.allow("--concurrency", "--lease", "--poll", "--name", "--sleep-threshold", "--compiled")
     from .worker import Worker      # lazy: the worker's side (procrastinate, asyncio) only here
     url = o.url()
     with db.connect(url) as conn:
         db.require_schema(conn)
     w = Worker(url, concurrency=o.number("--concurrency", 4, int, 1), lease=o.number("--lease", 10.0),
                poll=o.number("--poll", 0.2), name=o.get("--name"), out=err,
-               sleep_threshold=o.number("--sleep-threshold", 10.0))
+               sleep_threshold=o.number("--sleep-threshold", 10.0), compiled="--compiled" in o.flags)
     return w.serve()
 
 

@@ -169,21 +169,23 @@ LATEST_SNAPSHOT = """
 SELECT seq, location, data, initial FROM neutron_fleet_snapshots WHERE run_id = %s ORDER BY seq DESC LIMIT 1
 """
 
-HOLDS = "SELECT 1 FROM neutron_fleet_runs WHERE id = %s AND token = %s AND state = 'running' FOR UPDATE"
-
-ADD_SNAPSHOT = """
-INSERT INTO neutron_fleet_snapshots (run_id, seq, size, location, data) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (run_id, seq) DO UPDATE SET size = excluded.size, location = excluded.location, data = excluded.data,
-    initial = false, created = now()
+SAVE_SNAPSHOT = """
+WITH held AS (SELECT id FROM neutron_fleet_runs WHERE id = %(id)s AND token = %(token)s AND state = 'running'
+              FOR UPDATE),
+added AS (INSERT INTO neutron_fleet_snapshots (run_id, seq, size, location, data)
+          SELECT id, %(seq)s::int, %(size)s::int, %(location)s::text, %(data)s::bytea FROM held
+          ON CONFLICT (run_id, seq) DO UPDATE SET size = excluded.size, location = excluded.location,
+              data = excluded.data, initial = false, created = now()
+          RETURNING seq),
+touched AS (UPDATE neutron_fleet_runs r SET last_checkpoint = now(), updated = now() FROM held
+            WHERE r.id = held.id RETURNING r.id),
+old AS (DELETE FROM neutron_fleet_snapshots WHERE run_id = %(id)s AND EXISTS (SELECT 1 FROM added)
+        AND seq NOT IN (SELECT seq FROM neutron_fleet_snapshots WHERE run_id = %(id)s AND seq <> %(seq)s::int
+                        ORDER BY seq DESC LIMIT %(keep)s::int - 1)
+        AND seq <> %(seq)s::int
+        RETURNING location)
+SELECT (SELECT count(*) FROM added), ARRAY(SELECT location FROM old)
 """
-
-OLD_SNAPSHOTS = """
-DELETE FROM neutron_fleet_snapshots WHERE run_id = %s AND seq NOT IN (
-    SELECT seq FROM neutron_fleet_snapshots WHERE run_id = %s ORDER BY seq DESC LIMIT %s)
-RETURNING location
-"""
-
-TOUCH_CHECKPOINT = "UPDATE neutron_fleet_runs SET last_checkpoint = now(), updated = now() WHERE id = %s"
 
 HEARTBEAT = """
 UPDATE neutron_fleet_runs r SET lease_until = now() + make_interval(secs => %(lease)s)

@@ -35,8 +35,9 @@ def die_with_parent(parent):
         os._exit(1)
 
 
-def start():
-    """Fork the spawner; returns (its pid, the worker's end of the socket). Call before any thread exists."""
+def start(compiled=False):
+    """Fork the spawner; returns (its pid, the worker's end of the socket). Call before any thread exists.
+    `compiled`: the runs use the compiled tier (else the VM, whose resumes cost less)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     parent = os.getpid()
     sys.stdout.flush()
@@ -46,15 +47,16 @@ def start():
         try:
             ours.close()
             die_with_parent(parent)
-            serve(theirs)
+            serve(theirs, compiled)
         finally:
             os._exit(0)
     theirs.close()
     return pid, ours
 
 
-def serve(sock):
+def serve(sock, compiled):
     from . import child     # lazy: loaded here, once, so that every fork has it
+    child.warm_up(compiled)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     wake_r, wake_w = os.pipe()

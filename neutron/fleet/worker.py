@@ -36,8 +36,10 @@ ERROR_LINES = 30
 
 
 class Worker:
-    def __init__(self, url, concurrency=4, lease=10.0, poll=0.2, name=None, out=None, sleep_threshold=10.0):
+    def __init__(self, url, concurrency=4, lease=10.0, poll=0.2, name=None, out=None, sleep_threshold=10.0,
+                 compiled=False):
         self.url = url
+        self.compiled = compiled
         self.sleep_threshold = float(sleep_threshold)
         self.concurrency = concurrency
         self.lease = float(lease)
@@ -54,7 +56,7 @@ class Worker:
 
     def serve(self):
         """Run until SIGINT or SIGTERM; returns the exit status."""
-        self.spawner_pid, self.spawner = spawner.start()     # first: before any thread exists
+        self.spawner_pid, self.spawner = spawner.start(self.compiled)     # first: before any thread exists
         try:
             asyncio.run(self.main())
         finally:
@@ -401,7 +403,7 @@ class Attempt:
         if location is not None:
             data = await asyncio.to_thread(store.get, location)
         info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial,
-                "sleep_threshold": self.w.sleep_threshold}
+                "sleep_threshold": self.w.sleep_threshold, "compiled": self.w.compiled}
         return info, bytes(data)
 
     async def save(self, seq, data):
@@ -414,18 +416,10 @@ class Attempt:
             location = await asyncio.to_thread(store.put, self.store, self.run_id, seq, self.token, data)
         except Exception as e:
             return {"error": f"{type(e).__name__}: {e}"}
-        old = []
         async with self.w.pool.connection() as conn:
-            async with conn.transaction():
-                if await (await conn.execute(db.HOLDS, (self.run_id, self.token))).fetchone() is None:
-                    held = False
-                else:
-                    held = True
-                    await conn.execute(db.ADD_SNAPSHOT, (self.run_id, seq, len(data), location,
-                                                         None if location is not None else data))
-                    old = [r[0] for r in await (await conn.execute(db.OLD_SNAPSHOTS, (
-                        self.run_id, self.run_id, db.KEEP_SNAPSHOTS))).fetchall()]
-                    await conn.execute(db.TOUCH_CHECKPOINT, (self.run_id,))
+            held, old = await (await conn.execute(db.SAVE_SNAPSHOT, {
+                "id": self.run_id, "token": self.token, "seq": seq, "size": len(data), "location": location,
+                "data": None if location is not None else data, "keep": db.KEEP_SNAPSHOTS})).fetchone()
         if not held:
             await asyncio.to_thread(store.delete, [location])
             return {"lost": True}
