@@ -6,7 +6,8 @@ import os
 import sys
 
 from . import __version__
-from .runner import EXIT_INTERNAL, EXIT_USAGE, compile_file, keys_usable, resume_file, run_file, snapshot_command
+from .runner import (EXIT_INTERNAL, EXIT_USAGE, OPS_OPTIONS, compile_file, keys_usable, parse_ops, resume_file, run_file,
+                     snapshot_command)
 
 USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
        neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
@@ -85,16 +86,28 @@ def _main(argv):
     if first == "--vm":
         os.environ["NEUTRON_VM"] = "1"
         return _main(argv[1:]) if argv[1:] else _usage("--vm needs a file to run")
+    ops = None
+    if first in OPS_OPTIONS:            # checkpoints asked for from outside (durable/signals.py)
+        ops, argv = parse_ops(argv)
+        if ops is None:
+            return _usage(argv)
+        if not argv or argv[0].startswith("-") and argv[0] != "--resume":
+            return _usage(f"{first} needs a program to run (FILE.nt or --resume SNAP) after the options")
+        first = argv[0]
     if first == "--resume":
         if len(argv) < 2:
             return _usage("--resume needs the path of a snapshot file")
         if not keys_usable():
             return EXIT_USAGE
-        vm, status = resume_file(argv[1], argv[2:])
+        vm, status = resume_file(argv[1], argv[2:], ops=ops)
         if status is None:          # a snapshot taken at the prompt
             from .repl import repl    # lazy: start-up
             return repl(vm=vm)
         return status
+    if ops is not None:
+        if not keys_usable():
+            return EXIT_USAGE
+        return run_file(first, argv[1:], ops=ops)[1]
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
     if first == "fleet" and not os.path.exists(first):

@@ -138,8 +138,9 @@ def format_uncaught(vm, u: Uncaught, color=False) -> str:
     return "".join(out)
 
 
-def execute(vm: VM, err, session=False) -> int:
-    """Run the VM's frames to the end; returns the exit status. In a session (the prompt) `sys.exit` propagates."""
+def execute(vm: VM, err, session=False, after_error=None) -> int:
+    """Run the VM's frames to the end; returns the exit status. In a session (the prompt) `sys.exit` propagates.
+    after_error() runs after an uncaught error's report."""
     try:
         tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
         (tier.execute if tier is not None else vm.execute)()
@@ -147,6 +148,8 @@ def execute(vm: VM, err, session=False) -> int:
     except Uncaught as u:
         vm.flush()
         err.write(format_uncaught(vm, u, color=_isatty(err)))
+        if after_error is not None:
+            after_error()
         return EXIT_RUNTIME
     except ProgramExit as e:
         if session:
@@ -187,7 +190,32 @@ def new_vm(argv=(), script_path="<script>", out=None):
     vm.importer = loader
     vm.write_snapshot = write_snapshot
     vm.quiet = Quiet()
+    vm.once_store = OnceStore(vm)
     return vm
+
+
+class OnceStore:
+    """sys.once's records in files beside the run's snapshots (durable/once.py), loaded on first use."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        self.store = None
+
+    def files(self):
+        if self.store is None:
+            from .durable.once import FileStore     # lazy: start-up (few runs call sys.once)
+            self.store = FileStore(self.vm)
+        return self.store
+
+    def get(self, key):
+        return self.files().get(key)
+
+    def put(self, key, value):
+        self.files().put(key, value)
+
+    def snapshot_written(self):
+        if self.store is not None:
+            self.store.snapshot_written()
 
 
 def write_snapshot(vm, path, frames, push_result, result, who="sys.checkpoint"):
@@ -232,7 +260,8 @@ def use_tier(vm, mode):
         tier.attach(vm)
 
 
-def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
+def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None, ops=None):
+    """Run a program; `ops` (durable.signals.Options) asks for checkpoints from outside (--snapshot, ...)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     vm = new_vm([path] + list(argv), path, out)
@@ -242,10 +271,32 @@ def run_file(path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mo
     if code is None:
         return vm, status
     start(vm, code)
-    return vm, execute(vm, err)
+    return vm, watched(vm, err, ops)
 
 
-def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None):
+def watched(vm, err, ops):
+    """execute, with the checkpoints asked for from outside (durable/signals.py) when `ops` names some."""
+    if not ops:
+        return execute(vm, err)
+    from .durable.signals import Watch     # lazy: start-up (plain runs)
+    watch = Watch(vm, ops, err).install()
+    try:
+        return execute(vm, err, after_error=lambda: watch.report(EXIT_RUNTIME))
+    finally:
+        watch.finish()
+
+
+def parse_ops(argv):
+    """The options for checkpoints from outside in front of the program (durable.signals.OPTIONS): (Options,
+    rest of argv), or (None, a usage message)."""
+    from .durable.signals import parse     # lazy: start-up (plain runs)
+    return parse(argv)
+
+
+OPS_OPTIONS = ("--snapshot", "--checkpoint-every", "--keep", "--checkpoint-on", "--checkpoint-on-error")
+
+
+def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=None, mode=None, ops=None):
     from .durable import SnapshotError, load_snapshot     # lazy: start-up of plain runs
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
@@ -262,13 +313,17 @@ def resume_file(snap_path, argv=(), out=None, err=None, stop_at=None, stop_path=
         err.write(f"neutron: cannot resume '{snap_path}': {e}\n")
         return None, EXIT_SNAPSHOT
     vm.resumed = True
+    run = vm.durable            # (load_snapshot made it)
+    run.resumed_from = os.path.abspath(snap_path)
+    if run.home is None:
+        run.home = run.resumed_from
     vm.argv = [vm.script_path] + list(argv)
     vm.stop_at, vm.stop_path = stop_at, stop_path
     if vm.script_path == PROMPT:        # taken at the prompt: the session goes on there (repl.repl(vm=vm))
         return vm, None
     use_tier(vm, mode)
     warn_if_changed(vm, err)
-    return vm, execute(vm, err)
+    return vm, watched(vm, err, ops)
 
 
 def warn_if_changed(vm, err):

@@ -5,7 +5,8 @@ Layout (format 3):
             body length (u64) | CRC-32 of the fields and the body (u32)
     fields  name (u8 length + ASCII) and value (u16 length + UTF-8), each: runtime (the Neutron version), written
             (milliseconds since 1970), host, pid, cwd, run (the run's id), seq (the snapshot's number in its run),
-            program (the entry file), program-sha256 (of its source); a sealed file adds seal and key (the key id)
+            program (the entry file), program-sha256 (of its source), once (the file of the run's sys.once
+            records); a sealed file adds seal and key (the key id)
     body    the string table | the object table (runs of objects of one kind: kind and count, so that the reader
             makes every object's empty shell first: this is what lets cycles and aliasing survive) | the head (what
             the named objects are made from: natives by qualified name; modules by name, a built-in module with
@@ -51,7 +52,7 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
         raise NeutronError(f"{who}: the path must be a non-empty string.")
     from . import atomic                    # lazy: start-up (few runs checkpoint)
     from .run import run_of                 # lazy: as above
-    parts, stored = encode_snapshot(vm, frames, push_result, result, who)
+    parts, stored = encode_snapshot(vm, frames, push_result, result, who, path)
     try:
         atomic.replace_file(path, parts, run_of(vm).keep_for(path))
     except OSError as e:
@@ -59,9 +60,10 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     stored()
 
 
-def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoint"):
+def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoint", path=None):
     """(the snapshot's bytes as a list of parts, a function to call once they are stored): the run's sequence
-    number moves on only then. Used by write_snapshot and by writers that store snapshots elsewhere."""
+    number moves on only then. `path`: the file it goes to, where sys.once's records live beside the run's first
+    one; None for a snapshot stored elsewhere (a fleet's store, whose once store is its own)."""
     from . import seal, writer              # lazy: start-up (few runs checkpoint)
     from .run import run_of                 # lazy: as above
     run = run_of(vm)
@@ -79,6 +81,9 @@ def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoi
         if enabled:
             gc.enable()
     seq = run.seq + 1
+    first_home = path is not None and run.home is None
+    if first_home:
+        run.home = os.path.abspath(path)
     fields = {"runtime": __version__, "written": str(time.time_ns() // 1_000_000), "host": _host(),
               "pid": str(os.getpid()), "run": run.id, "seq": str(seq), "program": vm.script_path}
     try:
@@ -88,6 +93,8 @@ def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoi
     source = vm.sources.get(vm.script_path)
     if source is not None:
         fields["program-sha256"] = source_hash(source)
+    if run.home is not None:
+        fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     if key is not None:
         fields["seal"] = seal.ALGORITHM
         fields["key"] = key[0]
@@ -102,6 +109,10 @@ def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoi
         run.seq = seq
         if key is not None:
             run.sealed = True
+        if first_home:
+            flush = getattr(vm.once_store, "snapshot_written", None)
+            if flush is not None:           # sys.once's records made before the run's first snapshot
+                flush()
     return [header(prefix, parts), *parts], stored
 
 
@@ -132,6 +143,9 @@ def load_snapshot(vm, data):
             gc.enable()
     run = run_of(vm)
     run.id, run.seq, run.sealed = run_id, int(seq), h.sealed
+    records = h.fields.get("once", "")
+    if records.endswith(".once") and os.path.isabs(records):
+        run.home = records[:-len(".once")]
 
 
 _hashes = {}

@@ -14,6 +14,7 @@ class Run:
         self.sealed = False         # its snapshots are sealed: never write one in clear text
         self.keep = {}              # absolute path -> how many snapshots to keep there (PATH, PATH.1, ...)
         self.resumed_from = None    # the snapshot this process resumed, if it did
+        self.home = None            # the snapshot sys.once's records live beside (durable/once.py)
 
     def keep_for(self, path):
         return self.keep.get(os.path.abspath(path), 1)

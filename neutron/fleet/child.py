@@ -210,7 +210,7 @@ class OnceStore:
         reply, _ = self.link.ask({"op": "once_get", "key": key})
         if not reply.get("found"):
             return False, None
-        return True, json.loads(reply["value"])
+        return True, json.loads(reply["value"], parse_int=float)     # Neutron's numbers are floats
 
     def put(self, key, value):
         self.link.ask({"op": "once_put", "key": key, "value": json.dumps(value)})

@@ -49,6 +49,7 @@ import urllib.request
 
 from .httpserver import SERVER_ERROR, ServerCore, limits_of
 from .native import NativeModule, arg_dict, arg_error, arg_int, arg_str, fail, opt
+from .sys import waiting
 from ..runtime.values import Buffer, Resource, to_str, type_name
 
 module = NativeModule("http")
@@ -196,7 +197,7 @@ def _client(name, method, with_data):
         url = arg_str(args, 0, fname, "url")
         data = _body(opt(args, 1), fname, 1) if with_data else None
         headers, timeout, redirects = _options(opt(args, 2 if with_data else 1), fname, 2 if with_data else 1)
-        return perform(fname, method, url, data, headers, timeout, redirects)
+        return waiting(vm, lambda: perform(fname, method, url, data, headers, timeout, redirects))
     module.function(name, 1, 3 if with_data else 2)(call)
 
 
@@ -218,7 +219,7 @@ def request(vm, args):
     url = arg_str(args, 1, "http.request", "url")
     data = _body(opt(args, 2), "http.request", 2)
     headers, timeout, redirects = _options(opt(args, 3), "http.request", 3)
-    return perform("http.request", method, url, data, headers, timeout, redirects)
+    return waiting(vm, lambda: perform("http.request", method, url, data, headers, timeout, redirects))
 
 
 # ---- URL helpers -------------------------------------------------------------------------------------------------
@@ -351,12 +352,16 @@ def _serve(vm, args):
 
 @module.function("_next", 2)
 def _next(vm, args):
+    if args[0].__class__ is Resource and args[0].handle is None:
+        return False        # a server from before a resume (a stop while waiting): listen opens it again
     core = _core(args[0], "http.listen")
     server = arg_dict(args, 1, "http.listen", "server")
     try:
         while True:
             if core.stopped.is_set() or server.get("running") is False:
                 return None
+            if vm.request is not None:      # a checkpoint asked for from outside: a resume waits again
+                vm.serve("redo")
             try:
                 req, conn = core.queue.get(timeout=0.1)
             except queue.Empty:

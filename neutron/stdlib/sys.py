@@ -39,17 +39,19 @@ import math
 import os
 import platform
 import secrets
+import select
 import shlex
 import shutil
 import stat as _stat
 import subprocess
 import sys as _pysys
 import tempfile
+import threading
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
 from .native import NativeModule, arg_error, arg_num, arg_path, arg_str, opt
-from ..runtime.values import Buffer, to_str, type_name
+from ..runtime.values import BoundMethod, Buffer, Class, Function, Native, to_str, type_name
 
 module = NativeModule("sys")
 
@@ -307,7 +309,7 @@ def input_(vm, args):
     if prompt is not None:
         vm.write(to_str(prompt))
     vm.flush()
-    line = _pysys.stdin.readline()
+    line = _pysys.stdin.readline() if vm.on_request is None else _read_line(vm)
     if line == "":
         return None
     if line.endswith("\n"):
@@ -315,6 +317,38 @@ def input_(vm, args):
         if line.endswith("\r"):
             line = line[:-1]
     return line
+
+
+_input = bytearray()     # standard input read but not yet returned, when it is read by _read_line
+
+
+def _read_line(vm):
+    """A line of standard input read from its file descriptor, serving requests from outside while none is there
+    (a stop leaves the call: its snapshot runs it again). "" at the end of the input."""
+    try:
+        fd = _pysys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        return _pysys.stdin.readline()
+
+    def step(timeout):
+        while True:
+            end = _input.find(b"\n")
+            if end >= 0:
+                line = bytes(_input[:end + 1])
+                del _input[:end + 1]
+                return line
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                line = bytes(_input)
+                _input.clear()
+                return line
+            _input.extend(chunk)
+            timeout = 0
+
+    return wait(vm, step).decode("utf-8", "replace")
 
 
 def _status(args, i, fname):
@@ -384,6 +418,29 @@ def wait(vm, step, deadline=None, mode="redo"):
         step(min(left, SLICE) if vm.on_request is not None else left)
 
 
+def waiting(vm, work):
+    """work() (a blocking call: a network request), in a thread of its own when requests from outside may come
+    meanwhile: those are served while it runs (a stop leaves it; its snapshot runs the call again)."""
+    if vm.on_request is None:
+        return work()
+    box = {}
+    done = threading.Event()
+
+    def run():
+        try:
+            box["value"] = work()
+        except BaseException as e:      # handed to the program's thread
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="neutron-call", daemon=True).start()
+    wait(vm, lambda timeout: True if done.wait(timeout) else None)
+    if "error" in box:
+        raise box.pop("error")
+    return box["value"]
+
+
 def save_state(vm):
     s = vm.module_state.get("sys")
     return None if s is None else dict(s)
@@ -410,6 +467,61 @@ def _finish_sleep(vm, deadline):
 
 module.save_state = save_state
 module.load_state = load_state
+
+
+# ---- effects that happen once: sys.once(key, fn) is written in Neutron (sys.nt) over these two ------------------
+
+@module.function("_onceGet", 1)
+def _once_get(vm, args):
+    """[true, value] when the run recorded a result for the key, else [false, nil]."""
+    key = arg_str(args, 0, "sys.once", "key")
+    found, value = vm.once_store.get(key)
+    return [True, value] if found else [False, None]
+
+
+@module.function("_oncePut", 2)
+def _once_put(vm, args):
+    key = arg_str(args, 0, "sys.once", "key")
+    vm.once_store.put(key, plain(args[1]))
+    return args[1]
+
+
+@module.function("_onceCheck", 2)
+def _once_check(vm, args):
+    arg_str(args, 0, "sys.once", "key")
+    f = args[1]
+    if f.__class__ not in (Function, BoundMethod, Native, Class):
+        raise arg_error(f, 1, "sys.once", "fn", "a function")
+    return True
+
+
+MAX_DEPTH = 1000
+
+
+def plain(value, who="sys.once"):
+    """A copy of `value` made of nil, booleans, finite numbers, strings, arrays and objects, else a NeutronError:
+    what a store of sys.once records can keep."""
+    def copy(v, depth):
+        cls = v.__class__
+        if v is None or cls is bool or cls is str:
+            return v
+        if cls is float:
+            if not math.isfinite(v):
+                raise NeutronError(f"{who}: the result cannot be recorded: {to_str(v)} is not a finite number.")
+            return v
+        if depth > MAX_DEPTH:
+            raise NeutronError(f"{who}: the result cannot be recorded: it nests deeper than {MAX_DEPTH} levels "
+                               f"(or holds itself).")
+        if cls is list:
+            return [copy(x, depth + 1) for x in v]
+        if cls is dict:
+            return {k: copy(x, depth + 1) for k, x in v.items()}
+        raise NeutronError(f"{who}: the result cannot be recorded: a {type_name(v)} is not plain data (record nil, "
+                           f"booleans, numbers, strings, arrays and objects).")
+    return copy(value, 0)
+
+
+module.prelude = "sys.nt"
 
 
 @module.function("alloc", 1)

@@ -23,6 +23,12 @@ class FakeVM:
         self.output = []
         self.out = FakeStream(tty)
         self.flushes = 0
+        # what sleeps read (runtime/vm.py): no request from outside, no long-sleep hook
+        self.call_result = True
+        self.request = None
+        self.on_request = None
+        self.long_sleep = None
+        self.long_sleep_threshold = 10.0
 
     def write(self, text):
         self.output.append(text)

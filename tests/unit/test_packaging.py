@@ -21,7 +21,7 @@ def test_neutron_sources_are_package_data():
     data = SETUPTOOLS["package-data"]
     files = [pathlib.Path(methods.PRELUDE_FILE)] + [ROOT / "neutron" / "stdlib" / native_module(m).prelude
                                                     for m in MODULES if native_module(m).prelude]
-    assert len(files) == 3
+    assert len(files) == 4
     for f in files:
         assert f.is_file(), f
         package = ".".join(f.relative_to(ROOT).parent.parts)
