@@ -1,7 +1,8 @@
 """What the fleet promises, each against a real server and real worker processes: one live copy of a run at a
 time; a SIGKILLed worker's runs resumed by another from their last snapshot; due runs resumed when a worker
 starts; no resume from a half-written snapshot; the last three snapshots kept; N failures in a row -> failed, with
-the error and the last snapshot kept, and `fleet wake` once the outside world is fixed; cancel."""
+the error and the last snapshot kept, and `fleet wake` once the outside world is fixed (sys.once's records in
+PostgreSQL keep a retry from repeating an effect); cancel."""
 from __future__ import annotations
 
 import json
@@ -163,8 +164,9 @@ def test_a_half_written_snapshot_is_never_resumed(fleet, tmp_path):
 FLAKY = """use sys;
 say("attempt");
 sys.checkpoint();
+var paid = sys.once("pay", fun () { say("paying"); return {"amount": 42, "ids": [1, 2]}; });
 var text = sys.read(sys.env("FLAG_FILE"));
-say("the flag says " + text);
+say("the flag says " + text + ", paid " + paid["amount"] + " " + paid["ids"]);
 """
 
 
@@ -178,8 +180,11 @@ def test_failing_runs_stop_in_failed_and_wake_after_a_fix(fleet, tmp_path):
                                               run)
     assert (attempts, resumes) == (3, 3)
     assert error.startswith("exit status 1\n") and "cannot open" in error and "flag.txt" in error, error
-    # each retry resumed after the checkpoint: "attempt" was said once
-    assert fleet.logs(run, "out") == ["attempt"]
+    # each retry resumed after the checkpoint: "attempt" was said once; sys.once's result was recorded in
+    # PostgreSQL by the first attempt and given back to the retries without paying again
+    assert fleet.logs(run, "out") == ["attempt", "paying"]
+    assert fleet.query("SELECT key, value::jsonb FROM neutron_fleet_once WHERE run_id = %s", run) == \
+        [("pay", {"amount": 42, "ids": [1, 2]})]
     assert sum("cannot open" in line for line in fleet.logs(run, "err")) == 3
     show = fleet.ok("show", run)
     assert "state        failed" in show and "3 in a row (stops after 3)" in show and "cannot open" in show
@@ -188,7 +193,7 @@ def test_failing_runs_stop_in_failed_and_wake_after_a_fix(fleet, tmp_path):
     flag.write_text("ready")                # the outside world is fixed
     fleet.ok("wake", run)
     fleet.wait_state(run, "done")
-    assert fleet.logs(run, "out") == ["attempt", "the flag says ready"]
+    assert fleet.logs(run, "out") == ["attempt", "paying", "the flag says ready, paid 42 [1, 2]"]
     assert fleet.query("SELECT attempts FROM neutron_fleet_runs WHERE id = %s", run) == [(0,)]
     fleet.stop(w)
 
