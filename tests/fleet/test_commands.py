@@ -16,15 +16,7 @@ sys.hibernate();
 say("woken " + sys.resumed());
 """
 
-SLEEPER = """use sys;
-use time;
-var i = 0;
-while (i < 3) {
-    sys.sleep(1200);
-    say("woke " + i);
-    i = i + 1;
-}
-"""
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_submit_run_hibernate_wake(fleet, tmp_path):
@@ -50,21 +42,31 @@ def test_submit_run_hibernate_wake(fleet, tmp_path):
     fleet.stop(w)
 
 
-def test_durable_sleep_frees_the_worker_and_keeps_three_snapshots(fleet, tmp_path):
-    (tmp_path / "sleeper.nt").write_text(SLEEPER)
-    run = fleet.submit("sleeper.nt")
+def test_durable_sleeps_free_the_worker_examples(fleet, tmp_path):
+    """examples/fleet: the pipeline sleeps between its stages, the monitor checks once a "day"."""
+    examples = os.path.join(ROOT, "examples", "fleet")
+    fleet.cwd = examples
+    run = fleet.submit("pipeline.nt", "--env", "STAGE_WAIT_MS=1200")
+    monitor = fleet.submit("monitor.nt", "http://127.0.0.1:9/", "--env", "CHECK_EVERY_MS=1100")
+    fleet.cwd = tmp_path
     w = fleet.worker("--sleep-threshold", "1", "--concurrency", "1")
     fleet.wait_state(run, "sleeping")
     assert fleet.query("SELECT owner, wake_at > now() FROM neutron_fleet_runs WHERE id = %s", run) == [(None, True)]
-    # the worker's only slot is free while the run sleeps: another run goes meanwhile
+    # the worker's only slot is free while the runs sleep: another run goes meanwhile
     (tmp_path / "quick.nt").write_text('say("quick");\n')
     quick = fleet.submit("quick.nt")
     fleet.wait_state(quick, "done")
     fleet.wait_state(run, "done")
-    assert fleet.logs(run) == ["woke 0", "woke 1", "woke 2"]
-    assert fleet.query("SELECT resumes FROM neutron_fleet_runs WHERE id = %s", run) == [(4,)]
+    assert fleet.logs(run) == [
+        "stage 1: gathering", "gathered 500 rows; waiting before summarizing", "stage 2: summarizing",
+        'summary: {"count":500,"total":24997,"top":30}', "stage 3: publishing",
+        'published {"count":500,"total":24997,"top":30}', "done: receipt-24997"]
+    assert fleet.query("SELECT resumes FROM neutron_fleet_runs WHERE id = %s", run) == [(3,)]
     assert fleet.query("SELECT seq FROM neutron_fleet_snapshots WHERE run_id = %s ORDER BY seq", run) == \
-        [(2,), (3,), (4,)]
+        [(1,), (2,), (3,)]
+    fleet.wait(lambda: len(fleet.logs(monitor)) >= 2)
+    assert fleet.logs(monitor)[1].startswith("day 2: http://127.0.0.1:9/ -> unreachable (")
+    fleet.ok("cancel", monitor)
     fleet.stop(w)
 
 
