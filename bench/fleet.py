@@ -43,6 +43,30 @@ def percentile(values, p):
     return values[k]
 
 
+def cpu_seconds(pid, children=False):
+    """User + system CPU seconds of a process (with children=True: of its reaped children)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    first = 13 if children else 11          # utime stime | cutime cstime (fields 14-17, after pid and comm)
+    return (int(fields[first]) + int(fields[first + 1])) / ticks
+
+
+def tree(pid):
+    """The process and its descendants."""
+    out = [pid]
+    try:
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    except OSError:
+        kids = []
+    for k in kids:
+        out += tree(int(k))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1000)
@@ -94,6 +118,15 @@ def main():
             if left == 0:
                 break
             time.sleep(0.5)
+        worker_cpu = sum(cpu_seconds(p.pid) for p in workers)
+        spawned = [k for p in workers for k in tree(p.pid)[1:2]]
+        spawner_cpu = sum(cpu_seconds(k) for k in spawned)
+        runs_cpu = sum(cpu_seconds(k, children=True) for k in spawned)
+        db_cpu = 0.0
+        if cluster is not None:
+            with open(os.path.join(cluster.data, "postmaster.pid")) as fh:
+                postmaster = int(fh.readline())
+            db_cpu = sum(cpu_seconds(k) for k in tree(postmaster))
         resumes, = conn.execute("SELECT sum(resumes) FROM neutron_fleet_runs").fetchone()
         first, last = conn.execute("SELECT min(created), max(updated) FROM neutron_fleet_runs").fetchone()
         start = max(first.timestamp(), t0)
@@ -107,6 +140,9 @@ def main():
         print(f"resumes: {resumes} in {elapsed:.1f} s = {resumes / elapsed:.0f} per second")
         print(f"wake latency (deadline to first instruction): p50 {percentile(late, 50):.0f} ms, "
               f"p99 {percentile(late, 99):.0f} ms, max {max(late):.0f} ms over {len(late)} wakes")
+        print(f"CPU per resume: workers {worker_cpu / resumes * 1000:.1f} ms, runs' processes "
+              f"{(runs_cpu + spawner_cpu) / resumes * 1000:.1f} ms, PostgreSQL "
+              f"{db_cpu / resumes * 1000:.1f} ms" + ("" if cluster else " (not measured: --db given)"))
         print(f"stored per run: {kept / a.runs:,.0f} bytes of snapshots (the last three), "
               f"{logs / a.runs:,.0f} bytes of output")
     finally:

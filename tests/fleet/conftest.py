@@ -3,6 +3,7 @@ processes (`python -m neutron fleet worker`). Each test gets a database of its o
 `neutron fleet init` prepared once."""
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import signal
@@ -66,12 +67,26 @@ class Fleet:
         self.workers = []
         self.conn = psycopg.connect(self.url, autocommit=True)
 
-    def run(self, *args, env=None, timeout=120):
-        done = subprocess.run([sys.executable, "-m", "neutron", "fleet", *map(str, args)], cwd=self.cwd,
-                              env=env_with(self.url, **self.env, **(env or {})), capture_output=True, text=True,
-                              timeout=timeout)
-        assert "Traceback" not in done.stderr, done.stderr
-        return done.returncode, done.stdout, done.stderr
+    def run(self, *args, env=None):
+        """`neutron fleet ARGS` in this process (as cli.main runs it; a worker is always a process of its own),
+        in the test's folder with the test's environment: (status, stdout, stderr)."""
+        from neutron import cli
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        out, err = io.StringIO(), io.StringIO()
+        saved_streams = sys.stdout, sys.stderr
+        try:
+            os.environ.clear()
+            os.environ.update(env_with(self.url, **self.env, **(env or {})))
+            os.chdir(self.cwd)
+            sys.stdout, sys.stderr = out, err
+            status = cli.main(["fleet", *map(str, args)])
+        finally:
+            sys.stdout, sys.stderr = saved_streams
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+        return status, out.getvalue(), err.getvalue()
 
     def ok(self, *args, **kw):
         status, out, err = self.run(*args, **kw)

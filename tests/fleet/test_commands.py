@@ -32,8 +32,12 @@ def test_submit_run_hibernate_wake(fleet, tmp_path):
     assert fleet.logs(run) == ["<lib>", "hello hello.nt,a,b", "GREETING=hi", "resumed false"]
     show = fleet.ok("show", "hello")
     assert "state        hibernated" in show and "resumes at  hello.nt:" in show, show
+    follow = subprocess.Popen([sys.executable, "-m", "neutron", "fleet", "logs", "hello", "--follow"], cwd=tmp_path,
+                              env=dict(os.environ, NEUTRON_FLEET_DB=fleet.url), stdout=subprocess.PIPE, text=True)
     assert fleet.ok("wake", run[:8]).startswith("woke " + run)
     fleet.wait_state(run, "done")
+    followed, _ = follow.communicate(timeout=30)        # --follow ends with the run
+    assert followed.splitlines()[-2:] == ["resumed false", "woken true"]
     assert fleet.logs(run)[-1] == "woken true"
     assert fleet.ok("logs", run).splitlines()[-1] == "woken true"
     listed = json.loads(fleet.ok("list", "--json"))
