@@ -65,8 +65,10 @@ def main(argv, out=None, err=None):
         return 130
     except Exception as e:
         import psycopg     # lazy: loaded by now; only to tell the database's errors from internal ones
-        if isinstance(e, psycopg.Error):
-            err.write(f"neutron fleet {command}: the database said: {str(e).strip().splitlines()[0]}\n")
+        cause = e.__cause__ if type(e).__module__.startswith("procrastinate") and e.__cause__ else e
+        if isinstance(cause, psycopg.Error) or type(e).__module__.startswith(("procrastinate", "psycopg_pool")):
+            text = str(cause).strip() or type(cause).__name__
+            err.write(f"neutron fleet {command}: the database failed: {text.splitlines()[0]}\n")
             return 1
         raise
 

@@ -158,15 +158,16 @@ def as_run(row):
 # ---- the worker's queries (async) ---------------------------------------------------------------------------
 
 CLAIM = """
-UPDATE neutron_fleet_runs SET state = 'running', token = token + 1, owner = %(owner)s,
-       lease_until = now() + make_interval(secs => %(lease)s), resumes = resumes + 1, updated = now()
-WHERE id = %(id)s AND (state IN ('queued', 'sleeping') AND wake_at <= now()
-                       OR state = 'running' AND lease_until < now())
-RETURNING token, args, env, files, store, attempts, max_failures, retry_delay, wake_at
-"""
-
-LATEST_SNAPSHOT = """
-SELECT seq, location, data, initial FROM neutron_fleet_snapshots WHERE run_id = %s ORDER BY seq DESC LIMIT 1
+WITH claimed AS (
+    UPDATE neutron_fleet_runs SET state = 'running', token = token + 1, owner = %(owner)s,
+           lease_until = now() + make_interval(secs => %(lease)s), resumes = resumes + 1, updated = now()
+    WHERE id = %(id)s AND (state IN ('queued', 'sleeping') AND wake_at <= now()
+                           OR state = 'running' AND lease_until < now())
+    RETURNING id, token, args, env, files, store, attempts, max_failures, retry_delay)
+SELECT c.token, c.args, c.env, c.files, c.store, c.attempts, c.max_failures, c.retry_delay,
+       s.seq, s.location, s.data, s.initial
+FROM claimed c LEFT JOIN LATERAL (SELECT seq, location, data, initial FROM neutron_fleet_snapshots
+                                  WHERE run_id = c.id ORDER BY seq DESC LIMIT 1) s ON true
 """
 
 SAVE_SNAPSHOT = """

@@ -252,12 +252,13 @@ class Attempt:
     """One process running one run."""
 
     def __init__(self, worker, run_id, token, args, env, files, store_url, attempts, max_failures, retry_delay,
-                 wake_at):
+                 seq, location, data, initial):
         self.w = worker
         self.run_id = run_id
         self.token = token
         self.args, self.env, self.files, self.store = args, env, files, store_url
         self.attempts, self.max_failures, self.retry_delay = attempts, max_failures, retry_delay
+        self.snapshot = (seq, location, data, initial)     # the latest, which the attempt resumes
         self.pid = None
         self.killed = False
         self.lost = False
@@ -395,11 +396,9 @@ class Attempt:
         return row is not None
 
     async def load(self):
-        async with self.w.pool.connection() as conn:
-            row = await (await conn.execute(db.LATEST_SNAPSHOT, (self.run_id,))).fetchone()
-        if row is None:
+        seq, location, data, initial = self.snapshot
+        if seq is None:
             return {"lost": True}, b""
-        seq, location, data, initial = row
         if location is not None:
             data = await asyncio.to_thread(store.get, location)
         info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial,
