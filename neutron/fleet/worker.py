@@ -464,6 +464,8 @@ class Attempt:
             row = await (await conn.execute(db.END_ATTEMPT, fields)).fetchone()
         if row is None:
             return          # cancelled meanwhile, or taken over: the run is someone else's now
+        if fields["state"] == "queued" or wake is not None:
+            await self.w.wake_later(self.run_id, wake)
 
     async def sweep_store(self):
         async with self.w.pool.connection() as conn:
