@@ -9,8 +9,11 @@ from . import __version__
 from .runner import (EXIT_INTERNAL, EXIT_USAGE, OPS_OPTIONS, compile_file, keys_usable, parse_ops, resume_file, run_file,
                      snapshot_command)
 
-USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run in safe mode)
-       neutron --resume SNAP [ARGS...]  continue a program from a snapshot written by sys.checkpoint
+USAGE = """usage: neutron [OPTIONS] FILE.nt [ARGS...]        run a program (.ntsc files run in safe mode)
+       neutron [OPTIONS] --resume SNAP [ARGS...]  continue a program from a snapshot (sys.checkpoint, OPTIONS)
+       neutron snapshot info|stack|vars SNAP [--frame N] [--json]
+                                         look inside a snapshot: where and when it was written, where it resumes,
+                                         its frames, its variables (nothing in it runs)
        neutron --disassemble FILE.nt    print the bytecode of a program, without running it
        neutron                          start the interactive prompt (REPL)
        neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
@@ -18,7 +21,24 @@ USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run 
        neutron fleet COMMAND ...        many programs on PostgreSQL: init, submit, worker, list, show, logs, ...
                                         (`neutron fleet --help`; needs pip install 'neutron-lang[fleet]')
        neutron --version | --help
-environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
+
+OPTIONS, checkpoints asked for from outside the program:
+  --snapshot PATH             where the program is saved when asked from outside. SIGTERM or SIGHUP: it stops at
+                              the next instruction, PATH is written and the status is 75; SIGUSR1: PATH is
+                              written and the program goes on. Sleeps, input and http waits answer within 1 s.
+                                neutron --snapshot job.snap job.nt   (then: kill -TERM PID; neutron --resume job.snap)
+  --checkpoint-every DURATION also write PATH every DURATION (500ms, 30s, 5m, 1h)
+                                neutron --snapshot job.snap --checkpoint-every 5m job.nt
+  --keep N                    keep the last N snapshots: PATH, PATH.1, ... PATH.(N-1), oldest last
+                                neutron --snapshot job.snap --checkpoint-every 30s --keep 3 job.nt
+  --checkpoint-on SIGINT      Ctrl-C saves and stops too (without it, Ctrl-C ends the run with status 130)
+  --checkpoint-on-error PATH  a built-in call that fails (or a throw) with nothing in the program to catch it
+                              writes PATH as the program was just before; --resume PATH runs that call again
+                                neutron --checkpoint-on-error fetch.snap fetch.nt   (then: neutron --resume fetch.snap)
+
+environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr;
+NEUTRON_SNAPSHOT_KEY (a 256-bit key, base64) seals snapshots with AES-256-GCM, NEUTRON_SNAPSHOT_KEYS lists older
+keys accepted for reading
 """
 
 

@@ -89,8 +89,11 @@ def load_prelude(vm, source, filename, natives, qual_prefix):
     """Compile a Neutron prelude (top-level `fun` declarations only) into a fresh globals dict, without running
     any code: each CLOSURE + DEFINE_GLOBAL pair becomes a function."""
     code = compile_source(source, filename)
+    used = _names_used(code)
     g = {}
     for name, entry in natives.items():
+        if name not in used:        # a snapshot carries the prelude's globals: only the natives it calls
+            continue
         if isinstance(entry, Native):
             g[name] = entry
         else:
@@ -104,6 +107,16 @@ def load_prelude(vm, source, filename, natives, qual_prefix):
                 raise RuntimeError(f"{filename}: only function declarations are allowed in a prelude")
             g[code.names[na]] = Function(code.consts[a], (), g)
     return g
+
+
+def _names_used(code):
+    """The names the code and the functions inside it refer to."""
+    names, work = set(), [code]
+    while work:
+        c = work.pop()
+        names.update(c.names)
+        work.extend(k for k in c.consts if isinstance(k, type(code)))
+    return names
 
 
 def import_module(vm, name, frame):

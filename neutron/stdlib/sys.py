@@ -13,6 +13,7 @@ Functions (arguments in brackets are optional):
     exit([code])                     sleep(ms) -> true                alloc(n) -> a buffer of n zero bytes
     exec(command[, options]) -> the command's standard output (a string)
     checkpoint([path]) -> true       resumed() -> bool                hibernate([path[, code]])
+    once(key, fn) -> fn's result, recorded for the run (written in Neutron: sys.nt)
 
 exec runs the program named by the first word of `command` directly, without a shell: the string is split into
 words like a shell would (quotes group words) but `|`, `;`, `&&`, `$VAR` and globs have no special meaning.
@@ -28,6 +29,13 @@ the hibernate call. An exit that follows a checkpoint with nothing observable in
 no network, no process started, no other checkpoint; reading files, the environment or the clock does not count)
 hibernates too: the resume continues after the exit (see runtime/effects.py). The path may be left out (or nil)
 only in a fleet run, whose snapshots go to the fleet's store.
+
+sleep's deadline is an absolute time kept in the program's state while it sleeps: a snapshot written meanwhile (a
+signal, a periodic checkpoint) resumes inside the same sleep, which ends at the same deadline (past it, at once).
+once(key, fn) calls fn the first time the run reaches it with key and records the result (plain data) durably
+before returning it; after a resume from an older snapshot it returns the record without calling fn (see
+durable/once.py). Sleeps, input and the http module's waits serve the checkpoints asked for from outside
+(`neutron --snapshot`, durable/signals.py) while they wait.
 
 rmdir only removes directories inside the current directory or inside the system's temporary directory
 (where tmpfile() paths live), never the current directory itself or one of its parents.

@@ -4,7 +4,7 @@
     format(ms[, fmt]) -> string   strftime format, default "%Y-%m-%d %H:%M:%S", in local time (honours TZ)
     format_utc(ms[, fmt]) -> string   the same in UTC
     monotonic() -> milliseconds from an arbitrary start that never goes backwards (for measuring durations)
-    sleep(ms) -> nil
+    sleep(ms) -> nil   (its deadline travels in a snapshot written meanwhile: see sys.sleep)
 """
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def test_info(snap):
     assert rows["frames"] == "3"
     assert rows["program"].startswith(str(snap.parent / "p.nt") + " (sha256 ")
     assert "snapshot 1 of the run" in rows["run"]
-    assert rows["objects"].startswith("14 (") and "1 instance" in rows["objects"] and "1 class" in rows["objects"]
+    assert rows["objects"].startswith("20 (") and "1 instance" in rows["objects"] and "1 class" in rows["objects"]
 
 
 def test_info_json(snap):

@@ -1,0 +1,392 @@
+"""Checkpoints asked for from outside, with real processes and real signals: `neutron --snapshot PATH` stops on
+SIGTERM (in a loop, a sleep, a read of standard input, an http request, an http server's wait) with status 75 and a
+snapshot that continues the run; SIGUSR1 writes and goes on; SIGINT keeps status 130 unless --checkpoint-on SIGINT;
+--checkpoint-every writes periodically and --keep rotates; bad options are usage errors.
+
+Programs say they are ready by creating a file (the signal handlers are installed before the program runs), and the
+tests wait for files and exits, never for durations."""
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+MODES = {"compiled": {}, "vm": {"NEUTRON_VM": "1"}}
+WAIT = 60
+
+
+def env_for(mode, extra=None):
+    env = dict(os.environ)
+    for var in ("NEUTRON_SNAPSHOT_KEY", "NEUTRON_SNAPSHOT_KEYS", "NEUTRON_CHECKPOINT_LOG", "NEUTRON_VM"):
+        env.pop(var, None)
+    env.update(MODES[mode])
+    env.update(extra or {})
+    return env
+
+
+def start(args, cwd, mode, stdin=subprocess.DEVNULL, extra=None):
+    return subprocess.Popen([sys.executable, "-m", "neutron", *map(str, args)], cwd=cwd, env=env_for(mode, extra),
+                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def run(args, cwd, mode, input=b"", extra=None):
+    done = subprocess.run([sys.executable, "-m", "neutron", *map(str, args)], cwd=cwd, env=env_for(mode, extra),
+                          input=input, capture_output=True, timeout=WAIT)
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def wait_for(path, proc=None):
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(path):
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the program ended first: {proc.returncode} {proc.stderr.read().decode()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} never appeared")
+        time.sleep(0.02)
+
+
+def finish(proc):
+    proc.wait(timeout=WAIT)
+    return proc.returncode, proc.stdout.read().decode(), proc.stderr.read().decode()
+
+
+def stop_message(path):
+    return f"neutron: stopped by SIGTERM; the program is saved in {path} (continue it with: neutron --resume {path})\n"
+
+
+LOOP = """use sys;
+var total = 0;
+var i = 0;
+sys.write("ready", "");
+while (i < 3000000) {
+    total = total + i % 7;
+    i = i + 1;
+}
+say("total " + total + " after " + i);
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_in_a_loop_stops_and_the_resume_finishes_it(tmp_path, mode):
+    (tmp_path / "loop.nt").write_text(LOOP)
+    proc = start(["--snapshot", "loop.snap", "loop.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)
+    assert (status, out, err) == (75, "", stop_message("loop.snap"))
+    expected = sum(i % 7 for i in range(3000000))
+    assert run(["--resume", "loop.snap"], tmp_path, mode) == (0, f"total {expected} after 3000000\n", "")
+
+
+RECURSION = """use sys;
+fun count(n) { if (n == 0) return 0; return 1 + count(n - 1); }
+sys.write("ready", "");
+var sum = 0;
+for (var k = 0; k < 400; k++) sum = sum + count(2000);
+say(sum);
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_in_recursion_stops_at_a_call(tmp_path, mode):
+    (tmp_path / "rec.nt").write_text(RECURSION)
+    proc = start(["--snapshot", "rec.snap", "rec.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGTERM)
+    assert finish(proc)[0] == 75
+    assert run(["--resume", "rec.snap"], tmp_path, mode) == (0, "800000\n", "")
+
+
+SLEEPER = """use sys;
+use time;
+var before = time.now();
+sys.write("ready", "");
+var r = sys.sleep(3000);
+say("woke " + r + ", slept the whole time: " + (time.now() - before >= 3000));
+say(time.sleep(1));
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_in_a_sleep_and_the_resume_sleeps_until_the_same_deadline(tmp_path, mode):
+    (tmp_path / "sleep.nt").write_text(SLEEPER)
+    proc = start(["--snapshot", "sleep.snap", "sleep.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGTERM)
+    assert finish(proc) == (75, "", stop_message("sleep.snap"))
+    # the deadline is the first process's: the resumed sleep ends there (not 3 s after the resume, not before)
+    assert run(["--resume", "sleep.snap"], tmp_path, mode) == \
+        (0, "woke true, slept the whole time: true\nnil\n", "")
+
+
+READER = """use sys;
+sys.write("ready", "");
+var name = sys.input("name? ");
+say("hello " + name);
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_while_reading_stdin_and_the_resume_reads_again(tmp_path, mode):
+    (tmp_path / "read.nt").write_text(READER)
+    proc = start(["--snapshot", "read.snap", "read.nt"], tmp_path, mode, stdin=subprocess.PIPE)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)     # (its standard input stays open: it was waiting)
+    proc.stdin.close()
+    assert (status, out, err) == (75, "name? ", stop_message("read.snap"))
+    assert run(["--resume", "read.snap"], tmp_path, mode, input=b"Ada\n") == (0, "name? hello Ada\n", "")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real http server in this process; while `hold` is set it keeps requests waiting."""
+
+    def __init__(self):
+        self.hold = threading.Event()
+        self.release = threading.Event()
+        self.seen = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.seen += 1
+                if outer.hold.is_set():
+                    outer.release.wait(WAIT)
+                    return
+                body = f"answer {outer.seen}".encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+CLIENT = """use sys;
+use http;
+sys.write("ready", "");
+var r = http.get("http://127.0.0.1:PORT/data");
+say(r.status + " " + r.body);
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_while_waiting_for_an_http_response_and_the_resume_asks_again(tmp_path, mode):
+    server = Server()
+    try:
+        server.hold.set()
+        (tmp_path / "client.nt").write_text(CLIENT.replace("PORT", str(server.port)))
+        proc = start(["--snapshot", "client.snap", "client.nt"], tmp_path, mode)
+        wait_for(tmp_path / "ready", proc)
+        deadline = time.monotonic() + WAIT
+        while server.seen == 0 and time.monotonic() < deadline:      # the request is waiting for its answer
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        assert finish(proc) == (75, "", stop_message("client.snap"))
+        server.hold.clear()
+        assert run(["--resume", "client.snap"], tmp_path, mode) == (0, "200 answer 2\n", "")
+    finally:
+        server.close()
+
+
+LISTENER = """use sys;
+use http;
+use fmt;
+var PORT = fmt.to_int(sys.args()[1]);
+var served = 0;
+var server = http.createServer(fun(req) {
+    served = served + 1;
+    if (req.path == "/stop") server["running"] = false;
+    return "served " + served + " " + req.path;
+});
+server["port"] = PORT;
+sys.write("ready", "");
+http.listen(server, PORT);
+say("served " + served);
+"""
+
+
+def get(port, path):
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+                return data.decode().split("\r\n\r\n", 1)[1]
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_while_a_server_waits_and_the_resume_listens_again(tmp_path, mode):
+    (tmp_path / "listen.nt").write_text(LISTENER)
+    port = free_port()
+    proc = start(["--snapshot", "listen.snap", "listen.nt", port], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    assert get(port, "/a") == "served 1 /a"
+    proc.send_signal(signal.SIGTERM)
+    assert finish(proc) == (75, "", stop_message("listen.snap"))
+    proc = start(["--resume", "listen.snap"], tmp_path, mode)
+    assert get(port, "/b") == "served 2 /b"
+    assert get(port, "/stop") == "served 3 /stop"
+    assert finish(proc) == (0, "served 3\n", "")
+
+
+WAITER = """use sys;
+var step = 0;
+sys.write("ready", "");
+while (!sys.exists("go")) { step = step + 1; sys.sleep(10); }
+say(sys.resumed() ? "resumed" : "went on");
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigusr1_writes_the_snapshot_and_the_program_goes_on(tmp_path, mode):
+    (tmp_path / "wait.nt").write_text(WAITER)
+    proc = start(["--snapshot", "w.snap", "wait.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGUSR1)
+    wait_for(tmp_path / "w.snap", proc)
+    (tmp_path / "go").write_text("")
+    assert finish(proc) == (0, "went on\n", "")
+    assert run(["--resume", "w.snap"], tmp_path, mode) == (0, "resumed\n", "")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigint_keeps_its_meaning_unless_asked(tmp_path, mode):
+    (tmp_path / "wait.nt").write_text(WAITER)
+    proc = start(["--snapshot", "w.snap", "wait.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGINT)
+    status, out, err = finish(proc)
+    assert status == 130 and "Interrupted." in err
+    assert not (tmp_path / "w.snap").exists()
+    os.remove(tmp_path / "ready")
+    proc = start(["--snapshot", "w.snap", "--checkpoint-on", "SIGINT", "wait.nt"], tmp_path, mode)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGINT)
+    status, out, err = finish(proc)
+    assert (status, out) == (75, "") and err.startswith("neutron: stopped by SIGINT;")
+    (tmp_path / "go").write_text("")
+    assert run(["--resume", "w.snap"], tmp_path, mode) == (0, "resumed\n", "")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_checkpoint_every_writes_periodically_and_keep_rotates(tmp_path, mode):
+    (tmp_path / "wait.nt").write_text(WAITER)
+    proc = start(["--snapshot", "p.snap", "--checkpoint-every", "200ms", "--keep", "3", "wait.nt"], tmp_path, mode,
+                 extra={"NEUTRON_CHECKPOINT_LOG": "1"})
+    wait_for(tmp_path / "p.snap.2", proc)
+    (tmp_path / "go").write_text("")
+    status, out, err = finish(proc)
+    assert (status, out) == (0, "went on\n")
+    assert err.count("neutron: checkpoint written to p.snap\n") >= 3
+    assert not (tmp_path / "p.snap.3").exists()
+    steps = []
+    for name in ("p.snap", "p.snap.1", "p.snap.2"):
+        code, text, _ = run(["snapshot", "vars", name], tmp_path, mode)
+        assert code == 0
+        steps.append(int(text.split("step = ")[1].split()[0]))
+        assert run(["--resume", name], tmp_path, mode) == (0, "resumed\n", "")
+    assert steps[0] >= steps[1] >= steps[2]        # PATH the newest, the oldest last
+
+
+WRITER = """use sys;
+var heap = [];
+var step = 0;
+sys.write("ready", "");
+while (true) {
+    for (var j = 0; j < 200; j++) heap.push({step: step, text: "item " + step + "/" + j, pair: [step, j]});
+    step = step + 1;
+    if (sys.resumed()) {
+        var ok = heap.length == step * 200;
+        for (var k = 0; k < heap.length; k = k + 199) if (heap[k].pair[0] * 200 + heap[k].pair[1] != k) ok = false;
+        say("consistent " + ok);
+        sys.exit(0);
+    }
+}
+"""
+
+
+def test_sigkill_while_writing_with_keep_leaves_every_kept_file_readable(tmp_path):
+    (tmp_path / "writer.nt").write_text(WRITER)
+    for kill in range(8):
+        if (tmp_path / "ready").exists():
+            os.remove(tmp_path / "ready")
+        before = (tmp_path / "k.snap").stat().st_mtime_ns if (tmp_path / "k.snap").exists() else None
+        proc = start(["--snapshot", "k.snap", "--checkpoint-every", "50ms", "--keep", "3", "writer.nt"], tmp_path,
+                     "compiled")
+        wait_for(tmp_path / "k.snap", proc)
+        deadline = time.monotonic() + WAIT
+        while (tmp_path / "k.snap").stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.01)        # this process's first snapshot
+        time.sleep(0.05 * (kill % 4))       # (a moment in the next writes: no result depends on it)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=WAIT)
+        proc.stdout.close()
+        proc.stderr.close()
+        for name in ("k.snap", "k.snap.1", "k.snap.2"):
+            if (tmp_path / name).exists():
+                code, out, err = run(["snapshot", "info", name], tmp_path, "compiled")
+                assert code == 0, err
+    for name in ("k.snap", "k.snap.1", "k.snap.2"):
+        assert run(["--resume", name], tmp_path, "compiled") == (0, "consistent true\n", "")
+    leftovers = [n for n in os.listdir(tmp_path) if ".tmp-" in n]
+    assert len(leftovers) <= 3          # a killed writer's temporary file at most per name, removed later
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--snapshot"], "--snapshot needs a value"),
+    (["--snapshot", "a.snap"], "--snapshot needs a program to run"),
+    (["--checkpoint-every", "5m", "x.nt"], "--checkpoint-every, --keep and --checkpoint-on need --snapshot PATH"),
+    (["--snapshot", "a.snap", "--checkpoint-every", "soon", "x.nt"], "--checkpoint-every needs a duration such as"),
+    (["--snapshot", "a.snap", "--keep", "0", "x.nt"], "--keep needs a number of snapshots from 1 to 1000"),
+    (["--snapshot", "a.snap", "--checkpoint-on", "SIGKILL", "x.nt"], "--checkpoint-on takes SIGINT or SIGQUIT"),
+])
+def test_bad_options_are_usage_errors(tmp_path, args, message):
+    status, out, err = run(args, tmp_path, "compiled")
+    assert status == 2 and out == "" and message in err
+
+
+def test_help_describes_every_option_with_an_example(tmp_path):
+    from neutron.durable.signals import OPTIONS
+    from neutron.runner import OPS_OPTIONS
+    assert OPS_OPTIONS == OPTIONS
+    status, out, err = run(["--help"], tmp_path, "compiled")
+    assert status == 0
+    lines = out.splitlines()
+    for option in OPTIONS:
+        assert any(line.startswith(f"  {option} ") for line in lines)       # described
+    examples = [line.strip() for line in lines if line.strip().startswith("neutron --")]
+    for option in ("--snapshot", "--checkpoint-every", "--keep", "--checkpoint-on-error"):
+        assert any(f"{option} " in e for e in examples)                     # with an example
+    assert "status is 75" in out and "SIGUSR1" in out and "neutron snapshot info|stack|vars" in out
