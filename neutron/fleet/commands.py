@@ -30,7 +30,7 @@ USAGE = """usage: neutron fleet init                          create or upgrade 
                                                    its snapshot resumes
        neutron fleet logs RUN [--follow]           a run's output (stdout, and stderr on stderr)
        neutron fleet cancel RUN                    stop a run for good (its process is killed if running)
-       neutron fleet wake RUN                      run a hibernated, sleeping or failed run now
+       neutron fleet wake RUN                      run a hibernated, failed or queued run now
        neutron fleet fetch RUN [FILE]              copy the run's latest snapshot to FILE (for `neutron snapshot`)
 options of every command: --db URL (else NEUTRON_FLEET_DB), --store URL (else NEUTRON_FLEET_STORE; none: snapshots
 are kept in PostgreSQL). RUN is a run's id, a unique start of it, or its name. Options after `--` are the
@@ -411,11 +411,13 @@ def cmd_wake(o, out, err):
         db.require_schema(conn)
         r = db.find_run(conn, o.words[0])
         row = conn.execute("UPDATE neutron_fleet_runs SET state = 'queued', wake_at = now(), attempts = 0, "
-                           "updated = now() WHERE id = %s AND state IN ('hibernated', 'failed', 'sleeping', 'queued') "
+                           "updated = now() WHERE id = %s AND state IN ('hibernated', 'failed', 'queued') "
                            "RETURNING id", (r["id"],)).fetchone()
     if row is None:
-        raise FleetError(f"run {r['id']} is {r['state']}: only a hibernated, sleeping, queued or failed run can be "
-                         f"woken", 1)
+        if r["state"] == "sleeping":
+            raise FleetError(f"run {r['id']} is sleeping until {_iso(r['wake_at'])}: its sleep ends then (a sleep "
+                             f"keeps its deadline); `cancel` stops it", 1)
+        raise FleetError(f"run {r['id']} is {r['state']}: only a hibernated, queued or failed run can be woken", 1)
     fleet = fleet_app(url)
     with fleet.app.open():
         fleet.wake(r["id"], None, early=True)

@@ -74,6 +74,27 @@ def test_durable_sleeps_free_the_worker_examples(fleet, tmp_path):
     fleet.stop(w)
 
 
+def test_a_long_sleep_waits_in_the_queue_until_its_deadline(fleet, tmp_path):
+    (tmp_path / "nap.nt").write_text('use sys;\nsay("before");\nsys.sleep(600000);\nsay("after");\n')
+    run = fleet.submit("nap.nt")
+    w = fleet.worker("--sleep-threshold", "1")
+    fleet.wait_state(run, "sleeping")
+
+    def queued_for_the_deadline():
+        """a wake-up waits in the queue for the run's deadline"""
+        return fleet.query("SELECT count(*) FROM procrastinate_jobs j JOIN neutron_fleet_runs r ON "
+                           "j.queueing_lock = 'run:' || r.id WHERE r.id = %s AND j.status = 'todo' AND "
+                           "j.scheduled_at = r.wake_at AND r.wake_at > now() + interval '500 seconds'", run) == [(1,)]
+    fleet.wait(queued_for_the_deadline, timeout=10)
+    status, out, err = fleet.run("wake", run)
+    assert status == 1 and "is sleeping until" in err and "keeps its deadline" in err
+    fleet.ok("cancel", run)
+    assert fleet.query("SELECT count(*) FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
+                       "run:" + run) == [(0,)]
+    assert fleet.logs(run) == ["before"]
+    fleet.stop(w)
+
+
 def test_fetch_gives_a_snapshot_for_neutron_snapshot(fleet, tmp_path):
     (tmp_path / "h.nt").write_text("use sys;\nvar answer = 42;\nsys.hibernate();\nsay(answer);\n")
     run = fleet.submit("h.nt")
