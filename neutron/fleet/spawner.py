@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import gc
 import json
 import os
 import select
@@ -57,6 +58,8 @@ def start(compiled=False):
 def serve(sock, compiled):
     from . import child     # lazy: loaded here, once, so that every fork has it
     child.warm_up(compiled)
+    gc.collect()
+    gc.freeze()             # the forks' collections leave the spawner's objects (and their pages) alone
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     wake_r, wake_w = os.pipe()

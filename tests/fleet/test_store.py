@@ -11,11 +11,11 @@ import time
 
 import pytest
 
-SLEEPER = """use sys;
+SAVER = """use sys;
 var i = 0;
 while (i < 4) {
-    sys.sleep(1100);
-    say("slept " + i);
+    sys.checkpoint();
+    say("saved " + i);
     i = i + 1;
 }
 sys.hibernate();
@@ -61,11 +61,11 @@ def test_an_s3_store_keeps_the_last_three(fleet, tmp_path, s3):
     options, fs = s3
     fleet.env["NEUTRON_FLEET_STORE"] = "s3://fleet-bucket/snaps"
     fleet.env["NEUTRON_FLEET_STORE_OPTIONS"] = json.dumps(options)
-    (tmp_path / "sleeper.nt").write_text(SLEEPER)
-    run = fleet.submit("sleeper.nt")
+    (tmp_path / "saver.nt").write_text(SAVER)
+    run = fleet.submit("saver.nt")
     assert fleet.query("SELECT location LIKE 's3://fleet-bucket/snaps/%%', data IS NULL FROM neutron_fleet_snapshots "
                        "WHERE run_id = %s", run) == [(True, True)]
-    w = fleet.worker("--sleep-threshold", "1")
+    w = fleet.worker()
     fleet.wait_state(run, "hibernated")
     rows = fleet.query("SELECT seq, size, location FROM neutron_fleet_snapshots WHERE run_id = %s ORDER BY seq", run)
     assert [seq for seq, _, _ in rows] == [4, 5, 6]
@@ -76,7 +76,7 @@ def test_an_s3_store_keeps_the_last_three(fleet, tmp_path, s3):
     fs.pipe_file(f"fleet-bucket/snaps/{run}/000007-1-0badf00d.snap", b"NEUTRON" + b"\0" * 10)
     fleet.ok("wake", run)
     fleet.wait_state(run, "done")
-    assert fleet.logs(run) == ["slept 0", "slept 1", "slept 2", "slept 3", "woken"]
+    assert fleet.logs(run) == ["saved 0", "saved 1", "saved 2", "saved 3", "woken"]
     fs.invalidate_cache()
     assert len(fs.ls(f"fleet-bucket/snaps/{run}")) == 3      # the orphan is swept when the attempt ends
     assert "store        s3://fleet-bucket/snaps" in fleet.ok("show", run)
@@ -84,9 +84,9 @@ def test_an_s3_store_keeps_the_last_three(fleet, tmp_path, s3):
 
 
 def test_snapshots_inside_postgresql_keep_the_last_three(fleet, tmp_path):
-    (tmp_path / "sleeper.nt").write_text(SLEEPER)
-    run = fleet.submit("sleeper.nt")
-    w = fleet.worker("--sleep-threshold", "1")
+    (tmp_path / "saver.nt").write_text(SAVER)
+    run = fleet.submit("saver.nt")
+    w = fleet.worker()
     fleet.wait_state(run, "hibernated")
     rows = fleet.query("SELECT seq, location IS NULL, length(data) = size FROM neutron_fleet_snapshots "
                        "WHERE run_id = %s ORDER BY seq", run)
