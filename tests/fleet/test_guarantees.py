@@ -117,9 +117,9 @@ def test_a_killed_workers_run_is_resumed_by_another(fleet, tmp_path):
 
 def test_due_runs_are_resumed_when_a_worker_starts(fleet, tmp_path):
     (tmp_path / "later.nt").write_text('say("on time");\n')
-    (tmp_path / "nap.nt").write_text('use sys;\nsay("before");\nsys.sleep(3000);\nsay("after");\n')
+    (tmp_path / "nap.nt").write_text('use sys;\nsay("before");\nsys.sleep(2000);\nsay("after");\n')
     (tmp_path / "long.nt").write_text('use sys;\nvar i = 0;\nsys.checkpoint();\n'
-                                      'while (i < 40) { i = i + 1; sys.sleep(100); }\nsay("long done " + i);\n')
+                                      'while (i < 15) { i = i + 1; sys.sleep(100); }\nsay("long done " + i);\n')
     nap = fleet.submit("nap.nt")
     long = fleet.submit("long.nt")
     w = fleet.worker("--sleep-threshold", "1", "--concurrency", "2")
@@ -138,7 +138,7 @@ def test_due_runs_are_resumed_when_a_worker_starts(fleet, tmp_path):
         fleet.wait_state(run, "done")
     assert fleet.logs(later) == ["on time"]
     assert fleet.logs(nap) == ["before", "after"]
-    assert fleet.logs(long) == ["long done 40"]
+    assert fleet.logs(long) == ["long done 15"]
     fleet.stop(w)
 
 
