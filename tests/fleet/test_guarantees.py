@@ -198,6 +198,22 @@ def test_failing_runs_stop_in_failed_and_wake_after_a_fix(fleet, tmp_path):
     fleet.stop(w)
 
 
+def test_a_crashing_run_does_not_take_its_worker_down(fleet, tmp_path):
+    (tmp_path / "crash.nt").write_text('use sys;\nsay("going");\nsys.exec("kill -9 $PPID", {"shell": true});\n'
+                                       'say("never");\n')
+    (tmp_path / "fine.nt").write_text('say("fine");\n')
+    crash = fleet.submit("crash.nt", "--max-failures", "1")
+    w = fleet.worker("--concurrency", "1")
+    fleet.wait_state(crash, "failed")
+    error, = fleet.query("SELECT error FROM neutron_fleet_runs WHERE id = %s", crash)[0]
+    assert error == "the process was killed by signal 9"
+    fine = fleet.submit("fine.nt")
+    fleet.wait_state(fine, "done")
+    assert fleet.logs(crash) == ["going"] and fleet.logs(fine) == ["fine"]
+    assert w.poll() is None
+    fleet.stop(w)
+
+
 def test_cancel_stops_a_running_run(fleet, tmp_path):
     (tmp_path / "forever.nt").write_text('use sys;\nwhile (true) { say("tick"); sys.sleep(50); }\n')
     run = fleet.submit("forever.nt")
