@@ -18,6 +18,8 @@ USAGE = """usage: neutron [OPTIONS] FILE.nt [ARGS...]        run a program (.nts
        neutron                          start the interactive prompt (REPL)
        neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
        neutron lsp                      serve the Language Server Protocol on stdin/stdout (for editors)
+       neutron fleet COMMAND ...        many programs on PostgreSQL: init, submit, worker, list, show, logs, ...
+                                        (`neutron fleet --help`; needs pip install 'neutron-lang[fleet]')
        neutron --version | --help
 
 OPTIONS, checkpoints asked for from outside the program:
@@ -129,6 +131,11 @@ def _main(argv):
         return run_file(first, argv[1:], ops=ops)[1]
     if first in ("fmt", "lsp") and not os.path.exists(first):
         return _editor_command(first, argv[1:])
+    if first == "fleet" and not os.path.exists(first):
+        if not keys_usable():
+            return EXIT_USAGE
+        from .fleet.commands import main as fleet_main     # lazy: the fleet (PostgreSQL, procrastinate) only here
+        return fleet_main(argv[1:])
     if first == "snapshot" and not os.path.exists(first):
         if not keys_usable():
             return EXIT_USAGE

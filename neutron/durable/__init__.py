@@ -42,7 +42,7 @@ from .. import __version__
 from ..errors import NeutronError
 from .format import SnapshotError, head, header, read_header
 
-__all__ = ["SnapshotError", "load_snapshot", "write_snapshot", "read_header"]
+__all__ = ["SnapshotError", "encode_snapshot", "load_snapshot", "write_snapshot", "read_header"]
 
 
 def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.checkpoint"):
@@ -50,7 +50,21 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     several there). `who` names the caller in an error."""
     if not isinstance(path, str) or not path:
         raise NeutronError(f"{who}: the path must be a non-empty string.")
-    from . import atomic, seal, writer      # lazy: start-up (few runs checkpoint)
+    from . import atomic                    # lazy: start-up (few runs checkpoint)
+    from .run import run_of                 # lazy: as above
+    parts, stored = encode_snapshot(vm, frames, push_result, result, who, path)
+    try:
+        atomic.replace_file(path, parts, run_of(vm).keep_for(path))
+    except OSError as e:
+        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
+    stored()
+
+
+def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoint", path=None):
+    """(the snapshot's bytes as a list of parts, a function to call once they are stored): the run's sequence
+    number moves on only then. `path`: the file it goes to, where sys.once's records live beside the run's first
+    one; None for a snapshot stored elsewhere (a fleet's store, whose once store is its own)."""
+    from . import seal, writer              # lazy: start-up (few runs checkpoint)
     from .run import run_of                 # lazy: as above
     run = run_of(vm)
     try:
@@ -67,7 +81,7 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
         if enabled:
             gc.enable()
     seq = run.seq + 1
-    first_home = run.home is None
+    first_home = path is not None and run.home is None
     if first_home:
         run.home = os.path.abspath(path)
     fields = {"runtime": __version__, "written": str(time.time_ns() // 1_000_000), "host": _host(),
@@ -79,7 +93,8 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     source = vm.sources.get(vm.script_path)
     if source is not None:
         fields["program-sha256"] = source_hash(source)
-    fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
+    if run.home is not None:
+        fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     if key is not None:
         fields["seal"] = seal.ALGORITHM
         fields["key"] = key[0]
@@ -89,17 +104,16 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
             parts = (seal.seal(key[1], b"".join(parts), prefix),)
     except seal.KeyProblem as e:
         raise NeutronError(f"{who}: {e}.") from None
-    try:
-        atomic.replace_file(path, (header(prefix, parts), *parts), run.keep_for(path))
-    except OSError as e:
-        raise NeutronError(f"{who}: cannot write '{path}': {e.strerror or e}") from None
-    run.seq = seq
-    if key is not None:
-        run.sealed = True
-    if first_home:
-        flush = getattr(vm.once_store, "snapshot_written", None)
-        if flush is not None:           # sys.once's records made before the run's first snapshot
-            flush()
+
+    def stored():
+        run.seq = seq
+        if key is not None:
+            run.sealed = True
+        if first_home:
+            flush = getattr(vm.once_store, "snapshot_written", None)
+            if flush is not None:           # sys.once's records made before the run's first snapshot
+                flush()
+    return [header(prefix, parts), *parts], stored
 
 
 def open_body(h):

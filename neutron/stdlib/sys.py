@@ -12,7 +12,7 @@ Functions (arguments in brackets are optional):
     input([prompt]) -> a line without its newline, or nil at end of input
     exit([code])                     sleep(ms) -> true                alloc(n) -> a buffer of n zero bytes
     exec(command[, options]) -> the command's standard output (a string)
-    checkpoint(path) -> true         resumed() -> bool                hibernate(path[, code])
+    checkpoint([path]) -> true       resumed() -> bool                hibernate([path[, code]])
     once(key, fn) -> fn's result, recorded for the run (written in Neutron: sys.nt)
 
 exec runs the program named by the first word of `command` directly, without a shell: the string is split into
@@ -27,7 +27,8 @@ checkpoint writes the whole running program to `path`; `neutron --resume path` c
 hibernate(path[, code]) does the same, then ends the process with `code` (default 0): the resume continues after
 the hibernate call. An exit that follows a checkpoint with nothing observable in between (no output, no writing,
 no network, no process started, no other checkpoint; reading files, the environment or the clock does not count)
-hibernates too: the resume continues after the exit (see runtime/effects.py).
+hibernates too: the resume continues after the exit (see runtime/effects.py). The path may be left out (or nil)
+only in a fleet run, whose snapshots go to the fleet's store.
 
 sleep's deadline is an absolute time kept in the program's state while it sleeps: a snapshot written meanwhile (a
 signal, a periodic checkpoint) resumes inside the same sleep, which ends at the same deadline (past it, at once).
@@ -580,27 +581,38 @@ def exec_(vm, args):
 # The VM writes the snapshot (through its write_snapshot hook) and sets `resumed` when it was started from one.
 
 
-@module.function("checkpoint", 1)
+@module.function("checkpoint", 0, 1)
 def checkpoint(vm, args):
     """Write the whole running program to `path`; a resume continues right after this call, which returns true
     in both processes. Prints nothing on stdout (NEUTRON_CHECKPOINT_LOG=1 reports on stderr)."""
-    _checkpoint(vm, arg_path(args, 0, "sys.checkpoint", "path"), "sys.checkpoint")
+    _checkpoint(vm, _place(vm, args, "sys.checkpoint"), "sys.checkpoint")
     return True
+
+
+def _place(vm, args, fname):
+    """The snapshot's path: the argument, else the run's own place (a fleet run's store: vm.snapshot_place)."""
+    if opt(args, 0) is not None:
+        return arg_path(args, 0, fname, "path")
+    place = getattr(vm, "snapshot_place", None)
+    if place is None:
+        raise NeutronError(f"{fname}: needs the path of the snapshot file (only a fleet run has a place of its "
+                           f"own).")
+    return place
 
 
 def _checkpoint(vm, path, who):
     t0 = _pytime.perf_counter()
     vm.checkpoint(path, who)
-    if os.environ.get("NEUTRON_CHECKPOINT_LOG"):
+    if os.environ.get("NEUTRON_CHECKPOINT_LOG") and os.path.isfile(path):
         _pysys.stderr.write(f"neutron: checkpoint written to {path} ({os.path.getsize(path)} bytes, "
                             f"{(_pytime.perf_counter() - t0) * 1000:.1f} ms)\n")
 
 
-@module.function("hibernate", 1, 2)
+@module.function("hibernate", 0, 2)
 def hibernate(vm, args):
     """Write the program to `path` so that a resume continues right after this call (which returns true there),
     then end the process with `status` (default 0)."""
-    path = arg_path(args, 0, "sys.hibernate", "path")
+    path = _place(vm, args, "sys.hibernate")
     status = _status(args, 1, "sys.hibernate")
     _checkpoint(vm, path, "sys.hibernate")
     raise ProgramExit(status)

@@ -6,6 +6,7 @@
     stdlib                      native modules: runtime, errors
     durable, tier               snapshots and the compiled tier: runtime, stdlib, bytecode (never frontend, loader)
     loader, runner, cli, repl, testing   the wiring at the top
+    fleet                       runs on PostgreSQL (`neutron fleet`): runner, durable; reached only from cli
     editor                      highlighting, the formatter, the language server, the rich prompt (beside cli)
 
 A resume never needs the front end: see test_resume_imports_no_front_end in tests/unit/test_snapshot.py.
@@ -36,7 +37,8 @@ ALLOWED = {
     "runner": {"errors", "bytecode", "frontend", "runtime", "stdlib", "durable", "tier", "loader"},
     "testing": {"runner"},
     "repl": {"__init__", "errors", "frontend", "runtime", "runner", "editor"},
-    "cli": {"__init__", "errors", "bytecode", "frontend", "runner", "repl", "loader", "editor"},
+    "cli": {"__init__", "errors", "bytecode", "frontend", "runner", "repl", "loader", "editor", "fleet"},
+    "fleet": {"__init__", "errors", "bytecode", "runtime", "stdlib", "durable", "runner"},
     "editor": {"__init__", "errors", "bytecode", "frontend", "runtime", "stdlib", "loader", "runner", "repl"},
 }
 
