@@ -143,7 +143,7 @@ def execute(vm: VM, err, session=False) -> int:
     try:
         tier = getattr(vm, "tier", None)           # the compiled tier (neutron/tier/), when attached
         (tier.execute if tier is not None else vm.execute)()
-        return EXIT_OK
+        return report_unobserved(vm, err)
     except Uncaught as u:
         vm.flush()
         err.write(format_uncaught(vm, u, color=_isatty(err)))
@@ -169,6 +169,22 @@ def execute(vm: VM, err, session=False) -> int:
         return EXIT_RUNTIME
     finally:
         vm.flush()
+
+
+def report_unobserved(vm, err):
+    """A task or process that failed with nobody awaiting it: reported when the program ends (status 1)."""
+    s = vm.scheduler
+    failed = s.unobserved() if s is not None else []
+    if not failed:
+        return EXIT_OK
+    vm.flush()
+    for t in failed:
+        value, is_error, trace, hint = t.error
+        what = f"Process {t.pid}" if t.kind == "process" else f"Task {t.id}"
+        err.write(f"\n{what} failed and nothing awaited it:")
+        err.write(format_uncaught(vm, Uncaught(value, is_error, trace, hint), color=_isatty(err)))
+        t.observed = True
+    return EXIT_RUNTIME
 
 
 def _isatty(stream):

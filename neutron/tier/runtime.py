@@ -10,7 +10,8 @@ import warnings
 
 from ..bytecode import opcodes as O
 from ..runtime import frames as FR
-from . import worker
+from ..runtime.tasks import run_program
+from . import fibers, worker
 from .capture import Capture
 from .cfg import Analysis
 from .emitter import Emitter
@@ -160,7 +161,7 @@ class Tier(Capture):
         """Run vm.frames to the end, in a worker thread with a large stack (in the VM, which needs none, when
         there is no memory for that stack)."""
         try:
-            return worker.run(self.run)
+            return worker.run(lambda: run_program(self.vm, self.run))
         except worker.NoThread:
             return self.to_vm(self.vm.frames)
 
@@ -206,6 +207,10 @@ class Tier(Capture):
             raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
+
+    def run_fiber(self, frames, wake):
+        """Run one task's frames compiled until it ends or waits (runtime/tasks.py)."""
+        return fibers.run_fiber(self, frames, wake)
 
     def to_vm(self, frames):
         """Give up on the compiled tier: the VM runs the program from here on."""

@@ -1,0 +1,104 @@
+"""async: tasks that interleave where one waits (runtime/tasks.py runs them).
+
+    run(fn, ...args) -> task         starts fn(args) as a task; the caller goes on
+    await(task) -> its result        waits for it; a throw inside the task is thrown again here, with its value
+    sleep(ms) -> true                waits ms milliseconds while other tasks run
+    timer(fn, ms) -> task            runs fn() after ms milliseconds; can be awaited
+
+Tasks run one at a time and switch only where one waits (async.sleep, async.await, sys.sleep, process.receive,
+...), so their order is deterministic. A checkpoint taken by any of them holds them all; the scheduler is this
+module's saved state.
+"""
+from __future__ import annotations
+
+from ..runtime.tasks import Scheduler, entry_frame, scheduler_of
+from ..runtime.values import Task
+from .native import NativeModule, NeutronError, arg_num, to_str, type_name
+
+module = NativeModule("async")
+
+
+def _ms(args, i, fname):
+    ms = arg_num(args, i, fname, "milliseconds")
+    if ms != ms or ms < 0:
+        raise NeutronError(f"{fname}: milliseconds must be a non-negative number, got {to_str(ms)}.")
+    return ms
+
+
+@module.function("run", 1, None)
+def run(vm, args):
+    s = scheduler_of(vm)
+    return s.start(entry_frame(vm, args[0], list(args[1:]), "async.run"))
+
+
+@module.function("await", 1)
+def await_(vm, args):
+    task = args[0]
+    if task.__class__ is not Task or task.kind == "main" or task.kind == "process":
+        raise NeutronError(f"async.await: argument 1 must be a task (from async.run or async.timer), got "
+                           f"{type_name(task) if task.__class__ is not Task else 'a process'}.")
+    return scheduler_of(vm).await_(task)
+
+
+@module.function("sleep", 1)
+def sleep(vm, args):
+    ms = _ms(args, 0, "async.sleep")
+    scheduler_of(vm).sleep(ms, True)
+
+
+@module.function("timer", 2)
+def timer(vm, args):
+    ms = _ms(args, 1, "async.timer")
+    s = scheduler_of(vm)
+    return s.start_timer(entry_frame(vm, args[0], [], "async.timer"), ms)
+
+
+# ---- the scheduler in a snapshot ------------------------------------------------------------------------------
+
+def save_state(vm):
+    s = vm.scheduler
+    if s is None:
+        return None
+    return {"main": s.main, "current": s.current, "next_id": float(s.next_id), "next_pid": float(s.next_pid),
+            "seq": float(s.seq), "ready": list(s.ready), "timers": [[d, float(q), t] for d, q, t in s.timers],
+            "procs": [s.procs[pid] for pid in sorted(s.procs)], "failures": list(s.failures),
+            "awaiting": [s.awaiting[i] for i in sorted(s.awaiting)]}
+
+
+def load_state(vm, value):
+    if value is None:
+        return
+    if value.__class__ is not dict:
+        raise ValueError("scheduler")
+    try:
+        _load(vm, value)
+    except AttributeError:
+        raise ValueError("tasks") from None
+
+
+def _load(vm, value):
+    s = Scheduler(vm)
+    tasks = [value["main"], value["current"]]
+    s.main, s.current = value["main"], value["current"]
+    s.next_id, s.next_pid, s.seq = int(value["next_id"]), int(value["next_pid"]), int(value["seq"])
+    s.ready.extend(value["ready"])
+    tasks += s.ready
+    for d, q, t in value["timers"]:
+        if d.__class__ is not float:
+            raise ValueError("timer")
+        s.timers.append((d, int(q), t))
+        tasks.append(t)
+    s.timers.sort(key=lambda e: e[:2])
+    s.procs = {p.pid: p for p in value["procs"]}
+    s.failures = list(value["failures"])
+    s.awaiting = {t.id: t for t in value["awaiting"]}
+    tasks += list(s.procs.values()) + s.failures + list(s.awaiting.values())
+    if not all(t.__class__ is Task for t in tasks) or s.main.kind != "main" or s.current.state != "running" or \
+            s.procs.get(0) is not s.main:
+        raise ValueError("tasks")
+    vm.scheduler = s
+    vm.module_state["async"] = s
+
+
+module.save_state = save_state
+module.load_state = load_state
