@@ -104,6 +104,7 @@ class Scheduler:
         self.procs = {0: self.main}     # pid -> the process (alive or not yet forgotten)
         self.failures = []          # failed tasks and processes, reported at the end unless observed
         self.awaiting = {}          # id -> a task blocked in async.await
+        self.ended = deque()        # pids of ended processes still in procs, oldest first
         self.driving = False
 
     # ---- making tasks -------------------------------------------------------------------------------------------
@@ -244,10 +245,11 @@ class Scheduler:
             raise Suspend()
 
     def forget(self, p):
-        """An ended process keeps no mailbox; its pid stays known (is_alive answers false) until many are gone."""
-        if len(self.procs) > 4096:
-            for pid in [pid for pid, q in self.procs.items() if pid and q.state in ENDED]:
-                del self.procs[pid]
+        """An ended process keeps no mailbox; its pid stays known (is_alive answers false), the latest 4096."""
+        p.mailbox = []
+        self.ended.append(p.pid)
+        if len(self.ended) > 4096:
+            self.procs.pop(self.ended.popleft(), None)
 
     # ---- running ------------------------------------------------------------------------------------------------
 
@@ -347,6 +349,8 @@ class Scheduler:
             self.ready.append(w)
         t.waiters = []
         self.failures.append(t)
+        if t.kind == "process":
+            self.forget(t)
 
     def next_ready(self):
         """The next task to run, sleeping until a deadline when all wait for one; None when the program is over.

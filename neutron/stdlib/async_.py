@@ -90,6 +90,7 @@ def _load(vm, value):
         tasks.append(t)
     s.timers.sort(key=lambda e: e[:2])
     s.procs = {p.pid: p for p in value["procs"]}
+    s.ended.extend(pid for pid in sorted(s.procs) if pid and s.procs[pid].state in ("done", "failed", "killed"))
     s.failures = list(value["failures"])
     s.awaiting = {t.id: t for t in value["awaiting"]}
     tasks += list(s.procs.values()) + s.failures + list(s.awaiting.values())

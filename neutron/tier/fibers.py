@@ -73,3 +73,15 @@ def to_vm(tier, frames):
     tier.detach()
     vm.frames = frames
     return vm.run_task()
+
+
+def leave(tier, value):
+    """From inside a native called by compiled code, `value` being its result: the rest of the run is the VM's.
+    The compiled frames are captured as after a call (the result pushed on the innermost) and unwound; the tier's
+    run loop (or run_fiber) gives them to the VM."""
+    frames = tier.capture("call", sys._getframe(2))
+    if not frames:
+        tier.detach()
+        return value
+    frames[-1].stack.append(value)
+    raise Deopt(frames)

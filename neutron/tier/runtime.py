@@ -212,6 +212,10 @@ class Tier(Capture):
         """Run one task's frames compiled until it ends or waits (runtime/tasks.py)."""
         return fibers.run_fiber(self, frames, wake)
 
+    def leave(self, value):
+        """Called by a native that needs the VM from here on (process.spawn): returns nothing, it unwinds."""
+        return fibers.leave(self, value)
+
     def to_vm(self, frames):
         """Give up on the compiled tier: the VM runs the program from here on."""
         vm = self.vm
