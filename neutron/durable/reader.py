@@ -473,7 +473,7 @@ def check_tasks(r, run):
             want = depths[id(f.code)][f.ip]
             if want is None or len(f.stack) != (want if t.fresh else want - 1):
                 damaged("operand stack does not match the code")
-        if t.fresh and (len(frames) != 1 or frames[0].ip != 0):
+        if t.fresh and frames and (len(frames) != 1 or frames[0].ip != 0):
             damaged("bad task")
         t.frames = frames
 

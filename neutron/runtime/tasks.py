@@ -267,7 +267,7 @@ class Scheduler:
                     return self.main.result
                 self.finish(t, done)
             elif not waiting:
-                if self.main.state in ENDED:    # a new entry at the prompt
+                if t.state != "running":        # a new entry at the prompt, after the program had ended
                     t = self.current = self.main
                     self.main.error = None
                 t.frames = vm.frames
