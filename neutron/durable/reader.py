@@ -420,7 +420,7 @@ LOAD[K_ITER] = Kind(empty(Iter), load_iter)
 
 
 TASK_KINDS = ("main", "task", "timer", "process")
-TASK_STATES = ("ready", "running", "sleeping", "awaiting", "receiving", "done", "failed", "killed")
+TASK_STATES = ("ready", "running", "sleeping", "awaiting", "receiving", "io", "done", "failed", "killed")
 
 
 def load_task(r, run):

@@ -19,6 +19,8 @@ error thrown where it waits.
 from __future__ import annotations
 
 import heapq
+import queue
+import threading
 import time
 from collections import deque
 
@@ -26,7 +28,7 @@ from ..errors import NeutronError
 from .frames import Frame, Uncaught
 from .values import BoundMethod, Cell, Function, Task
 
-WAITING = ("sleeping", "awaiting", "receiving")
+WAITING = ("sleeping", "awaiting", "receiving", "io")
 ENDED = ("done", "failed", "killed")
 SLICE = 0.05        # longest sleep in one piece: Ctrl-C (passed on to the tier's worker thread) is heard soon
 
@@ -105,6 +107,8 @@ class Scheduler:
         self.failures = []          # failed tasks and processes, reported at the end unless observed
         self.awaiting = {}          # id -> a task blocked in async.await
         self.ended = deque()        # pids of ended processes still in procs, oldest first
+        self.io = {}                # id -> a task whose blocking call runs in a thread (offload)
+        self.io_done = queue.Queue()    # (task, wake) from those threads
         self.driving = False
 
     # ---- making tasks -------------------------------------------------------------------------------------------
@@ -199,6 +203,44 @@ class Scheduler:
         else:
             t.timer_seq = None
         self.suspend("receiving")
+
+    def offload(self, work):
+        """Blocking I/O (an http request): work() runs in a thread while the other tasks run, and the task gets its
+        result (or its error) when it is done. work must touch no Neutron state. With nothing else to run, it
+        simply runs here."""
+        if not (self.ready or self.timers or self.io):
+            return work()
+        t = self.current
+        done = self.io_done
+
+        def run():
+            try:
+                wake = ("value", work())
+            except NeutronError as e:
+                wake = ("throw", e.message, True)
+            except Exception as e:      # (work reports its own errors; this keeps the task from waiting forever)
+                wake = ("throw", f"I/O failed: {e}", True)
+            done.put((t, wake))
+        self.io[t.id] = t
+        threading.Thread(target=run, daemon=True).start()
+        self.suspend("io")
+
+    def collect_io(self, timeout=None):
+        """Tasks whose I/O has ended become ready; waits up to `timeout` seconds for the first one (None: not)."""
+        try:
+            item = self.io_done.get(timeout=timeout) if timeout else self.io_done.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            t, wake = item
+            if self.io.pop(t.id, None) is not None and t.state == "io":
+                t.wake = wake
+                t.state = "ready"
+                self.ready.append(t)
+            try:
+                item = self.io_done.get_nowait()
+            except queue.Empty:
+                return
 
     # ---- processes ----------------------------------------------------------------------------------------------
 
@@ -358,13 +400,21 @@ class Scheduler:
         while True:
             if self.main.state == "failed":
                 return None
+            if self.io:
+                self.collect_io()
             self.expire()
             if self.ready:
                 return self.ready.popleft()
             if self.timers:
                 delay = self.timers[0][0] - time.time()
                 if delay > 0:
-                    time.sleep(min(delay, SLICE))
+                    if self.io:
+                        self.collect_io(min(delay, SLICE))
+                    else:
+                        time.sleep(min(delay, SLICE))
+                continue
+            if self.io:
+                self.collect_io(SLICE)
                 continue
             stuck = self.stuck()
             if stuck is None:
@@ -418,6 +468,7 @@ class Scheduler:
 
     def unblock(self, t):
         self.awaiting.pop(t.id, None)
+        self.io.pop(t.id, None)
         if t.waiting_on is not None and t in t.waiting_on.waiters:
             t.waiting_on.waiters.remove(t)
         t.waiting_on = None

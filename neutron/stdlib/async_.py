@@ -62,7 +62,7 @@ def save_state(vm):
     return {"main": s.main, "current": s.current, "next_id": float(s.next_id), "next_pid": float(s.next_pid),
             "seq": float(s.seq), "ready": list(s.ready), "timers": [[d, float(q), t] for d, q, t in s.timers],
             "procs": [s.procs[pid] for pid in sorted(s.procs)], "failures": list(s.failures),
-            "awaiting": [s.awaiting[i] for i in sorted(s.awaiting)]}
+            "awaiting": [s.awaiting[i] for i in sorted(s.awaiting)], "io": [s.io[i] for i in sorted(s.io)]}
 
 
 def load_state(vm, value):
@@ -94,6 +94,14 @@ def _load(vm, value):
     s.failures = list(value["failures"])
     s.awaiting = {t.id: t for t in value["awaiting"]}
     tasks += list(s.procs.values()) + s.failures + list(s.awaiting.values())
+    for t in value.get("io", []):
+        # a request in flight at the checkpoint was the old process's: the task hears that it failed
+        tasks.append(t)
+        if t.__class__ is Task and t.state == "io":
+            t.state = "ready"
+            t.wake = ("throw", "The request was in flight when the snapshot was taken and did not survive the "
+                               "resume; make it again.", True)
+            s.ready.append(t)
     if not all(t.__class__ is Task for t in tasks) or s.main.kind != "main" or s.current.state != "running" or \
             s.procs.get(0) is not s.main:
         raise ValueError("tasks")

@@ -131,3 +131,57 @@ def test_the_documented_worker_pool_completes(tmp_path):
     prog.write_text(WORKER_POOL, encoding="utf-8")
     out = run(str(prog), mode="compiled")
     assert (out.status, out.stdout, out.stderr) == (0, "All workers completed!\n", "")
+
+
+SLOW_CLIENT = """use async;
+use http;
+var url = sys.args()[1];
+var got = async.run(fun() { return http.get(url)["body"]; });
+var ticks = async.run(fun() {
+    for (var i = 0; i < 3; i = i + 1) { say("tick"); async.sleep(1); }
+});
+async.await(ticks);
+say(async.await(got));
+var failing = async.run(fun() { return http.get("http://127.0.0.1:1/"); });
+async.run(fun() { say("meanwhile"); });
+try { async.await(failing); } catch (e) { say("failed: " + e); }
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_http_request_in_a_task_lets_the_others_run(tmp_path, mode):
+    """The server answers only after the other task has printed all its ticks: had the request blocked every
+    task, the ticks could not have come first."""
+    import http.server
+    import threading
+
+    ticked = threading.Event()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ticked.wait(30)
+            body = b"slow answer"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    prog = tmp_path / "client.nt"
+    prog.write_text("use sys;\n" + SLOW_CLIENT, encoding="utf-8")
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "neutron", str(prog),
+                                 f"http://127.0.0.1:{server.server_address[1]}/"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(mode))
+        lines = [proc.stdout.readline() for _ in range(3)]
+        ticked.set()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        server.shutdown()
+    assert lines == ["tick\n"] * 3
+    assert out.startswith("slow answer\nmeanwhile\nfailed: http.get: could not connect to http://127.0.0.1:1/")
+    assert (proc.returncode, err) == (0, "")
