@@ -188,7 +188,9 @@ class Scheduler:
 
     def receive(self, timeout_ms):
         t = self.current
-        proc = self.procs[t.pid]
+        proc = self.procs.get(t.pid)
+        if proc is None:
+            raise NeutronError(f"process.receive: process {t.pid} has ended: its tasks have no mailbox.")
         if proc.mailbox:
             return proc.mailbox.pop(0)
         if timeout_ms is not None and timeout_ms <= 0:
@@ -252,7 +254,7 @@ class Scheduler:
         return sum(1 for pid, p in self.procs.items() if pid and p.state not in ENDED)
 
     def others_alive(self):
-        return any(x is not self.current for x in self.ready) or bool(self.timers)
+        return any(x is not self.current for x in self.ready) or bool(self.timers) or bool(self.io)
 
     def deliver(self, pid, message):
         p = self.procs[pid]

@@ -76,35 +76,68 @@ def load_state(vm, value):
         raise ValueError("tasks") from None
 
 
+def _count(v):
+    if v.__class__ is not float or not 0 <= v < 2 ** 53 or v != int(v):
+        raise ValueError("count")
+    return int(v)
+
+
+def _tasks(v):
+    if v.__class__ is not list or not all(t.__class__ is Task for t in v):
+        raise ValueError("tasks")
+    return v
+
+
+GOING_ON = ("ready", "sleeping", "awaiting", "receiving", "io")     # states that go on from their own frames
+
+
 def _load(vm, value):
+    """The scheduler from its saved state, checked so that nothing a file says can make it fail later."""
     s = Scheduler(vm)
-    tasks = [value["main"], value["current"]]
-    s.main, s.current = value["main"], value["current"]
-    s.next_id, s.next_pid, s.seq = int(value["next_id"]), int(value["next_pid"]), int(value["seq"])
-    s.ready.extend(value["ready"])
-    tasks += s.ready
-    for d, q, t in value["timers"]:
-        if d.__class__ is not float:
+    s.main, s.current = _tasks([value["main"], value["current"]])
+    s.next_id, s.next_pid, s.seq = _count(value["next_id"]), _count(value["next_pid"]), _count(value["seq"])
+    s.ready.extend(_tasks(value["ready"]))
+    timers = value["timers"]
+    if timers.__class__ is not list:
+        raise ValueError("timers")
+    for entry in timers:
+        if entry.__class__ is not list or len(entry) != 3 or entry[0].__class__ is not float:
             raise ValueError("timer")
-        s.timers.append((d, int(q), t))
-        tasks.append(t)
+        d, q, t = entry[0], _count(entry[1]), _tasks([entry[2]])[0]
+        s.timers.append((d, q, t))
     s.timers.sort(key=lambda e: e[:2])
-    s.procs = {p.pid: p for p in value["procs"]}
+    s.procs = {p.pid: p for p in _tasks(value["procs"])}
     s.ended.extend(pid for pid in sorted(s.procs) if pid and s.procs[pid].state in ("done", "failed", "killed"))
-    s.failures = list(value["failures"])
-    s.awaiting = {t.id: t for t in value["awaiting"]}
-    tasks += list(s.procs.values()) + s.failures + list(s.awaiting.values())
-    for t in value.get("io", []):
+    s.failures = _tasks(value["failures"])
+    s.awaiting = {t.id: t for t in _tasks(value["awaiting"])}
+    for t in _tasks(value.get("io", [])):
         # a request in flight at the checkpoint was the old process's: the task hears that it failed
-        tasks.append(t)
-        if t.__class__ is Task and t.state == "io":
+        if t.state == "io":
             t.state = "ready"
             t.wake = ("throw", "The request was in flight when the snapshot was taken and did not survive the "
                                "resume; make it again.", True)
             s.ready.append(t)
-    if not all(t.__class__ is Task for t in tasks) or s.main.kind != "main" or s.current.state != "running" or \
-            s.procs.get(0) is not s.main:
+    main, current = s.main, s.current
+    if main.kind != "main" or main.pid != 0 or s.procs.get(0) is not main or current.state != "running" or \
+            any(p.kind != "process" for pid, p in s.procs.items() if pid):
         raise ValueError("tasks")
+    seen, todo = set(), [main, current, *s.ready, *(t for _, _, t in s.timers), *s.procs.values(), *s.failures,
+                         *s.awaiting.values()]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if (t.state in GOING_ON) != bool(t.frames) and t is not current or t.fresh and t.wake is not None or \
+                t.state == "awaiting" and t.waiting_on is None or \
+                not all(w.state == "awaiting" for w in t.waiters) or \
+                not all(r.state == "receiving" for r in t.receivers):
+            raise ValueError("task state")
+        todo += t.waiters + t.receivers
+        if t.waiting_on is not None:
+            todo.append(t.waiting_on)
+    if not all(t.state == "ready" for t in s.ready):
+        raise ValueError("ready")
     vm.scheduler = s
     vm.module_state["async"] = s
 
