@@ -1,4 +1,4 @@
-"""The process module's two promises, measured: parallel_fib.nt (fib(25) in each of two processes) against
+"""The process module's two promises, measured: parallel_fib.nt (fib(27) in each of two processes) against
 serial_fib.nt (both in one process), reporting the speedup and whether two processes took at most 0.6x the time
 of one; and many_processes.nt (10,000 processes each receiving one message and replying), its time and peak memory.
 
@@ -46,8 +46,8 @@ def main():
     if out1 != out2:
         sys.exit(f"the two programs disagree: {out1} vs {out2}")
     ratio = parallel / serial
-    print(f"fib(25) twice in one process:   {serial:.2f} s")
-    print(f"fib(25) in each of two:         {parallel:.2f} s")
+    print(f"fib(27) twice in one process:   {serial:.2f} s")
+    print(f"fib(27) in each of two:         {parallel:.2f} s")
     print(f"speedup {serial / parallel:.2f}x; two processes took {ratio:.2f}x the time of one "
           f"({'meets' if ratio <= 0.6 else 'does not meet'} the 0.6x goal; {os.cpu_count()} cores)")
     many, peak, out = median_of("many_processes", runs)

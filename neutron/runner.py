@@ -203,7 +203,14 @@ def new_vm(argv=(), script_path="<script>", out=None):
     vm.importer = loader
     vm.write_snapshot = write_snapshot
     vm.quiet = Quiet()
+    vm.workers = process_pool
     return vm
+
+
+def process_pool(vm):
+    """Worker processes that run `process` processes in parallel (procpool.py), or None."""
+    from . import procpool     # lazy: start-up (programs without processes)
+    return procpool.make_pool(vm)
 
 
 def write_snapshot(vm, path, frames, push_result, result, who="sys.checkpoint"):

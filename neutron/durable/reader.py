@@ -437,6 +437,7 @@ def load_task(r, run):
         t.wake = wake           # a list, whose items are read later: check_tasks
         t.error = error
         t.frames = read_frames(s)
+        t.placement = None
     r.later.append((check_tasks, run))
 
 
@@ -467,13 +468,14 @@ def check_tasks(r, run):
                 not all(w.__class__ is Task for w in t.waiters + t.receivers):
             damaged("bad task")
         frames = make_frames(t.frames)
-        for f in frames:
+        for i, f in enumerate(frames):
             if id(f.code) not in depths:
                 depths[id(f.code)] = check_code(f.code, damaged)
             want = depths[id(f.code)][f.ip]
-            if want is None or len(f.stack) != (want if t.fresh else want - 1):
+            # a fresh task's top frame is at an instruction to run; a waiting one's top frame waits for a result
+            if want is None or len(f.stack) != (want if t.fresh and i == len(frames) - 1 else want - 1):
                 damaged("operand stack does not match the code")
-        if t.fresh and frames and (len(frames) != 1 or frames[0].ip != 0):
+        if t.fresh and t.wake is not None:
             damaged("bad task")
         t.frames = frames
 

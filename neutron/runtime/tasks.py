@@ -110,6 +110,7 @@ class Scheduler:
         self.io = {}                # id -> a task whose blocking call runs in a thread (offload)
         self.io_done = queue.Queue()    # (task, wake) from those threads
         self.driving = False
+        self.pool = None            # worker processes (procpool.py), made at the first process's step
 
     # ---- making tasks -------------------------------------------------------------------------------------------
 
@@ -273,6 +274,8 @@ class Scheduler:
         if p.state in ENDED:
             return
         was = p.state
+        if was == "remote" and self.pool:
+            self.pool.abandon(p)
         p.state = "killed"
         p.frames = []
         p.timer_seq = None
@@ -328,11 +331,14 @@ class Scheduler:
             return self.main.result
         finally:
             self.driving = False
+            self.close_pool()
 
     def step(self, t, resumed=False):
         """Run task t until it waits or ends (`resumed`: it was running when the snapshot was taken, its frames
         as they were)."""
         vm = self.vm
+        if t.kind == "process" and not resumed and self.ship(t):
+            return
         self.current = t
         t.state = "running"
         wake, t.wake = (None, None) if resumed else (t.wake, None)
@@ -356,6 +362,59 @@ class Scheduler:
             self.fail(t, u)
             return
         self.finish(t, result)
+
+    # ---- processes in worker processes (procpool.py) --------------------------------------------------------
+
+    def ship(self, t):
+        """Run process t's next step in an idle worker process, if there is one and something else can run here
+        meanwhile (else running it here costs less, and keeps the order of a program that waits for it); True if
+        it went."""
+        if t.placement is not None:
+            if t.placement == "local":
+                t.placement = None
+            return False
+        if not self.ready:
+            return False
+        if self.pool is None:
+            self.pool = (self.vm.workers(self.vm) if self.vm.workers is not None else None) or False
+        if not self.pool or not self.pool.ship(t):
+            return False
+        t.state = "remote"
+        t.frames, t.mailbox, t.wake = [], [], None
+        return True
+
+    def remote_busy(self):
+        return bool(self.pool) and self.pool.busy()
+
+    def collect_remote(self, timeout):
+        """Processes back from the workers: ended, failed, or at a call to make here (their next step is local)."""
+        for t, box, output in self.pool.results(timeout):
+            if output:
+                self.vm.out.write(output)
+            if t.state != "remote":         # killed meanwhile
+                continue
+            if box is None:
+                self.fail(t, Uncaught(f"Process {t.pid} was lost: the worker process running it ended.", True, []))
+            elif box.state == "done":
+                self.finish(t, box.result)
+            elif box.state == "failed":
+                self.fail(t, Uncaught(*box.error))
+            else:
+                t.frames, t.fresh, t.wake = box.frames, True, None
+                t.mailbox = box.mailbox + t.mailbox
+                t.placement = "local"
+                t.state = "ready"
+                self.ready.append(t)
+
+    def gather(self):
+        """Wait for the processes the workers run to come back (a checkpoint writes them with the others)."""
+        while self.remote_busy():
+            self.collect_remote(SLICE)
+
+    def close_pool(self):
+        if self.pool:
+            self.pool.close()
+        self.pool = None
 
     def finish(self, t, result):
         t.state = "done"
@@ -402,21 +461,23 @@ class Scheduler:
         while True:
             if self.main.state == "failed":
                 return None
+            remote = self.remote_busy()
+            if remote:
+                self.collect_remote(0)
             if self.io:
                 self.collect_io()
             self.expire()
             if self.ready:
                 return self.ready.popleft()
-            if self.timers:
-                delay = self.timers[0][0] - time.time()
-                if delay > 0:
+            if self.timers or remote or self.io:
+                wait = min(self.timers[0][0] - time.time(), SLICE) if self.timers else SLICE
+                if wait > 0:
+                    if remote:
+                        self.collect_remote(wait / 2 if self.io else wait)
                     if self.io:
-                        self.collect_io(min(delay, SLICE))
-                    else:
-                        time.sleep(min(delay, SLICE))
-                continue
-            if self.io:
-                self.collect_io(SLICE)
+                        self.collect_io(wait / 2 if remote else wait)
+                    elif not remote:
+                        time.sleep(wait)
                 continue
             stuck = self.stuck()
             if stuck is None:

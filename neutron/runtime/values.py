@@ -124,7 +124,7 @@ class Task:
     """A line of execution with its own frames: the main program, an `async.run`/`async.timer` task or a process.
     Plain data, like a frame: runtime/tasks.py schedules them, a snapshot writes every field."""
     __slots__ = ("id", "kind", "pid", "state", "frames", "fresh", "wake", "waiting_on", "deadline", "timer_seq",
-                 "result", "error", "observed", "waiters", "mailbox", "receivers")
+                 "result", "error", "observed", "waiters", "mailbox", "receivers", "placement")
 
     def __init__(self, id_, kind, pid, frames):
         self.id = id_
@@ -143,6 +143,7 @@ class Task:
         self.waiters = []           # tasks awaiting it
         self.mailbox = []           # processes and the main program: messages not received yet
         self.receivers = []         # tasks of this process waiting in process.receive
+        self.placement = None       # a process: None (a worker may run it), "local" (its next step here), "never"
 
     def __str__(self):
         what = "process" if self.kind == "process" else "task"

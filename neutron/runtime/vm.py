@@ -81,6 +81,7 @@ class VM:
         self.importer = None        # the loader: import_module, run_file_frame, load_prelude (front end inside)
         self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result[, who])
         self.tier = None            # the compiled tier, when attached
+        self.workers = None         # (vm) -> a pool of worker processes for `process`, or None (procpool.py)
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
         self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)

@@ -59,6 +59,7 @@ def save_state(vm):
     s = vm.scheduler
     if s is None:
         return None
+    s.gather()
     return {"main": s.main, "current": s.current, "next_id": float(s.next_id), "next_pid": float(s.next_pid),
             "seq": float(s.seq), "ready": list(s.ready), "timers": [[d, float(q), t] for d, q, t in s.timers],
             "procs": [s.procs[pid] for pid in sorted(s.procs)], "failures": list(s.failures),

@@ -6,6 +6,7 @@
     stdlib                      native modules: runtime, errors
     durable, tier               snapshots and the compiled tier: runtime, stdlib, bytecode (never frontend, loader)
     loader, runner, cli, repl, testing   the wiring at the top
+    procpool                    worker processes for `process` (their VMs are made by runner)
     editor                      highlighting, the formatter, the language server, the rich prompt (beside cli)
 
 A resume never needs the front end: see test_resume_imports_no_front_end in tests/unit/test_snapshot.py.
@@ -33,7 +34,8 @@ ALLOWED = {
     "durable": {"__init__", "errors", "bytecode", "runtime", "stdlib"},
     "tier": {"errors", "bytecode", "runtime", "stdlib"},
     "loader": {"errors", "bytecode", "frontend", "runtime", "stdlib"},
-    "runner": {"errors", "bytecode", "frontend", "runtime", "stdlib", "durable", "tier", "loader"},
+    "runner": {"errors", "bytecode", "frontend", "runtime", "stdlib", "durable", "tier", "loader", "procpool"},
+    "procpool": {"errors", "bytecode", "runtime", "durable", "runner"},
     "testing": {"runner"},
     "repl": {"__init__", "errors", "frontend", "runtime", "runner", "editor"},
     "cli": {"__init__", "errors", "bytecode", "frontend", "runner", "repl", "loader", "editor"},
