@@ -223,7 +223,8 @@ def request(vm, args):
 
 def _waiting(vm, work):
     """A request made by an async task or a process lets the others run while it waits (runtime/tasks.py)."""
-    return work() if vm.scheduler is None else vm.scheduler.offload(work)
+    s = getattr(vm, "scheduler", None)     # (None too for a VM made by other tools)
+    return work() if s is None else s.offload(work)
 
 
 # ---- URL helpers -------------------------------------------------------------------------------------------------

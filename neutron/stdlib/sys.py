@@ -337,7 +337,7 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "sys.sleep", "milliseconds")
     if not ms >= 0 or ms == float("inf"):
         raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
-    if vm.scheduler is not None:            # with tasks or processes, the others run meanwhile
+    if getattr(vm, "scheduler", None) is not None:     # with tasks or processes, the others run meanwhile
         vm.scheduler.sleep(ms, True)
     vm.flush()
     _pytime.sleep(ms / 1000.0)
