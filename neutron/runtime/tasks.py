@@ -111,7 +111,7 @@ class Scheduler:
         self.io_done = queue.Queue()    # (task, wake) from those threads
         self.driving = False
         self.pool = None            # worker processes (procpool.py), made at the first process's step
-
+        self.shipped = 0            # process steps run by workers
     # ---- making tasks -------------------------------------------------------------------------------------------
 
     def new_task(self, kind, frame, pid=None):
@@ -381,6 +381,7 @@ class Scheduler:
             return False
         t.state = "remote"
         t.frames, t.mailbox, t.wake = [], [], None
+        self.shipped += 1
         return True
 
     def remote_busy(self):
