@@ -33,8 +33,9 @@ from .runtime.values import Task
 
 HEADER = struct.Struct("<II")
 # quiet built-ins (runtime/effects.py) that still must run in the main process: its clock of sleeps, its exit,
-# its arguments and resumption, its random generator
-LOCAL = {"sys.sleep", "time.sleep", "sys.exit", "sys.resumed", "sys.args", "sys.input"}
+# its arguments and resumption, its working directory (sys.chdir may have moved it), its random generator
+LOCAL = {"sys.sleep", "time.sleep", "sys.exit", "sys.resumed", "sys.args", "sys.input", "sys.read", "sys.exists",
+         "sys.stat", "sys.listdir", "sys.cwd", "json.readFile", "sys.info"}
 WORKERS_OFF = "NEUTRON_PROCESS_WORKERS"     # =0: processes run in the main process only
 
 
@@ -282,11 +283,14 @@ def worker_main():
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr         # nothing else may write on the frames' channel
     vm = new_vm(["<process>"], "<process>", io.StringIO())
-    while True:
-        frame = read_frame(inp)
-        if frame is None:
-            return
-        box = decode_value(vm, frame[0])
-        vm.out = io.StringIO()
-        run_box(vm, box)
-        write_frame(out, encode_value(box), vm.out.getvalue().encode("utf-8", "surrogatepass"))
+    try:
+        while True:
+            frame = read_frame(inp)
+            if frame is None:
+                return
+            box = decode_value(vm, frame[0])
+            vm.out = io.StringIO()
+            run_box(vm, box)
+            write_frame(out, encode_value(box), vm.out.getvalue().encode("utf-8", "surrogatepass"))
+    except (Exception, KeyboardInterrupt):      # the main process hears of it (the process was lost) and goes on
+        return

@@ -10,8 +10,9 @@
     process_sleep(ms)               waits while the others run
 
 A process is a task with its own mailbox and its own copy of everything it was given: the function with the
-globals its code names, taken at the spawn (runtime/copying.py). Processes run one at a time, switching where one
-waits (receive, process_sleep, sys.sleep, async), like async tasks; a checkpoint holds them all.
+globals its code names, taken at the spawn (runtime/copying.py). The scheduler switches between tasks and
+processes where one waits (receive, process_sleep, sys.sleep, async); a process about to run while something else
+can run here goes to a worker process (procpool.py) and computes in parallel. A checkpoint holds them all.
 """
 from __future__ import annotations
 
