@@ -413,7 +413,11 @@ class Scheduler:
             self.collect_remote(SLICE)
 
     def close_pool(self):
+        """At the end of a run (or its error, or Ctrl-C): a process still in a worker ends with it."""
         if self.pool:
+            for w in self.pool.workers:
+                if w.task is not None and w.task.state == "remote":
+                    w.task.state = "killed"
             self.pool.close()
         self.pool = None
 
