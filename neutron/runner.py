@@ -142,7 +142,7 @@ def execute(vm: VM, err, session=False, after_error=None) -> int:
     after_error() runs after an uncaught error's report."""
     try:
         run(vm)
-        return EXIT_OK
+        return report_unobserved(vm, err)
     except Uncaught as u:
         vm.flush()
         err.write(format_uncaught(vm, u, color=_isatty(err)))
@@ -187,6 +187,22 @@ def run(vm):
                 return vm.tier.execute()
 
 
+def report_unobserved(vm, err):
+    """A task or process that failed with nobody awaiting it: reported when the program ends (status 1)."""
+    s = vm.scheduler
+    failed = s.unobserved() if s is not None else []
+    if not failed:
+        return EXIT_OK
+    vm.flush()
+    for t in failed:
+        value, is_error, trace, hint = t.error
+        what = f"Process {t.pid}" if t.kind == "process" else f"Task {t.id}"
+        err.write(f"\n{what} failed and nothing awaited it:")
+        err.write(format_uncaught(vm, Uncaught(value, is_error, trace, hint), color=_isatty(err)))
+        t.observed = True
+    return EXIT_RUNTIME
+
+
 def _isatty(stream):
     try:
         return stream.isatty() and not os.environ.get("NO_COLOR")
@@ -204,6 +220,7 @@ def new_vm(argv=(), script_path="<script>", out=None):
     vm.write_snapshot = write_snapshot
     vm.quiet = Quiet()
     vm.once_store = OnceStore(vm)
+    vm.workers = process_pool
     return vm
 
 
@@ -229,6 +246,12 @@ class OnceStore:
     def snapshot_written(self):
         if self.store is not None:
             self.store.snapshot_written()
+
+
+def process_pool(vm):
+    """Worker processes that run `process` processes in parallel (procpool.py), or None."""
+    from . import procpool     # lazy: start-up (programs without processes)
+    return procpool.make_pool(vm)
 
 
 def write_snapshot(vm, path, frames, push_result, result, who="sys.checkpoint"):

@@ -7,8 +7,8 @@ import sys
 import zlib
 
 MAGIC = b"NTRNSNAP"
-FORMAT_VERSION = 3     # 2: a native module carries its prelude's functions; 3: the body in columns (columns.py),
-                       # the header holds named fields
+FORMAT_VERSION = 4     # 2: a native module carries its prelude's functions; 3: the body in columns (columns.py),
+                       # the header holds named fields; 4: tasks and processes (the Task kind)
 MAX_COUNT = 1 << 31
 FLOATS_MIN = 8         # an array longer than this, made only of numbers, is written as one block of doubles
 
@@ -19,7 +19,7 @@ FLIGHTS = " exceptions in flight"
 T_NIL, T_BOOL, T_NUM, T_STR, T_REF = range(5)
 # object kinds
 K_LIST, K_DICT, K_CELL, K_FUNC, K_CODE, K_CLASS, K_INST, K_BOUND, K_NATIVE, K_MODULE, K_BUFFER, K_RESOURCE, \
-    K_ITER = range(13)
+    K_ITER, K_TASK = range(14)
 
 
 class SnapshotError(Exception):

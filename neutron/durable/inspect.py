@@ -16,7 +16,7 @@ import time
 from ..bytecode.code import Code
 from ..errors import source_line
 from ..runtime.frames import Iter
-from ..runtime.values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
+from ..runtime.values import (Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task,
                               to_str, type_name)
 from . import open_body, reader, seal
 from .format import SnapshotError, read_header, shown
@@ -25,7 +25,7 @@ EXIT_OK, EXIT_USAGE, EXIT_SNAPSHOT = 0, 2, 66
 
 KINDS = {list: "array", dict: "object", Cell: "cell", Function: "function", Code: "code", Class: "class",
          Instance: "instance", BoundMethod: "bound method", Native: "built-in function", Module: "module",
-         Buffer: "buffer", Resource: "resource", Iter: "loop iterator"}
+         Buffer: "buffer", Resource: "resource", Iter: "loop iterator", Task: "task"}
 
 USAGE = """usage: neutron snapshot info FILE [--json]             format, run, program, seal, resume point, objects
        neutron snapshot stack FILE [--json]            the frames, innermost first, with their source lines
@@ -86,6 +86,9 @@ def objects_by_kind(vm):
     work = [vm.globals, vm.prelude, *vm.modules.values()]
     for f in vm.frames:
         work += [f.func, *f.locals, *f.stack]
+    if vm.scheduler is not None:
+        work += [vm.scheduler.main, *vm.scheduler.procs.values(), *vm.scheduler.ready,
+                 *(t for _, _, t in vm.scheduler.timers), *vm.scheduler.failures]
     while work:
         v = work.pop()
         kind = KINDS.get(v.__class__)
@@ -116,6 +119,10 @@ def objects_by_kind(vm):
             work.extend(v.info.values())
         elif cls is Iter and v.keys is not None:
             work.append(v.keys)
+        elif cls is Task:
+            work += [v.result, v.waiting_on, *v.waiters, *v.mailbox, *v.receivers]
+            for f in v.frames:
+                work += [f.func, *f.locals, *f.stack]
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

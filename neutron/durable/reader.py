@@ -20,11 +20,11 @@ from ..bytecode.code import Code
 from ..errors import NeutronError
 from ..runtime.frames import Frame, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native
-from ..runtime.values import Resource
+from ..runtime.values import Resource, Task
 from ..stdlib import instantiate, native_module
 from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
 from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
-    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, MAX_COUNT, SnapshotError, damaged, shown
+    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, MAX_COUNT, SnapshotError, damaged, shown
 from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
 
@@ -418,6 +418,70 @@ def check_iters(r, run):
 
 
 LOAD[K_ITER] = Kind(empty(Iter), load_iter)
+
+
+TASK_KINDS = ("main", "task", "timer", "process")
+TASK_STATES = ("ready", "running", "sleeping", "awaiting", "receiving", "io", "done", "failed", "killed")
+
+
+def load_task(r, run):
+    s = r.body
+    for t in run:
+        t.id, t.pid, fresh, seq = s.uints(4)
+        t.fresh = fresh == 1
+        t.timer_seq = seq - 1 if seq else None
+        t.kind, t.state = s.strings(2)
+        if t.kind not in TASK_KINDS or t.state not in TASK_STATES or fresh > 1:
+            damaged("bad task")
+        wake, t.waiting_on, t.deadline, t.result, error, observed, t.waiters, t.mailbox, t.receivers = s.values(9)
+        t.observed = observed is True
+        t.wake = wake           # a list, whose items are read later: check_tasks
+        t.error = error
+        t.frames = read_frames(s)
+        t.placement = None
+    r.later.append((check_tasks, run))
+
+
+def check_tasks(r, run):
+    """The tasks' fields have the right types; their frames are made and checked as the roots' are (a task that
+    waits for a call's result has it pushed when it goes on)."""
+    depths = {}
+    for t in run:
+        wake, error = t.wake, t.error
+        if wake.__class__ is list:
+            wake = t.wake = tuple(wake)
+        if wake is not None and (wake.__class__ is not tuple or not (
+                len(wake) == 2 and wake[0] == "value" or len(wake) == 3 and wake[0] == "throw"
+                and wake[2].__class__ is bool)):
+            damaged("bad task")
+        if error is not None:
+            if error.__class__ is not list or len(error) != 4 or error[1].__class__ is not bool or \
+                    error[2].__class__ is not list or not all(
+                        e.__class__ is list and len(e) == 4 and e[0].__class__ is str and e[1].__class__ is str
+                        and e[2].__class__ is float and e[3].__class__ is float and 0 <= e[2] < 1 << 31
+                        and -1 <= e[3] < 1 << 31 for e in error[2]) or not (
+                    error[3] is None or error[3].__class__ is str):
+                damaged("bad task")
+            t.error = (error[0], error[1], [(n, f, int(ln), int(c)) for n, f, ln, c in error[2]], error[3])
+        if not (t.waiting_on is None or t.waiting_on.__class__ is Task) or \
+                not (t.deadline is None or t.deadline.__class__ is float) or \
+                not all(x.__class__ is list for x in (t.waiters, t.mailbox, t.receivers)) or \
+                not all(w.__class__ is Task for w in t.waiters + t.receivers):
+            damaged("bad task")
+        frames = make_frames(t.frames)
+        for i, f in enumerate(frames):
+            if id(f.code) not in depths:
+                depths[id(f.code)] = check_code(f.code, damaged)
+            want = depths[id(f.code)][f.ip]
+            # a fresh task's top frame is at an instruction to run; a waiting one's top frame waits for a result
+            if want is None or len(f.stack) != (want if t.fresh and i == len(frames) - 1 else want - 1):
+                damaged("operand stack does not match the code")
+        if t.fresh and t.wake is not None:
+            damaged("bad task")
+        t.frames = frames
+
+
+LOAD[K_TASK] = Kind(empty(Task), load_task)
 
 
 # ---- frames and roots -------------------------------------------------------------------------------------------

@@ -22,11 +22,11 @@ from typing import Callable, NamedTuple
 from ..bytecode.code import Code
 from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
-from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource
+from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task
 from ..stdlib import native_module
 from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
-from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, K_LIST, \
-    K_MODULE, K_NATIVE, K_RESOURCE, T_REF, T_STR
+from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, \
+    K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
 
 
 class Stream:
@@ -342,6 +342,24 @@ def save_iter(w, run):
 
 
 SAVE[Iter] = Kind(K_ITER, save_iter)
+
+
+def save_task(w, run):
+    """A task's state and frames (the running task's frames are the snapshot's own: write_roots)."""
+    s = w.body
+    for t in run:
+        s.uints += (t.id, t.pid, t.fresh, 0 if t.timer_seq is None else t.timer_seq + 1)
+        s.strs += (t.kind, t.state)
+        error = None
+        if t.error is not None:
+            value, is_error, trace, hint = t.error
+            error = [value, is_error, [[n, f, float(ln), float(c)] for n, f, ln, c in trace], hint]
+        s.vals += (None if t.wake is None else list(t.wake), t.waiting_on, t.deadline, t.result, error, t.observed,
+                   t.waiters, t.mailbox, t.receivers)
+        write_frames(s, [] if t.state == "running" else t.frames, ())
+
+
+SAVE[Task] = Kind(K_TASK, save_task)
 
 
 # ---- frames and roots -------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ bound method       BoundMethod (receiver + Function, or receiver + built-in meth
 module             Module
 buffer             Buffer
 resource           Resource (a socket, process or server; it does not survive a resume)
+task               Task (an async task, a process or the main program: runtime/tasks.py runs them)
 """
 from __future__ import annotations
 
@@ -117,6 +118,36 @@ class Resource:
             raise NeutronError(f"This {self.kind} was opened before the program was resumed from a checkpoint; "
                                f"open it again.")
         return self.handle
+
+
+class Task:
+    """A line of execution with its own frames: the main program, an `async.run`/`async.timer` task or a process.
+    Plain data, like a frame: runtime/tasks.py schedules them, a snapshot writes every field."""
+    __slots__ = ("id", "kind", "pid", "state", "frames", "fresh", "wake", "waiting_on", "deadline", "timer_seq",
+                 "result", "error", "observed", "waiters", "mailbox", "receivers", "placement")
+
+    def __init__(self, id_, kind, pid, frames):
+        self.id = id_
+        self.kind = kind            # "main", "task", "timer" or "process"
+        self.pid = pid              # the process it belongs to (0: the main program)
+        self.state = "ready"        # ready, running, sleeping, awaiting, receiving, done, failed, killed
+        self.frames = frames        # while it waits: the frames to go on with (the running one's are the VM's)
+        self.fresh = True           # its frames have not started (not waiting for a call's result)
+        self.wake = None            # what the waiting call returns: ("value", v), or ("throw", v, is_error)
+        self.waiting_on = None      # the task it awaits
+        self.deadline = None        # absolute time (seconds since the epoch) its sleep or timeout ends
+        self.timer_seq = None       # its entry in the scheduler's timers (a later entry replaces it)
+        self.result = None
+        self.error = None           # (value, is_error, trace) once failed
+        self.observed = False       # its failure was seen by an await
+        self.waiters = []           # tasks awaiting it
+        self.mailbox = []           # processes and the main program: messages not received yet
+        self.receivers = []         # tasks of this process waiting in process.receive
+        self.placement = None       # a process: None (a worker may run it), "local" (its next step here), "never"
+
+    def __str__(self):
+        what = "process" if self.kind == "process" else "task"
+        return f"<{what} {self.pid if self.kind == 'process' else self.id} {self.state}>"
 
 
 # ---- printing ------------------------------------------------------------------------------------------------
@@ -257,6 +288,8 @@ def type_name(v) -> str:
         return "module"
     if cls is Buffer:
         return "buffer"
+    if cls is Task:
+        return "task"
     return "resource"
 
 

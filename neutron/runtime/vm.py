@@ -20,6 +20,7 @@ from ..bytecode.opcodes import (
     USING_ISOLATED, GET_MEMBER)
 from ..errors import NeutronError, argument_count_error, source_line
 from .frames import MAX_FRAMES, NO_RESULT, Frame, Hot, Iter, StopForResume, Uncaught
+from .tasks import run_program
 from .operators import binary_slow, i64, index_get, index_set, instance_method, operand_error, wrap
 from ..stdlib import MODULES
 from .values import (TYPE_DISPLAY, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource,
@@ -79,10 +80,12 @@ class VM:
         self.last_checkpoint = None  # (path, effects) of this process's latest checkpoint
         self.effects = 0            # the last point with an effect outside the program (see runtime/effects.py)
         self.quiet = defaultdict(bool)  # qualname -> a built-in without such effects (runner.new_vm installs them)
+        self.scheduler = None       # runtime/tasks.py, once the program starts a task or a process
         # Hooks: what the VM calls but does not import. runner.new_vm installs them.
         self.importer = None        # the loader: import_module, run_file_frame, load_prelude (front end inside)
         self.write_snapshot = None  # durable's writer: (vm, path, frames, push_result, result[, who])
         self.tier = None            # the compiled tier, when attached
+        self.workers = None         # (vm) -> a pool of worker processes for `process`, or None (procpool.py)
         self.live_frames = self.frames_now  # (mode) -> the running program as VM frames; the tier's holds more
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
         self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)
@@ -182,8 +185,12 @@ class VM:
     # ---- running ----------------------------------------------------------------------------------------------
 
     def execute(self):
-        """Run until the frame stack is empty."""
+        """Run until the frame stack is empty (with tasks or processes, until they have all ended: tasks.py)."""
         self.start_work()
+        return run_program(self, self._loop)
+
+    def run_task(self):
+        """Run the frames of the task the scheduler has made the VM's, until it ends or waits."""
         return self._loop()
 
     def start_work(self):

@@ -7,7 +7,8 @@ import importlib
 from ..runtime.values import Function, Module
 
 MODULES = ("sys", "json", "math", "time", "fmt", "arrays", "regex", "random", "path", "strings", "collections",
-           "crypto", "log", "http")
+           "crypto", "log", "http", "async", "process")
+_FILES = {"async": "async_"}    # a module whose name is a Python keyword
 
 _loaded = {}
 
@@ -18,7 +19,7 @@ def native_module(name):
         return None
     mod = _loaded.get(name)
     if mod is None:
-        mod = _loaded[name] = importlib.import_module(f".{name}", __name__).module
+        mod = _loaded[name] = importlib.import_module(f".{_FILES.get(name, name)}", __name__).module
     return mod
 
 

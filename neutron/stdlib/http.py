@@ -197,7 +197,7 @@ def _client(name, method, with_data):
         url = arg_str(args, 0, fname, "url")
         data = _body(opt(args, 1), fname, 1) if with_data else None
         headers, timeout, redirects = _options(opt(args, 2 if with_data else 1), fname, 2 if with_data else 1)
-        return waiting(vm, lambda: perform(fname, method, url, data, headers, timeout, redirects))
+        return _waiting(vm, lambda: perform(fname, method, url, data, headers, timeout, redirects))
     module.function(name, 1, 3 if with_data else 2)(call)
 
 
@@ -219,7 +219,14 @@ def request(vm, args):
     url = arg_str(args, 1, "http.request", "url")
     data = _body(opt(args, 2), "http.request", 2)
     headers, timeout, redirects = _options(opt(args, 3), "http.request", 3)
-    return waiting(vm, lambda: perform("http.request", method, url, data, headers, timeout, redirects))
+    return _waiting(vm, lambda: perform("http.request", method, url, data, headers, timeout, redirects))
+
+
+def _waiting(vm, work):
+    """A request made by an async task or a process lets the others run while it waits (runtime/tasks.py); else
+    it waits here, serving requests from outside meanwhile (sys.waiting)."""
+    s = getattr(vm, "scheduler", None)     # (None too for a VM made by other tools)
+    return waiting(vm, work) if s is None else s.offload(work)
 
 
 # ---- URL helpers -------------------------------------------------------------------------------------------------

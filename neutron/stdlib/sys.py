@@ -380,6 +380,8 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "sys.sleep", "milliseconds")
     if not ms >= 0 or ms == float("inf"):
         raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
+    if getattr(vm, "scheduler", None) is not None:     # with tasks or processes, the others run meanwhile
+        vm.scheduler.sleep(ms, True)     # (the task waits: this raises)
     return sleep_until(vm, _pytime.time() + ms / 1000.0, True)
 
 

@@ -73,4 +73,6 @@ def sleep(vm, args):
     ms = arg_num(args, 0, "time.sleep", "milliseconds")
     if not ms >= 0 or ms == math.inf:
         raise NeutronError(f"time.sleep: milliseconds must be a non-negative number, got {format_number(ms)}.")
+    if getattr(vm, "scheduler", None) is not None:     # with tasks or processes, the others run meanwhile
+        vm.scheduler.sleep(ms, None)     # (the task waits: this raises)
     return sleep_until(vm, _pytime.time() + ms / 1000.0, None)

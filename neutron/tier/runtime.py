@@ -10,7 +10,8 @@ import warnings
 
 from ..bytecode import opcodes as O
 from ..runtime import frames as FR
-from . import worker
+from ..runtime.tasks import run_program
+from . import fibers, worker
 from .capture import Capture
 from .cfg import Analysis
 from .emitter import Emitter
@@ -196,7 +197,7 @@ class Tier(Capture):
         """Run vm.frames to the end, in a worker thread with a large stack (in the VM, which needs none, when
         there is no memory for that stack)."""
         try:
-            return worker.run(self.run)
+            return worker.run(lambda: run_program(self.vm, self.run))
         except worker.NoThread:
             return self.to_vm(self.vm.frames)
 
@@ -245,6 +246,14 @@ class Tier(Capture):
             raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
+
+    def run_fiber(self, frames, wake):
+        """Run one task's frames compiled until it ends or waits (runtime/tasks.py)."""
+        return fibers.run_fiber(self, frames, wake)
+
+    def leave(self, value):
+        """Called by a native that needs the VM from here on (process.spawn): returns nothing, it unwinds."""
+        return fibers.leave(self, value)
 
     def to_vm(self, frames):
         """Give up on the compiled tier: the VM runs the program from here on."""

@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 
+from neutron.durable.format import FORMAT_VERSION
 from neutron.durable.seal import key_id
 
 KEY_A = base64.b64encode(bytes(range(32))).decode()
@@ -69,7 +70,7 @@ def test_the_body_is_not_readable_and_the_header_is(sealed):
     assert (status, err) == (0, "")
     d = json.loads(out)
     assert d["sealed"] is True and d["key_id"] == kid(KEY_A) and d["seal"] == "aes-256-gcm"
-    assert d["format"] == 3 and d["sequence"] == 2
+    assert d["format"] == FORMAT_VERSION and d["sequence"] == 2
     assert "resumes_at" not in d and "NEUTRON_SNAPSHOT_KEY" in d["body"]
     status, out, err = neutron("snapshot", "info", "s.snap", cwd=sealed.parent)
     assert status == 0 and f"yes (AES-256-GCM, key id {kid(KEY_A)})" in out and "resumes at" not in out

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from neutron import runner, testing
+from neutron.durable.format import FORMAT_VERSION
 from neutron.durable import inspect as I
 from neutron.runtime.values import to_str
 
@@ -68,7 +69,7 @@ def test_info(snap):
     assert (status, err) == (0, "")
     rows = dict(line.split(None, 1) if not line.startswith("resumes at") else ("resumes at", line[11:].strip())
                 for line in out.splitlines())
-    assert rows["format"].startswith("3, written by Neutron ")
+    assert rows["format"].startswith(f"{FORMAT_VERSION}, written by Neutron ")
     assert rows["sealed"] == "no"
     assert rows["resumes at"] == "p.nt:8 in add"
     assert rows["frames"] == "3"

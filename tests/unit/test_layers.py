@@ -7,6 +7,7 @@
     durable, tier               snapshots and the compiled tier: runtime, stdlib, bytecode (never frontend, loader)
     loader, runner, cli, repl, testing   the wiring at the top
     fleet                       runs on PostgreSQL (`neutron fleet`): runner, durable; reached only from cli
+    procpool                    worker processes for `process` (their VMs are made by runner)
     editor                      highlighting, the formatter, the language server, the rich prompt (beside cli)
 
 A resume never needs the front end: see test_resume_imports_no_front_end in tests/unit/test_snapshot.py.
@@ -34,7 +35,8 @@ ALLOWED = {
     "durable": {"__init__", "errors", "bytecode", "runtime", "stdlib"},
     "tier": {"errors", "bytecode", "runtime", "stdlib"},
     "loader": {"errors", "bytecode", "frontend", "runtime", "stdlib"},
-    "runner": {"errors", "bytecode", "frontend", "runtime", "stdlib", "durable", "tier", "loader"},
+    "runner": {"errors", "bytecode", "frontend", "runtime", "stdlib", "durable", "tier", "loader", "procpool"},
+    "procpool": {"errors", "bytecode", "runtime", "durable", "runner"},
     "testing": {"runner"},
     "repl": {"__init__", "errors", "frontend", "runtime", "runner", "editor"},
     "cli": {"__init__", "errors", "bytecode", "frontend", "runner", "repl", "loader", "editor", "fleet"},
