@@ -443,9 +443,8 @@ def load_task(r, run):
 
 
 def check_tasks(r, run):
-    """The tasks' fields have the right types; their frames are made and checked as the roots' are (a task that
-    waits for a call's result has it pushed when it goes on)."""
-    depths = {}
+    """The tasks' fields have the right types; their frames are made (and checked as the roots' are, by load's
+    check_frames: a task that waits for a call's result has it pushed when it goes on)."""
     for t in run:
         wake, error = t.wake, t.error
         if wake.__class__ is list:
@@ -469,13 +468,6 @@ def check_tasks(r, run):
                 not all(w.__class__ is Task for w in t.waiters + t.receivers):
             damaged("bad task")
         frames = make_frames(t.frames)
-        for i, f in enumerate(frames):
-            if id(f.code) not in depths:
-                depths[id(f.code)] = check_code(f.code, damaged)
-            want = depths[id(f.code)][f.ip]
-            # a fresh task's top frame is at an instruction to run; a waiting one's top frame waits for a result
-            if want is None or len(f.stack) != (want if t.fresh and i == len(frames) - 1 else want - 1):
-                damaged("operand stack does not match the code")
         if t.fresh and t.wake is not None:
             damaged("bad task")
         t.frames = frames
@@ -663,6 +655,9 @@ def load(vm, body):
                 groups.setdefault(objects[start].__class__, []).extend(objects[start:start + n])
         is_value, home = check_graph(groups, homes(r, vm), damaged)
         check_frames(frames, states, damaged, is_value, home)
+        for t in groups.get(Task, ()):
+            if t.frames:
+                check_frames(t.frames, states, damaged, is_value, home, top_waits=not t.fresh)
     except RecursionError:
         raise SnapshotError("the file is damaged (nested too deeply)") from None
     vm.frames = frames

@@ -9,7 +9,7 @@ from ..bytecode import opcodes as O
 from ..bytecode.code import Code, compute_depths
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import TYPE_CHECKS, Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, \
-    Resource
+    Resource, Task
 
 ENDS = (O.RETURN, O.JUMP, O.THROW)      # a code object's last instruction: control never runs off its end
 
@@ -271,15 +271,16 @@ KIND_CLASSES = {"s": (str,), "l": (list,), "d": (dict,), "c": (Class,), "f": (Fu
                 "i": (Iter,)}
 
 
-def check_frames(frames, states, fail, is_value, home):
+def check_frames(frames, states, fail, is_value, home, top_waits=False):
     """Each frame's operand stack must be what its code has at that instruction, entry by entry; the frames below
     the top wait for a call's result, which is not pushed yet. Its locals: a cell where the code reads one, a value
     elsewhere, an instance as a method's `this`; its handlers the ones the code set up. `states` maps id(code) to
     check_code's answer; is_value(v) says whether v may be held where a value is; home maps a private built-in to
-    the globals of the code that may call it (see check_graph)."""
+    the globals of the code that may call it (see check_graph). top_waits: the top frame waits for a call's result
+    too (a task waiting in a built-in call)."""
     if not frames:
         fail("no frames")
-    last = len(frames) - 1
+    last = len(frames) if top_waits else len(frames) - 1
     for i, f in enumerate(frames):
         code = f.code
         st = states[id(code)][f.ip]
@@ -325,7 +326,7 @@ WAITS = {O.CALL, O.CALL_ARRAY, O.INVOKE, O.USE, O.USING, O.USING_ISOLATED}
 
 
 VALUES = frozenset({type(None), bool, float, str, list, dict, Function, Native, Class, Instance, BoundMethod, Module,
-                    Buffer, Resource})
+                    Buffer, Resource, Task})
 
 
 def private(native):
@@ -396,6 +397,10 @@ def check_graph(groups, homes, fail):
             fail("bad loop iterator")
     if not all_values(chain.from_iterable(r.info.values() for r in groups.get(Resource, ()))):
         fail("bad resource")
+    for t in groups.get(Task, ()):
+        if not is_value(t.result) or not all_values(t.mailbox) or \
+                t.wake is not None and not is_value(t.wake[1]) or t.error is not None and not is_value(t.error[0]):
+            fail("bad task")
     return is_value, home
 
 
