@@ -121,6 +121,7 @@ def test_sigterm_in_a_sleep_and_the_resume_sleeps_until_the_same_deadline(tmp_pa
     wait_for(tmp_path / "ready", proc)
     proc.send_signal(signal.SIGTERM)
     assert finish(proc) == (75, "", stop_message("sleep.snap"))
+    assert "\nsleeping    until " in run(["snapshot", "info", "sleep.snap"], tmp_path, mode)[1]
     # the deadline is the first process's: the resumed sleep ends there (not 3 s after the resume, not before)
     assert run(["--resume", "sleep.snap"], tmp_path, mode) == \
         (0, "woke true, slept the whole time: true\nnil\n", "")
