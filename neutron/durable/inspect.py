@@ -220,6 +220,9 @@ def info(snap):
     if frames:
         _, f, line = frames[0]
         out["resumes_at"] = {"file": f.code.filename, "line": line, "function": frame_name(f)}
+    sleep = vm.module_state.get("sys")
+    if sleep is not None:           # taken during a sleep: the resume sleeps until the same deadline
+        out["sleeps_until_ms"] = int(sleep["sleepUntil"])
     out["frames"] = len(frames)
     kinds = objects_by_kind(vm)
     out["objects"] = {"total": sum(kinds.values()), "by_kind": kinds}
@@ -249,6 +252,9 @@ def info_text(d):
         r = d.get("resumes_at")
         if r:
             rows.append(("resumes at", f"{os.path.basename(r['file'])}:{r['line']} in {r['function']}"))
+        if "sleeps_until_ms" in d:
+            rows.append(("sleeping", "until " + time.strftime("%Y-%m-%d %H:%M:%S %z",
+                                                              time.localtime(d["sleeps_until_ms"] / 1000))))
         rows.append(("frames", str(d["frames"])))
         kinds = d["objects"]["by_kind"]
         rows.append(("objects", f"{d['objects']['total']:,}" + (" (" + ", ".join(

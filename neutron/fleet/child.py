@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import struct
 import sys
 import tempfile

@@ -98,6 +98,8 @@ class Worker:
                     queues=[QUEUE], concurrency=self.concurrency, fetch_job_polling_interval=self.poll,
                     delete_jobs="always", install_signal_handlers=False, name=self.name,
                     update_heartbeat_interval=max(1.0, self.lease / 3), stalled_worker_timeout=self.lease * 3))
+                if self.stopping:           # asked to stop while starting
+                    worker_task.cancel()
                 try:
                     await worker_task
                 except asyncio.CancelledError:

@@ -463,6 +463,7 @@ def load_state(vm, value):
     until = value.get("sleepUntil") if value.__class__ is dict else None
     if until.__class__ is not float or not math.isfinite(until):
         raise ValueError("bad sleep deadline")
+    vm.module_state["sys"] = {"sleepUntil": until}      # (what `neutron snapshot info` shows)
     vm.at_start.append(lambda vm: _finish_sleep(vm, until / 1000.0))
 
 

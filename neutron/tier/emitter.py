@@ -167,7 +167,12 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         fname = "nt_" + "".join(ch if ch.isalnum() else "_" for ch in code.name)
         lines = []
         if entry is None:
-            prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", None)]
+            if self.tier.vm.safepoints:
+                # the depth test doubles as the request flag's: _limit is MAX_FRAMES, or -1 while a request from
+                # outside waits, and _entry serves it (the capture finds the frame at its start) or overflows
+                prologue = [(1, "if d > _limit: _entry(d)", "entry", (0, (), 0))]
+            else:
+                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", None)]
             for s in code.cell_params:
                 prologue.append((1, f"l{s} = Cell(l{s})", None, None))
             others = [f"l{i}" for i in range(len(params), self.nl0)]
@@ -175,8 +180,6 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
                 prologue.append((1, " = ".join(others) + " = None", None, None))
             if self.uses_cells:
                 prologue.append((1, "FC = F.cells", None, None))
-            if self.tier.vm.safepoints:     # a request from outside is served at calls too (recursion)
-                prologue.append((1, "if _sp: _safepoint()", 0, (0, (), 0)))
             if spec:
                 # the speculated copy alone, for call sites that know their arguments' types (Emitter.call)
                 lines.append((0, f"def {fname}_s({', '.join(['d', 'F'] + params)}):", None, None))

@@ -285,6 +285,13 @@ def namespace(vm, tier):
     def _safepoint():
         vm.serve("stop")
 
+    def _entry(d):
+        """A function's start when its depth passes _limit: a request from outside, or a stack overflow."""
+        if vm.request is not None:
+            vm.serve("stop")
+        if d > FR.MAX_FRAMES:
+            raise _overflow()
+
     def _thrown(value):
         """`throw value`: the exception to raise, after the failure hook saw the program at the throw."""
         if vm.on_call_error is not None:
@@ -368,5 +375,5 @@ def namespace(vm, tier):
         "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
         "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
         "_ts": to_str, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop, "_gpo": vm.get_prop_opt,
-        "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
+        "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint, "_limit": FR.MAX_FRAMES, "_entry": _entry, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
     }

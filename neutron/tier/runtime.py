@@ -133,6 +133,7 @@ class Tier(Capture):
         if self.vm.safepoints:
             self.flags.append(B)
             B[HIDE + "sp"] = self.flag
+            B[HIDE + "limit"] = -1 if self.flag else FR.MAX_FRAMES
         scratch = {"__builtins__": B}
         exec(pyc, scratch)
         fn, fn_s = _with_builtins(scratch[HIDE + "make"].__code__, G, B)()
@@ -145,8 +146,11 @@ class Tier(Capture):
     def raise_flag(self, on):
         """Set the request flag that generated code checks at its safepoints (vm.ask, vm.take_request)."""
         self.flag = on
+        limit = -1 if on else FR.MAX_FRAMES     # (function entries: see Emitter.generate)
         for B in list(self.flags):
             B[HIDE + "sp"] = on
+            B[HIDE + "limit"] = limit
+
     def too_large(self, code):
         return self.max_instrs is not None and len(code.instrs) > self.max_instrs
 

@@ -16,7 +16,7 @@ import pytest
 MODES = {"compiled": {}, "vm": {"NEUTRON_VM": "1"}}
 
 
-def neutron(*args, cwd, mode="compiled", timeout=60):
+def neutron(*args, cwd, mode="compiled", timeout=120):
     env = dict(os.environ)
     for var in ("NEUTRON_SNAPSHOT_KEY", "NEUTRON_SNAPSHOT_KEYS", "NEUTRON_CHECKPOINT_LOG", "NEUTRON_VM"):
         env.pop(var, None)
