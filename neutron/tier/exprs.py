@@ -303,6 +303,14 @@ class Expressions:
         else:
             self.line(f"{target} = {nat} if {cond} else {gen}")
 
+    @staticmethod
+    def num_str(x):
+        """A number as text (values.format_number): a whole number that is neither 0 nor huge by str() of its
+        int, without a call."""
+        if not x.isidentifier():
+            return f"_fnum({x})"
+        return f"(_str(_i) if -1e15 < {x} < 1e15 and (_i := _int({x})) == {x} and _i else _fnum({x}))"
+
     def assign_concat(self, target, e):
         """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),
         which cannot fail once the operands are computed."""
@@ -326,7 +334,8 @@ class Expressions:
             if t == STR:
                 exprs.append(x)
             else:
-                exprs.append(f"_ts({x})" if t is not None else f"({x} if {x}.__class__ is str else _ts({x}))")
+                exprs.append(self.num_str(x) if t == FLT else f"_ts({x})" if t is not None else
+                             f"({x} if {x}.__class__ is str else _ts({x}))")
         first = pieces[0]
         if target.startswith("l") and first.__class__ is Local and f"l{first.slot}" == target and not any(
                 p.__class__ is Local and p.slot == first.slot for p in pieces[1:]) and not any(
