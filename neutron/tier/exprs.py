@@ -10,6 +10,8 @@ from .entries import NAME_OR_NUMBER, SIMPLE, BinOp, Const, Local, PendingLen, St
 from .opsets import ARITH, BITWISE, COMPARE, GENERIC, MIXED_ROOTS
 from .tags import BOO, DCT, FLT, INS, LST, SEQ, STR
 
+SHIFTS = {float(k) for k in range(64)}
+
 
 class Expressions:
     """The Emitter's expression writer."""
@@ -132,8 +134,13 @@ class Expressions:
                 # 2**63 (no wrap to undo) and, for <<, the result too; other counts, NaN and infinities (int()
                 # fails) go to the generic path
                 x, n = self.fresh(), self.fresh()
-                ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
-                      f"0 <= ({n} := int({b})) < 64")
+                c = e.b
+                if c.__class__ is Const and c.value.__class__ is float and c.value in SHIFTS:
+                    n = str(int(c.value))       # a constant count: nothing to test
+                    ok = f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0"
+                else:
+                    ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
+                          f"0 <= ({n} := int({b})) < 64")
                 if o == O.SHR:
                     return f"(float(int({x}) >> {n}) if {ok} else _bail())"
                 return (f"(_b if {ok} and -9223372036854774784.0 <= (_b := float(int({x}) << {n})) <= "
