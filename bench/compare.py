@@ -202,7 +202,8 @@ def main(argv=None):
     if args.against:
         other = os.path.abspath(args.against)
         other_env = dict(env, PYTHONPATH=other)
-        neutron_cmds.append(([sys.executable, "-m", "neutron"], other_env))
+        # -P: the runs start in this checkout, whose folder `python -m` would otherwise put before PYTHONPATH
+        neutron_cmds.append(([sys.executable, "-P", "-m", "neutron"], other_env))
         import compileall
         compileall.compile_dir(os.path.join(other, "neutron"), quiet=1)
     if not args.neutron:
