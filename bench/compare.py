@@ -11,7 +11,7 @@
 The two programs of a pair run alternately (Python, Neutron, Neutron, Python, ...) so that a slow phase of the
 machine hits both. Each run's standard output must be identical to the Python program's; otherwise the benchmark
 is reported as a mismatch (with a diff) instead of a ratio. Times are wall-clock seconds of the whole process,
-start-up included. The ratio is Neutron time / Python time of the same round; the table shows its minimum,
+start-up included (with --cpu: its user+sys CPU seconds, which a busy machine disturbs less). The ratio is Neutron time / Python time of the same round; the table shows its minimum,
 median and maximum over the rounds, and the last line the geometric mean of the median ratios.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import difflib
 import math
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -44,15 +45,26 @@ class Failure(Exception):
     """A run that failed or whose output differs from the Python program's."""
 
 
+CPU_TIME = False  # set by --cpu: measure the child's user+sys CPU time instead of wall time
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(cmd, env, timeout):
     """Run cmd; return (seconds, stdout). Raise Failure on a non-zero exit or a time-out."""
     start = time.perf_counter()
+    cpu_start = children_cpu()
     try:
         proc = subprocess.run(cmd, cwd=REPO_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               stdin=subprocess.DEVNULL, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise Failure(f"timed out after {timeout} s: {shlex.join(cmd)}") from None
     elapsed = time.perf_counter() - start
+    if CPU_TIME:
+        elapsed = children_cpu() - cpu_start
     stdout = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace").strip()
@@ -157,10 +169,14 @@ def main(argv=None):
     parser.add_argument("--against", metavar="DIR", help="another Neutron checkout, run in the same rounds; the "
                         "table adds its ratio and this build's time / its time")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed for one run (default 600)")
+    parser.add_argument("--cpu", action="store_true", help="compare CPU time (user+sys of each run) instead of "
+                        "wall-clock time: steadier on a shared machine")
     parser.add_argument("--quiet", action="store_true", help="do not print progress on stderr")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    global CPU_TIME
+    CPU_TIME = args.cpu
 
     available = discover()
     if args.only:
@@ -186,7 +202,7 @@ def main(argv=None):
     if args.against:
         other = os.path.abspath(args.against)
         other_env = dict(env, PYTHONPATH=other)
-        # -P: the working directory (this checkout) must not come before the other one on the module path
+        # -P: the runs start in this checkout, whose folder `python -m` would otherwise put before PYTHONPATH
         neutron_cmds.append(([sys.executable, "-P", "-m", "neutron"], other_env))
         import compileall
         compileall.compile_dir(os.path.join(other, "neutron"), quiet=1)
@@ -195,7 +211,7 @@ def main(argv=None):
         # measured as an installed Neutron has it (with PYTHONDONTWRITEBYTECODE set nothing else would cache them)
         import compileall
         compileall.compile_dir(os.path.join(REPO_DIR, "neutron"), quiet=1)
-    mode = "VM only (NEUTRON_VM=1)" if args.vm else "default"
+    mode = ("VM only (NEUTRON_VM=1)" if args.vm else "default") + (", CPU time" if args.cpu else ", wall time")
     log(f"neutron: {shlex.join(neutron_cmd)} [{mode}]; python: {sys.executable}; {args.runs} runs each")
     rows, failures = [], []
     for name in names:

@@ -107,15 +107,25 @@ def s_length(vm, s, args):
 
 
 def s_contains(vm, s, args):
-    return _str_arg("contains", "substring", args[0]) in s
+    sub = args[0]
+    if sub.__class__ is str:
+        return sub in s
+    return _str_arg("contains", "substring", sub) in s
 
 
 def s_includes(vm, s, args):
-    return _str_arg("includes", "substring", args[0]) in s
+    sub = args[0]
+    if sub.__class__ is str:
+        return sub in s
+    return _str_arg("includes", "substring", sub) in s
 
 
 def s_split(vm, s, args):
     """split([sep[, maxsplit]]): Python's rules; no separator splits on runs of whitespace, "" into characters."""
+    if len(args) == 1:
+        sep = args[0]
+        if sep.__class__ is str and sep:
+            return s.split(sep)
     sep = _arg(args, 0)
     maxsplit = _opt_int("split", "limit", args, 1, -1)
     if maxsplit > len(s):
@@ -132,6 +142,16 @@ def s_split(vm, s, args):
 
 def s_substring(vm, s, args):
     n = len(s)
+    # the common case first: positions within the string, in order (NaN fails the test)
+    if len(args) == 2:
+        a, b = args
+        if (a.__class__ is float or a.__class__ is int) and (b.__class__ is float or b.__class__ is int) and \
+                0 <= a <= b <= n:
+            return s[int(a):int(b)]
+    else:
+        a = args[0]
+        if (a.__class__ is float or a.__class__ is int) and 0 <= a <= n:
+            return s[int(a):]
     start = _clamp(_int_arg("substring", "start", args[0]), n)
     end = _opt_int("substring", "end", args, 1, n)
     end = _clamp(end, n)
@@ -151,6 +171,10 @@ def _find_range(name, s, args):
 
 def _finder(name, reverse, strict):
     def method(vm, s, args):
+        if len(args) == 1 and not strict:
+            sub = args[0]
+            if sub.__class__ is str:
+                return float(s.rfind(sub) if reverse else s.find(sub))
         sub, start, end = _find_range(name, s, args)
         i = s.rfind(sub, start, end) if reverse else s.find(sub, start, end)
         if i < 0 and strict:

@@ -38,6 +38,11 @@ def _number_from(fname, target, v):
     if v is None:
         return 0.0
     if cls is str:
+        if "_" not in v:        # (Python's float reads 1_000, which C's strtod stops at)
+            try:
+                return float(v)     # the whole string a number: what the longest prefix would give
+            except ValueError:
+                pass
         if v.strip() == "":
             return 0.0
         m = _NUM_PREFIX.match(v)

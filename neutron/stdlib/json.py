@@ -136,7 +136,9 @@ def _fast_convert(v, depth, walk):
                 raise _Fallback
             cls = x.__class__
             if cls is float:
-                y = _fast_float(x)
+                # a whole number other than 0 (-0 is not an int) as its int, without a call
+                if not (-1e15 < x < 1e15 and (y := int(x)) == x and y):
+                    y = _fast_float(x)
             elif cls in _PLAIN_TYPES:
                 continue
             else:
@@ -158,7 +160,9 @@ def _fast_convert(v, depth, walk):
         for i, x in enumerate(v):
             cls = x.__class__
             if cls is float:
-                y = _fast_float(x)
+                # a whole number other than 0 (-0 is not an int) as its int, without a call
+                if not (-1e15 < x < 1e15 and (y := int(x)) == x and y):
+                    y = _fast_float(x)
             elif cls in _PLAIN_TYPES:
                 continue
             else:
@@ -489,14 +493,19 @@ _MISS = object()
 
 def _nests_deeper(value, limit):
     """Whether decoded containers nest more than `limit` levels (the outermost is level 1)."""
-    stack = [(value, 1)]
-    while stack:
-        v, level = stack.pop()
-        if level > limit:
+    level = [value]     # the containers of one level, a level at a time
+    depth = 1
+    while level:
+        if depth > limit:
             return True
-        for x in (v if v.__class__ is list else v.values()):
-            if x.__class__ is list or x.__class__ is dict:
-                stack.append((x, level + 1))
+        inner = []
+        add = inner.append
+        for v in level:
+            for x in (v if v.__class__ is list else v.values()):
+                if x.__class__ is list or x.__class__ is dict:
+                    add(x)
+        level = inner
+        depth += 1
     return False
 
 

@@ -148,9 +148,12 @@ class Calls:
             builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
             if builtin:
                 kind, fn = builtin[0]
+                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
                 if fn == "append":
                     self.line(f"{r}.append({args[0]})")
                     self.line(f"{name} = None")
+                elif inline is not None:
+                    self.line(f"{name} = {inline}")
                 else:
                     self.line(f"{name} = {self.kname(fn)}(_vm, {r}, {alist})")
             else:
@@ -170,8 +173,12 @@ class Calls:
                 self.line(f"    {r}.append({args[0]})")
                 self.line(f"    {name} = None")
             else:
+                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
                 self.line(f"{kw} {r}.__class__ is {kind}:")
-                self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
+                if inline is not None:
+                    self.line(f"    {name} = {inline}")
+                else:
+                    self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
             kw = "elif"
         if sync:
             # the built-in methods run no Neutron code; the other receivers' calls write the dict and load it again
@@ -193,6 +200,35 @@ class Calls:
             self.method_branches(kw, name, r, rt, mname, args, vs_args)
         self.cur_site = None
         vs.append(Temp(name, None))
+
+    def str_method(self, r, mname, args, vs_args):
+        """A Python expression for a string method whose arguments are strings (known here), when Python's own
+        method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None."""
+        if len(args) == 0:
+            if mname in ("trim", "strip"):
+                return f"{r}.strip()"
+            if mname in ("upper", "toUpperCase"):
+                return f"{r}.upper()"
+            if mname in ("lower", "toLowerCase"):
+                return f"{r}.lower()"
+            return None
+        if len(args) != 1 or self.tag(vs_args[0]) != STR:
+            return None
+        a = args[0]
+        if mname in ("contains", "includes"):
+            return f"({a} in {r})"
+        if mname in ("indexOf", "find"):
+            return f"_float({r}.find({a}))"
+        if mname in ("lastIndexOf", "rfind"):
+            return f"_float({r}.rfind({a}))"
+        if mname in ("startsWith", "starts_with"):
+            return f"{r}.startswith({a})"
+        if mname in ("endsWith", "ends_with"):
+            return f"{r}.endswith({a})"
+        x = vs_args[0]
+        if mname == "split" and x.__class__ is Const and x.value.__class__ is str and x.value:
+            return f"{r}.split({a})"
+        return None
 
     def module_branches(self, name, r, mname, args, vs_args):
         """A receiver that most likely holds a built-in module (`use`d): its natives first."""

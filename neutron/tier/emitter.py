@@ -9,7 +9,7 @@ from .counters import Counters
 from .entries import Stack
 from .exprs import Expressions
 from .postpass import flatten_elif, hide_helpers, rename, while_tests
-from .promote import Globals, plan
+from .promote import Globals, plan, stable_globals
 from .receivers import Receivers
 from .structure import Ctx, Structure
 from .tags import SPEC_TEST
@@ -45,9 +45,11 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         # promoted globals (promote.py): with a plan, code and an are its shadow's
         self.nl0 = code.nlocals     # the code's own locals; promoted globals have the slots after them
         self.plan = None
+        self.stable = frozenset()   # promoted slots no call can change (promote.stable_globals)
         if self.run_once:
             start = [0] if entry is None else [entry[0]] + [t for t, _d in entry[1]]
             self.plan = plan(code, an, G, start)
+            self.stable = stable_globals(self.plan, code, tier.vm.script_path)
             if self.plan is not None:
                 self.code, self.an = self.plan.code, self.plan.an
         self.region = frozenset()   # promoted slots that live in Python locals here

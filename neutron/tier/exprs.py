@@ -10,6 +10,8 @@ from .entries import NAME_OR_NUMBER, SIMPLE, BinOp, Const, Local, PendingLen, St
 from .opsets import ARITH, BITWISE, COMPARE, GENERIC, MIXED_ROOTS
 from .tags import BOO, DCT, FLT, INS, LST, SEQ, STR
 
+SHIFTS = {float(k) for k in range(64)}
+
 
 class Expressions:
     """The Emitter's expression writer."""
@@ -132,8 +134,13 @@ class Expressions:
                 # 2**63 (no wrap to undo) and, for <<, the result too; other counts, NaN and infinities (int()
                 # fails) go to the generic path
                 x, n = self.fresh(), self.fresh()
-                ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
-                      f"0 <= ({n} := int({b})) < 64")
+                c = e.b
+                if c.__class__ is Const and c.value.__class__ is float and c.value in SHIFTS:
+                    n = str(int(c.value))       # a constant count: nothing to test
+                    ok = f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0"
+                else:
+                    ok = (f"-9223372036854774784.0 <= ({x} := {a}) <= 9223372036854774784.0 and "
+                          f"0 <= ({n} := int({b})) < 64")
                 if o == O.SHR:
                     return f"(float(int({x}) >> {n}) if {ok} else _bail())"
                 return (f"(_b if {ok} and -9223372036854774784.0 <= (_b := float(int({x}) << {n})) <= "
@@ -303,6 +310,14 @@ class Expressions:
         else:
             self.line(f"{target} = {nat} if {cond} else {gen}")
 
+    @staticmethod
+    def num_str(x):
+        """A number as text (values.format_number): a whole number that is neither 0 nor huge by str() of its
+        int, without a call."""
+        if not x.isidentifier():
+            return f"_fnum({x})"
+        return f"(_str(_i) if -1e15 < {x} < 1e15 and (_i := _int({x})) == {x} and _i else _fnum({x}))"
+
     def assign_concat(self, target, e):
         """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),
         which cannot fail once the operands are computed."""
@@ -326,7 +341,8 @@ class Expressions:
             if t == STR:
                 exprs.append(x)
             else:
-                exprs.append(f"_ts({x})" if t is not None else f"({x} if {x}.__class__ is str else _ts({x}))")
+                exprs.append(self.num_str(x) if t == FLT else f"_ts({x})" if t is not None else
+                             f"({x} if {x}.__class__ is str else _ts({x}))")
         first = pieces[0]
         if target.startswith("l") and first.__class__ is Local and f"l{first.slot}" == target and not any(
                 p.__class__ is Local and p.slot == first.slot for p in pieces[1:]) and not any(

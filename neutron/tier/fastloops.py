@@ -1,10 +1,13 @@
-"""map, filter and forEach with a compiled one-parameter callback, looped in Python rather than in the prelude's
-Neutron code."""
+"""map, filter and forEach with a compiled one-parameter callback, reduce with a two-parameter one, looped in Python
+rather than in the prelude's Neutron code; sort with a comparator that cannot reach a checkpoint, by Python's sort."""
 from __future__ import annotations
 
+from functools import cmp_to_key as _cmp_to_key
 from itertools import islice as _islice
 
 from ..bytecode import opcodes as O
+from ..errors import NeutronError
+from ..runtime.values import type_name
 
 # A capture inside the callback turns such a loop into the prelude function's frame at its callback call. Which
 # local slot holds what is read from the prelude's code (layout), so a change of its slot order is followed; a prelude
@@ -34,21 +37,76 @@ def for_each_loop(d, arr, f, p, n):
     return None
 
 
+def reduce_loop(d, arr, f, p, n, init):
+    acc = init
+    i = 0
+    for i, x in enumerate(_islice(arr, n)):
+        acc = p(d, f, acc, x)
+    return acc
+
+
+def sort_pure(d, arr, f, p):
+    """arr.sort(f) for a comparator that makes no call and stores nothing but its own locals: no checkpoint can
+    happen inside it and nothing sees how often or in which order it runs, so Python's sort (stable, as the
+    prelude's merge sort) asks it, through the same test of its answer as __before. The array changes only once
+    every comparison is done, as in the prelude."""
+    def c(x, y):
+        r = p(d, f, x, y)
+        cls = r.__class__
+        if cls is float or cls is int:
+            return r
+        if cls is bool:
+            return -1 if r else 0
+        raise NeutronError(f"sort() comparator must return a number or a boolean, got {type_name(r)}.")
+    arr[:] = sorted(arr, key=_cmp_to_key(c))
+    return None
+
+
+# What a comparator may do to be sorted by sort_pure: read locals, captured variables, globals, fields and
+# elements, compute, branch, return (an error ends the sort, as it would the merge sort)
+PURE_COMPARATOR = {O.CONST, O.NIL, O.TRUE, O.FALSE, O.POP, O.DUP, O.LOAD_LOCAL, O.STORE_LOCAL, O.LOAD_FREE,
+                   O.LOAD_GLOBAL, O.GET_PROP, O.GET_PROP_OPT, O.GET_INDEX, O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.EQ,
+                   O.NE, O.LT, O.LE, O.GT, O.GE, O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR, O.NEG, O.NOT, O.BNOT, O.JUMP,
+                   O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP,
+                   O.RETURN}
+
+
+def pure_comparator(code):
+    return not code.cell_params and all(o in PURE_COMPARATOR for o, _ in code.instrs)
+
+
+def callback_call(code, depth, nargs, fslot=1):
+    """The index of the CALL that calls the local `fslot` with nargs arguments, or None."""
+    instrs = code.instrs
+    for ip, (o, a) in enumerate(instrs):
+        if o == O.CALL and a == nargs and depth[ip] is not None:
+            want = depth[ip] - nargs - 1
+            j = ip - 1
+            while j >= 0 and depth[j] != want:
+                j -= 1
+            if j >= 0 and instrs[j] == (O.LOAD_LOCAL, fslot):
+                return ip
+    return None
+
+
 # What stores a local first tells what it holds: the prelude functions begin
 # `var n = __callback_arity(f, ...); var len = arr.length; var out = []; for (var i = 0; ...) { var x = arr[i];
 # var keep; ...`, and their parameters are (arr, f).
 FIRST_STORE = {O.CALL: "n", O.GET_PROP: "len", O.BUILD_LIST: "out", O.CONST: "i", O.GET_INDEX: "x", O.NIL: "keep"}
 
 
-def layout(code):
+REDUCE_FIRST_STORE = {O.CALL: "n", O.LOAD_LOCAL: "acc", O.CONST: "i", O.GET_PROP: "len"}
+
+
+def layout(code, params=("arr", "f"), first_store=FIRST_STORE):
     """[role of each local slot] of a prelude function, from the instruction before each slot's first store; None
     when a slot has no known role or a role two slots."""
-    roles = ["arr", "f"] + [None] * (code.nlocals - 2)
+    roles = list(params) + [None] * (code.nlocals - len(params))
     instrs = code.instrs
     for i in range(1, len(instrs)):
         o, a = instrs[i]
         if o == O.STORE_LOCAL and a < code.nlocals and roles[a] is None:
-            roles[a] = FIRST_STORE.get(instrs[i - 1][0])
+            roles[a] = first_store.get(instrs[i - 1][0])
             if roles[a] is None:
                 return None
     return roles if None not in roles and len(set(roles)) == len(roles) else None
@@ -67,6 +125,12 @@ FAST_LOOPS = {
                 lambda L: {"arr": L["arr"], "f": L["f"], "n": 1.0, "len": float(L["n"]), "i": float(L["i"])}),
 }
 
+# reduce with an initial value and a two-parameter callback: (loop, prelude function, its parameters, first stores,
+# stack entries below the callee, values)
+REDUCE_LOOP = (reduce_loop, "__array_reduce", ("arr", "f", "init", "has_init"), REDUCE_FIRST_STORE, [],
+               lambda L: {"arr": L["arr"], "f": L["f"], "init": L["init"], "has_init": True, "n": 2.0,
+                          "len": float(L["n"]), "acc": L["acc"], "i": float(L["i"])})
+
 
 def frame_state(roles, below, values):
     """state(f_locals) -> (the prelude frame's locals, its stack entries below the callee)."""
@@ -74,3 +138,43 @@ def frame_state(roles, below, values):
         v = values(L)
         return [v[r] for r in roles], [v[r] for r in below]
     return state
+
+
+def _no_capture(L):
+    raise RuntimeError("compiled tier: a checkpoint inside a comparator that makes no call")
+
+
+def fast_reduce(tier):
+    """reduce_loop, or False when the prelude's __array_reduce no longer has the expected shape."""
+    entry = tier.fast.get("reduce")
+    if entry is None:
+        entry = False
+        loop, pname, params, first, below, values = REDUCE_LOOP
+        F = tier.vm.prelude_function(pname)
+        code = F.code
+        depth = tier.analysis(code).depth
+        ip = callback_call(code, depth, 2)
+        roles = layout(code, params, first)
+        if ip is not None and roles is not None and depth[ip] == len(below) + 3 and \
+                set(roles) == {"arr", "f", "init", "has_init", "n", "len", "acc", "i"}:
+            tier.fast_codes[loop.__code__] = (F, ip, frame_state(roles, below, values))
+            entry = loop
+        tier.fast["reduce"] = entry
+    return entry
+
+
+def fast_sort(tier, code):
+    """sort_pure when `code` (a two-parameter comparator) is pure and the prelude's __array_sort calls its
+    comparator where expected (the line a stack trace shows); else False."""
+    key = ("sort", code)
+    entry = tier.fast.get(key)
+    if entry is None:
+        entry = False
+        if pure_comparator(code):
+            F = tier.vm.prelude_function("__array_sort")
+            ip = callback_call(F.code, tier.analysis(F.code).depth, 2)
+            if ip is not None:
+                tier.fast_codes[sort_pure.__code__] = (F, ip, _no_capture)
+                entry = sort_pure
+        tier.fast[key] = entry
+    return entry

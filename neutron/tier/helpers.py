@@ -11,9 +11,10 @@ import sys
 from ..bytecode import opcodes as O
 from ..errors import NeutronError
 from ..runtime import frames as FR, operators as OPS
-from ..runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals, to_str,
-                              type_name)
+from ..runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
+                              format_number, to_str, type_name)
 from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
+from .fastloops import fast_reduce, fast_sort
 from .tags import LST, SEQ, STR
 
 EMPTY = type("_Empty", (), {"__slots__": ()})()     # an inline-cache slot never filled
@@ -327,14 +328,31 @@ def namespace(vm, tier):
             B = builtins()
             pname = B.ARRAY_CALLBACK_METHODS.get(name)
             if pname is not None:
-                if len(args) == 1 and vm.points + 1 != vm.stop_at:     # (a stop at __callback_arity)
+                if args and vm.points + 1 != vm.stop_at:     # (a stop at __callback_arity)
                     f = args[0]
-                    if f.__class__ is Function and len(f.code.params) == 1 and not f.code.is_method:
-                        fast = tier.fast_loop(name)
-                        if fast:
-                            p = tier.function(f.code, f.globals)
-                            vm.points += 1          # the prelude's __callback_arity call
-                            return fast[0](d + 1, recv, f, p, len(recv))
+                    if f.__class__ is Function and not f.code.is_method:
+                        nparams = len(f.code.params)
+                        if len(args) == 1 and nparams == 1:
+                            fast = tier.fast_loop(name)
+                            if fast:
+                                p = tier.function(f.code, f.globals)
+                                vm.points += 1          # the prelude's __callback_arity call
+                                return fast[0](d + 1, recv, f, p, len(recv))
+                        elif nparams == 2:
+                            if name == "reduce" and len(args) == 2:
+                                loop = fast_reduce(tier)
+                                if loop:
+                                    p = tier.function(f.code, f.globals)
+                                    vm.points += 1
+                                    return loop(d + 1, recv, f, p, len(recv), args[1])
+                            elif name == "sort" and len(args) == 1 and (vm.stop_at is None or vm.stop_at <= vm.points):
+                                # (the prelude's merge sort passes a native call at each comparison: a test's stop
+                                # may be among them)
+                                loop = fast_sort(tier, f.code)
+                                if loop:
+                                    p = tier.function(f.code, f.globals)
+                                    vm.points += 1
+                                    return loop(d + 1, recv, f, p)
                 return _enter(d, vm.prelude_function(pname), B.callback_args(name, recv, args))
             return B.call_array_method(vm, recv, name, args)
         if cls is Module:
@@ -374,6 +392,7 @@ def namespace(vm, tier):
         "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
         "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
         "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
-        "_ts": to_str, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop, "_gpo": vm.get_prop_opt,
-        "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint, "_limit": FR.MAX_FRAMES, "_entry": _entry, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
+        "_ts": to_str, "_fnum": format_number, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop,
+        "_gpo": vm.get_prop_opt, "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint,
+        "_limit": FR.MAX_FRAMES, "_entry": _entry, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
     }

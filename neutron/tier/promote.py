@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 
 from ..bytecode import opcodes as O
+from ..bytecode.code import Code
 from .opsets import OBSERVERS
 from .tags import pure_invoke
 
@@ -121,6 +122,47 @@ def plan(code, an, defined, start):
     for h, loop in an.loops.items():
         loops[h] = frozenset(a for i in loop.body for o, a in (new[i],) if i in orig)
     return Plan(shadow, san, {s: n for n, s in slot_of.items()}, orig, loops, unsure)
+
+
+def _nested_codes(value, out):
+    if value.__class__ is Code:
+        out.append(value)
+    elif value.__class__ in (tuple, list):
+        for x in value:
+            _nested_codes(x, out)
+
+
+def stable_globals(plan, code, script_path):
+    """The promoted slots whose globals no code but this top level can assign: those of the program's own file
+    (not a `using`d one, not the prompt) whose functions, at any depth, never assign them, in a file that takes in
+    no other file with `using` (whose code would share its globals). A call leaves them as they were, so they need
+    no reload after one."""
+    if plan is None or code.filename != script_path or code.filename.startswith("<"):
+        return frozenset()
+    written = set()
+    seen = set()
+    work = []
+    _nested_codes(list(code.consts), work)
+    for o, _a in code.instrs:
+        if o in USING_OPS:
+            return frozenset()
+    while work:
+        c = work.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        names = c.names
+        for o, a in c.instrs:
+            if o in GLOBAL_STORES:
+                written.add(names[a])
+            elif o in USING_OPS:
+                return frozenset()
+        _nested_codes(list(c.consts), work)
+    return frozenset(s for s, n in plan.slots.items() if n not in written)
+
+
+GLOBAL_STORES = (O.STORE_GLOBAL, O.DEFINE_GLOBAL)
+USING_OPS = (O.USING, O.USING_ISOLATED)
 
 
 class Globals:
@@ -250,7 +292,11 @@ class Globals:
         self.cur_site = None
         self.line("finally:")
         self.ind += 1
-        self.reload(self.region)
+        slots = self.region - self.stable
+        if slots:
+            self.reload(slots)
+        else:
+            self.line("pass")
         self.ind -= 1
         self.cur_site = saved
 

@@ -253,7 +253,10 @@ class Translation:
                 self.flush(vs)
                 x = self.simplify(x)
             ex = self.ex(x)
-            vs.append(StrExpr(f"({ex} if {ex}.__class__ is str else _ts({ex}))"))
+            if self.tag(x) == FLT:
+                vs.append(StrExpr(self.num_str(ex)))
+            else:
+                vs.append(StrExpr(f"({ex} if {ex}.__class__ is str else _ts({ex}))"))
 
     def op_concat(self, o, a, ip, vs, ctx):
         parts = vs[-a:]
