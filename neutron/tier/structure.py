@@ -363,15 +363,15 @@ class Structure:
     def safepoint(self, h, vs):
         """At a loop's jump back to its header h, when the program may be asked from outside to checkpoint
         (vm.safepoints): a check of the request flag; the capture finds the frame at h with the stack vs
-        (materialized), its locals whole (loop counters kept as ints alone, promoted globals written back)."""
-        if not self.tier.vm.safepoints:
+        (materialized), its locals whole (promoted globals written back)."""
+        if not self.tier.vm.safepoints or self.dead:
+            # (an innermost loop whose counter is kept as an int alone only indexes with it: its iterations are
+            # bounded by the arrays it reads, and the check costs most there; the enclosing loop checks)
             return
         saved = (self.cur_ip, self.cur_site)
         self.cur_ip, self.cur_site = h, None
         self.line("if _sp:")
         self.ind += 1
-        for slot, name in self.dead.items():
-            self.line(f"l{slot} = float({name})")
         if self.region:
             self.write_back(self.region)
         self.cur_site = self.site(h, vs, len(vs))
