@@ -140,6 +140,7 @@ def attempt(link, info, data):
         link.ask({"op": "end", "outcome": "error", "status": runner.EXIT_SNAPSHOT})
         return runner.EXIT_SNAPSHOT
     vm.resumed = bool(info["resumed"])
+    vm.wake_now = bool(info.get("wake_now"))       # `fleet wake` of a sleeping run: its sleep ends at once
     vm.argv = [vm.script_path] + list(info["args"])
     vm.snapshot_place = PLACE
     vm.write_snapshot = lambda vm, path, frames, push_result, result, who="sys.checkpoint": save(

@@ -254,13 +254,14 @@ class Attempt:
     """One process running one run."""
 
     def __init__(self, worker, run_id, token, args, env, files, store_url, attempts, max_failures, retry_delay,
-                 seq, location, data, initial):
+                 wake_now, seq, location, data, initial):
         self.w = worker
         self.run_id = run_id
         self.token = token
         self.args, self.env, self.files, self.store = args, env, files, store_url
         self.attempts, self.max_failures, self.retry_delay = attempts, max_failures, retry_delay
         self.snapshot = (seq, location, data, initial)     # the latest, which the attempt resumes
+        self.wake_now = wake_now        # woken by `fleet wake`: a sleep the snapshot was taken in ends at once
         self.pid = None
         self.killed = False
         self.lost = False
@@ -404,7 +405,7 @@ class Attempt:
         if location is not None:
             data = await asyncio.to_thread(store.get, location)
         info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial,
-                "sleep_threshold": self.w.sleep_threshold, "compiled": self.w.compiled}
+                "sleep_threshold": self.w.sleep_threshold, "compiled": self.w.compiled, "wake_now": self.wake_now}
         return info, bytes(data)
 
     async def save(self, seq, data):
