@@ -30,7 +30,8 @@ USAGE = """usage: neutron fleet init                          create or upgrade 
                                                    its snapshot resumes
        neutron fleet logs RUN [--follow]           a run's output (stdout, and stderr on stderr)
        neutron fleet cancel RUN                    stop a run for good (its process is killed if running)
-       neutron fleet wake RUN                      run a hibernated, failed or queued run now
+       neutron fleet wake RUN                      run a hibernated, failed or queued run now; a sleeping run's
+                                                   sleep ends at once
        neutron fleet fetch RUN [FILE]              copy the run's latest snapshot to FILE (for `neutron snapshot`)
 options of every command: --db URL (else NEUTRON_FLEET_DB), --store URL (else NEUTRON_FLEET_STORE; none: snapshots
 are kept in PostgreSQL). RUN is a run's id, a unique start of it, or its name. Options after `--` are the
@@ -410,14 +411,14 @@ def cmd_wake(o, out, err):
     with db.connect(url) as conn:
         db.require_schema(conn)
         r = db.find_run(conn, o.words[0])
+        # wake_now: a sleep the run's latest snapshot was taken in ends as soon as the run resumes
         row = conn.execute("UPDATE neutron_fleet_runs SET state = 'queued', wake_at = now(), attempts = 0, "
-                           "updated = now() WHERE id = %s AND state IN ('hibernated', 'failed', 'queued') "
-                           "RETURNING id", (r["id"],)).fetchone()
+                           "wake_now = true, updated = now() WHERE id = %s "
+                           "AND state IN ('hibernated', 'failed', 'queued', 'sleeping') RETURNING id",
+                           (r["id"],)).fetchone()
     if row is None:
-        if r["state"] == "sleeping":
-            raise FleetError(f"run {r['id']} is sleeping until {_iso(r['wake_at'])}: its sleep ends then (a sleep "
-                             f"keeps its deadline); `cancel` stops it", 1)
-        raise FleetError(f"run {r['id']} is {r['state']}: only a hibernated, queued or failed run can be woken", 1)
+        raise FleetError(f"run {r['id']} is {r['state']}: only a hibernated, sleeping, queued or failed run can be "
+                         f"woken", 1)
     fleet = fleet_app(url)
     with fleet.app.open():
         fleet.wake(r["id"], None, early=True)

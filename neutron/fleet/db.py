@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEEP_SNAPSHOTS = 3
 STATES = ("queued", "running", "sleeping", "hibernated", "done", "failed", "cancelled")
 
@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS neutron_fleet_runs (
     updated timestamptz NOT NULL DEFAULT now(),
     last_checkpoint timestamptz
 );
+-- version 2: `fleet wake` of a sleeping run cuts its sleep short (until the run saves another snapshot)
+ALTER TABLE neutron_fleet_runs ADD COLUMN IF NOT EXISTS wake_now boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS neutron_fleet_runs_due ON neutron_fleet_runs (state, wake_at);
 CREATE INDEX IF NOT EXISTS neutron_fleet_runs_name ON neutron_fleet_runs (name);
 CREATE TABLE IF NOT EXISTS neutron_fleet_snapshots (
@@ -163,8 +165,8 @@ WITH claimed AS (
            lease_until = now() + make_interval(secs => %(lease)s), resumes = resumes + 1, updated = now()
     WHERE id = %(id)s AND (state IN ('queued', 'sleeping') AND wake_at <= now()
                            OR state = 'running' AND lease_until < now())
-    RETURNING id, token, args, env, files, store, attempts, max_failures, retry_delay)
-SELECT c.token, c.args, c.env, c.files, c.store, c.attempts, c.max_failures, c.retry_delay,
+    RETURNING id, token, args, env, files, store, attempts, max_failures, retry_delay, wake_now)
+SELECT c.token, c.args, c.env, c.files, c.store, c.attempts, c.max_failures, c.retry_delay, c.wake_now,
        s.seq, s.location, s.data, s.initial
 FROM claimed c LEFT JOIN LATERAL (SELECT seq, location, data, initial FROM neutron_fleet_snapshots
                                   WHERE run_id = c.id ORDER BY seq DESC LIMIT 1) s ON true
@@ -178,7 +180,8 @@ added AS (INSERT INTO neutron_fleet_snapshots (run_id, seq, size, location, data
           ON CONFLICT (run_id, seq) DO UPDATE SET size = excluded.size, location = excluded.location,
               data = excluded.data, initial = false, created = now()
           RETURNING seq),
-touched AS (UPDATE neutron_fleet_runs r SET last_checkpoint = now(), updated = now() FROM held
+touched AS (UPDATE neutron_fleet_runs r SET last_checkpoint = now(), updated = now(), wake_now = false
+            FROM held
             WHERE r.id = held.id RETURNING r.id),
 old AS (DELETE FROM neutron_fleet_snapshots WHERE run_id = %(id)s AND EXISTS (SELECT 1 FROM added)
         AND seq NOT IN (SELECT seq FROM neutron_fleet_snapshots WHERE run_id = %(id)s AND seq <> %(seq)s::int

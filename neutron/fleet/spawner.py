@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import gc
 import json
 import os
@@ -26,12 +27,19 @@ import sys
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(parent):
+@functools.cache
+def _prctl():
+    """libc's prctl, looked up once (in the spawner: its forks have it)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+def die_with_parent(parent):
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:      # the parent died before prctl
         os._exit(1)
 

@@ -71,8 +71,10 @@ class Worker:
         from psycopg_pool import AsyncConnectionPool    # lazy: the fleet extra, loaded after the spawner's fork
         loop = asyncio.get_running_loop()
         self.log_lock = asyncio.Lock()
-        self.pool = AsyncConnectionPool(self.url, min_size=2, max_size=self.concurrency + 4, open=False,
-                                        kwargs={"autocommit": True})
+        # one pool for the worker's queries and procrastinate's (given to it below): no liveness check before each
+        # use and no commit after it (autocommit), each a round trip procrastinate's own pool would make
+        self.pool = AsyncConnectionPool(self.url, min_size=2, max_size=self.concurrency + 8, open=False,
+                                        configure=_autocommit)
         await self.pool.open(wait=True)
         self.fleet = Fleet(self.url)
         self.fleet.worker = self
@@ -91,7 +93,7 @@ class Worker:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
         try:
-            async with self.fleet.app.open_async():
+            async with self.fleet.app.open_async(self.pool):
                 sides = [asyncio.create_task(f()) for f in (self.heartbeat, self.sweep, self.write_logs)]
                 self.say(f"neutron fleet worker {self.name}: {self.concurrency} at a time, lease {self.lease:g} s")
                 worker_task = asyncio.create_task(self.fleet.app.run_worker_async(
@@ -245,6 +247,10 @@ class Worker:
         return env
 
 
+async def _autocommit(conn):
+    await conn.set_autocommit(True)
+
+
 def _status(name):
     from procrastinate.jobs import Status       # lazy: named here only, loaded with procrastinate already
     return Status(name)
@@ -254,13 +260,14 @@ class Attempt:
     """One process running one run."""
 
     def __init__(self, worker, run_id, token, args, env, files, store_url, attempts, max_failures, retry_delay,
-                 seq, location, data, initial):
+                 wake_now, seq, location, data, initial):
         self.w = worker
         self.run_id = run_id
         self.token = token
         self.args, self.env, self.files, self.store = args, env, files, store_url
         self.attempts, self.max_failures, self.retry_delay = attempts, max_failures, retry_delay
         self.snapshot = (seq, location, data, initial)     # the latest, which the attempt resumes
+        self.wake_now = wake_now        # woken by `fleet wake`: a sleep the snapshot was taken in ends at once
         self.pid = None
         self.killed = False
         self.lost = False
@@ -404,7 +411,7 @@ class Attempt:
         if location is not None:
             data = await asyncio.to_thread(store.get, location)
         info = {"args": self.args, "env": self.w.env_for(self.env), "files": self.files, "resumed": not initial,
-                "sleep_threshold": self.w.sleep_threshold, "compiled": self.w.compiled}
+                "sleep_threshold": self.w.sleep_threshold, "compiled": self.w.compiled, "wake_now": self.wake_now}
         return info, bytes(data)
 
     async def save(self, seq, data):
@@ -413,16 +420,19 @@ class Attempt:
         for stream in ("out", "err"):
             self.drain(stream)
         await self.w.flush_logs()
-        try:
-            location = await asyncio.to_thread(store.put, self.store, self.run_id, seq, self.token, data)
-        except Exception as e:
-            return {"error": f"{type(e).__name__}: {e}"}
+        location = None
+        if self.store is not None:
+            try:
+                location = await asyncio.to_thread(store.put, self.store, self.run_id, seq, self.token, data)
+            except Exception as e:
+                return {"error": f"{type(e).__name__}: {e}"}
         async with self.w.pool.connection() as conn:
             held, old = await (await conn.execute(db.SAVE_SNAPSHOT, {
                 "id": self.run_id, "token": self.token, "seq": seq, "size": len(data), "location": location,
                 "data": None if location is not None else data, "keep": db.KEEP_SNAPSHOTS})).fetchone()
         if not held:
-            await asyncio.to_thread(store.delete, [location])
+            if location is not None:
+                await asyncio.to_thread(store.delete, [location])
             return {"lost": True}
         if any(old):
             await asyncio.to_thread(store.delete, old)

@@ -473,6 +473,8 @@ def _finish_sleep(vm, deadline):
         return
     stack = vm.frames[-1].stack
     result = stack.pop()
+    if getattr(vm, "wake_now", False):      # woken early from outside (`neutron fleet wake`): the sleep ends now
+        deadline = min(deadline, _pytime.time())
     stack.append(sleep_until(vm, deadline, result))
 
 

@@ -74,8 +74,9 @@ def test_durable_sleeps_free_the_worker_examples(fleet, tmp_path):
     fleet.stop(w)
 
 
-def test_a_long_sleep_waits_in_the_queue_until_its_deadline(fleet, tmp_path):
-    (tmp_path / "nap.nt").write_text('use sys;\nsay("before");\nsys.sleep(600000);\nsay("after");\n')
+def test_a_long_sleep_waits_in_the_queue_until_its_deadline_or_a_wake(fleet, tmp_path):
+    (tmp_path / "nap.nt").write_text('use sys;\nsay("before");\nsay(sys.sleep(600000));\nsay("after");\n'
+                                     'sys.sleep(600000);\nsay("never");\n')
     run = fleet.submit("nap.nt")
     w = fleet.worker("--sleep-threshold", "1")
     fleet.wait_state(run, "sleeping")
@@ -86,12 +87,19 @@ def test_a_long_sleep_waits_in_the_queue_until_its_deadline(fleet, tmp_path):
                            "j.queueing_lock = 'run:' || r.id WHERE r.id = %s AND j.status = 'todo' AND "
                            "j.scheduled_at = r.wake_at AND r.wake_at > now() + interval '500 seconds'", run) == [(1,)]
     fleet.wait(queued_for_the_deadline, timeout=10)
-    status, out, err = fleet.run("wake", run)
-    assert status == 1 and "is sleeping until" in err and "keeps its deadline" in err
+    first = fleet.query("SELECT wake_at FROM neutron_fleet_runs WHERE id = %s", run)
+    # `fleet wake`: the sleep ends at once, the program goes on after the sleep call (which returns as usual)
+    assert fleet.ok("wake", run).startswith("woke " + run)
+    fleet.wait(lambda: fleet.logs(run)[-2:] == ["true", "after"], timeout=30)
+    # the wake cut that one sleep short only: the next one keeps its own deadline
+    fleet.wait(lambda: fleet.query("SELECT state, wake_now, wake_at > %s FROM neutron_fleet_runs WHERE id = %s",
+                                   first[0][0], run) == [("sleeping", False, True)], timeout=30)
+    fleet.wait(queued_for_the_deadline, timeout=10)
+    assert fleet.query("SELECT resumes FROM neutron_fleet_runs WHERE id = %s", run) == [(2,)]
     fleet.ok("cancel", run)
     assert fleet.query("SELECT count(*) FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
                        "run:" + run) == [(0,)]
-    assert fleet.logs(run) == ["before"]
+    assert fleet.logs(run) == ["before", "true", "after"]
     fleet.stop(w)
 
 
