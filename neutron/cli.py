@@ -15,7 +15,8 @@ USAGE = """usage: neutron FILE.nt [ARGS...]      run a program (.ntsc files run 
        neutron fmt [--check] FILE...    rewrite programs in the canonical layout (--check: list unformatted ones)
        neutron lsp                      serve the Language Server Protocol on stdin/stdout (for editors)
        neutron --version | --help
-environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr
+environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr;
+             NEUTRON_PROCESS_WORKERS=N runs `process` processes in N worker processes (default: cores - 1; 0: none)
 """
 
 
