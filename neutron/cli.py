@@ -38,6 +38,7 @@ OPTIONS, checkpoints asked for from outside the program:
 
 environment: NEUTRON_VM=1 runs the bytecode VM only; NEUTRON_TIER=eager compiles every function, not only hot code;
 NEUTRON_CHECKPOINT_LOG=1 reports each checkpoint on stderr;
+NEUTRON_PROCESS_WORKERS=N runs `process` processes in N worker processes (default: cores - 1; 0: none);
 NEUTRON_SNAPSHOT_KEY (a 256-bit key, base64) seals snapshots with AES-256-GCM, NEUTRON_SNAPSHOT_KEYS lists older
 keys accepted for reading
 """

@@ -97,7 +97,8 @@ class Pool:
 
     def start_worker(self):
         proc = subprocess.Popen([sys.executable, "-c", "from neutron.procpool import worker_main; worker_main()"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env,
+                                start_new_session=True)     # (Ctrl-C is the main process's to handle)
         w = Worker(proc)
         self.workers.append(w)
         return w

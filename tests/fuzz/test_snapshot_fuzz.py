@@ -96,6 +96,20 @@ var sq = arrays.map([1, 2, 3], fun(x) {
 });
 say(json.stringify(sq) + random.random());
 """,
+    "tasks": """
+use sys;
+use async;
+use process;
+var slow = async.run(fun(n) { async.sleep(5000); return n; }, 2);
+var waiter = async.run(fun() { return async.await(slow) + 1; });
+var t = async.timer(fun() { return "t"; }, 4000);
+fun echo() { var m = process.receive(); process.send(0, [m, m]); }
+var pid = process.spawn(echo);
+process.send(pid, {"k": [1, 2]});
+var saver = async.run(fun() { sys.checkpoint(sys.args()[1]); return 1; });
+async.await(saver);
+say(pid);
+""",
 }
 
 
