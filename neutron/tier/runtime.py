@@ -198,6 +198,7 @@ class Tier(Capture):
         value = _NOTHING
         exc = None
         trace = []
+        tb = None
         while frames:
             f = frames.pop()
             if exc is not None:
@@ -211,6 +212,7 @@ class Tier(Capture):
                 f.ip = target
                 exc = None
                 trace = []
+                tb = None
             elif value is not _NOTHING:
                 f.stack.append(value)
             try:
@@ -222,13 +224,18 @@ class Tier(Capture):
                 r = cont(len(frames) + 1, f.func, f.locals, f.stack)
             except NEXC as e:
                 exc = e
-                trace = self.tb_trace(e.__traceback__)
+                trace = []
+                tb = e.__traceback__    # its compiled frames: read only if no frame below catches it
                 continue
             except Deopt as e:
                 frames.extend(e.frames)
                 return self.to_vm(frames)
             value = r if f.result is FR.NO_RESULT else f.result
         if exc is not None:
+            try:
+                trace = self.tb_trace(tb) + trace
+            except MemoryError:         # out of memory, and the traceback still holds it all
+                pass
             raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
