@@ -25,8 +25,8 @@ from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task
 from ..stdlib import native_module
 from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
-from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, K_INST, K_ITER, \
-    K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
+from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
+    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
 
 
 class Stream:
@@ -143,13 +143,31 @@ def doubles_of(lst):
         return None
     # array() takes booleans too: each would be 1.0 or 0.0, so look at the items only when those are present
     raw = a.tobytes()
-    if has_double(raw, ONE) or has_double(raw, ZERO):
+    top = raw[7::8] if not BIG_ENDIAN else None
+    if may_hold(raw, top, ONE) or may_hold(raw, top, ZERO):
         if any(map(is_, lst, repeat(True))) or any(map(is_, lst, repeat(False))):
             return None
     return a
 
 
 ONE, ZERO = array("d", [1.0]).tobytes(), array("d", [0.0]).tobytes()
+
+
+def may_hold(raw, top, pattern):
+    """Whether the 8 bytes `pattern` are one of the doubles in `raw`, whose last bytes (sign and high exponent bits)
+    are `top`: those are looked at first, in most data few of them match and each match is checked whole; past a
+    few dozen, the whole of `raw` is searched."""
+    if top is None:
+        return has_double(raw, pattern)
+    last = pattern[7:8]
+    i = top.find(last)
+    for _ in range(48):
+        if i < 0:
+            return False
+        if raw[8 * i:8 * i + 8] == pattern:
+            return True
+        i = top.find(last, i + 1)
+    return has_double(raw, pattern)
 
 
 def save_list(w, run):

@@ -224,7 +224,7 @@ class Tier(Capture):
                 target, depth = f.handlers.pop()
                 del f.stack[depth:]
                 v = exception_value(exc)
-                vm.caught(v, exc.__class__ is not NThrow, getattr(exc, "hint", None), trace)
+                vm.caught(v, exc.__class__ is not NThrow, getattr(exc, "hint", None), self.places(exc, trace))
                 f.stack.append(v)
                 f.ip = target
                 exc = None
@@ -240,13 +240,14 @@ class Tier(Capture):
                 r = cont(len(frames) + 1, f.func, f.locals, f.stack)
             except NEXC as e:
                 exc = e
-                trace = self.exception_places(e)
+                trace = []      # its compiled frames' places: read only when needed (see places)
                 continue
             except Deopt as e:
                 frames.extend(e.frames)
                 return self.to_vm(frames)
             value = r if f.result is FR.NO_RESULT else f.result
         if exc is not None:
+            trace = self.places(exc, trace)
             raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
         vm.result = None if value is _NOTHING else value
         return vm.result
@@ -258,6 +259,13 @@ class Tier(Capture):
     def leave(self, value):
         """Called by a native that needs the VM from here on (process.spawn): returns nothing, it unwinds."""
         return fibers.leave(self, value)
+
+    def places(self, exc, trace):
+        """The places the exception `exc` passed: its compiled frames', then `trace` (the continued frames')."""
+        try:
+            return self.exception_places(exc) + trace
+        except MemoryError:         # out of memory, and the traceback still holds it all
+            return trace
 
     def to_vm(self, frames):
         """Give up on the compiled tier: the VM runs the program from here on."""
