@@ -1,5 +1,8 @@
-"""Distrust of what a file says about code and execution: every instruction of every code object is checked, and each
-frame's operand stack must have the depth its code has at that instruction, before anything runs."""
+"""Distrust of what a file says about code and execution, before anything runs: every instruction of every code
+object is checked, and every path through the code is followed with what each instruction takes and leaves on the
+operand stack (the entries' kinds, not only their number), the cells it reads and the handlers it pops; each
+frame's stack, locals and handlers must be what its code has at that instruction; the references between objects
+must be of their kinds; a module's private built-ins stay in its own Neutron code."""
 from __future__ import annotations
 
 from itertools import chain, compress, repeat

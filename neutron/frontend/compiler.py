@@ -671,6 +671,10 @@ class Compiler:
             self.statement(fin)
             jdone = self.emit(op.JUMP, None)
             self.patch(setup_fin)
+            line, self.line = self.line, 0      # line 0 marks a finally's handler (DUP POP does nothing): the
+            self.emit(op.DUP)                   # exception is remembered for the rethrow at its end
+            self.emit(op.POP)
+            self.line = line
             fs.pending.append(tuple(fs.loops))
             self.statement(fin)          # the value in flight stays below; rethrow it after
             fs.pending.pop()

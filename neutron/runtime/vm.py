@@ -71,7 +71,7 @@ class VM:
         self.prelude = None         # globals of the built-in methods' Neutron prelude, loaded on first use
         self.points = 0             # checkpointable points passed (test round trips)
         self.stop_at = None         # test-only: checkpoint at this point, then stop
-        # exceptions caught lately, for the rethrow that ends a finally: id(value) -> (value, is_error, hint, the
+        # exceptions caught by a finally, for the rethrow that ends it: id(value) -> (value, is_error, hint, the
         # places it passed, innermost first: (function, code, ip), (name, file, line, column) or, from the compiled
         # tier, the caught Python exception); written in a snapshot (places_of)
         self.flights = {}
@@ -731,13 +731,18 @@ class VM:
                 self.on_call_error(self, "redo")
             raise Uncaught(value, is_error, self.trace() if seen is None else
                            self.places_of(seen) + self.trace(frames[:-1]), hint)
-        # what a finally's rethrow needs to report the exception where it happened (see rethrow)
-        passed = [(f.func, f.code, f.ip) for f in reversed(frames[k:])]
-        if seen is not None:
-            passed[0:1] = seen
-        self.caught(value, is_error, hint, passed)
-        del frames[k + 1:]
         f = frames[k]
+        if f.code.lines[f.handlers[-1][0]] == 0 and len(frames) - k < 1000:
+            # a finally's handler (compiler.stmt_Try): what its rethrow needs to report the exception where it
+            # happened (see rethrow)
+            try:
+                passed = [(g.func, g.code, g.ip) for g in reversed(frames[k:])]
+                if seen is not None:
+                    passed[0:1] = seen
+                self.caught(value, is_error, hint, passed)
+            except MemoryError:
+                pass
+        del frames[k + 1:]
         target, depth = f.handlers.pop()
         del f.stack[depth:]
         f.stack.append(value)
@@ -745,6 +750,7 @@ class VM:
         return f
 
     def caught(self, value, is_error, hint, passed):
+        """A finally's handler caught `value`: remember it for the rethrow at the finally's end."""
         flights = self.flights
         flights.pop(id(value), None)
         if len(flights) >= 64:

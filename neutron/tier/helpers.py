@@ -195,7 +195,8 @@ def namespace(vm, tier):
             loaded.append(B)
         return loaded[0]
 
-    def _xv(e):
+    def _xvf(e):
+        """The caught value, for a finally's handler: the exception is remembered for the rethrow at its end."""
         v = exception_value(e)
         vm.caught(v, e.__class__ is not NThrow, getattr(e, "hint", None), e)
         return v
@@ -381,7 +382,8 @@ def namespace(vm, tier):
 
     return {
         "_Function": Function, "_Instance": Instance, "_Module": Module, "_Class": Class, "_Cell": Cell,
-        "_NeutronError": NeutronError, "_NThrow": NThrow, "_NEXC": NEXC, "_xv": _xv, "_rethrow": _rethrow,
+        "_NeutronError": NeutronError, "_NThrow": NThrow, "_NEXC": NEXC, "_xv": exception_value, "_xvf": _xvf,
+        "_rethrow": _rethrow,
         "_float": float, "_int": int, "_len": len, "_list": list, "_str": str, "_dict": dict,
         "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
         "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,

@@ -224,7 +224,8 @@ class Tier(Capture):
                 target, depth = f.handlers.pop()
                 del f.stack[depth:]
                 v = exception_value(exc)
-                vm.caught(v, exc.__class__ is not NThrow, getattr(exc, "hint", None), self.places(exc, trace))
+                if f.code.lines[target] == 0:       # a finally's handler: its rethrow goes on with this exception
+                    vm.caught(v, exc.__class__ is not NThrow, getattr(exc, "hint", None), self.places(exc, trace))
                 f.stack.append(v)
                 f.ip = target
                 exc = None

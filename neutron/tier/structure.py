@@ -46,7 +46,8 @@ class Structure:
         self.line(f"except _NEXC as {x}:")
         self.ind += 1
         self.line(f"if not {flag}: raise")
-        self.line(f"s{depth} = _xv({x})")
+        finally_ = self.code.lines[target] == 0       # (compiler.stmt_Try) its rethrow needs the exception
+        self.line(f"s{depth} = {'_xvf' if finally_ else '_xv'}({x})")
         hvs = [Temp(f"s{i}", None) for i in range(depth + 1)]
         self.at_merge()
         self.path(target, hvs, ctx, fresh=False)

@@ -203,7 +203,8 @@ def test_a_class_with_a_field_and_methods():
 
 
 def test_try_catch_finally():
-    """The finally body is compiled twice: once on the normal path, once in its handler, which rethrows."""
+    """The finally body is compiled twice: once on the normal path, once in its handler, which rethrows. The
+    handler starts with DUP POP, which marks it (line 0) as a finally's: its rethrow continues the exception."""
     assert listing("""\
     try {
       throw "oops";
@@ -226,12 +227,14 @@ def test_try_catch_finally():
          >>    9 POP_TRY
        6      10 CONST                  1 ("done")
               11 SAY
-              12 JUMP                  16 (to 16)
-         >>   13 CONST                  1 ("done")
-              14 SAY
-              15 THROW
-         >>   16 NIL
-              17 RETURN
+              12 JUMP                  18 (to 18)
+         >>   13 DUP
+              14 POP
+              15 CONST                  1 ("done")
+              16 SAY
+              17 THROW
+         >>   18 NIL
+              19 RETURN
     """)
 
 
