@@ -50,7 +50,7 @@ class Tier(Capture):
         self.stop_code = None
         self.globals_of = {}    # code -> the globals dict its functions use
         self.flags = []         # the builtins dicts of generated functions: each holds the request flag _sp
-        self.flag = False
+        self.flag = vm.request is not None     # (attached by tiered running while a request waits: see vm.ask)
         self.max_instrs = None  # tiered running: larger code objects stay in the VM (see too_large)
         self.ns = namespace(vm, self)
         vm.tier = self
