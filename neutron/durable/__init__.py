@@ -79,10 +79,10 @@ def write_snapshot(vm, path, frames, push_result=True, result=True, who="sys.che
     source = vm.sources.get(vm.script_path)
     if source is not None:
         fields["program-sha256"] = source_hash(source)
-    fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     if key is not None:
         fields["seal"] = seal.ALGORITHM
         fields["key"] = key[0]
+    fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     prefix = head(fields)
     try:
         if key is not None:
