@@ -93,11 +93,11 @@ def encode_snapshot(vm, frames, push_result=True, result=True, who="sys.checkpoi
     source = vm.sources.get(vm.script_path)
     if source is not None:
         fields["program-sha256"] = source_hash(source)
-    if run.home is not None:
-        fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     if key is not None:
         fields["seal"] = seal.ALGORITHM
         fields["key"] = key[0]
+    if run.home is not None:
+        fields["once"] = run.home + ".once"     # where the run's sys.once records are (durable/once.py)
     prefix = head(fields)
     try:
         if key is not None:

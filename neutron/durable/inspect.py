@@ -222,7 +222,7 @@ def info(snap):
         out["resumes_at"] = {"file": f.code.filename, "line": line, "function": frame_name(f)}
     sleep = vm.module_state.get("sys")
     if sleep is not None:           # taken during a sleep: the resume sleeps until the same deadline
-        out["sleeps_until_ms"] = int(sleep["sleepUntil"])
+        out["sleeps_until_ms"] = int(sleep["sleepUntil"] * 1000)
     out["frames"] = len(frames)
     kinds = objects_by_kind(vm)
     out["objects"] = {"total": sum(kinds.values()), "by_kind": kinds}

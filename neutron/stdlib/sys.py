@@ -397,7 +397,7 @@ def sleep_until(vm, deadline, result):
     """Wait until `deadline` (seconds since 1970), then return `result` (the sleep call's value)."""
     vm.flush()
     saved = vm.call_result
-    vm.module_state["sys"] = {"sleepUntil": deadline * 1000.0}
+    vm.module_state["sys"] = {"sleepUntil": deadline}          # (seconds: the double travels exactly)
     vm.call_result = result
     try:
         if vm.long_sleep is not None and deadline - _pytime.time() >= vm.long_sleep_threshold:
@@ -464,7 +464,7 @@ def load_state(vm, value):
     if until.__class__ is not float or not math.isfinite(until):
         raise ValueError("bad sleep deadline")
     vm.module_state["sys"] = {"sleepUntil": until}      # (what `neutron snapshot info` shows)
-    vm.at_start.append(lambda vm: _finish_sleep(vm, until / 1000.0))
+    vm.at_start.append(lambda vm: _finish_sleep(vm, until))
 
 
 def _finish_sleep(vm, deadline):
