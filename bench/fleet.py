@@ -1,6 +1,6 @@
 """The fleet under load: many small runs, each sleeping three times with short durable sleeps, on 2 workers.
 
-    python3 bench/fleet.py [--runs 1000] [--sleep-ms 1000] [--spread 0] [--concurrency 12] [--db URL]
+    python3 bench/fleet.py [--runs 1000] [--sleep-ms 1000] [--spread 0] [--concurrency 6] [--db URL]
 
 Without --db a throwaway PostgreSQL cluster is started (as tests/fleet/pg.py does). The runs' starts are spread
 evenly over --spread seconds. Each run, after each sleep, prints how late it woke: its first instruction after
@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--sleep-ms", type=int, default=1000)
     ap.add_argument("--spread", type=float, default=0.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--concurrency", type=int, default=12)
+    ap.add_argument("--concurrency", type=int, default=6)
     ap.add_argument("--db")
     a = ap.parse_args()
 

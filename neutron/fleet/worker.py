@@ -71,10 +71,8 @@ class Worker:
         from psycopg_pool import AsyncConnectionPool    # lazy: the fleet extra, loaded after the spawner's fork
         loop = asyncio.get_running_loop()
         self.log_lock = asyncio.Lock()
-        # one pool for the worker's queries and procrastinate's (given to it below): no liveness check before each
-        # use and no commit after it (autocommit), each a round trip procrastinate's own pool would make
-        self.pool = AsyncConnectionPool(self.url, min_size=2, max_size=self.concurrency + 8, open=False,
-                                        configure=_autocommit)
+        self.pool = AsyncConnectionPool(self.url, min_size=2, max_size=self.concurrency + 4, open=False,
+                                        kwargs={"autocommit": True})
         await self.pool.open(wait=True)
         self.fleet = Fleet(self.url)
         self.fleet.worker = self
@@ -93,7 +91,7 @@ class Worker:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
         try:
-            async with self.fleet.app.open_async(self.pool):
+            async with self.fleet.app.open_async():
                 sides = [asyncio.create_task(f()) for f in (self.heartbeat, self.sweep, self.write_logs)]
                 self.say(f"neutron fleet worker {self.name}: {self.concurrency} at a time, lease {self.lease:g} s")
                 worker_task = asyncio.create_task(self.fleet.app.run_worker_async(
@@ -245,10 +243,6 @@ class Worker:
         env = {k: v for k, v in os.environ.items() if k not in HIDDEN_ENV}
         env.update(run_env)
         return env
-
-
-async def _autocommit(conn):
-    await conn.set_autocommit(True)
 
 
 def _status(name):
