@@ -621,30 +621,37 @@ def read_table(table, size):
     return runs
 
 
+def read_body(vm, body, read_root):
+    """The objects of a body (a memoryview), filled and checked kind by kind: (reader, runs, objects, what
+    read_root(reader) read first from the body's own part: the roots of a snapshot, one value of a transfer)."""
+    cur = Cursor(body)
+    strings = get_strings(cur)
+    runs = read_table(get_uints(cur), len(body))
+    objects = []
+    for kind, start, n in runs:
+        objects += kind.shells(n)
+    r = Reader(vm)
+    r.head = Stream(cur, strings, objects)
+    for kind, start, n in runs:
+        if kind.make is not None:
+            objects[start:start + n] = kind.make(r, n)
+    r.body = Stream(cur, strings, objects)
+    if cur.pos != cur.end:
+        damaged("extra bytes after the roots")
+    root = read_root(r)
+    for kind, start, n in runs:
+        kind.load(r, objects[start:start + n])
+    if not (r.head.finished() and r.body.finished()):
+        damaged("extra data after the objects")
+    for check, run in r.later:
+        check(r, run)
+    return r, runs, objects, root
+
+
 def load(vm, body):
     """Restore the VM's state from a snapshot body (a memoryview)."""
-    cur = Cursor(body)
     try:
-        strings = get_strings(cur)
-        runs = read_table(get_uints(cur), len(body))
-        objects = []
-        for kind, start, n in runs:
-            objects += kind.shells(n)
-        r = Reader(vm)
-        r.head = Stream(cur, strings, objects)
-        for kind, start, n in runs:
-            if kind.make is not None:
-                objects[start:start + n] = kind.make(r, n)
-        r.body = Stream(cur, strings, objects)
-        if cur.pos != cur.end:
-            damaged("extra bytes after the roots")
-        roots = read_roots(r)
-        for kind, start, n in runs:
-            kind.load(r, objects[start:start + n])
-        if not (r.head.finished() and r.body.finished()):
-            damaged("extra data after the objects")
-        for check, run in r.later:
-            check(r, run)
+        r, runs, objects, roots = read_body(vm, body, read_roots)
         code_kind = LOAD[K_CODE]
         states = {id(c): check_code(c, damaged) for kind, start, n in runs if kind is code_kind
                   for c in objects[start:start + n]}

@@ -4,9 +4,8 @@ Nothing is pickled; what is read is checked as a snapshot is."""
 from __future__ import annotations
 
 from ..errors import NeutronError
-from .columns import Cursor, get_strings, get_uints
-from .format import K_RESOURCE, K_TASK, SnapshotError, damaged
-from .reader import LOAD, Reader, Stream as ReadStream, read_table
+from .format import K_RESOURCE, K_TASK, SnapshotError
+from .reader import read_body
 from .writer import Writer
 
 
@@ -38,29 +37,8 @@ def encode_value(value):
 def decode_value(vm, data):
     """The value encode_value wrote (natives and modules found in this VM's tables); SnapshotError if the bytes are
     not sound."""
-    body = memoryview(data)
-    cur = Cursor(body)
     try:
-        strings = get_strings(cur)
-        runs = read_table(get_uints(cur), len(body))
-        objects = []
-        for kind, start, n in runs:
-            objects += kind.shells(n)
-        r = Reader(vm)
-        r.head = ReadStream(cur, strings, objects)
-        for kind, start, n in runs:
-            if kind.make is not None:
-                objects[start:start + n] = kind.make(r, n)
-        r.body = ReadStream(cur, strings, objects)
-        if cur.pos != cur.end:
-            damaged("extra bytes")
-        root = r.body.value()
-        for kind, start, n in runs:
-            kind.load(r, objects[start:start + n])
-        if not (r.head.finished() and r.body.finished()):
-            damaged("extra data after the objects")
-        for check, run in r.later:
-            check(r, run)
+        root = read_body(vm, memoryview(data), lambda r: r.body.value())[3]
     except RecursionError:
         raise SnapshotError("the data is damaged (nested too deeply)") from None
     except NeutronError as e:
@@ -68,4 +46,4 @@ def decode_value(vm, data):
     return root
 
 
-__all__ = ["encode_value", "decode_value", "Unsendable", "LOAD"]
+__all__ = ["encode_value", "decode_value", "Unsendable"]

@@ -9,6 +9,7 @@ import types
 import warnings
 
 from ..bytecode import opcodes as O
+from ..errors import NeutronError
 from ..runtime import frames as FR
 from ..runtime.tasks import run_program
 from . import fibers, worker
@@ -207,12 +208,17 @@ class Tier(Capture):
 
     def run(self):
         vm = self.vm
-        frames = vm.frames
+        vm.start_work()
+        value = self.drive(vm.frames, _NOTHING, None, self.to_vm)
+        vm.result = None if value is _NOTHING else value
+        return vm.result
+
+    def drive(self, frames, value, exc, to_vm):
+        """Run `frames` through continuations to the end, `value` pushed on (or `exc` thrown into) the top one first;
+        returns the last value (_NOTHING if none). to_vm(frames) takes over when compiled code gives up."""
+        vm = self.vm
         self.pending = frames
         self.stop_code = sys._getframe().f_code
-        vm.start_work()
-        value = _NOTHING
-        exc = None
         trace = []
         while frames:
             f = frames.pop()
@@ -236,7 +242,7 @@ class Tier(Capture):
                 cont = self.continuation(f)
             except Unsupported:
                 frames.append(f)
-                return self.to_vm(frames)
+                return to_vm(frames)
             try:
                 r = cont(len(frames) + 1, f.func, f.locals, f.stack)
             except NEXC as e:
@@ -245,17 +251,26 @@ class Tier(Capture):
                 continue
             except Deopt as e:
                 frames.extend(e.frames)
-                return self.to_vm(frames)
+                return to_vm(frames)
             value = r if f.result is FR.NO_RESULT else f.result
         if exc is not None:
             trace = self.places(exc, trace)
             raise FR.Uncaught(exception_value(exc), exc.__class__ is not NThrow, trace, getattr(exc, "hint", None))
-        vm.result = None if value is _NOTHING else value
-        return vm.result
+        return value
 
     def run_fiber(self, frames, wake):
-        """Run one task's frames compiled until it ends or waits (runtime/tasks.py)."""
-        return fibers.run_fiber(self, frames, wake)
+        """Run one task's frames compiled (runtime/tasks.py): to the end (the result), Suspend when it waits,
+        Uncaught when it fails. `wake`: the waiting call's outcome, ("value", v) pushed or ("throw", v, is_error)
+        thrown into the top frame."""
+        self.vm.frames = frames
+        value, exc = _NOTHING, None
+        if wake is not None:
+            if wake[0] == "value":
+                value = wake[1]
+            else:
+                exc = NeutronError(wake[1]) if wake[2] else NThrow(wake[1])
+        value = self.drive(frames, value, exc, lambda frames: fibers.to_vm(self, frames))
+        return None if value is _NOTHING else value
 
     def leave(self, value):
         """Called by a native that needs the VM from here on (process.spawn): returns nothing, it unwinds."""
