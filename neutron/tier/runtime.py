@@ -208,17 +208,19 @@ class Tier(Capture):
 
     def run(self):
         vm = self.vm
-        vm.start_work()
-        value = self.drive(vm.frames, _NOTHING, None, self.to_vm)
+        value = self.drive(vm.frames, _NOTHING, None, self.to_vm, vm.start_work)
         vm.result = None if value is _NOTHING else value
         return vm.result
 
-    def drive(self, frames, value, exc, to_vm):
+    def drive(self, frames, value, exc, to_vm, first=None):
         """Run `frames` through continuations to the end, `value` pushed on (or `exc` thrown into) the top one first;
-        returns the last value (_NOTHING if none). to_vm(frames) takes over when compiled code gives up."""
+        returns the last value (_NOTHING if none). to_vm(frames) takes over when compiled code gives up. first():
+        what runs before, where a checkpoint finds the frames (a resumed program's unfinished sleep)."""
         vm = self.vm
         self.pending = frames
         self.stop_code = sys._getframe().f_code
+        if first is not None:
+            first()
         trace = []
         while frames:
             f = frames.pop()
