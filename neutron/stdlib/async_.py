@@ -13,16 +13,9 @@ from __future__ import annotations
 
 from ..runtime.tasks import Scheduler, entry_frame, scheduler_of
 from ..runtime.values import Task
-from .native import NativeModule, NeutronError, arg_num, to_str, type_name
+from .native import NativeModule, NeutronError, arg_ms, type_name
 
 module = NativeModule("async")
-
-
-def _ms(args, i, fname):
-    ms = arg_num(args, i, fname, "milliseconds")
-    if ms != ms or ms < 0:
-        raise NeutronError(f"{fname}: milliseconds must be a non-negative number, got {to_str(ms)}.")
-    return ms
 
 
 @module.function("run", 1, None)
@@ -42,13 +35,13 @@ def await_(vm, args):
 
 @module.function("sleep", 1)
 def sleep(vm, args):
-    ms = _ms(args, 0, "async.sleep")
+    ms = arg_ms(args, 0, "async.sleep")
     scheduler_of(vm).sleep(ms, True)
 
 
 @module.function("timer", 2)
 def timer(vm, args):
-    ms = _ms(args, 1, "async.timer")
+    ms = arg_ms(args, 1, "async.timer")
     s = scheduler_of(vm)
     return s.start_timer(entry_frame(vm, args[0], [], "async.timer"), ms)
 

@@ -78,6 +78,14 @@ def arg_num(args, i, fname, name=None):
     raise arg_error(v, i, fname, name, "a number")
 
 
+def arg_ms(args, i, fname, finite=False):
+    """A duration in milliseconds: a number, not negative (nor infinite, when `finite`)."""
+    ms = arg_num(args, i, fname, "milliseconds")
+    if not ms >= 0 or finite and ms == float("inf"):
+        raise NeutronError(f"{fname}: milliseconds must be a non-negative number, got {to_str(ms)}.")
+    return ms
+
+
 def arg_int(args, i, fname, name=None):
     v = arg_num(args, i, fname, name)
     if v != v or v in (float("inf"), float("-inf")):

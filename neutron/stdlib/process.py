@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..runtime.copying import deep_copy
 from ..runtime.tasks import entry_frame, scheduler_of
-from .native import NativeModule, NeutronError, arg_num, to_str
+from .native import NativeModule, NeutronError, arg_ms, arg_num, to_str
 
 module = NativeModule("process")
 
@@ -28,13 +28,6 @@ def _pid(args, i, fname):
     if pid != pid or pid in (float("inf"), float("-inf")) or pid != int(pid):
         raise NeutronError(f"{fname}: a pid is a whole number, got {to_str(pid)}.")
     return int(pid)
-
-
-def _ms(args, i, fname):
-    ms = arg_num(args, i, fname, "milliseconds")
-    if ms != ms or ms < 0:
-        raise NeutronError(f"{fname}: milliseconds must be a non-negative number, got {to_str(ms)}.")
-    return ms
 
 
 @module.function("spawn", 1, None)
@@ -61,7 +54,7 @@ def send(vm, args):
 
 @module.function("receive", 0, 1)
 def receive(vm, args):
-    timeout = _ms(args, 0, "process.receive") if args and args[0] is not None else None
+    timeout = arg_ms(args, 0, "process.receive") if args and args[0] is not None else None
     return scheduler_of(vm).receive(timeout)
 
 
@@ -96,4 +89,4 @@ def process_count(vm, args):
 
 @module.function("process_sleep", 1)
 def process_sleep(vm, args):
-    scheduler_of(vm).sleep(_ms(args, 0, "process.process_sleep"), None)
+    scheduler_of(vm).sleep(arg_ms(args, 0, "process.process_sleep"), None)

@@ -58,7 +58,7 @@ import threading
 import time as _pytime
 
 from ..errors import NeutronError, ProgramExit
-from .native import NativeModule, arg_error, arg_num, arg_path, arg_str, opt
+from .native import NativeModule, arg_error, arg_ms, arg_num, arg_path, arg_str, opt
 from ..runtime.values import BoundMethod, Buffer, Class, Function, Native, to_str, type_name
 
 module = NativeModule("sys")
@@ -377,12 +377,14 @@ def exit_(vm, args):
 
 @module.function("sleep", 1)
 def sleep(vm, args):
-    ms = arg_num(args, 0, "sys.sleep", "milliseconds")
-    if not ms >= 0 or ms == float("inf"):
-        raise NeutronError(f"sys.sleep: milliseconds must be a non-negative number, got {to_str(ms)}.")
+    return sleep_for(vm, arg_ms(args, 0, "sys.sleep", finite=True), True)
+
+
+def sleep_for(vm, ms, result):
+    """sys.sleep and time.sleep: wait `ms` milliseconds, then return `result`."""
     if getattr(vm, "scheduler", None) is not None:     # with tasks or processes, the others run meanwhile
-        vm.scheduler.sleep(ms, True)     # (the task waits: this raises)
-    return sleep_until(vm, _pytime.time() + ms / 1000.0, True)
+        vm.scheduler.sleep(ms, result)     # (the task waits: this raises)
+    return sleep_until(vm, _pytime.time() + ms / 1000.0, result)
 
 
 # ---- sleeping: the deadline is an absolute time that travels in a snapshot ---------------------------------------

@@ -13,8 +13,8 @@ import os
 import time as _pytime
 
 from ..errors import NeutronError
-from .native import NativeModule, arg_num, arg_str, opt
-from .sys import sleep_until
+from .native import NativeModule, arg_ms, arg_num, arg_str, opt
+from .sys import sleep_for
 from ..runtime.values import format_number
 
 module = NativeModule("time")
@@ -70,9 +70,4 @@ def format_utc(vm, args):
 
 @module.function("sleep", 1)
 def sleep(vm, args):
-    ms = arg_num(args, 0, "time.sleep", "milliseconds")
-    if not ms >= 0 or ms == math.inf:
-        raise NeutronError(f"time.sleep: milliseconds must be a non-negative number, got {format_number(ms)}.")
-    if getattr(vm, "scheduler", None) is not None:     # with tasks or processes, the others run meanwhile
-        vm.scheduler.sleep(ms, None)     # (the task waits: this raises)
-    return sleep_until(vm, _pytime.time() + ms / 1000.0, None)
+    return sleep_for(vm, arg_ms(args, 0, "time.sleep", finite=True), None)
