@@ -11,7 +11,7 @@ rotation, and `--checkpoint-on-error PATH`.
   it, writes PATH as the program was just before that operation; a resume runs it again.
 
 A request is served at a safepoint (the VM: jumps, calls, returns; the compiled tier: loop back-edges and function
-entries, emitted because vm.safepoints is set) or by a blocking built-in while it waits (sleeps, reading standard
+entries, see Tier.trace) or by a blocking built-in while it waits (sleeps, reading standard
 input, http requests and servers; stdlib/sys.wait): VM.on_request is Watch.serve.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ import sys
 import threading
 
 from ..errors import NeutronError, ProgramExit
+from ..runtime.frames import NotASafepoint
 from .run import run_of
 
 EXIT_STOPPED = 75       # sysexits' EX_TEMPFAIL: stopped from outside, PATH continues the run
@@ -102,6 +103,7 @@ class Watch:
         self.err = err if err is not None else sys.stderr
         self.saved = {}             # signal number -> the handler before ours
         self.done = threading.Event()
+        self.served = threading.Event()    # a request was served (written or not)
         self.error_written = None   # the path written for a failure, once
         self.failure_seen = False
 
@@ -140,10 +142,20 @@ class Watch:
             self.stopped_by = signal.Signals(signum).name if signum is not None else "request"
         vm.ask(what)
 
+    def ask_again(self, what):
+        vm = self.vm
+        if what == "stop" or vm.request is None:
+            vm.ask(what)
+
     def _tick(self):
+        # the period counts from the end of the last write: a checkpoint slower than the period leaves the program
+        # time to run between two
         while not self.done.wait(self.opts.every):
             if self.vm.request is None:
+                self.served.clear()
                 self.vm.ask("save")
+                while not self.served.wait(1.0) and not self.done.is_set():
+                    pass
 
     def finish(self):
         self.done.set()
@@ -163,12 +175,20 @@ class Watch:
         try:
             frames = vm.live_frames(mode)
             vm.write_snapshot(vm, path, frames, mode == "call", vm.call_result, "--snapshot")
+        except NotASafepoint:
+            # compiled code that Python's sort calls (a comparator): asked again a moment later, after the sort
+            later = threading.Timer(0.05, self.ask_again, (what,))
+            later.daemon = True
+            later.start()
+            return
         except NeutronError as e:
+            self.served.set()
             vm.flush()
             self.err.write(f"neutron: cannot write the snapshot: {e.message}\n")
             if what == "stop":
                 raise ProgramExit(EXIT_NOT_SAVED) from None
             return
+        self.served.set()
         if os.environ.get("NEUTRON_CHECKPOINT_LOG"):
             self.err.write(f"neutron: checkpoint written to {path}\n")
         if what == "stop":

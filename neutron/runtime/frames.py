@@ -49,5 +49,10 @@ class Hot(Exception):
     frame at the call's first instruction or at the loop's head, so that the compiled tier can go on from there."""
 
 
+class NotASafepoint(RuntimeError):
+    """The running program cannot be described here (compiled code called by Python's sort): a request from outside
+    waits for the next safepoint."""
+
+
 class StopForResume(Exception):
     """Raised after a test-only checkpoint: the process ends here and a new VM resumes from the file."""

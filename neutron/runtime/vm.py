@@ -90,8 +90,9 @@ class VM:
         self.on_stop = self.stop_here       # (frame, ip, call) at the test-only stop point (see point)
         self.position = self.call_running   # () -> (code, ip) of the call running now (messages that quote it)
         # Requests from outside the program (durable/signals.py): `request` names what was asked (or None); the VM
-        # checks it at instruction boundaries (jumps, calls and returns), the compiled tier where `safepoints` made
-        # it emit checks (loop back-edges, function entries), blocking built-ins while they wait. There the hook
+        # checks it at instruction boundaries (jumps, calls and returns), the compiled tier, when `safepoints` is
+        # set, at loop back-edges (a tracer switched on by the request) and function entries, blocking built-ins
+        # while they wait. There the hook
         # on_request(vm, mode) serves it: mode "stop" (frames as they are), "call" (inside a built-in call that
         # returns `call_result`) or "redo" (inside a built-in call that a resume runs again, see frames_now).
         self.request = None

@@ -21,7 +21,7 @@ MAX_EMIT_FACTOR = 8                 # code duplication allowed (tail copies) bef
 
 class Info:
     """What the runtime needs to know about one generated function."""
-    __slots__ = ("code", "sites", "lineip", "handlers", "entry", "spec")
+    __slots__ = ("code", "sites", "lineip", "handlers", "entry", "spec", "safe")
 
     def __init__(self, code, entry):
         self.code = code
@@ -30,6 +30,7 @@ class Info:
         self.lineip = {}        # Python line -> instruction index (None: the entry check)
         self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
         self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
+        self.safe = {}          # Python line of a traced safepoint -> ((global, Python local), ...) to write back
 
 
 class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation, Globals):
@@ -216,6 +217,9 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
             elif ip is not None:
                 info.lineip[n] = ip
             if site is not None:
+                if len(site) > 3:
+                    info.safe[n] = site[3]
+                    site = site[:3]
                 info.sites[n] = site
         src.append(f"    return {fname}, {fname + '_s' if entry is None and spec else None}")
         body = rename("\n".join(src) + "\n")

@@ -7,6 +7,7 @@ from itertools import islice as _islice
 
 from ..bytecode import opcodes as O
 from ..errors import NeutronError
+from ..runtime import frames as FR
 from ..runtime.values import type_name
 
 # A capture inside the callback turns such a loop into the prelude function's frame at its callback call. Which
@@ -141,7 +142,7 @@ def frame_state(roles, below, values):
 
 
 def _no_capture(L):
-    raise RuntimeError("compiled tier: a checkpoint inside a comparator that makes no call")
+    raise FR.NotASafepoint("compiled tier: a checkpoint inside a comparator that makes no call")
 
 
 def fast_reduce(tier):

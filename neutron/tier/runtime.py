@@ -2,6 +2,7 @@
 compiled (each through a continuation from its position), and giving up to the VM."""
 from __future__ import annotations
 
+import _thread
 import builtins as _pybuiltins
 import os
 import sys
@@ -52,6 +53,11 @@ class Tier(Capture):
         self.globals_of = {}    # code -> the globals dict its functions use
         self.flags = []         # the builtins dicts of generated functions: each holds the request flag _sp
         self.flag = vm.request is not None     # (attached by tiered running while a request waits: see vm.ask)
+        # requests from outside (vm.ask): loop back-edges are safepoints seen by a tracer (trace), if the program's
+        # thread can be reached from others; else they test a flag (Emitter.back_edge)
+        self._traced = None if sys.gettrace() is None else False
+        self.tracing = False    # the safepoint tracer is on
+        self.thread = None      # (ident, PyThreadState address) of the thread running compiled code
         self.max_instrs = None  # tiered running: larger code objects stay in the VM (see too_large)
         self.ns = namespace(vm, self)
         vm.tier = self
@@ -145,12 +151,77 @@ class Tier(Capture):
         return fn
 
     def raise_flag(self, on):
-        """Set the request flag that generated code checks at its safepoints (vm.ask, vm.take_request)."""
+        """A request from outside waits (on) or was taken (vm.ask, vm.take_request): function entries test
+        _limit, loop back-edges are seen by the tracer (vm.safepoints "trace") or test the flag _sp ("poll")."""
         self.flag = on
         limit = -1 if on else FR.MAX_FRAMES     # (function entries: see Emitter.generate)
         for B in list(self.flags):
             B[HIDE + "sp"] = on
             B[HIDE + "limit"] = limit
+        self.trace(on)
+
+    @property
+    def traced(self):
+        if not self.vm.safepoints:
+            return False
+        if self._traced is None:
+            self._traced = worker.can_trace_threads()
+        return self._traced
+
+    def trace(self, on):
+        """Install (on) or remove the safepoint tracer: a line tracer on the generated functions' frames, live and
+        new, on the thread that runs them, which serves the request at the first loop back-edge one of them reaches
+        (Emitter.back_edge). vm.ask is called on another thread (a signal handler runs on the main thread, the
+        program on the worker's): worker.trace_thread has the program's thread switch its tracer on itself. While
+        no request waits, no tracer is installed and a back-edge costs nothing."""
+        if not self.traced or on == self.tracing:
+            return
+        self.tracing = on
+        thread = self.thread
+        if thread is None:
+            return                              # not running yet: run() switches it on (self.flag)
+        if thread[0] != _thread.get_ident():
+            if on:
+                worker.trace_thread(thread[1], self.switch_on)
+            else:
+                worker.untrace_thread(thread[1])
+        elif on:
+            self.switch_on()
+        else:
+            sys.settrace(None)
+            f = sys._getframe(1)
+            while f is not None:
+                if f.f_trace is not None and f.f_code in self.infos:
+                    f.f_trace = None
+                f = f.f_back
+
+    def switch_on(self):
+        """On the program's thread: the tracer for new frames and for the live generated ones."""
+        if not self.tracing:
+            return
+        sys.settrace(self._on_call)
+        infos = self.infos
+        f = sys._getframe(1)
+        while f is not None:
+            if f.f_code in infos:
+                f.f_trace = self._on_line
+            f = f.f_back
+
+    def _on_call(self, frame, event, arg):
+        return self._on_line if frame.f_code in self.infos else None
+
+    def _on_line(self, frame, event, arg):
+        if event == "line":
+            info = self.infos.get(frame.f_code)
+            back = info.safe.get(frame.f_lineno) if info is not None else None
+            if back is not None:
+                if back:
+                    loc = frame.f_locals
+                    G = frame.f_builtins[HIDE + "G"]
+                    for name, local in back:
+                        G[name] = loc[local]
+                self.vm.serve("stop")
+        return self._on_line if self.tracing else None
 
     def too_large(self, code):
         return self.max_instrs is not None and len(code.instrs) > self.max_instrs
@@ -202,9 +273,22 @@ class Tier(Capture):
         """Run vm.frames to the end, in a worker thread with a large stack (in the VM, which needs none, when
         there is no memory for that stack)."""
         try:
-            return worker.run(lambda: run_program(self.vm, self.run))
+            return worker.run(self.program)
         except worker.NoThread:
             return self.to_vm(self.vm.frames)
+
+    def program(self):
+        """The worker thread's work: the program, its tasks and processes; requests from outside reach this thread
+        (trace)."""
+        if self.traced:
+            self.thread = (_thread.get_ident(), worker.thread_state())
+        try:
+            if self.flag:
+                self.tracing = False
+                self.trace(True)
+            return run_program(self.vm, self.run)
+        finally:
+            self.thread = None
 
     def run(self):
         vm = self.vm

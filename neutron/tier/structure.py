@@ -165,8 +165,9 @@ class Structure:
             vt = list(vs_taken)
             self.materialize(vt)
             if imm == "continue":
-                self.safepoint(a, vt)
-            self.line(imm)
+                self.back_edge(a, vt)
+            else:
+                self.line(imm)
             self.ind -= 1
             self.cur_ip = ip
             for text in fall_prefix:
@@ -361,23 +362,32 @@ class Structure:
             self.at_merge()
             self.path(m, self.canon(m), ctx)
 
-    def safepoint(self, h, vs):
-        """At a loop's jump back to its header h, when the program may be asked from outside to checkpoint
-        (vm.safepoints): a check of the request flag; the capture finds the frame at h with the stack vs
-        (materialized), its locals whole (promoted globals written back)."""
+    def back_edge(self, h, vs):
+        """A loop's jump back to its header h (`continue`). When the program may be asked from outside to
+        checkpoint (vm.safepoints), a safepoint: the capture finds the frame at h with the stack vs
+        (materialized), its locals whole (promoted globals written back). The `continue` line itself is the
+        safepoint, seen by the line tracer the tier installs only while a request waits (Tier.trace): nothing runs
+        per iteration. Where no tracer can be installed from another thread (tier.traced false), a flag test."""
         if not self.tier.vm.safepoints or self.dead:
-            # (an innermost loop whose counter is kept as an int alone only indexes with it: its iterations are
-            # bounded by the arrays it reads, and the check costs most there; the enclosing loop checks)
+            self.line("continue")
             return
         saved = (self.cur_ip, self.cur_site)
-        self.cur_ip, self.cur_site = h, None
-        self.line("if _sp:")
-        self.ind += 1
-        if self.region:
-            self.write_back(self.region)
-        self.cur_site = self.site(h, vs, len(vs))
-        self.line("_safepoint()")
-        self.ind -= 1
+        self.cur_ip = h
+        if self.tier.traced:
+            site = self.site(h, vs, len(vs))
+            self.cur_site = site + (tuple((self.gname(s), f"l{s}") for s in sorted(self.region)),)
+            self.line("continue")
+        else:
+            self.cur_site = None
+            self.line("if _sp:")
+            self.ind += 1
+            if self.region:
+                self.write_back(self.region)
+            self.cur_site = self.site(h, vs, len(vs))
+            self.line("_safepoint()")
+            self.ind -= 1
+            self.cur_site = None
+            self.line("continue")
         self.cur_ip, self.cur_site = saved
 
     def flag(self, hid):

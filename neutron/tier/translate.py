@@ -53,8 +53,7 @@ class Translation:
                     if ip == loop.header:
                         self.cur_ip = None
                         self.materialize(vs)
-                        self.safepoint(ip, vs)
-                        self.line("continue")
+                        self.back_edge(ip, vs)
                         return
                     if ip == loop.follow:
                         self.cur_ip = None

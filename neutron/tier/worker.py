@@ -21,6 +21,58 @@ def _async_raise(ident, exc_type):
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
 
 
+def can_trace_threads():
+    """Whether trace_thread works here: CPython's _PyEval_SetTrace, the call behind threading.settrace_all_threads
+    (3.12), reached through ctypes."""
+    try:
+        import ctypes
+        return hasattr(ctypes.pythonapi, "_PyEval_SetTrace") and hasattr(ctypes.pythonapi, "PyThreadState_Get")
+    except (ImportError, OSError):
+        return False
+
+
+def thread_state():
+    """The calling thread's PyThreadState (its address): trace_thread's `ts`."""
+    import ctypes
+    get = ctypes.pythonapi.PyThreadState_Get
+    get.restype = ctypes.c_void_p
+    return get()
+
+
+_keep = []      # the C trace function set last (a ctypes callback must outlive its calls)
+
+
+def trace_thread(ts, switch):
+    """Have the thread whose state is `ts` (running, or waiting for the GIL) call switch() itself, at the next line
+    it runs: a C-level trace function is set on that thread (the caller holds the GIL, as _PyEval_SetTrace wants),
+    whose first call runs switch(), which replaces it with sys.settrace. Nothing else of that thread is touched."""
+    import ctypes
+    proto = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+
+    def first(obj, frame, what, arg):
+        try:
+            switch()
+        except BaseException:   # (an exception cannot leave a C trace function; switch() raises none)
+            pass
+        return 0
+
+    fn = proto(first)
+    _keep[:] = [fn]
+    set_trace = ctypes.pythonapi._PyEval_SetTrace
+    set_trace.argtypes = [ctypes.c_void_p, proto, ctypes.c_void_p]
+    set_trace.restype = ctypes.c_int
+    set_trace(ts, fn, None)
+
+
+def untrace_thread(ts):
+    """Remove the thread's trace function (set by trace_thread or by its own sys.settrace)."""
+    import ctypes
+    set_trace = ctypes.pythonapi._PyEval_SetTrace
+    set_trace.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    set_trace.restype = ctypes.c_int
+    set_trace(ts, None, None)
+
+
 def _root(work):
     work()
 

@@ -322,6 +322,96 @@ def test_checkpoint_every_writes_periodically_and_keep_rotates(tmp_path, mode):
     assert steps[0] >= steps[1] >= steps[2]        # PATH the newest, the oldest last
 
 
+BUSY = """use sys;
+var grid = [];
+var n = 0;
+fun cell(a, b) { var s = 0; var k = 0; while (k < 20) { s = s + (a * 31 + b * 17 + k) % 13; k = k + 1; } return s; }
+sys.write("ready", "");
+for (var r = 0; r < ROWS; r = r + 1) {
+    var row = 0;
+    for (var c = 0; c < 300; c = c + 1) { row = row + cell(r, c); n = n + 1; }
+    grid.push(row);
+}
+var sum = 0;
+for (var g in grid) sum = sum + g;
+say("cells " + n + " sum " + sum);
+"""
+
+
+def test_many_checkpoints_while_loops_run_leave_the_program_unchanged(tmp_path):
+    """SIGUSR1 again and again while compiled loops run (a top-level loop keeps its globals in Python locals, a
+    function's inner loop): each is served at a loop's back-edge or a call, and the run and every resume print what
+    a run without signals prints."""
+    rows = 400
+    (tmp_path / "busy.nt").write_text(BUSY.replace("ROWS", str(rows)))
+    expected = run(["busy.nt"], tmp_path, "compiled")
+    assert expected[0] == 0 and expected[1].startswith(f"cells {rows * 300} ")
+    os.remove(tmp_path / "ready")
+    proc = start(["--snapshot", "b.snap", "--keep", "40", "busy.nt"], tmp_path, "compiled",
+                 extra={"NEUTRON_CHECKPOINT_LOG": "1"})
+    wait_for(tmp_path / "ready", proc)
+    sent = 0
+    while proc.poll() is None and sent < 30:
+        proc.send_signal(signal.SIGUSR1)
+        sent += 1
+        time.sleep(0.05)
+    status, out, err = finish(proc)
+    assert (status, out) == expected[:2]
+    written = err.count("neutron: checkpoint written to b.snap\n")
+    assert written >= 3, err
+    names = ["b.snap"] + [f"b.snap.{i}" for i in range(1, min(written, 40))]
+    for name in names[::3]:
+        assert run(["--resume", name], tmp_path, "compiled")[:2] == expected[:2]
+
+
+def test_loops_test_no_flag_unless_the_program_cannot_be_reached(tmp_path):
+    """With --snapshot the compiled loops carry no per-iteration test: a request switches a line tracer on in the
+    program's thread. Under another tracer (a debugger's) the loops test a flag instead, and a signal still stops
+    the run."""
+    (tmp_path / "loop.nt").write_text(LOOP.replace("N", "3000000"))
+    env = env_for("compiled", {"NEUTRON_TIER": "eager", "NEUTRON_TIER_DUMP": "1"})
+    done = subprocess.run([sys.executable, "-m", "neutron", "--snapshot", "x.snap", "loop.nt"], cwd=tmp_path, env=env,
+                          capture_output=True, timeout=WAIT)
+    assert done.returncode == 0 and b"continue" in done.stderr and "if \u01c2sp:".encode() not in done.stderr
+    os.remove(tmp_path / "ready")
+    driver = ("import sys; sys.settrace(lambda *a: None); from neutron.cli import main; "
+              "sys.exit(main(['--snapshot', 'd.snap', 'loop.nt']))")
+    proc = subprocess.Popen([sys.executable, "-c", driver], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    wait_for(tmp_path / "ready", proc)
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)
+    assert status == 75 and "if \u01c2sp:" in err, err[-2000:]
+    done = run(["--resume", "d.snap"], tmp_path, "compiled")
+    assert done == (0, "total 8999994 after 3000000\n", "")
+
+
+SORTS = """var items = [];
+for (var i = 0; i < 20000; i = i + 1) items.push({price: (i * 7919) % 1000, id: i});
+var firsts = [];
+for (var round = 0; round < 6; round = round + 1) {
+    var copy = items.slice(0, items.length);
+    copy.sort(fun (a, b) { var d = b.price - a.price; if (d == 0) d = a.id - b.id; return d; });
+    firsts.push(copy[0].id + ":" + copy[copy.length - 1].id);
+}
+say(firsts.join(" "));
+"""
+
+
+def test_periodic_checkpoints_wait_out_a_sort_by_a_comparator(tmp_path):
+    """A comparator that makes no call is run by Python's sort, where no frame can be described: a request that
+    arrives there waits until the sort is done (before, the run ended with an internal error), and a period
+    shorter than a checkpoint still leaves the program time to run."""
+    (tmp_path / "sorts.nt").write_text(SORTS)
+    expected = run(["sorts.nt"], tmp_path, "compiled")
+    assert expected[0] == 0 and len(expected[1].split()) == 6
+    done = run(["--snapshot", "s.snap", "--checkpoint-every", "20ms", "sorts.nt"], tmp_path, "compiled",
+               extra={"NEUTRON_CHECKPOINT_LOG": "1"})
+    assert done[:2] == expected[:2], done[2][-2000:]
+    assert done[2].count("neutron: checkpoint written to s.snap\n") >= 1 and "internal error" not in done[2]
+    assert run(["--resume", "s.snap"], tmp_path, "compiled")[:2] == expected[:2]
+
+
 WRITER = """use sys;
 var heap = [];
 var step = 0;
