@@ -170,7 +170,10 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         fname = "nt_" + "".join(ch if ch.isalnum() else "_" for ch in code.name)
         lines = []
         if entry is None:
-            if self.tier.vm.safepoints:
+            if self.tier.traced:
+                # the first line is a safepoint the request's tracer sees (Tier.trace): the frame at its start
+                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", (0, (), 0, ()))]
+            elif self.tier.vm.safepoints:
                 # the depth test doubles as the request flag's: _limit is MAX_FRAMES, or -1 while a request from
                 # outside waits, and _entry serves it (the capture finds the frame at its start) or overflows
                 prologue = [(1, "if d > _limit: _entry(d)", "entry", (0, (), 0))]

@@ -151,8 +151,8 @@ class Tier(Capture):
         return fn
 
     def raise_flag(self, on):
-        """A request from outside waits (on) or was taken (vm.ask, vm.take_request): function entries test
-        _limit, loop back-edges are seen by the tracer (vm.safepoints "trace") or test the flag _sp ("poll")."""
+        """A request from outside waits (on) or was taken (vm.ask, vm.take_request): function starts and loop
+        back-edges are seen by the tracer (trace) or, where it cannot reach, test _limit and _sp."""
         self.flag = on
         limit = -1 if on else FR.MAX_FRAMES     # (function entries: see Emitter.generate)
         for B in list(self.flags):
@@ -170,10 +170,10 @@ class Tier(Capture):
 
     def trace(self, on):
         """Install (on) or remove the safepoint tracer: a line tracer on the generated functions' frames, live and
-        new, on the thread that runs them, which serves the request at the first loop back-edge one of them reaches
-        (Emitter.back_edge). vm.ask is called on another thread (a signal handler runs on the main thread, the
-        program on the worker's): worker.trace_thread has the program's thread switch its tracer on itself. While
-        no request waits, no tracer is installed and a back-edge costs nothing."""
+        new, on the thread that runs them, which serves the request at the first function start or loop back-edge
+        one of them reaches (Emitter.generate, Emitter.back_edge). vm.ask is called on another thread (a signal
+        handler runs on the main thread, the program on the worker's): worker.trace_thread has the program's thread
+        switch its tracer on itself. While no request waits, no tracer is installed and these places cost nothing."""
         if not self.traced or on == self.tracing:
             return
         self.tracing = on
