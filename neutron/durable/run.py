@@ -4,12 +4,11 @@ effects recorded by `sys.once` can be told apart by run, and a tool can order th
 from __future__ import annotations
 
 import os
-import secrets
 
 
 class Run:
     def __init__(self):
-        self.id = secrets.token_hex(16)
+        self.id = os.urandom(16).hex()     # (secrets.token_hex would import hashlib: start-up)
         self.seq = 0                # snapshots written by this run so far (in every process)
         self.sealed = False         # its snapshots are sealed: never write one in clear text
         self.keep = {}              # absolute path -> how many snapshots to keep there (PATH, PATH.1, ...)
