@@ -13,7 +13,7 @@ from .helpers import RUN_FRAME_CODE
 
 class Capture:
     """Tier's part that reads the live Python stack (uses self.infos, self.fast_codes, self.stop_code, self.pending,
-    self.site_plans and self.vm)."""
+    self.site_plans, self.as_floats and self.vm)."""
 
     def tb_trace(self, tb):
         out = []
@@ -94,6 +94,10 @@ class Capture:
             plan = self.site_plan(info, f.f_lineno)
         ip, keys, fixed, below, handlers, lnames = plan
         vals = list(map(loc.get, keys, fixed))      # a constant's key is None: its value is the default
+        over = self.as_floats.get(f)
+        if over is not None:
+            loc = dict(loc)
+            loc.update(over)
         if mode == "stop":
             fr = FR.Frame(loc["F"], info.code, list(map(loc.get, lnames)), ip)
             fr.stack = vals

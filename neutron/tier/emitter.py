@@ -30,7 +30,8 @@ class Info:
         self.lineip = {}        # Python line -> instruction index (None: the entry check)
         self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
         self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
-        self.safe = {}          # Python line of a traced safepoint -> ((global, Python local), ...) to write back
+        self.safe = {}          # Python line of a traced safepoint -> (((global, Python local), ...) to write back,
+                                # ((local, its int alone), ...) to read as floats)
 
 
 class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation, Globals):
@@ -172,7 +173,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         if entry is None:
             if self.tier.traced:
                 # the first line is a safepoint the request's tracer sees (Tier.trace): the frame at its start
-                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", (0, (), 0, ()))]
+                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", (0, (), 0, ((), ())))]
             elif self.tier.vm.safepoints:
                 # the depth test doubles as the request flag's: _limit is MAX_FRAMES, or -1 while a request from
                 # outside waits, and _entry serves it (the capture finds the frame at its start) or overflows

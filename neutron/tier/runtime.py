@@ -58,6 +58,7 @@ class Tier(Capture):
         self._traced = None if sys.gettrace() is None else False
         self.tracing = False    # the safepoint tracer is on
         self.thread = None      # (ident, PyThreadState address) of the thread running compiled code
+        self.as_floats = {}     # Python frame at a traced safepoint -> [(local, value)] its locals lack (Capture)
         self.max_instrs = None  # tiered running: larger code objects stay in the VM (see too_large)
         self.ns = namespace(vm, self)
         vm.tier = self
@@ -213,14 +214,20 @@ class Tier(Capture):
     def _on_line(self, frame, event, arg):
         if event == "line":
             info = self.infos.get(frame.f_code)
-            back = info.safe.get(frame.f_lineno) if info is not None else None
-            if back is not None:
-                if back:
+            safe = info.safe.get(frame.f_lineno) if info is not None else None
+            if safe is not None:
+                back, ints = safe
+                if back or ints:
                     loc = frame.f_locals
                     G = frame.f_builtins[HIDE + "G"]
                     for name, local in back:
                         G[name] = loc[local]
-                self.vm.serve("stop")
+                    if ints:
+                        self.as_floats[frame] = [(local, float(loc[name])) for local, name in ints]
+                try:
+                    self.vm.serve("stop")
+                finally:
+                    self.as_floats.pop(frame, None)
         return self._on_line if self.tracing else None
 
     def too_large(self, code):

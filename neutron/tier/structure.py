@@ -368,14 +368,18 @@ class Structure:
         (materialized), its locals whole (promoted globals written back). The `continue` line itself is the
         safepoint, seen by the line tracer the tier installs only while a request waits (Tier.trace): nothing runs
         per iteration. Where no tracer can be installed from another thread (tier.traced false), a flag test."""
-        if not self.tier.vm.safepoints or self.dead:
+        traced = self.tier.traced
+        if not self.tier.vm.safepoints or (self.dead and not traced):
             self.line("continue")
             return
         saved = (self.cur_ip, self.cur_site)
         self.cur_ip = h
-        if self.tier.traced:
+        if traced:
+            # what the tracer does first: promoted globals back to their dict, counters kept as ints alone
+            # (int_only) as the floats the frame's locals hold everywhere else
             site = self.site(h, vs, len(vs))
-            self.cur_site = site + (tuple((self.gname(s), f"l{s}") for s in sorted(self.region)),)
+            self.cur_site = site + ((tuple((self.gname(s), f"l{s}") for s in sorted(self.region)),
+                                     tuple((f"l{s}", name) for s, name in sorted(self.dead.items()))),)
             self.line("continue")
         else:
             self.cur_site = None

@@ -390,6 +390,42 @@ def test_loops_test_no_flag_unless_the_program_cannot_be_reached(tmp_path):
     assert done == (0, "total 8999994 after 3000000\n", "")
 
 
+COUNTS = """use sys;
+fun count(words, counts) {
+    for (var i = 0; i < words.length; i++) {
+        var w = words[i];
+        var c = counts[w];
+        if (c == nil) counts[w] = 1; else counts[w] = c + 1;
+    }
+    return counts;
+}
+var words = [];
+for (var k = 0; k < 400000; k++) words.push("w" + (k * 7919) % 1000);
+sys.write("ready", "");
+var counts = {};
+for (var round = 0; round < ROUNDS; round++) count(words, counts);
+var total = 0;
+for (var w in counts) total = total + counts[w];
+say("total " + total + " w7 " + counts["w7"]);
+"""
+
+
+def test_a_checkpoint_inside_a_loop_whose_counter_is_an_int_alone(tmp_path):
+    """The compiled tier keeps an indexing loop's counter as a Python int alone: a request served at its back-edge
+    describes the counter as the float the program sees, and the resume goes on from that iteration."""
+    (tmp_path / "counts.nt").write_text(COUNTS.replace("ROUNDS", "30"))
+    expected = (0, f"total {30 * 400000} w7 {30 * 400}\n", "")
+    proc = start(["--snapshot", "c.snap", "counts.nt"], tmp_path, "compiled")
+    wait_for(tmp_path / "ready", proc)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)
+    assert (status, out) == (75, ""), err
+    code, info, _ = run(["snapshot", "info", "c.snap"], tmp_path, "compiled")
+    assert code == 0 and "resumes at  counts.nt:3 in count" in info, info
+    assert run(["--resume", "c.snap"], tmp_path, "compiled") == expected
+
+
 SORTS = """var items = [];
 for (var i = 0; i < 20000; i = i + 1) items.push({price: (i * 7919) % 1000, id: i});
 var firsts = [];
