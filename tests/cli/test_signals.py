@@ -332,6 +332,8 @@ for (var r = 0; r < ROWS; r = r + 1) {
     for (var c = 0; c < 300; c = c + 1) { row = row + cell(r, c); n = n + 1; }
     grid.push(row);
 }
+sys.write("looped", "");
+while (!sys.exists("go")) sys.sleep(10);
 var sum = 0;
 for (var g in grid) sum = sum + g;
 say("cells " + n + " sum " + sum);
@@ -344,17 +346,20 @@ def test_many_checkpoints_while_loops_run_leave_the_program_unchanged(tmp_path):
     a run without signals prints."""
     rows = 400
     (tmp_path / "busy.nt").write_text(BUSY.replace("ROWS", str(rows)))
+    (tmp_path / "go").write_text("")
     expected = run(["busy.nt"], tmp_path, "compiled")
     assert expected[0] == 0 and expected[1].startswith(f"cells {rows * 300} ")
-    os.remove(tmp_path / "ready")
+    for name in ("ready", "looped", "go"):
+        os.remove(tmp_path / name)
     proc = start(["--snapshot", "b.snap", "--keep", "40", "busy.nt"], tmp_path, "compiled",
                  extra={"NEUTRON_CHECKPOINT_LOG": "1"})
     wait_for(tmp_path / "ready", proc)
     sent = 0
-    while proc.poll() is None and sent < 30:
-        proc.send_signal(signal.SIGUSR1)
+    while not (tmp_path / "looped").exists() and sent < 30:
+        proc.send_signal(signal.SIGUSR1)        # (the handlers stay until the program has ended: see "go")
         sent += 1
         time.sleep(0.05)
+    (tmp_path / "go").write_text("")
     status, out, err = finish(proc)
     assert (status, out) == expected[:2]
     written = err.count("neutron: checkpoint written to b.snap\n")
