@@ -197,8 +197,10 @@ class Tier(Capture):
                 f = f.f_back
 
     def switch_on(self):
-        """On the program's thread: the tracer for new frames and for the live generated ones."""
+        """On the program's thread: the tracer for new frames and for the live generated ones (or none, if the
+        request was taken meanwhile: worker.trace_thread's C-level function must not stay)."""
         if not self.tracing:
+            sys.settrace(None)
             return
         sys.settrace(self._on_call)
         infos = self.infos
