@@ -10,6 +10,15 @@ from .exceptions import Unsupported
 from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, builtin_methods, method_result_tag, pure_invoke
 
 
+# string methods whose Python counterpart gives the same result (Calls.str_method): no argument, one string
+STR_METHODS_0 = {"trim": "{r}.strip()", "strip": "{r}.strip()", "upper": "{r}.upper()",
+                 "toUpperCase": "{r}.upper()", "lower": "{r}.lower()", "toLowerCase": "{r}.lower()"}
+STR_METHODS_1 = {"contains": "({a} in {r})", "includes": "({a} in {r})", "indexOf": "_float({r}.find({a}))",
+                 "find": "_float({r}.find({a}))", "lastIndexOf": "_float({r}.rfind({a}))",
+                 "rfind": "_float({r}.rfind({a}))", "startsWith": "{r}.startswith({a})",
+                 "starts_with": "{r}.startswith({a})", "endsWith": "{r}.endswith({a})",
+                 "ends_with": "{r}.endswith({a})"}
+
 TAKEN_BY_TABLE = {O.GET_INDEX, O.SET_INDEX, O.NIL, O.TRUE, O.FALSE, O.CONST}
 
 
@@ -204,31 +213,17 @@ class Calls:
     def str_method(self, r, mname, args, vs_args):
         """A Python expression for a string method whose arguments are strings (known here), when Python's own
         method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None."""
-        if len(args) == 0:
-            if mname in ("trim", "strip"):
-                return f"{r}.strip()"
-            if mname in ("upper", "toUpperCase"):
-                return f"{r}.upper()"
-            if mname in ("lower", "toLowerCase"):
-                return f"{r}.lower()"
-            return None
+        if not args:
+            form = STR_METHODS_0.get(mname)
+            return None if form is None else form.format(r=r)
         if len(args) != 1 or self.tag(vs_args[0]) != STR:
             return None
-        a = args[0]
-        if mname in ("contains", "includes"):
-            return f"({a} in {r})"
-        if mname in ("indexOf", "find"):
-            return f"_float({r}.find({a}))"
-        if mname in ("lastIndexOf", "rfind"):
-            return f"_float({r}.rfind({a}))"
-        if mname in ("startsWith", "starts_with"):
-            return f"{r}.startswith({a})"
-        if mname in ("endsWith", "ends_with"):
-            return f"{r}.endswith({a})"
-        x = vs_args[0]
-        if mname == "split" and x.__class__ is Const and x.value.__class__ is str and x.value:
-            return f"{r}.split({a})"
-        return None
+        form = STR_METHODS_1.get(mname)
+        if form is None and mname == "split":
+            x = vs_args[0]
+            if x.__class__ is Const and x.value.__class__ is str and x.value:
+                form = "{r}.split({a})"
+        return None if form is None else form.format(r=r, a=args[0])
 
     def module_branches(self, name, r, mname, args, vs_args):
         """A receiver that most likely holds a built-in module (`use`d): its natives first."""
