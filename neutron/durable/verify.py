@@ -6,7 +6,7 @@ must be of their kinds; a module's private built-ins stay in its own Neutron cod
 from __future__ import annotations
 
 from itertools import chain, compress, repeat
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 
 from ..bytecode import opcodes as O
 from ..bytecode.code import Code, compute_depths
@@ -270,8 +270,9 @@ def check_const(c, o, k, fail):
             fail("bad constant")
 
 
-KIND_CLASSES = {"s": (str,), "l": (list,), "d": (dict,), "c": (Class,), "f": (Function,), "m": (Function,),
-                "i": (Iter,)}
+KIND_CLASSES = {"s": {str}, "l": {list}, "d": {dict}, "c": {Class}, "f": {Function}, "m": {Function},
+                "i": {Iter}}
+CELL, INSTANCE = {Cell}, {Instance}
 
 
 def check_frames(frames, states, fail, is_value, home, top_waits=False):
@@ -280,47 +281,69 @@ def check_frames(frames, states, fail, is_value, home, top_waits=False):
     elsewhere, an instance as a method's `this`; its handlers the ones the code set up. `states` maps id(code) to
     check_code's answer; is_value(v) says whether v may be held where a value is; home maps a private built-in to
     the globals of the code that may call it (see check_graph). top_waits: the top frame waits for a call's result
-    too (a task waiting in a built-in call)."""
+    too (a task waiting in a built-in call).
+    The frames stopped at one instruction of one code take the same checks: each such group is checked at once,
+    column by column (a deep recursion is thousands of frames in a few groups)."""
     if not frames:
         fail("no frames")
     last = len(frames) if top_waits else len(frames) - 1
-    for i, f in enumerate(frames):
-        code = f.code
-        st = states[id(code)][f.ip]
-        if st is None:
-            fail("operand stack does not match the code")
-        kinds = st.kinds if i == last else st.kinds[:-1]
-        if i != last and (not st.kinds or st.kinds[-1] != "v" or code.instrs[f.ip - 1][0] not in WAITS):
+    groups = {}
+    for f in frames[:last]:
+        groups.setdefault((f.code, f.ip), []).append(f)
+    for (code, ip), group in groups.items():
+        check_group(code, ip, group, True, states, fail, is_value, home)
+    for f in frames[last:]:
+        check_group(f.code, f.ip, [f], False, states, fail, is_value, home)
+
+
+def check_group(code, ip, group, waits, states, fail, is_value, home):
+    """check_frames for frames of `code` stopped at `ip`; `waits`: they wait for a call's result."""
+    st = states[id(code)][ip]
+    if st is None:
+        fail("operand stack does not match the code")
+    kinds = st.kinds
+    if waits:
+        if not kinds or kinds[-1] != "v" or code.instrs[ip - 1][0] not in WAITS:
             fail("a frame below the top that is not waiting for a call")
-        if len(f.stack) != len(kinds):
+        kinds = kinds[:-1]
+    stacks = list(map(attrgetter("stack"), group))
+    if not all(map(len(kinds).__eq__, map(len, stacks))):
+        fail("operand stack does not match the code")
+    for k, entries in zip(kinds, zip(*stacks)):        # an entry of every frame's stack at a time
+        types = set(map(type, entries))
+        if k == "v":
+            if not types <= PLAIN_VALUES:
+                for f, v in zip(group, entries):
+                    if not is_value(v) and not (v.__class__ is Native and home.get(id(v)) == id(f.func.globals)):
+                        fail("bad value on the operand stack")
+        elif not types <= KIND_CLASSES[k] or k == "m" and not all(v.code.is_method for v in entries) or \
+                k == "f" and any(v.code.is_method for v in entries):
             fail("operand stack does not match the code")
-        for k, v in zip(kinds, f.stack):
-            if k == "v":
-                if not is_value(v) and not (v.__class__ is Native and home.get(id(v)) == id(f.func.globals)):
-                    fail("bad value on the operand stack")
-            elif v.__class__ not in KIND_CLASSES[k] or k == "m" and not v.code.is_method or \
-                    k == "f" and v.code.is_method:
-                fail("operand stack does not match the code")
-        if tuple(f.handlers) != st.handlers:
-            fail("bad handler")
-        cells_used = cell_slots(code)
-        for s, v in enumerate(f.locals):
-            if s in st.cells:
-                if v.__class__ is not Cell:
-                    fail("a frame's cell is not a cell")
-            elif v.__class__ is Cell:
-                if s not in cells_used:
-                    fail("a cell where a frame holds a value")
-            elif not is_value(v):
-                fail("bad local variable")
-        if code.is_method:
-            this = f.locals[0]
-            if this.__class__ is Cell:
-                this = this.value
-            if this.__class__ is not Instance:
-                fail("a method running on something other than an instance")
-        if f.result is not NO_RESULT and not is_value(f.result):
-            fail("bad frame result")
+    if any(map(st.handlers.__ne__, map(tuple, map(attrgetter("handlers"), group)))):
+        fail("bad handler")
+    locals_ = list(map(attrgetter("locals"), group))
+    if not all(map(code.nlocals.__eq__, map(len, locals_))):
+        fail("bad local variable")
+    cells_used = cell_slots(code)
+    for s, slot in enumerate(zip(*locals_)):            # a slot of every frame at a time
+        types = set(map(type, slot))
+        if s in st.cells:
+            if types != CELL:
+                fail("a frame's cell is not a cell")
+            continue
+        if Cell in types:
+            if s not in cells_used:
+                fail("a cell where a frame holds a value")
+            types.discard(Cell)
+        if not types <= PLAIN_VALUES and not all(is_value(v) for v in slot if v.__class__ is not Cell):
+            fail("bad local variable")
+    if code.is_method:
+        this = [v.value if v.__class__ is Cell else v for v in map(itemgetter(0), locals_)]
+        if set(map(type, this)) != INSTANCE:
+            fail("a method running on something other than an instance")
+    results = [f.result for f in group if f.result is not NO_RESULT]
+    if results and not set(map(type, results)) <= PLAIN_VALUES and not all(map(is_value, results)):
+        fail("bad frame result")
 
 
 # The instructions after which a frame waits for the frame above it: calls, and `use` of a file (its top level
@@ -330,6 +353,7 @@ WAITS = {O.CALL, O.CALL_ARRAY, O.INVOKE, O.USE, O.USING, O.USING_ISOLATED}
 
 VALUES = frozenset({type(None), bool, float, str, list, dict, Function, Native, Class, Instance, BoundMethod, Module,
                     Buffer, Resource, Task})
+PLAIN_VALUES = VALUES - {Native}    # a native may be private: see check_graph's is_value
 
 
 def private(native):
