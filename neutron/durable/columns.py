@@ -23,6 +23,7 @@ from array import array
 from itertools import accumulate, compress, filterfalse, repeat
 from math import copysign
 from operator import and_, lshift, neg, rshift, xor
+from struct import Struct
 
 from .format import BIG_ENDIAN, T_BOOL, T_NIL, T_NUM, T_REF, T_STR, SnapshotError, damaged
 
@@ -202,11 +203,10 @@ def get_strings(cur):
         damaged("bad UTF-8 in a string")
 
 
-def put_doubles(out, a):
-    if BIG_ENDIAN:
-        a = array("d", a)
-        a.byteswap()
-    out.append(a)
+def pack_doubles(nums):
+    """The numbers (floats, or anything float() takes) as little-endian doubles, in one C call; struct.error or
+    OverflowError for any other value."""
+    return Struct(f"<{len(nums)}d").pack(*nums)
 
 
 def get_doubles(cur, n):
@@ -306,7 +306,7 @@ def put_numbers(out, nums):
         nums = list(map(float, nums))
         kinds = integral(nums)
         ints = list(map(int, compress(nums, kinds)))
-        doubles = array("d", compress(nums, kinds.translate(FLIP)))
+        doubles = pack_doubles(list(compress(nums, kinds.translate(FLIP))))
         bounds = (min(ints), max(ints)) if ints else (0, 0)
     lo, hi = bounds
     zigzag = lo < 0
@@ -320,7 +320,7 @@ def put_numbers(out, nums):
     elif ints:
         put_uints(out, ints, hi)
     if doubles:
-        put_doubles(out, doubles)
+        out.append(doubles)
 
 
 def has_negative_zero(nums):

@@ -136,6 +136,7 @@ class Reader:
         self.body = None
         self.later = []         # (check, run): checks that need the whole table filled
         self.preludes = []      # (module name, its Neutron functions as the head gives them)
+        self.numeric = set()    # ids of the arrays read as doubles: numbers alone, nothing in them to check
 
 
 class Kind(NamedTuple):
@@ -173,7 +174,11 @@ def load_list(r, run):
         return
     forms = iter(forms)
     for lst, n in zip(run, lens):
-        lst += s.doubles(n) if n > FLOATS_MIN and next(forms) else s.values(n)
+        if n > FLOATS_MIN and next(forms):
+            lst += s.doubles(n)
+            r.numeric.add(id(lst))
+        else:
+            lst += s.values(n)
 
 
 LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
@@ -660,6 +665,8 @@ def load(vm, body):
         for kind, start, n in runs:     # each run holds objects of one class
             if n:
                 groups.setdefault(objects[start].__class__, []).extend(objects[start:start + n])
+        if r.numeric:
+            groups[list] = [x for x in groups[list] if id(x) not in r.numeric]
         is_value, home = check_graph(groups, homes(r, vm), damaged)
         check_frames(frames, states, damaged, is_value, home)
         for t in groups.get(Task, ()):

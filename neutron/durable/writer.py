@@ -14,9 +14,9 @@ of classes a snapshot can hold are read off SAVE.
 """
 from __future__ import annotations
 
-from array import array
 from itertools import chain, compress, count, repeat
 from operator import attrgetter, is_, is_not, itemgetter
+from struct import error as StructError
 from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
@@ -24,8 +24,8 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task
 from ..stdlib import native_module
-from .columns import FLIP, MASK, has_double, put_doubles, put_strings, put_uints, put_values, tags_of, varint
-from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
+from .columns import FLIP, MASK, has_double, pack_doubles, put_strings, put_uints, put_values, tags_of, varint
+from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
     K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
 
 
@@ -36,7 +36,7 @@ class Stream:
         self.uints = []
         self.strs = []
         self.vals = []
-        self.doubles = []       # arrays of doubles
+        self.doubles = []       # arrays' doubles, as bytes (columns.pack_doubles)
         self.ndoubles = 0
         self.blobs = []         # buffers' bytes
         self.nblob = 0
@@ -56,8 +56,7 @@ class Stream:
         put_uints(out, list(map(string_index.__getitem__, self.strs)), len(string_index) - 1)
         put_values(out, self.vals, tags, string_index, self.refs, nobjects)
         out.append(varint(self.ndoubles))
-        for a in self.doubles:
-            put_doubles(out, a)
+        out += self.doubles
         out.append(varint(self.nblob))
         out += self.blobs
 
@@ -136,29 +135,26 @@ def save_nothing(w, run):
 
 
 def doubles_of(lst):
-    """The array of doubles holding the numbers of `lst`, or None when it holds something else."""
+    """The numbers of `lst` as little-endian doubles (bytes), or None when it holds something else."""
     try:
-        a = array("d", lst)
-    except (TypeError, OverflowError):
+        raw = pack_doubles(lst)
+    except (StructError, OverflowError):
         return None
-    # array() takes booleans too: each would be 1.0 or 0.0, so look at the items only when those are present
-    raw = a.tobytes()
-    top = raw[7::8] if not BIG_ENDIAN else None
+    # pack takes booleans too: each would be 1.0 or 0.0, so look at the items only when those are present
+    top = raw[7::8]
     if may_hold(raw, top, ONE) or may_hold(raw, top, ZERO):
         if any(map(is_, lst, repeat(True))) or any(map(is_, lst, repeat(False))):
             return None
-    return a
+    return raw
 
 
-ONE, ZERO = array("d", [1.0]).tobytes(), array("d", [0.0]).tobytes()
+ONE, ZERO = pack_doubles([1.0]), pack_doubles([0.0])
 
 
 def may_hold(raw, top, pattern):
     """Whether the 8 bytes `pattern` are one of the doubles in `raw`, whose last bytes (sign and high exponent bits)
     are `top`: those are looked at first, in most data few of them match and each match is checked whole; past a
     few dozen, the whole of `raw` is searched."""
-    if top is None:
-        return has_double(raw, pattern)
     last = pattern[7:8]
     i = top.find(last)
     for _ in range(48):
