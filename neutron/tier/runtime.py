@@ -21,7 +21,7 @@ from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
 from .fastloops import FAST_LOOPS, frame_state, layout
 from .helpers import namespace
 from .postpass import HIDE
-from .tags import tag_of
+from .tags import tags_of
 
 _NOTHING = object()
 _PROBE = {"arr": [], "f": None, "n": 0, "out": [], "i": 0, "x": None}     # f_locals to list a loop's roles
@@ -249,8 +249,8 @@ class Tier(Capture):
     def continuation(self, f):
         if f.ip == 0 and not f.stack and not f.handlers and f.func is not None:
             return self.entry(f)
-        fl_locals = tuple(tag_of(v) for v in f.locals)
-        fl_stack = tuple(tag_of(v) for v in f.stack)
+        fl_locals = tags_of(f.locals)
+        fl_stack = tags_of(f.stack)
         key = (f.code, f.ip, tuple(f.handlers), fl_locals, fl_stack)
         fn = self.conts.get(key)
         if fn is None:

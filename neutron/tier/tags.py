@@ -73,6 +73,14 @@ def tag_of(v):
     return t
 
 
+TAG_OF_VALUE = {**TAG_OF_CLASS, Instance: INS}
+
+
+def tags_of(values):
+    """tag_of of each value, as a tuple (one C-level loop: a resume makes a continuation for each of its frames)."""
+    return tuple(map(TAG_OF_VALUE.get, map(type, values)))
+
+
 def binary_tag(o, a, b):
     """The tag of `a o b` from its operands' tags, as binary_slow computes it (or fails)."""
     if o == O.ADD:
