@@ -13,7 +13,7 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import attrgetter, is_, lt
+from operator import attrgetter, is_, lt, setitem
 from typing import Callable, NamedTuple
 
 from ..bytecode.code import Code
@@ -186,9 +186,8 @@ LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 
 def fill_maps(s, maps, lens):
     total = sum(lens)
-    pairs = zip(s.strings(total), s.values(total))
-    # each map takes the next n pairs; the loop runs in C (map, islice, dict.update), none of it in Python
-    deque(map(dict.update, maps, map(islice, repeat(pairs), lens)), 0)
+    # each pair goes into its map (each map repeated once per pair it takes): one loop run in C, none in Python
+    deque(map(setitem, chain.from_iterable(map(repeat, maps, lens)), s.strings(total), s.values(total)), 0)
 
 
 def load_dict(r, run):

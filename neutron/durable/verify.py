@@ -402,9 +402,8 @@ def check_graph(groups, homes, fail):
         fail("bad object member")
     if not all_values(map(attrgetter("value"), groups.get(Cell, ()))):
         fail("bad captured variable")
-    instances = groups.get(Instance, ())
-    if not all(map(is_, map(type, map(attrgetter("klass"), instances)), repeat(Class))) or \
-            not all_values(chain.from_iterable(map(dict.values, map(attrgetter("fields"), instances)))):
+    # (an instance's class is checked as it is read: reader.load_instance)
+    if not all_values(chain.from_iterable(map(dict.values, map(attrgetter("fields"), groups.get(Instance, ()))))):
         fail("bad instance")
     for o in groups.get(Class, ()):
         if not all(m.__class__ is Function and m.code.is_method for m in o.methods.values()):

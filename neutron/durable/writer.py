@@ -86,19 +86,28 @@ class Writer:
         memo = self.memo
         new = bytes(map(memo.__contains__, ids)).translate(FLIP)
         if 1 in new:
-            self.enter(list(dict(zip(compress(ids, new), compress(refs, new))).values()))     # first appearances
+            fresh = list(compress(ids, new))
+            if len(dict.fromkeys(fresh)) == len(fresh):     # each new object met once: the usual case
+                self.enter(fresh, list(compress(refs, new)))
+            else:
+                first = dict(zip(fresh, compress(refs, new)))     # in the order of first appearance
+                self.enter(list(first), list(first.values()))
         s.refs += map(memo.__getitem__, ids)
 
-    def enter(self, objs):
-        """New objects: a run per class, in the order of first appearance."""
+    def enter(self, ids, objs):
+        """New objects (and their ids): a run per class, in the order of first appearance."""
         types = list(map(type, objs))
         classes = dict.fromkeys(types)
         for cls in classes:
             kind = SAVE.get(cls)
             if kind is None:
                 raise NeutronError(f"Cannot checkpoint a value of type {cls.__name__}.")
-            run = objs if len(classes) == 1 else list(compress(objs, map(is_, types, repeat(cls))))
-            self.memo.update(zip(map(id, run), count(len(self.objects))))
+            if len(classes) == 1:
+                run, run_ids = objs, ids
+            else:
+                mine = bytes(map(is_, types, repeat(cls)))
+                run, run_ids = list(compress(objs, mine)), compress(ids, mine)
+            self.memo.update(zip(run_ids, count(len(self.objects))))
             self.objects += run
             self.runs.append((kind, run))
 
