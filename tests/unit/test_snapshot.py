@@ -608,6 +608,16 @@ say(flags[0] == true and flags[20] == 1);
          "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, true, nil, s]\ntrue\n")
 
 
+def test_only_arrays_of_numbers_are_written_as_doubles():
+    """writer.doubles_of packs an array's numbers as little-endian doubles in one call; it gives None when anything
+    else is among them: a boolean (which struct, like array('d'), would take as 1 or 0), a string, nil, an array."""
+    nums = [0.5, -0.0, float("inf"), float("nan"), 1.0, 0.0, 1e300, -2.0 ** 62]
+    assert writer.doubles_of(nums) == struct.pack("<8d", *nums)
+    for other in (True, False, "1", None, [1.0]):
+        assert writer.doubles_of(nums + [other]) is None
+        assert writer.doubles_of([other] + nums) is None
+
+
 def test_a_large_state_is_compact(tmp_path):
     """Many small objects holding small integers and repeated keys: the string table and the narrow integer
     columns keep the file small (format 2 wrote this state in 315,859 bytes, 15.8 per object; format 3 in

@@ -217,3 +217,86 @@ def test_refused_at_the_command_line_with_status_66(snapshot, tmp_path):
     assert done.stderr == f"neutron: cannot resume '{path}': the file is damaged (an instance of something other " \
                           "than a class)\n"
 
+
+
+# Frames stopped at one instruction of one code are checked as a group, a column of stacks or locals at a time
+# (verify.check_group): one bad frame in the middle of a deep recursion must still be found.
+RECURSION = """use sys;
+fun rec(n, label) {
+    var held = [n, label];
+    if (n == 0) {
+        sys.checkpoint(sys.args()[1]);
+        return 0;
+    }
+    return n + rec(n - 1, label);
+}
+say(rec(40, "x"));
+"""
+
+
+@pytest.fixture(scope="module")
+def deep_snapshot(tmp_path_factory):
+    d = tmp_path_factory.mktemp("verify-deep")
+    prog, snap = d / "r.nt", d / "r.snap"
+    prog.write_text(RECURSION, encoding="utf-8")
+    out = io.StringIO()
+    _, status = run_file(str(prog), [str(snap)], out, io.StringIO())
+    assert (status, out.getvalue()) == (0, "820\n")
+    return snap.read_bytes()
+
+
+def middle_frame(vm):
+    rec = [f for f in vm.frames if f.code.name == "rec"]
+    assert len(rec) == 41 and len({(id(f.code), f.ip) for f in rec[:-1]}) == 1
+    return rec[20]
+
+
+def test_the_deep_snapshot_written_again_unchanged_loads(deep_snapshot):
+    vm = loaded(written(loaded(deep_snapshot), deep_snapshot))
+    assert middle_frame(vm).stack == [20.0]
+
+
+def test_an_iterator_on_the_stack_of_one_frame_among_many(deep_snapshot):
+    vm = loaded(deep_snapshot)
+    f = middle_frame(vm)
+    f.stack[0] = vm.globals["rec"]      # a function where the code has a value: still a value
+    loaded(written(vm, deep_snapshot))
+    f.stack[0] = Iter(None, 0)
+    assert "bad value on the operand stack" in refused(written(vm, deep_snapshot))
+
+
+def test_a_private_built_in_on_the_stack_of_one_frame_among_many(deep_snapshot):
+    vm = loaded(deep_snapshot)
+    middle_frame(vm).stack[0] = native_module("arrays").functions["_sort"]
+    assert refused(written(vm, deep_snapshot))
+
+
+def test_a_missing_stack_entry_in_one_frame_among_many(deep_snapshot):
+    vm = loaded(deep_snapshot)
+    middle_frame(vm).stack.pop()
+    assert "operand stack does not match the code" in refused(written(vm, deep_snapshot))
+
+
+def test_code_in_a_local_of_one_frame_among_many(deep_snapshot):
+    vm = loaded(deep_snapshot)
+    f = middle_frame(vm)
+    f.locals[1] = f.code
+    assert "bad local variable" in refused(written(vm, deep_snapshot))
+
+
+def test_handlers_in_one_frame_among_many(deep_snapshot):
+    vm = loaded(deep_snapshot)
+    middle_frame(vm).handlers.append((0, 0))
+    assert "bad handler" in refused(written(vm, deep_snapshot))
+
+
+def test_a_cell_in_an_array_beside_arrays_read_as_doubles(snapshot):
+    """Arrays read as doubles are left out of check_graph's look at array elements; the others are still looked
+    at."""
+    vm = loaded(snapshot)
+    vm.globals["numbers"] = [float(i) for i in range(100)]
+    vm.globals["more"] = [0.5] * 50
+    again = loaded(written(vm, snapshot))
+    assert again.globals["numbers"] == [float(i) for i in range(100)]
+    vm.globals["items"].append(vm.globals["counter"].cells[0])
+    assert "bad array element" in refused(written(vm, snapshot))
