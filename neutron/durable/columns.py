@@ -1,7 +1,7 @@
 """The body's columns, each written by a put_<column> and read back by the get_<column> right below it.
 
 A column holds many values of one kind, so that writing and reading it are a few loops run by C (map, compress,
-array, bytes.translate) rather than a Python call per value: that is what brings a checkpoint near pickle's cost.
+struct, array, bytes.translate) rather than a Python call per value: that brings a checkpoint near pickle's cost.
 Columns are read through a Cursor, which never reads past the end of the body.
 
     uints     non-negative integers: u8 mode (narrow width << 4 | wide width, widths of 1, 2, 4 or 8 bytes) |
