@@ -89,9 +89,9 @@ class Capture:
 
     def vm_frame(self, f, info, mode):
         loc = f.f_locals
-        plan = self.site_plans.get((info, f.f_lineno))
+        plan = self.site_plans.get((info, f.f_lasti))     # f_lasti: f_lineno would decode the line table
         if plan is None:
-            plan = self.site_plan(info, f.f_lineno)
+            plan = self.site_plan(info, f.f_lineno, f.f_lasti)
         ip, keys, fixed, below, handlers, lnames = plan
         vals = list(map(loc.get, keys, fixed))      # a constant's key is None: its value is the default
         over = self.as_floats.get(f)
@@ -108,9 +108,10 @@ class Capture:
             fr.handlers = list(handlers)
         return fr
 
-    def site_plan(self, info, line):
-        """How to read a generated frame stopped at one call site: (ip, the Python locals or None for each operand
-        stack entry, each constant entry's value, entries below the call's operands, handlers, locals' names)."""
+    def site_plan(self, info, line, lasti):
+        """How to read a generated frame stopped at one call site, the Python `line` of the instruction at offset
+        `lasti`: (ip, the Python locals or None for each operand stack entry, each constant entry's value, entries
+        below the call's operands, handlers, locals' names)."""
         site = info.sites.get(line)
         if site is None:
             raise RuntimeError(f"compiled tier: no call site at line {line} of {info.code.name}")
@@ -119,7 +120,7 @@ class Capture:
         fixed = tuple(None if x.__class__ is Named else x.value for x in descs)
         handlers = tuple((t, dp) for _, t, dp in info.handlers.get(ip, ()))
         lnames = tuple(f"l{i}" for i in range(info.code.nlocals))
-        plan = self.site_plans[(info, line)] = (ip, keys, fixed, below, handlers, lnames)
+        plan = self.site_plans[(info, lasti)] = (ip, keys, fixed, below, handlers, lnames)
         return plan
 
     def live_frames(self, mode):

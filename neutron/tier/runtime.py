@@ -46,7 +46,7 @@ class Tier(Capture):
         self.conts = {}         # (code, ip, handlers) -> continuation function
         self.analyses = {}
         self.infos = {}         # Python code object -> Info
-        self.site_plans = {}    # (Info, Python line) -> how a capture reads a frame there (Capture.site_plan)
+        self.site_plans = {}    # (Info, Python instruction offset) -> how a capture reads a frame there (site_plan)
         self.arity = {}         # ('K'|'M', n) -> {code: function}
         self.pending = []
         self.stop_code = None
