@@ -75,13 +75,9 @@ class Calls:
         # the function (or class) this site called first is recognised by identity, other closures of its code
         # (and of one other code) by their code; the first test for a callee read from a global is identity
         kw = "if"
-        new_first = callee.__class__ is Temp and callee.name in self.global_hint
-        if new_first:
+        if callee.__class__ is Temp and callee.name in self.global_hint:
             self.line(f"if {c} is {cf}:")
             self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
-            # a class read from a global is recognised by identity too, before the test for a function
-            # (the conditions exclude each other: their order is only a matter of speed)
-            self.new_instance(name, c, cc, cm, fc, args, "elif")
             kw = "elif"
         self.line(f"{kw} {c}.__class__ is Function:")
         self.line(f"    _k = {c}.code")
@@ -102,8 +98,11 @@ class Calls:
         self.line(f"            _B[{ff2!r}] = {spec.format('_p')}")
         self.line(f"            _B[{ck2!r}] = _k")
         self.line(f"        {name} = _p({', '.join(['d + 1', c] + args)})")
-        if not new_first:
-            self.new_instance(name, c, cc, cm, fc, args, "elif")
+        self.line(f"elif {c} is {cc}:")
+        self.line("    _i = _inew(Instance)")
+        self.line(f"    _i.klass = {c}")
+        self.line("    _i.fields = {}")
+        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
         self.line(f"elif {c}.__class__ is Class:")
         self.line("    try:")
         self.line(f"        _m = {c}.methods['initialize']")
@@ -120,14 +119,6 @@ class Calls:
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
         self.cur_site = None
         vs.append(Temp(name, None))
-
-    def new_instance(self, name, c, cc, cm, fc, args, kw):
-        """The branch of a call site for the class it called first: a new instance, its initializer called."""
-        self.line(f"{kw} {c} is {cc}:")
-        self.line("    _i = _inew(Instance)")
-        self.line(f"    _i.klass = {c}")
-        self.line("    _i.fields = {}")
-        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
 
     def spec_fill(self, entries):
         """What a call site caches for the function it calls ({0}): its speculated copy when the arguments' types
