@@ -104,7 +104,8 @@ class Expressions:
                 return f"({a} {COMPARE[o]} {b})"
             if o == O.DIV:
                 # an infinite or NaN quotient (of finite operands an error): the generic path decides
-                return f"(_q if (_q := {a} / {b}) - _q == 0 else _bail())"
+                # (0.0, not 0: a float compared with a float is the cheaper comparison)
+                return f"(_q if (_q := {a} / {b}) - _q == 0.0 else _bail())"
             sym = ARITH[o]
             if sym is not None:
                 return f"({a} {sym} {b})"
@@ -376,6 +377,25 @@ class Expressions:
             return None         # (most likely numbers)
         saved = self.cur_ip
         self.cur_ip = e.ip
+        fused = False
+        if ta is None and not self.compact:
+            # numbers first: when the whole chain's operands are floats, one native expression (which cannot fail)
+            # and a store; only otherwise the pieces are computed for the string path or the generic one
+            tree = n
+            for x in spine:
+                tree = BinOp(O.ADD, tree, x.b, x.ip)
+            self.hoisted_used = False
+            cond, nat, _gen = self.guarded(tree)
+            if cond and not self.hoisted_used and not self.needs_try(tree):
+                fused = True
+                self.line(f"if {cond}:")
+                if keep:
+                    self.line(f"    {t} = {nat}")
+                    self.line(f"    {slot} = {t}")
+                else:
+                    self.line(f"    {slot} = {nat}")
+                self.line("else:")
+                self.ind += 1
         pieces = [self.simplify(x.b) for x in spine]    # (in order; a + does not fail)
         if ta != STR:
             self.line(f"if {t}.__class__ is str:")
@@ -404,6 +424,8 @@ class Expressions:
                 tree = BinOp(O.ADD, tree, p, x.ip)
             self._assign(t, tree)
             self.line(f"{slot} = {t}")
+            self.ind -= 1
+        if fused:
             self.ind -= 1
         self.cur_ip = saved
         return t

@@ -606,3 +606,39 @@ def test_too_large_code_stays_in_the_vm(tmp_path, monkeypatch):
     vm, status, out, err = run(top, "tiered")
     assert (status, err, out) == (0, "", "4518400\n")
     assert vm.tier is None and vm.heat is None
+
+
+FIELD_UPDATES = """
+class Acc {
+    fun initialize(v) { this.v = v; this.w = 0; }
+    fun bump(a, b) { this.v = this.v + a * b; this.w = this.w + a * b + b; }
+    fun kept(a, b) { return this.v = this.v + a * b; }
+}
+fun main() {
+    var n = Acc(0.5);
+    var s = Acc("s");
+    for (var i = 0; i < 200; i++) {
+        n.bump(i, 0.5);
+        s.bump("ab", i % 2);
+    }
+    say(n.v + " " + n.w + " " + s.v.length + " " + s.w);
+    say(n.kept(2, 2) + " " + s.kept(1, 2));
+}
+main();
+"""
+
+
+def test_field_updates_compile_and_run_compiled(tmp_path, monkeypatch):
+    """`o.f = o.f + a * b` (numbers first, then the string path): Python accepts the generated code, so the
+    program never falls back to the VM, and it prints what the VM prints."""
+    path = write(tmp_path, FIELD_UPDATES)
+    _, status, out, err = run(path, "vm")
+    assert (status, err) == (0, "")
+
+    def no_vm(self):
+        raise AssertionError("the VM ran")
+
+    monkeypatch.setattr(VM, "_loop", no_vm)
+    vm, status, out2, err = run(path, "compiled")
+    assert (status, err, out2) == (0, "", out)
+    assert vm.tier is not None
