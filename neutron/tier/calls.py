@@ -157,7 +157,8 @@ class Calls:
             builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
             if builtin:
                 kind, fn = builtin[0]
-                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
+                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
+                    if kind == "str" else None
                 if fn == "append":
                     self.line(f"{r}.append({args[0]})")
                     self.line(f"{name} = None")
@@ -182,7 +183,8 @@ class Calls:
                 self.line(f"    {r}.append({args[0]})")
                 self.line(f"    {name} = None")
             else:
-                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
+                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
+                    if kind == "str" else None
                 self.line(f"{kw} {r}.__class__ is {kind}:")
                 if inline is not None:
                     self.line(f"    {name} = {inline}")
@@ -210,9 +212,13 @@ class Calls:
         self.cur_site = None
         vs.append(Temp(name, None))
 
-    def str_method(self, r, mname, args, vs_args):
+    def str_method(self, r, mname, args, vs_args, fallback):
         """A Python expression for a string method whose arguments are strings (known here), when Python's own
-        method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None."""
+        method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None.
+        `s.substring(a, b)` slices when the positions are numbers within the string, in order (else FALLBACK,
+        the method itself, clamps or says what is wrong)."""
+        if mname == "substring" and len(args) in (1, 2) and all(self.simple(x) for x in vs_args):
+            return self.substring(r, args, vs_args, fallback)
         if not args:
             form = STR_METHODS_0.get(mname)
             return None if form is None else form.format(r=r)
@@ -224,6 +230,30 @@ class Calls:
             if x.__class__ is Const and x.value.__class__ is str and x.value:
                 form = "{r}.split({a})"
         return None if form is None else form.format(r=r, a=args[0])
+
+    def substring(self, r, args, vs_args, fallback):
+        """`r.substring(a[, b])` as a slice when 0 <= a <= b <= len(r) (the method's own first test)."""
+        tests, chain, ends = [], [(0.0, "0.0")], []
+        for a, x in zip(args, vs_args):
+            if x.__class__ is Const:
+                v = x.value
+                if v.__class__ is not float or not 0.0 <= v < 2.0 ** 53:
+                    return None
+                chain.append((v, repr(v)))
+                ends.append(str(int(v)))
+            else:
+                if self.tag(x) != FLT:
+                    tests.append(f"{a}.__class__ is float")
+                chain.append((None, a))
+                ends.append(f"_int({a})")
+        chain.append((None, f"len({r})"))
+        while chain[1][0] is not None:      # constants in order need no test
+            if chain[0][0] > chain[1][0]:
+                return None
+            del chain[0]
+        tests.append(" <= ".join(e for _, e in chain))
+        ends.append("")
+        return f"({r}[{ends[0]}:{ends[1]}] if {' and '.join(tests)} else {fallback})"
 
     def module_branches(self, name, r, mname, args, vs_args):
         """A receiver that most likely holds a built-in module (`use`d): its natives first."""
