@@ -258,21 +258,25 @@ class Calls:
     def module_branches(self, name, r, mname, args, vs_args):
         """A receiver that most likely holds a built-in module (`use`d): its natives first."""
         if len(args) == 1:
-            # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
-            # modules cannot be changed
-            mm, mf, mn = self.cache("mm", "mf", "mn")
+            # a built-in module's pure one-argument function (math.sqrt, fmt.to_int), remembered with its module
+            # (those modules cannot be changed) and the class of the argument it was first called with
+            mm, mf, mn, mt = self.cache("mm", "mf", "mn", "mt")
             x = args[0]
-            test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
+            float_arg = self.tag(vs_args[0]) == FLT
+            test = "" if float_arg else f" and {x}.__class__ is {mt}"
             self.line(f"if {r} is {mm}{test}:")
             self.line("    try:")
             self.line(f"        {name} = {mf}({x})")
             self.line("    except (ValueError, OverflowError):")
             self.line(f"        {name} = _native({mn}, [{x}])")
             self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-            self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
+            self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None and "
+                      f"{x}.__class__ in _n.fast_takes:")
             self.line(f"        _B[{mm!r}] = {r}")
             self.line(f"        _B[{mf!r}] = _n.fast")
             self.line(f"        _B[{mn!r}] = _n")
+            if not float_arg:
+                self.line(f"        _B[{mt!r}] = {x}.__class__")
         else:
             self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
         self.native_call(name, args, vs_args)
@@ -313,7 +317,7 @@ class Calls:
             self.line(f"    {name} = _native(_n, {alist})")
             return
         x = args[0]
-        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ is float")
+        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ in _n.fast_takes")
         self.line(f"    if {test}:")
         self.line("        try:")
         self.line(f"            {name} = _n.fast({x})")
