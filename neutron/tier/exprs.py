@@ -312,11 +312,11 @@ class Expressions:
 
     @staticmethod
     def num_str(x):
-        """A number as text (values.format_number): a whole number that is neither 0 nor huge by str() of its
-        int, without a call."""
+        """A number as text (values.format_number): a whole number that is neither 0 nor huge by "%d", without a
+        call."""
         if not x.isidentifier():
             return f"_fnum({x})"
-        return f"(_str(_i) if -1e15 < {x} < 1e15 and (_i := _int({x})) == {x} and _i else _fnum({x}))"
+        return f"('%d' % {x} if -1e15 < {x} < 1e15 and {x} % 1.0 == 0.0 and {x} else _fnum({x}))"
 
     def assign_concat(self, target, e):
         """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),
