@@ -110,9 +110,8 @@ def _integral(fn):
     return lambda x: float(fn(x)) if math.isfinite(x) else x
 
 
-_unary("ceil", _integral(math.ceil))
-_unary("floor", _integral(math.floor))
-_unary("trunc", _integral(math.trunc))
+for _name, _fn in (("ceil", math.ceil), ("floor", math.floor), ("trunc", math.trunc)):
+    _unary(_name, _integral(_fn), fast=_integral(_fn))
 
 
 def round_half_away(x: float) -> float:
@@ -125,7 +124,7 @@ def round_half_away(x: float) -> float:
     return math.copysign(float(r), x)
 
 
-@module.function("round", 1, 2)
+@module.function("round", 1, 2, fast=round_half_away)
 def round_(vm, args):
     x = _num(args, 0, "math.round")
     if len(args) < 2 or args[1] is None:
