@@ -43,9 +43,9 @@ class Function:
 
 class Native:
     """A built-in function. `fn(vm, args)` gets the argument list; arity checked by the VM from min/max."""
-    __slots__ = ("qualname", "fn", "min_args", "max_args", "fast", "fast_takes")
+    __slots__ = ("qualname", "fn", "min_args", "max_args", "fast", "fast_takes", "fast2", "pure")
 
-    def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None, fast_takes=(float,)):
+    def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None, fast_takes=(float,), fast2=None):
         self.qualname = qualname        # e.g. 'math.sqrt': the name a snapshot stores
         self.fn = fn
         self.min_args = min_args
@@ -56,6 +56,8 @@ class Native:
         # calls `fast` directly.
         self.fast = fast
         self.fast_takes = fast_takes
+        self.fast2 = fast2              # the same for a call with two floats (math.max)
+        self.pure = fast is not None or fast2 is not None
 
 
 class Class:

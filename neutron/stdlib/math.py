@@ -53,7 +53,7 @@ def _binary(name, fn):
 
     def native(vm, args):
         return float(fn(_num(args, 0, fname), _num(args, 1, fname)))
-    module.function(name, 2)(native)
+    module.function(name, 2, fast2=fn)(native)
 
 
 _binary("add", lambda a, b: a + b)
@@ -70,7 +70,15 @@ def divide(vm, args):
     return a / b
 
 
-@module.function("pow", 2)
+def _pow2(base, exp):
+    """pow's result where it is one; ValueError (or math.pow's OverflowError) where pow_ reports an error (Python
+    gives math.pow(0, -inf) and math.pow(-inf, 0.5) a result)."""
+    if (base == 0 and exp < 0) or (base < 0 and math.isfinite(exp) and exp != int(exp)):
+        raise ValueError(exp)
+    return math.pow(base, exp)
+
+
+@module.function("pow", 2, fast2=_pow2)
 def pow_(vm, args):
     base = _num(args, 0, "math.pow")
     exp = _num(args, 1, "math.pow")
@@ -156,7 +164,7 @@ def _numbers(args, fname):
     return out
 
 
-@module.function("min", 1, None)
+@module.function("min", 1, None, fast2=lambda a, b: math.nan if a != a or b != b else min(a, b))
 def min_(vm, args):
     xs = _numbers(args, "math.min")
     if not xs:
@@ -164,7 +172,7 @@ def min_(vm, args):
     return math.nan if any(x != x for x in xs) else min(xs)
 
 
-@module.function("max", 1, None)
+@module.function("max", 1, None, fast2=lambda a, b: math.nan if a != a or b != b else max(a, b))
 def max_(vm, args):
     xs = _numbers(args, "math.max")
     if not xs:
@@ -185,7 +193,7 @@ def hypot(vm, args):
         raise NeutronError("math.hypot: the result is too large.")
 
 
-@module.function("atan2", 2)
+@module.function("atan2", 2, fast2=math.atan2)
 def atan2(vm, args):
     return math.atan2(_num(args, 0, "math.atan2"), _num(args, 1, "math.atan2"))
 

@@ -311,8 +311,19 @@ class Calls:
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
 
     def native_call(self, name, args, entries):
-        """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""
+        """`name = _n(args)` for the native _n, one level in: a pure function of one or two numbers runs directly."""
         alist = f"[{', '.join(args)}]"
+        if len(args) == 2:
+            # a pure function of two numbers (math.max)
+            tests = [f"{a}.__class__ is float" for a, e in zip(args, entries) if self.tag(e) != FLT]
+            self.line(f"    if {' and '.join(['_n.fast2 is not None'] + tests)}:")
+            self.line("        try:")
+            self.line(f"            {name} = _n.fast2({args[0]}, {args[1]})")
+            self.line("        except (ValueError, OverflowError):")
+            self.line(f"            {name} = _native(_n, {alist})")
+            self.line("    else:")
+            self.line(f"        {name} = _native(_n, {alist})")
+            return
         if len(args) != 1:
             self.line(f"    {name} = _native(_n, {alist})")
             return
