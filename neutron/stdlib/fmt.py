@@ -88,7 +88,7 @@ def to_float(vm, args):
     return _number_from("fmt.to_float", "a number", args[0])
 
 
-@module.function("to_str", 1)
+@module.function("to_str", 1, fast=to_str, fast_takes=(float, str))
 def to_str_(vm, args):
     v = args[0]
     if v is None or v.__class__ in (str, float, int, bool):

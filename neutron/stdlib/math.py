@@ -95,7 +95,11 @@ def pow_(vm, args):
 
 
 _unary("sqrt", math.sqrt, lambda x: x >= 0, "argument must not be negative", fast=math.sqrt)
-_unary("cbrt", lambda x: math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x)
+def _cbrt(x):
+    return math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x
+
+
+_unary("cbrt", _cbrt, fast=_cbrt)
 _unary("abs", abs, fast=math.fabs)
 _unary("exp", math.exp, fast=math.exp)
 _unary("log10", math.log10, lambda x: x > 0, "argument must be positive", fast=math.log10)
@@ -198,7 +202,7 @@ def atan2(vm, args):
     return math.atan2(_num(args, 0, "math.atan2"), _num(args, 1, "math.atan2"))
 
 
-@module.function("log", 1, 2)
+@module.function("log", 1, 2, fast=math.log)      # (of one argument: ValueError where log reports one)
 def log(vm, args):
     x = _num(args, 0, "math.log")
     if not x > 0 and x == x:
@@ -213,12 +217,15 @@ def log(vm, args):
     return math.log(x) / math.log(base)
 
 
-@module.function("sign", 1)
-def sign(vm, args):
-    x = _num(args, 0, "math.sign")
+def _sign(x):
     if x != x:
         return x
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+@module.function("sign", 1, fast=_sign)
+def sign(vm, args):
+    return _sign(_num(args, 0, "math.sign"))
 
 
 @module.function("clamp", 3)
