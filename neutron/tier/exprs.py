@@ -111,8 +111,9 @@ class Expressions:
             if o == O.MOD:
                 c = e.b
                 if c.__class__ is Const and c.value.__class__ is float and 0.0 < c.value < math.inf:
-                    # for a positive finite dividend Python's % is fmod (and cheaper than a call)
-                    return f"(_r % {b} if 0.0 < (_r := {a}) < _inf else _fmod(_r, {b}))"
+                    # for a positive dividend Python's % is fmod (and cheaper than a call); an infinite one gives
+                    # NaN either way
+                    return f"(_r % {b} if 0.0 < (_r := {a}) else _fmod(_r, {b}))"
                 # both positive and finite: Python's % again (a length divides as the int it is); otherwise fmod,
                 # and a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
                 if c.__class__ is PendingLen:
