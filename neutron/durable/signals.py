@@ -248,4 +248,4 @@ class Watch:
                            f"neutron --resume {path}\n")
         else:
             self.err.write(f"neutron: no snapshot written to {path}: the error is not in a call of a built-in "
-                           f"function or a throw (running it again would fail the same way)\n")
+                           f"function with effects or a throw (running it again would fail the same way)\n")

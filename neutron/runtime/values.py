@@ -43,17 +43,21 @@ class Function:
 
 class Native:
     """A built-in function. `fn(vm, args)` gets the argument list; arity checked by the VM from min/max."""
-    __slots__ = ("qualname", "fn", "min_args", "max_args", "fast")
+    __slots__ = ("qualname", "fn", "min_args", "max_args", "fast", "fast_takes", "fast2", "pure")
 
-    def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None):
+    def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None, fast_takes=(float,), fast2=None):
         self.qualname = qualname        # e.g. 'math.sqrt': the name a snapshot stores
         self.fn = fn
         self.min_args = min_args
         self.max_args = max_args        # None = variadic
-        # A pure function of one number (math.sqrt): the same result as fn for a float argument, or ValueError or
-        # OverflowError where fn reports an error. Such a call has no effect a snapshot could miss, so it is not a
-        # checkpointable point, and compiled code calls `fast` directly.
+        # A pure function of one argument (math.sqrt): the same result as fn for an argument whose class is in
+        # fast_takes, or ValueError or OverflowError where fn's result may differ (fn then says what is wrong).
+        # Such a call has no effect a snapshot could miss, so it is not a checkpointable point, and compiled code
+        # calls `fast` directly.
         self.fast = fast
+        self.fast_takes = fast_takes
+        self.fast2 = fast2              # the same for a call with two floats (math.max)
+        self.pure = fast is not None or fast2 is not None
 
 
 class Class:

@@ -824,7 +824,7 @@ class VM:
                 args = self.fit_args(callee, args)
             return self.push_frame(callee, args)
         if cls is Native:
-            if callee.fast is None:
+            if not callee.pure:
                 self.point(frame, ip, callee, args, recv)
             n = len(args)
             if n < callee.min_args or (callee.max_args is not None and n > callee.max_args):
@@ -832,7 +832,7 @@ class VM:
             try:
                 frame.stack.append(callee.fn(self, args))
             except NeutronError:
-                if self.on_call_error is not None and callee.fast is None:
+                if self.on_call_error is not None and not callee.pure:
                     self.on_call_error(self, "redo")
                 raise
             return None

@@ -64,17 +64,31 @@ def _int_from(fname, v):
     return int(x)
 
 
-@module.function("to_int", 1)
+def _fast_float(v):
+    """to_float for a number, or a string that is a number as a whole (Python's float reads 1_000: not that)."""
+    if v.__class__ is str and "_" in v:
+        raise ValueError(v)
+    return float(v)
+
+
+def _fast_int(v):
+    x = _fast_float(v)
+    if x - x != 0.0:        # infinite or NaN: to_int's error
+        raise ValueError(v)
+    return float(int(x))
+
+
+@module.function("to_int", 1, fast=_fast_int, fast_takes=(float, str))
 def to_int(vm, args):
     return float(_int_from("fmt.to_int", args[0]))
 
 
-@module.function("to_float", 1)
+@module.function("to_float", 1, fast=_fast_float, fast_takes=(float, str))
 def to_float(vm, args):
     return _number_from("fmt.to_float", "a number", args[0])
 
 
-@module.function("to_str", 1)
+@module.function("to_str", 1, fast=to_str, fast_takes=(float, str))
 def to_str_(vm, args):
     v = args[0]
     if v is None or v.__class__ in (str, float, int, bool):

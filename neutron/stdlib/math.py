@@ -53,7 +53,7 @@ def _binary(name, fn):
 
     def native(vm, args):
         return float(fn(_num(args, 0, fname), _num(args, 1, fname)))
-    module.function(name, 2)(native)
+    module.function(name, 2, fast2=fn)(native)
 
 
 _binary("add", lambda a, b: a + b)
@@ -70,7 +70,15 @@ def divide(vm, args):
     return a / b
 
 
-@module.function("pow", 2)
+def _pow2(base, exp):
+    """pow's result where it is one; ValueError (or math.pow's OverflowError) where pow_ reports an error (Python
+    gives math.pow(0, -inf) and math.pow(-inf, 0.5) a result)."""
+    if (base == 0 and exp < 0) or (base < 0 and math.isfinite(exp) and exp != int(exp)):
+        raise ValueError(exp)
+    return math.pow(base, exp)
+
+
+@module.function("pow", 2, fast2=_pow2)
 def pow_(vm, args):
     base = _num(args, 0, "math.pow")
     exp = _num(args, 1, "math.pow")
@@ -87,7 +95,11 @@ def pow_(vm, args):
 
 
 _unary("sqrt", math.sqrt, lambda x: x >= 0, "argument must not be negative", fast=math.sqrt)
-_unary("cbrt", lambda x: math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x)
+def _cbrt(x):
+    return math.copysign(abs(x) ** (1.0 / 3.0), x) if math.isfinite(x) else x
+
+
+_unary("cbrt", _cbrt, fast=_cbrt)
 _unary("abs", abs, fast=math.fabs)
 _unary("exp", math.exp, fast=math.exp)
 _unary("log10", math.log10, lambda x: x > 0, "argument must be positive", fast=math.log10)
@@ -110,9 +122,8 @@ def _integral(fn):
     return lambda x: float(fn(x)) if math.isfinite(x) else x
 
 
-_unary("ceil", _integral(math.ceil))
-_unary("floor", _integral(math.floor))
-_unary("trunc", _integral(math.trunc))
+for _name, _fn in (("ceil", math.ceil), ("floor", math.floor), ("trunc", math.trunc)):
+    _unary(_name, _integral(_fn), fast=_integral(_fn))
 
 
 def round_half_away(x: float) -> float:
@@ -125,7 +136,7 @@ def round_half_away(x: float) -> float:
     return math.copysign(float(r), x)
 
 
-@module.function("round", 1, 2)
+@module.function("round", 1, 2, fast=round_half_away)
 def round_(vm, args):
     x = _num(args, 0, "math.round")
     if len(args) < 2 or args[1] is None:
@@ -157,7 +168,7 @@ def _numbers(args, fname):
     return out
 
 
-@module.function("min", 1, None)
+@module.function("min", 1, None, fast2=lambda a, b: math.nan if a != a or b != b else min(a, b))
 def min_(vm, args):
     xs = _numbers(args, "math.min")
     if not xs:
@@ -165,7 +176,7 @@ def min_(vm, args):
     return math.nan if any(x != x for x in xs) else min(xs)
 
 
-@module.function("max", 1, None)
+@module.function("max", 1, None, fast2=lambda a, b: math.nan if a != a or b != b else max(a, b))
 def max_(vm, args):
     xs = _numbers(args, "math.max")
     if not xs:
@@ -186,12 +197,12 @@ def hypot(vm, args):
         raise NeutronError("math.hypot: the result is too large.")
 
 
-@module.function("atan2", 2)
+@module.function("atan2", 2, fast2=math.atan2)
 def atan2(vm, args):
     return math.atan2(_num(args, 0, "math.atan2"), _num(args, 1, "math.atan2"))
 
 
-@module.function("log", 1, 2)
+@module.function("log", 1, 2, fast=math.log)      # (of one argument: ValueError where log reports one)
 def log(vm, args):
     x = _num(args, 0, "math.log")
     if not x > 0 and x == x:
@@ -206,12 +217,15 @@ def log(vm, args):
     return math.log(x) / math.log(base)
 
 
-@module.function("sign", 1)
-def sign(vm, args):
-    x = _num(args, 0, "math.sign")
+def _sign(x):
     if x != x:
         return x
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
+
+
+@module.function("sign", 1, fast=_sign)
+def sign(vm, args):
+    return _sign(_num(args, 0, "math.sign"))
 
 
 @module.function("clamp", 3)

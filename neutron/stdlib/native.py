@@ -41,12 +41,12 @@ class NativeModule:
         self.init = None            # fn(vm): called once when the module is first used in a process
         self._prelude_text = None
 
-    def function(self, name, min_args=0, max_args=-1, fast=None):
+    def function(self, name, min_args=0, max_args=-1, fast=None, fast_takes=(float,), fast2=None):
         if max_args == -1:
             max_args = min_args
 
         def register(fn):
-            self.functions[name] = Native(f"{self.name}.{name}", fn, min_args, max_args, fast)
+            self.functions[name] = Native(f"{self.name}.{name}", fn, min_args, max_args, fast, fast_takes, fast2)
             return fn
         return register
 

@@ -157,7 +157,8 @@ class Calls:
             builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
             if builtin:
                 kind, fn = builtin[0]
-                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
+                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
+                    if kind == "str" else None
                 if fn == "append":
                     self.line(f"{r}.append({args[0]})")
                     self.line(f"{name} = None")
@@ -182,7 +183,8 @@ class Calls:
                 self.line(f"    {r}.append({args[0]})")
                 self.line(f"    {name} = None")
             else:
-                inline = self.str_method(r, mname, args, vs_args) if kind == "str" else None
+                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
+                    if kind == "str" else None
                 self.line(f"{kw} {r}.__class__ is {kind}:")
                 if inline is not None:
                     self.line(f"    {name} = {inline}")
@@ -210,9 +212,13 @@ class Calls:
         self.cur_site = None
         vs.append(Temp(name, None))
 
-    def str_method(self, r, mname, args, vs_args):
+    def str_method(self, r, mname, args, vs_args, fallback):
         """A Python expression for a string method whose arguments are strings (known here), when Python's own
-        method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None."""
+        method has the same result: `line.contains("x")`, `s.split(",")`, `s.indexOf(t)`, `s.trim()`; else None.
+        `s.substring(a, b)` slices when the positions are numbers within the string, in order (else FALLBACK,
+        the method itself, clamps or says what is wrong)."""
+        if mname == "substring" and len(args) in (1, 2) and all(self.simple(x) for x in vs_args):
+            return self.substring(r, args, vs_args, fallback)
         if not args:
             form = STR_METHODS_0.get(mname)
             return None if form is None else form.format(r=r)
@@ -225,24 +231,52 @@ class Calls:
                 form = "{r}.split({a})"
         return None if form is None else form.format(r=r, a=args[0])
 
+    def substring(self, r, args, vs_args, fallback):
+        """`r.substring(a[, b])` as a slice when 0 <= a <= b <= len(r) (the method's own first test)."""
+        tests, chain, ends = [], [(0.0, "0.0")], []
+        for a, x in zip(args, vs_args):
+            if x.__class__ is Const:
+                v = x.value
+                if v.__class__ is not float or not 0.0 <= v < 2.0 ** 53:
+                    return None
+                chain.append((v, repr(v)))
+                ends.append(str(int(v)))
+            else:
+                if self.tag(x) != FLT:
+                    tests.append(f"{a}.__class__ is float")
+                chain.append((None, a))
+                ends.append(f"_int({a})")
+        chain.append((None, f"len({r})"))
+        while chain[1][0] is not None:      # constants in order need no test
+            if chain[0][0] > chain[1][0]:
+                return None
+            del chain[0]
+        tests.append(" <= ".join(e for _, e in chain))
+        ends.append("")
+        return f"({r}[{ends[0]}:{ends[1]}] if {' and '.join(tests)} else {fallback})"
+
     def module_branches(self, name, r, mname, args, vs_args):
         """A receiver that most likely holds a built-in module (`use`d): its natives first."""
         if len(args) == 1:
-            # a built-in module's pure one-number function (math.sqrt), remembered with its module: those
-            # modules cannot be changed
-            mm, mf, mn = self.cache("mm", "mf", "mn")
+            # a built-in module's pure one-argument function (math.sqrt, fmt.to_int), remembered with its module
+            # (those modules cannot be changed) and the class of the argument it was first called with
+            mm, mf, mn, mt = self.cache("mm", "mf", "mn", "mt")
             x = args[0]
-            test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is float"
+            float_arg = self.tag(vs_args[0]) == FLT
+            test = "" if float_arg else f" and {x}.__class__ is {mt}"
             self.line(f"if {r} is {mm}{test}:")
             self.line("    try:")
             self.line(f"        {name} = {mf}({x})")
             self.line("    except (ValueError, OverflowError):")
             self.line(f"        {name} = _native({mn}, [{x}])")
             self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
-            self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None:")
+            self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None and "
+                      f"{x}.__class__ in _n.fast_takes:")
             self.line(f"        _B[{mm!r}] = {r}")
             self.line(f"        _B[{mf!r}] = _n.fast")
             self.line(f"        _B[{mn!r}] = _n")
+            if not float_arg:
+                self.line(f"        _B[{mt!r}] = {x}.__class__")
         else:
             self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
         self.native_call(name, args, vs_args)
@@ -277,13 +311,24 @@ class Calls:
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
 
     def native_call(self, name, args, entries):
-        """`name = _n(args)` for the native _n, one level in: a pure one-number function runs directly."""
+        """`name = _n(args)` for the native _n, one level in: a pure function of one or two numbers runs directly."""
         alist = f"[{', '.join(args)}]"
+        if len(args) == 2:
+            # a pure function of two numbers (math.max)
+            tests = [f"{a}.__class__ is float" for a, e in zip(args, entries) if self.tag(e) != FLT]
+            self.line(f"    if {' and '.join(['_n.fast2 is not None'] + tests)}:")
+            self.line("        try:")
+            self.line(f"            {name} = _n.fast2({args[0]}, {args[1]})")
+            self.line("        except (ValueError, OverflowError):")
+            self.line(f"            {name} = _native(_n, {alist})")
+            self.line("    else:")
+            self.line(f"        {name} = _native(_n, {alist})")
+            return
         if len(args) != 1:
             self.line(f"    {name} = _native(_n, {alist})")
             return
         x = args[0]
-        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ is float")
+        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ in _n.fast_takes")
         self.line(f"    if {test}:")
         self.line("        try:")
         self.line(f"            {name} = _n.fast({x})")

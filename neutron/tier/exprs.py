@@ -112,8 +112,9 @@ class Expressions:
             if o == O.MOD:
                 c = e.b
                 if c.__class__ is Const and c.value.__class__ is float and 0.0 < c.value < math.inf:
-                    # for a positive finite dividend Python's % is fmod (and cheaper than a call)
-                    return f"(_r % {b} if 0.0 < (_r := {a}) < _inf else _fmod(_r, {b}))"
+                    # for a positive dividend Python's % is fmod (and cheaper than a call); an infinite one gives
+                    # NaN either way
+                    return f"(_r % {b} if 0.0 < (_r := {a}) else _fmod(_r, {b}))"
                 # both positive and finite: Python's % again (a length divides as the int it is); otherwise fmod,
                 # and a zero divisor goes to the generic path even with a NaN dividend (fmod would give NaN)
                 if c.__class__ is PendingLen:
@@ -313,11 +314,11 @@ class Expressions:
 
     @staticmethod
     def num_str(x):
-        """A number as text (values.format_number): a whole number that is neither 0 nor huge by str() of its
-        int, without a call."""
+        """A number as text (values.format_number): a whole number that is neither 0 nor huge by "%d", without a
+        call."""
         if not x.isidentifier():
             return f"_fnum({x})"
-        return f"(_str(_i) if -1e15 < {x} < 1e15 and (_i := _int({x})) == {x} and _i else _fnum({x}))"
+        return f"('%d' % {x} if -1e15 < {x} < 1e15 and {x} % 1.0 == 0.0 and {x} else _fnum({x}))"
 
     def assign_concat(self, target, e):
         """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),

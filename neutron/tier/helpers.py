@@ -268,7 +268,7 @@ def namespace(vm, tier):
         return tier.function(code, func.globals)
 
     def _native(callee, args):
-        if callee.fast is None:
+        if not callee.pure:
             vm.points += 1
             if not vm.quiet[callee.qualname]:
                 vm.effects = vm.points
@@ -280,7 +280,7 @@ def namespace(vm, tier):
         try:
             return callee.fn(vm, args)
         except NeutronError:
-            if vm.on_call_error is not None and callee.fast is None:
+            if vm.on_call_error is not None and not callee.pure:
                 vm.on_call_error(vm, "redo")       # (the compiled frame is still at the call's site)
             raise
 

@@ -47,7 +47,10 @@ class Structure:
         self.ind += 1
         self.line(f"if not {flag}: raise")
         finally_ = self.code.lines[target] == 0       # (compiler.stmt_Try) its rethrow needs the exception
-        self.line(f"s{depth} = {'_xvf' if finally_ else '_xv'}({x})")
+        if finally_:
+            self.line(f"s{depth} = _xvf({x})")
+        else:       # a thrown value without calls (NThrow.value is a property)
+            self.line(f"s{depth} = {x}.args[0] if {x}.__class__ is _NThrow else _xv({x})")
         hvs = [Temp(f"s{i}", None) for i in range(depth + 1)]
         self.at_merge()
         self.path(target, hvs, ctx, fresh=False)

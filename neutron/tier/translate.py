@@ -346,6 +346,9 @@ class Translation:
         else:
             self.line(f"    if {cond}:")
             self.line(f"        {ob}[{pyi}] = {v}")
+            if self.tag(oe) is None and self.tag(ie) in (None, STR):
+                self.line(f"    elif {ob}.__class__ is dict and {i_}.__class__ is str:")
+                self.line(f"        {ob}[{i_}] = {v}")
             self.line("    else:")
             self.line(f"        _si({ob}, {i_}, {v})")
         self.line("except (IndexError, TypeError, ValueError, OverflowError):")

@@ -130,8 +130,24 @@ def test_an_error_in_the_programs_own_code_writes_nothing(tmp_path, mode):
     (tmp_path / "z.nt").write_text("var a = [1, 2];\nsay(a[5] + 1);\n")
     status, out, err = neutron("--checkpoint-on-error", "err.snap", "z.nt", cwd=tmp_path, mode=mode)
     assert status == 1 and "Array index out of bounds" in err
-    assert err.endswith("neutron: no snapshot written to err.snap: the error is not in a call of a built-in "
-                        "function or a throw (running it again would fail the same way)\n")
+    assert err.endswith(NOTHING_WRITTEN)
+    assert not (tmp_path / "err.snap").exists()
+
+
+NOTHING_WRITTEN = ("neutron: no snapshot written to err.snap: the error is not in a call of a built-in function "
+                   "with effects or a throw (running it again would fail the same way)\n")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("call, message", [('fmt.to_int(s)', "Cannot convert string 'abc' to integer"),
+                                           ("math.sqrt(0 - s.length)", "math.sqrt: argument must not be negative"),
+                                           ("math.floor(s)", "math.floor: argument 1 must be a number")])
+def test_a_failing_pure_built_in_writes_nothing(tmp_path, mode, call, message):
+    # a conversion or a computation from its arguments alone: running it again would fail the same way
+    (tmp_path / "z.nt").write_text(f'use fmt;\nuse math;\nvar s = "abc";\nfor (var i = 0; i < 3; i++) say(i);\n'
+                                   f'say({call});\n')
+    status, out, err = neutron("--checkpoint-on-error", "err.snap", "z.nt", cwd=tmp_path, mode=mode)
+    assert (status, out) == (1, "0\n1\n2\n") and message in err and err.endswith(NOTHING_WRITTEN)
     assert not (tmp_path / "err.snap").exists()
 
 

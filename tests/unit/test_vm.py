@@ -5,16 +5,16 @@ import pytest
 from neutron.testing import run
 
 CALLS = """use math;
-class Box { fun initialize() { this.f = math.pow; } }
-var o = {"g": math.pow};
-var h = math.pow;
+class Box { fun initialize() { this.f = math.sum; } }
+var o = {"g": math.sum};
+var h = math.sum;
 var xs = [3, -9, 4];
-say(math.pow(2, 1));
+say(math.sum(2, 1));
 say(o.g(2, 2));
 say(Box().f(2, 3));
 say(h(2, 4));
-say(math.max(...xs));
-say(math.min(1, ...xs));
+say(math.sum(...xs));
+say(math.sum(1, ...xs));
 """
 
 
@@ -25,7 +25,7 @@ def test_a_stop_at_every_point_resumes_each_kind_of_call(tmp_path, mode):
     path = tmp_path / "calls.nt"
     path.write_text(CALLS, encoding="utf-8")
     plain = run(path, "vm")
-    assert (plain.stdout, plain.status) == ("2\n4\n8\n16\n4\n-9\n", 0)
+    assert (plain.stdout, plain.status) == ("3\n4\n5\n6\n-2\n-1\n", 0)
     assert plain.points == 12
     for k in range(1, plain.points + 1):
         resumed = run(path, mode, checkpoint_at=k)
