@@ -606,3 +606,19 @@ def test_too_large_code_stays_in_the_vm(tmp_path, monkeypatch):
     vm, status, out, err = run(top, "tiered")
     assert (status, err, out) == (0, "", "4518400\n")
     assert vm.tier is None and vm.heat is None
+
+
+def test_loop_tests_fold_into_while_only_for_short_bodies():
+    """`while (c):` jumps across its body: past about 255 code units the jump takes an EXTENDED_ARG, and CPython 3.11
+    then leaves the comparison before it generic. A long body keeps `while True: if not (c): break`."""
+    from neutron.tier.postpass import SHORT_BODY, while_tests
+
+    def loop(n):
+        return [(1, "while True:", None, None), (2, "if not (t1 < l0):", 3, None), (3, "break", 3, None)] + \
+               [(2, f"l{k} = l{k} + 1.0", 4, None) for k in range(n)] + [(1, "return l1", 5, None)]
+
+    short = while_tests(loop(3))
+    assert [t for _i, t, _ip, _s in short[:2]] == ["while (t1 < l0):", "l0 = l0 + 1.0"]
+    n = SHORT_BODY // len("l0 = l0 + 1.0") + 2
+    long_ = while_tests(loop(n))
+    assert long_ == loop(n)
