@@ -622,3 +622,17 @@ def test_loop_tests_fold_into_while_only_for_short_bodies():
     n = SHORT_BODY // len("l0 = l0 + 1.0") + 2
     long_ = while_tests(loop(n))
     assert long_ == loop(n)
+
+
+def test_a_comparator_that_answers_only_numbers_is_called_by_the_sort_directly(tmp_path):
+    from neutron.tier import fastloops
+    path = write(tmp_path, "var a = [3, 1, 2];\n"
+                           "a.sort(fun (x, y) { return x - y; });\n"
+                           "a.sort(fun (x, y) { if (x < y) return 1; return -1; });\n"
+                           "a.sort(fun (x, y) { return x < y; });\n"
+                           "a.sort(fun (x, y) { if (x == 0) return nil; return x - y; });\n"
+                           "say(a);\n")
+    vm, status, out, _ = run(path, "compiled")
+    assert status == 0 and out == "[1, 2, 3]\n"
+    chosen = [entry for key, entry in vm.tier.fast.items() if key.__class__ is tuple and key[0] == "sort"]
+    assert chosen == [fastloops.sort_numeric, fastloops.sort_numeric, fastloops.sort_pure, fastloops.sort_pure]
