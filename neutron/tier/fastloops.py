@@ -10,6 +10,7 @@ from ..errors import NeutronError
 from ..runtime import frames as FR
 from ..runtime.values import type_name
 from .tags import FLT
+from .typeflow import type_flow
 
 # A capture inside the callback turns such a loop into the prelude function's frame at its callback call. Which
 # local slot holds what is read from the prelude's code (layout), so a change of its slot order is followed; a prelude
@@ -73,7 +74,6 @@ def sort_numeric(d, arr, f, p):
 
 def returns_numbers(tier, code):
     """Whether every return of `code` returns a number, by the type analysis (whatever its arguments)."""
-    from .typeflow import type_flow
     state = type_flow(tier.analysis(code), [(0, {}, ())])
     returns = [ip for ip, (o, _a) in enumerate(code.instrs) if o == O.RETURN]
     return bool(returns) and all(ip not in state or state[ip][1][-1:] == (FLT,) for ip in returns)
