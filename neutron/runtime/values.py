@@ -44,6 +44,7 @@ class Function:
 class Native:
     """A built-in function. `fn(vm, args)` gets the argument list; arity checked by the VM from min/max."""
     __slots__ = ("qualname", "fn", "min_args", "max_args", "fast", "fast_takes", "fast2", "pure")
+    code = None     # (the callable values other than Function have no code: compiled call sites read it)
 
     def __init__(self, qualname, fn, min_args=0, max_args=None, fast=None, fast_takes=(float,), fast2=None):
         self.qualname = qualname        # e.g. 'math.sqrt': the name a snapshot stores
@@ -62,6 +63,7 @@ class Native:
 
 class Class:
     __slots__ = ("name", "methods", "fields", "field_types")
+    code = None
 
     def __init__(self, name, methods, fields):
         self.name = name
@@ -85,6 +87,7 @@ class Instance:
 
 class BoundMethod:
     __slots__ = ("receiver", "method")
+    code = None
 
     def __init__(self, receiver, method):
         self.receiver = receiver

@@ -73,36 +73,40 @@ class Calls:
         md = self.karity(argc, True)
         cf, ff, ck, cc, cm, fc, ff2, ck2 = self.cache("cf", "ff", "ck", "cc", "cm", "fc", "fx", "kx")
         # the function (or class) this site called first is recognised by identity, other closures of its code
-        # (and of one other code) by their code; the first test for a callee read from a global is identity
-        kw = "if"
-        if callee.__class__ is Temp and callee.name in self.global_hint:
+        # (and of one other code) by their code; the first tests for a callee read from a global are identities.
+        # Of the values, Functions have a code and the other callables None (values.py): one read tells them
+        # apart; the others cannot be called (_call reports it)
+        call = ", ".join(["d + 1", c] + args)
+        by_global = callee.__class__ is Temp and callee.name in self.global_hint
+        if by_global:
             self.line(f"if {c} is {cf}:")
-            self.line(f"    {name} = {ff}({', '.join(['d + 1', c] + args)})")
-            kw = "elif"
-        self.line(f"{kw} {c}.__class__ is Function:")
+            self.line(f"    {name} = {ff}({call})")
+            self.construct(f"elif {c} is {cc}:", name, c, cm, fc, args)
+            self.line("else:")
+            self.ind += 1
+        self.line("try:")
         self.line(f"    _k = {c}.code")
-        self.line(f"    if _k is {ck}:")
-        self.line(f"        {name} = {ff}({', '.join(['d + 1', c] + args)})")
-        self.line(f"    elif _k is {ck2}:")
-        self.line(f"        {name} = {ff2}({', '.join(['d + 1', c] + args)})")
-        self.line("    else:")
-        self.line("        try:")
-        self.line(f"            _p = {kd}[_k]")
-        self.line("        except KeyError:")
-        self.line(f"            _p = _kmiss({c}, {argc})")
-        self.line(f"        if {cf} is _EMPTY:")
-        self.line(f"            _B[{cf!r}] = {c}")
-        self.line(f"            _B[{ff!r}] = {spec.format('_p')}")
-        self.line(f"            _B[{ck!r}] = _k")
-        self.line(f"        elif {ck2} is _EMPTY:")
-        self.line(f"            _B[{ff2!r}] = {spec.format('_p')}")
-        self.line(f"            _B[{ck2!r}] = _k")
-        self.line(f"        {name} = _p({', '.join(['d + 1', c] + args)})")
-        self.line(f"elif {c} is {cc}:")
-        self.line("    _i = _inew(Instance)")
-        self.line(f"    _i.klass = {c}")
-        self.line("    _i.fields = {}")
-        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
+        self.line("except AttributeError:")
+        self.line("    _k = None")
+        self.line(f"if _k is {ck}:")
+        self.line(f"    {name} = {ff}({call})")
+        self.line(f"elif _k is {ck2}:")
+        self.line(f"    {name} = {ff2}({call})")
+        self.line("elif _k is not None:")
+        self.line("    try:")
+        self.line(f"        _p = {kd}[_k]")
+        self.line("    except KeyError:")
+        self.line(f"        _p = _kmiss({c}, {argc})")
+        self.line(f"    if {cf} is _EMPTY:")
+        self.line(f"        _B[{cf!r}] = {c}")
+        self.line(f"        _B[{ff!r}] = {spec.format('_p')}")
+        self.line(f"        _B[{ck!r}] = _k")
+        self.line(f"    elif {ck2} is _EMPTY:")
+        self.line(f"        _B[{ff2!r}] = {spec.format('_p')}")
+        self.line(f"        _B[{ck2!r}] = _k")
+        self.line(f"    {name} = _p({call})")
+        if not by_global:
+            self.construct(f"elif {c} is {cc}:", name, c, cm, fc, args)
         self.line(f"elif {c}.__class__ is Class:")
         self.line("    try:")
         self.line(f"        _m = {c}.methods['initialize']")
@@ -117,8 +121,18 @@ class Calls:
         self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
         self.line("else:")
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
+        if by_global:
+            self.ind -= 1
         self.cur_site = None
         vs.append(Temp(name, None))
+
+    def construct(self, test, name, c, cm, fc, args):
+        """The branch for the class this site constructed first (its initializer cached)."""
+        self.line(test)
+        self.line("    _i = _inew(Instance)")
+        self.line(f"    _i.klass = {c}")
+        self.line("    _i.fields = {}")
+        self.line(f"    {name} = {fc}({', '.join(['d + 1', cm, '_i'] + args)})")
 
     def spec_fill(self, entries):
         """What a call site caches for the function it calls ({0}): its speculated copy when the arguments' types

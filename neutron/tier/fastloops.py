@@ -2,13 +2,15 @@
 rather than in the prelude's Neutron code; sort with a comparator that cannot reach a checkpoint, by Python's sort."""
 from __future__ import annotations
 
-from functools import cmp_to_key as _cmp_to_key
+from functools import cmp_to_key as _cmp_to_key, partial as _partial
 from itertools import islice as _islice
 
 from ..bytecode import opcodes as O
 from ..errors import NeutronError
 from ..runtime import frames as FR
 from ..runtime.values import type_name
+from .tags import FLT
+from .typeflow import type_flow
 
 # A capture inside the callback turns such a loop into the prelude function's frame at its callback call. Which
 # local slot holds what is read from the prelude's code (layout), so a change of its slot order is followed; a prelude
@@ -61,6 +63,20 @@ def sort_pure(d, arr, f, p):
         raise NeutronError(f"sort() comparator must return a number or a boolean, got {type_name(r)}.")
     arr[:] = sorted(arr, key=_cmp_to_key(c))
     return None
+
+
+def sort_numeric(d, arr, f, p):
+    """sort_pure for a comparator that can only return numbers (returns_numbers): Python's sort calls it directly,
+    with no test of its answer in between (`answer < 0` is what that test leaves to the sort for a number)."""
+    arr[:] = sorted(arr, key=_cmp_to_key(_partial(p, d, f)))
+    return None
+
+
+def returns_numbers(tier, code):
+    """Whether every return of `code` returns a number, by the type analysis (whatever its arguments)."""
+    state = type_flow(tier.analysis(code), [(0, {}, ())])
+    returns = [ip for ip, (o, _a) in enumerate(code.instrs) if o == O.RETURN]
+    return bool(returns) and all(ip not in state or state[ip][1][-1:] == (FLT,) for ip in returns)
 
 
 # What a comparator may do to be sorted by sort_pure: read locals, captured variables, globals, fields and
@@ -175,7 +191,7 @@ def fast_sort(tier, code):
             F = tier.vm.prelude_function("__array_sort")
             ip = callback_call(F.code, tier.analysis(F.code).depth, 2)
             if ip is not None:
-                tier.fast_codes[sort_pure.__code__] = (F, ip, _no_capture)
-                entry = sort_pure
+                entry = sort_numeric if returns_numbers(tier, code) else sort_pure
+                tier.fast_codes[entry.__code__] = (F, ip, _no_capture)
         tier.fast[key] = entry
     return entry

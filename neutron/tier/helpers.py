@@ -387,7 +387,7 @@ def namespace(vm, tier):
         "_float": float, "_int": int, "_len": len, "_list": list, "_str": str, "_dict": dict,
         "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
         "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,
-        "_NameError": NameError,
+        "_NameError": NameError, "_AttributeError": AttributeError,
         "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_mod": _mod, "_lt": _lt,
         "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
         "_bin": binary_slow, "_fmod": fmod, "_copysign": math.copysign, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,

@@ -7,7 +7,7 @@ import keyword
 import re
 
 _RENAMED = ("float", "int", "len", "list", "str", "dict", "KeyError", "IndexError", "TypeError",
-            "ZeroDivisionError", "ValueError", "OverflowError", "NameError", "Function", "Instance", "Module", "Class",
+            "ZeroDivisionError", "ValueError", "OverflowError", "NameError", "AttributeError", "Function", "Instance", "Module", "Class",
             "Cell", "NeutronError", "NThrow")
 _RENAME = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|\b(""" + "|".join(_RENAMED) + r")\b")
 _RESERVED = set(dir(_pybuiltins)) | set(keyword.kwlist) | set(keyword.softkwlist) | \
@@ -71,9 +71,25 @@ def flatten_elif(lines):
     return out
 
 
+# The most source text (without indentation) of a loop body that while_tests folds its test into: CPython 3.11
+# specializes a comparison only when the conditional jump right after it needs no EXTENDED_ARG, and `while (c):`
+# jumps across the whole body (about one code unit per three characters of generated text; 255 at most)
+SHORT_BODY = 400
+
+
+def _body_size(out, i, ind):
+    n = 0
+    while i < len(out) and out[i][0] > ind:
+        n += len(out[i][1])
+        if n > SHORT_BODY:
+            break
+        i += 1
+    return n
+
+
 def while_tests(lines):
     """`while True:` whose body starts `if not (c): break` becomes `while (c):` (CPython then tests at the
-    bottom of the loop: one jump less per iteration)."""
+    bottom of the loop: one jump less per iteration) when the body is short (SHORT_BODY)."""
     out = list(lines)
     i = 0
     while i < len(out) - 3:
@@ -82,7 +98,8 @@ def while_tests(lines):
             a, b, c = out[i + 1], out[i + 2], out[i + 3]
             if a[0] == ind + 1 and a[1].startswith("if not (") and a[1].endswith("):") and a[3] is None and \
                     b[0] == ind + 2 and b[1] == "break" and c[0] == ind + 1 and \
-                    not (c[1].startswith("else") or c[1].startswith("elif")):
+                    not (c[1].startswith("else") or c[1].startswith("elif")) and \
+                    _body_size(out, i + 3, ind) <= SHORT_BODY:
                 out[i] = (ind, "while " + a[1][len("if not "):], a[2], None)
                 del out[i + 1:i + 3]
         i += 1

@@ -154,12 +154,18 @@ class Translation:
         self.homes[name] = ("c", a)
         vs.append(Temp(name, None))
 
-    def op_load_free(self, o, a, ip, vs, ctx):
+    def reloaded(self, a, ip):
+        """Whether the STORE_FREE of free variable `a` at ip is followed by POP and a LOAD_FREE of it (`value = x;
+        return value;`), with no jump to them."""
         instrs = self.code.instrs
+        targets = self.an.targets
+        return ip + 2 < len(instrs) and instrs[ip + 1][0] == O.POP and instrs[ip + 2] == (O.LOAD_FREE, a) and \
+            ip + 1 not in targets and ip + 2 not in targets
+
+    def op_load_free(self, o, a, ip, vs, ctx):
         self.uses_cells = True
         last = self.last_free
-        if last is not None and last[0] == a and last[1] + 2 == ip and instrs[ip - 1][0] == O.POP and \
-                ip not in self.an.targets and ip - 1 not in self.an.targets:
+        if last is not None and last[0] == a and last[1] + 2 == ip and self.reloaded(a, last[1]):
             vs.append(last[2])          # `value = x; return value;`: the value just stored
         else:
             name = self.fresh()
@@ -652,10 +658,15 @@ class Translation:
         if home is not None:
             key = (home, self.code.names[a] if home == "g" else a)
             slot = f"l{a}.value" if home == "c" else f"FC[{a}].value" if home == "f" else f"_G[{self.code.names[a]!r}]"
+            keep = False
             if o == O.STORE_FREE:
                 self.uses_cells = True
+                keep = self.reloaded(a, ip)
             # (a global read just now stays defined: globals are never removed)
-            if self.append_in_place(e, key, slot, False) is not None:
+            t = self.append_in_place(e, key, slot, keep)
+            if t is not None:
+                if keep:
+                    self.last_free = (a, ip, Temp(t, STR if self.tag(e) == STR else None))
                 return
         e = self.simplify(e)
         v = self.ex(e)

@@ -642,3 +642,33 @@ def test_field_updates_compile_and_run_compiled(tmp_path, monkeypatch):
     vm, status, out2, err = run(path, "compiled")
     assert (status, err, out2) == (0, "", out)
     assert vm.tier is not None
+
+
+def test_loop_tests_fold_into_while_only_for_short_bodies():
+    """`while (c):` jumps across its body: past about 255 code units the jump takes an EXTENDED_ARG, and CPython 3.11
+    then leaves the comparison before it generic. A long body keeps `while True: if not (c): break`."""
+    from neutron.tier.postpass import SHORT_BODY, while_tests
+
+    def loop(n):
+        return [(1, "while True:", None, None), (2, "if not (t1 < l0):", 3, None), (3, "break", 3, None)] + \
+               [(2, f"l{k} = l{k} + 1.0", 4, None) for k in range(n)] + [(1, "return l1", 5, None)]
+
+    short = while_tests(loop(3))
+    assert [t for _i, t, _ip, _s in short[:2]] == ["while (t1 < l0):", "l0 = l0 + 1.0"]
+    n = SHORT_BODY // len("l0 = l0 + 1.0") + 2
+    long_ = while_tests(loop(n))
+    assert long_ == loop(n)
+
+
+def test_a_comparator_that_answers_only_numbers_is_called_by_the_sort_directly(tmp_path):
+    from neutron.tier import fastloops
+    path = write(tmp_path, "var a = [3, 1, 2];\n"
+                           "a.sort(fun (x, y) { return x - y; });\n"
+                           "a.sort(fun (x, y) { if (x < y) return 1; return -1; });\n"
+                           "a.sort(fun (x, y) { return x < y; });\n"
+                           "a.sort(fun (x, y) { if (x == 0) return nil; return x - y; });\n"
+                           "say(a);\n")
+    vm, status, out, _ = run(path, "compiled")
+    assert status == 0 and out == "[1, 2, 3]\n"
+    chosen = [entry for key, entry in vm.tier.fast.items() if key.__class__ is tuple and key[0] == "sort"]
+    assert chosen == [fastloops.sort_numeric, fastloops.sort_numeric, fastloops.sort_pure, fastloops.sort_pure]
