@@ -43,15 +43,19 @@ say(p.get() + getter() + counter() + doubled[2]);
 """
 
 
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory):
-    d = tmp_path_factory.mktemp("verify")
+def snapshot_of(d, source, expected):
+    """The snapshot a program writes at its checkpoint (its path the program's first argument)."""
     prog, snap = d / "p.nt", d / "p.snap"
-    prog.write_text(PROGRAM, encoding="utf-8")
+    prog.write_text(source, encoding="utf-8")
     out = io.StringIO()
     _, status = run_file(str(prog), [str(snap)], out, io.StringIO())
-    assert (status, out.getvalue()) == (0, "finally\n14\n")
+    assert (status, out.getvalue()) == (0, expected)
     return snap.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    return snapshot_of(tmp_path_factory.mktemp("verify"), PROGRAM, "finally\n14\n")
 
 
 def loaded(data):
@@ -236,13 +240,7 @@ say(rec(40, "x"));
 
 @pytest.fixture(scope="module")
 def deep_snapshot(tmp_path_factory):
-    d = tmp_path_factory.mktemp("verify-deep")
-    prog, snap = d / "r.nt", d / "r.snap"
-    prog.write_text(RECURSION, encoding="utf-8")
-    out = io.StringIO()
-    _, status = run_file(str(prog), [str(snap)], out, io.StringIO())
-    assert (status, out.getvalue()) == (0, "820\n")
-    return snap.read_bytes()
+    return snapshot_of(tmp_path_factory.mktemp("verify-deep"), RECURSION, "820\n")
 
 
 def middle_frame(vm):
