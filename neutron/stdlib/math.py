@@ -123,7 +123,8 @@ def _integral(fn):
 
 
 for _name, _fn in (("ceil", math.ceil), ("floor", math.floor), ("trunc", math.trunc)):
-    _unary(_name, _integral(_fn), fast=_integral(_fn))
+    _fn = _integral(_fn)
+    _unary(_name, _fn, fast=_fn)
 
 
 def round_half_away(x: float) -> float:

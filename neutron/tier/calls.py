@@ -171,15 +171,11 @@ class Calls:
             builtin = [(kind, fn) for kind, fn in builtin if kind == ("list" if rt == LST else "str")]
             if builtin:
                 kind, fn = builtin[0]
-                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
-                    if kind == "str" else None
                 if fn == "append":
                     self.line(f"{r}.append({args[0]})")
                     self.line(f"{name} = None")
-                elif inline is not None:
-                    self.line(f"{name} = {inline}")
                 else:
-                    self.line(f"{name} = {self.kname(fn)}(_vm, {r}, {alist})")
+                    self.line(f"{name} = {self.builtin_method(kind, fn, r, mname, args, vs_args)}")
             else:
                 began = self.before_observer(vs) if sync else False
                 self.line(f"{name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
@@ -197,13 +193,8 @@ class Calls:
                 self.line(f"    {r}.append({args[0]})")
                 self.line(f"    {name} = None")
             else:
-                inline = self.str_method(r, mname, args, vs_args, f"{self.kname(fn)}(_vm, {r}, {alist})") \
-                    if kind == "str" else None
                 self.line(f"{kw} {r}.__class__ is {kind}:")
-                if inline is not None:
-                    self.line(f"    {name} = {inline}")
-                else:
-                    self.line(f"    {name} = {self.kname(fn)}(_vm, {r}, {alist})")
+                self.line(f"    {name} = {self.builtin_method(kind, fn, r, mname, args, vs_args)}")
             kw = "elif"
         if sync:
             # the built-in methods run no Neutron code; the other receivers' calls write the dict and load it again
@@ -225,6 +216,12 @@ class Calls:
             self.method_branches(kw, name, r, rt, mname, args, vs_args)
         self.cur_site = None
         vs.append(Temp(name, None))
+
+    def builtin_method(self, kind, fn, r, mname, args, vs_args):
+        """A call of the built-in method fn of a list or string r: Python's own method where it answers alike."""
+        generic = f"{self.kname(fn)}(_vm, {r}, [{', '.join(args)}])"
+        inline = self.str_method(r, mname, args, vs_args, generic) if kind == "str" else None
+        return generic if inline is None else inline
 
     def str_method(self, r, mname, args, vs_args, fallback):
         """A Python expression for a string method whose arguments are strings (known here), when Python's own
@@ -325,27 +322,19 @@ class Calls:
         self.line(f"    {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
 
     def native_call(self, name, args, entries):
-        """`name = _n(args)` for the native _n, one level in: a pure function of one or two numbers runs directly."""
+        """`name = _n(args)` for the native _n, one level in: a pure function of one or two numbers (or of the
+        argument classes its one-argument form takes) runs directly."""
         alist = f"[{', '.join(args)}]"
-        if len(args) == 2:
-            # a pure function of two numbers (math.max)
-            tests = [f"{a}.__class__ is float" for a, e in zip(args, entries) if self.tag(e) != FLT]
-            self.line(f"    if {' and '.join(['_n.fast2 is not None'] + tests)}:")
-            self.line("        try:")
-            self.line(f"            {name} = _n.fast2({args[0]}, {args[1]})")
-            self.line("        except (ValueError, OverflowError):")
-            self.line(f"            {name} = _native(_n, {alist})")
-            self.line("    else:")
-            self.line(f"        {name} = _native(_n, {alist})")
-            return
-        if len(args) != 1:
+        if len(args) not in (1, 2):
             self.line(f"    {name} = _native(_n, {alist})")
             return
-        x = args[0]
-        test = "_n.fast is not None" + ("" if self.tag(entries[0]) == FLT else f" and {x}.__class__ in _n.fast_takes")
-        self.line(f"    if {test}:")
+        fast = "_n.fast" if len(args) == 1 else "_n.fast2"
+        takes = "in _n.fast_takes" if len(args) == 1 else "is float"
+        tests = [f"{fast} is not None"] + [f"{a}.__class__ {takes}" for a, e in zip(args, entries)
+                                           if self.tag(e) != FLT]
+        self.line(f"    if {' and '.join(tests)}:")
         self.line("        try:")
-        self.line(f"            {name} = _n.fast({x})")
+        self.line(f"            {name} = {fast}({', '.join(args)})")
         self.line("        except (ValueError, OverflowError):")
         self.line(f"            {name} = _native(_n, {alist})")
         self.line("    else:")
