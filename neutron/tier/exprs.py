@@ -398,16 +398,8 @@ class Expressions:
                 self.line("else:")
                 self.ind += 1
         pieces = [self.simplify(x.b) for x in spine]    # (in order; a + does not fail)
-        kw = "if"
-        if ta is None and len(pieces) == 1 and self.tag(pieces[0]) is None and not fused:
-            # `n = n + step` of two values of unknown type (a captured counter): numbers are tested first
-            x = self.ex(pieces[0])
-            self.line(f"if {t}.__class__ is float and {x}.__class__ is float:")
-            self.line(f"    {t} = {t} + {x}")
-            self.line(f"    {slot} = {t}")
-            kw = "elif"
         if ta != STR:
-            self.line(f"{kw} {t}.__class__ is str:")
+            self.line(f"if {t}.__class__ is str:")
             self.ind += 1
         xs = []
         for p in pieces:
