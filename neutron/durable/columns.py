@@ -99,10 +99,15 @@ def int_bytes(width, values):
 STRUCT_CODE = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
-def get_int_array(cur, width, n):
+def take_ints(cur, width, n):
+    """The bytes of n integers of `width` bytes each."""
     if n > (cur.end - cur.pos) // width:
         raise SnapshotError("truncated snapshot")
-    return ints_of(cur.take(n * width), width)
+    return cur.take(n * width)
+
+
+def get_int_array(cur, width, n):
+    return ints_of(take_ints(cur, width, n), width)
 
 
 def ints_of(raw, width):
@@ -183,9 +188,7 @@ def get_uints(cur):
         damaged("bad column")
     if narrow == wide:
         return get_int_array(cur, wide, n)
-    if n > (cur.end - cur.pos) // narrow:
-        raise SnapshotError("truncated snapshot")
-    raw = bytes(cur.take(n * narrow))
+    raw = bytes(take_ints(cur, narrow, n))
     lows = ints_of(raw, narrow)
     large = get_int_array(cur, wide, cur.varint())
     escaped = markers(raw, narrow)
