@@ -117,6 +117,13 @@ def _bail():
     raise OverflowError
 
 
+def _write_back(G, loc, pairs):
+    """A region's globals back to their dict as it is left by an exception, when a local is unbound: a string
+    append that ran out of memory leaves its target cleared (CPython's in-place append), nil as in the VM."""
+    for name, local in pairs:
+        G[name] = loc.get(local)
+
+
 def _overflow():
     return NeutronError("Stack overflow.")
 
@@ -387,7 +394,7 @@ def namespace(vm, tier):
         "_float": float, "_int": int, "_len": len, "_list": list, "_str": str, "_dict": dict,
         "_KeyError": KeyError, "_IndexError": IndexError, "_TypeError": TypeError,
         "_ZeroDivisionError": ZeroDivisionError, "_ValueError": ValueError, "_OverflowError": OverflowError,
-        "_NameError": NameError, "_AttributeError": AttributeError,
+        "_NameError": NameError, "_AttributeError": AttributeError, "_locals": locals, "_write_back": _write_back,
         "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_mod": _mod, "_lt": _lt,
         "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
         "_bin": binary_slow, "_fmod": fmod, "_copysign": math.copysign, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,

@@ -38,6 +38,12 @@ class Structure:
         self.ind -= 1
         self.handler_clause(flag, target, depth, Ctx(None, None, ()))
 
+    def append_targets(self):
+        """The local slots stored from a `+` (`s = s + x`, `s += x`): those a failed string append can clear."""
+        instrs = self.code.instrs
+        return sorted({a for i, (o, a) in enumerate(instrs) if o == O.STORE_LOCAL and i > 1 and
+                       (instrs[i - 1][0] == O.ADD or (instrs[i - 1][0] == O.DUP and instrs[i - 2][0] == O.ADD))})
+
     def handler_clause(self, flag, target, depth, ctx):
         x = f"_x{self.ntmp + 1}"
         self.ntmp += 1
@@ -46,6 +52,13 @@ class Structure:
         self.line(f"except _NEXC as {x}:")
         self.ind += 1
         self.line(f"if not {flag}: raise")
+        targets = self.append_targets()
+        if targets:
+            # out of memory in `s = s + x`: CPython's in-place append leaves s cleared; nil, as in the VM
+            self.line(f"if {x}.__class__ is not _NThrow and {x}.__class__ is not _NeutronError:")
+            self.line("    _u = _locals()")
+            for s in targets:
+                self.line(f"    if 'l{s}' not in _u: l{s} = None")
         finally_ = self.code.lines[target] == 0       # (compiler.stmt_Try) its rethrow needs the exception
         if finally_:
             self.line(f"s{depth} = _xvf({x})")
