@@ -259,13 +259,14 @@ class Globals:
         self.cur_site = None
         self.line("except BaseException:")
         self.ind += 1
-        self.line("try:")
-        self.ind += 1
-        self.write_back(stored)
-        self.ind -= 1
-        self.line("except NameError:")       # (a local cleared by a failed append: see helpers._write_back)
-        pairs = tuple((self.gname(s), f"l{s}") for s in sorted(stored))
-        self.line(f"    _write_back(_G, _locals(), {pairs!r})")
+        if stored:
+            self.line("try:")
+            self.ind += 1
+            self.write_back(stored)
+            self.ind -= 1
+            self.line("except NameError:")       # (a local cleared by a failed append: see helpers._write_back)
+            pairs = tuple((self.gname(s), f"l{s}") for s in sorted(stored))
+            self.line(f"    _write_back(_G, _locals(), {pairs!r})")
         self.line("raise")
         self.ind -= 1
         self.write_back(stored)
