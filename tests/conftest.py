@@ -53,6 +53,8 @@ if str(TESTS_DIR.parent) not in sys.path:    # `pytest` (unlike `python -m pytes
 # and the tests that start `python -m neutron` must run this checkout too, not an installed copy
 os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR.parent)] + (
     [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+# generated code that Python rejects is an error here, not a quiet fall-back to the VM (see tier/runtime.STRICT)
+os.environ["NEUTRON_TIER_STRICT"] = "1"
 # Started in the background by a non-interactive shell, pytest inherits an ignored SIGINT (and so would the programs
 # it starts): a test of Ctrl-C, such as test_tier's of the worker thread, would then wait forever.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:

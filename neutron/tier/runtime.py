@@ -24,6 +24,15 @@ from .postpass import HIDE
 from .tags import tags_of
 
 _NOTHING = object()
+# Set by the test suite: generated code that Python rejects for a reason other than its size or nesting is a bug
+# of the tier, which the VM would otherwise hide by running the program correctly, only slower.
+STRICT = bool(os.environ.get("NEUTRON_TIER_STRICT"))
+_LIMITS = ("too many", "too deeply nested", "too complex")     # e.g. "too many statically nested blocks"
+
+
+def _limit_reached(e):
+    return isinstance(e, (RecursionError, MemoryError)) or any(m in str(e) for m in _LIMITS)
+
 _PROBE = {"arr": [], "f": None, "n": 0, "out": [], "i": 0, "x": None}     # f_locals to list a loop's roles
 _MAKER = compile("_fn = _FT(_code, _G, '_make')", "<neutron maker>", "exec")
 
@@ -134,6 +143,8 @@ class Tier(Capture):
                 warnings.simplefilter("ignore")     # e.g. "is" with a literal, from constant operands
                 pyc = compile(src, f"<neutron {code.name}>", "exec")
         except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+            if STRICT and not _limit_reached(e):
+                raise AssertionError(f"generated code for {code.name} rejected by Python: {e}\n{src}") from None
             raise Unsupported(f"Python rejected the generated code: {e}") from None
         B = dict(_pybuiltins.__dict__)
         B.update((HIDE + k[1:] if k.startswith("_") else k, v) for k, v in vals.items())

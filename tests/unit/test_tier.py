@@ -672,3 +672,32 @@ def test_a_comparator_that_answers_only_numbers_is_called_by_the_sort_directly(t
     assert status == 0 and out == "[1, 2, 3]\n"
     chosen = [entry for key, entry in vm.tier.fast.items() if key.__class__ is tuple and key[0] == "sort"]
     assert chosen == [fastloops.sort_numeric, fastloops.sort_numeric, fastloops.sort_pure, fastloops.sort_pure]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_generated_code_python_rejects_is_an_error_under_the_test_suite(tmp_path, monkeypatch, strict):
+    """Rejected generated code is a fall-back to the VM for a user (the output stays right), and an internal error
+    under the test suite (NEUTRON_TIER_STRICT), where the fall-back would hide a bug of the tier."""
+    path = write(tmp_path, DEEP)
+    real = emitter.Emitter.generate
+
+    def broken(self):
+        fname, src, info = real(self)
+        return (fname, src + "\n  )\n", info) if self.code.name == "leaf" else (fname, src, info)
+
+    monkeypatch.setattr(emitter.Emitter, "generate", broken)
+    monkeypatch.setattr(runtime, "STRICT", strict)
+    snap = tmp_path / "s.snap"
+    if strict:
+        with pytest.raises(AssertionError, match="generated code for leaf rejected by Python"):
+            run(path, "compiled", [str(snap)])
+    else:
+        vm, status, out, err = run(path, "compiled", [str(snap)])
+        assert (status, err, out) == (0, "", "pre127\n")
+        assert getattr(vm, "tier", None) is None
+
+
+def test_size_limits_of_python_are_no_error_under_the_test_suite():
+    assert runtime._limit_reached(SyntaxError("too many statically nested blocks"))
+    assert runtime._limit_reached(RecursionError("maximum recursion depth exceeded during compilation"))
+    assert not runtime._limit_reached(SyntaxError("invalid syntax"))
