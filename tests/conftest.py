@@ -27,7 +27,8 @@ Round-trip items carry the marker `roundtrip`, and the fuzzers (tests/fuzz) the 
 `pytest -m "not roundtrip and not fuzz"` runs the quick set.
 NEUTRON_TEST_MODES=vm (comma-separated) restricts the modes; NEUTRON_TEST_POINTS=all makes round trips stop at
 every point instead of three (slow, thorough); NEUTRON_TEST_TIMEOUT sets the seconds allowed for one run
-(default 120).
+(default 120). The suite sets NEUTRON_TIER_STRICT: generated code that Python rejects fails the test instead of
+continuing in the VM.
 """
 from __future__ import annotations
 
