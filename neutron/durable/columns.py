@@ -248,17 +248,31 @@ def tags_of(values):
     return bytes(map(TAG_OF.get, map(type, values), repeat(T_REF)))
 
 
+def pick(values, tags, tag):
+    """The values whose tag is `tag`, in order. When they are few, each is found by a search of the tags rather than
+    by a pass over all the values."""
+    n = tags.count(tag)
+    if n * 16 > len(tags):
+        return list(compress(values, tags.translate(MASK[tag])))
+    find = tags.find
+    i = -1
+    out = []
+    for _ in range(n):
+        i = find(tag, i + 1)
+        out.append(values[i])
+    return out
+
+
 def put_values(out, values, tags, string_index, refs, nobjects=None):
     """`tags` from tags_of(values); `refs` the object-table index of each reference, in order (below `nobjects`,
     when given)."""
     out += (varint(len(values)), tags)
     if T_BOOL in tags:
-        out.append(bytes(compress(values, tags.translate(MASK[T_BOOL]))))
+        out.append(bytes(pick(values, tags, T_BOOL)))
     if T_NUM in tags:
-        put_numbers(out, list(compress(values, tags.translate(MASK[T_NUM]))))
+        put_numbers(out, pick(values, tags, T_NUM))
     if T_STR in tags:
-        put_uints(out, list(map(string_index.__getitem__, compress(values, tags.translate(MASK[T_STR])))),
-                  len(string_index) - 1)
+        put_uints(out, list(map(string_index.__getitem__, pick(values, tags, T_STR))), len(string_index) - 1)
     if T_REF in tags:
         put_uints(out, refs, None if nobjects is None else nobjects - 1)
 
@@ -309,23 +323,25 @@ def resolve(indices, count, table, what):
 # ---- numbers ----------------------------------------------------------------------------------------------------
 
 def put_numbers(out, nums):
-    ints = bounds = None
+    ints = bounds = kinds = doubles = None
     try:
         whole = all(map(float.is_integer, nums))
     except TypeError:                           # a Python int among them: the general way below
+        nums = list(map(float, nums))
         whole = False
     if whole:
         lo, hi = min(nums), max(nums)
         if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_negative_zero(nums)):
             ints = list(map(trunc, nums))
             bounds = int(lo), int(hi)
-    kinds = doubles = None
     if bounds is None:
-        nums = list(map(float, nums))
-        kinds = integral(nums)
-        ints = list(map(trunc, compress(nums, kinds)))
+        try:
+            kinds = bytes(map(float.is_integer, nums))
+        except TypeError:                       # a Python int after the first fraction
+            nums = list(map(float, nums))
+            kinds = bytes(map(float.is_integer, nums))
+        kinds, ints, bounds = integral(nums, kinds)
         doubles = pack_doubles(list(compress(nums, kinds.translate(FLIP))))
-        bounds = (min(ints), max(ints)) if ints else (0, 0)
     lo, hi = bounds
     zigzag = lo < 0
     mode = (1 if ints else 0) | (2 if doubles else 0) | (4 if zigzag else 0)
@@ -366,13 +382,19 @@ def exact_bounds(ints, nums):
     return (lo, hi) if -LIMIT < lo and hi < LIMIT else None
 
 
-def integral(nums):
-    """One byte per number: 1 where it goes to the integer column."""
-    kinds = bytes(map(float.is_integer, nums))
+def integral(nums, kinds):
+    """(one byte per number, 1 where it goes to the integer column; those integers; their (smallest, largest), or
+    (0, 0)), from `kinds`, 1 for each whole number."""
     whole = list(compress(nums, kinds))
-    if not whole or exact_bounds(list(map(trunc, whole)), whole) is not None:
-        return kinds
-    return bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0
+    if not whole:
+        return kinds, [], (0, 0)
+    ints = list(map(trunc, whole))
+    bounds = exact_bounds(ints, whole)
+    if bounds is not None:
+        return kinds, ints, bounds
+    kinds = bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0
+    ints = list(map(trunc, compress(nums, kinds)))
+    return kinds, ints, (min(ints), max(ints)) if ints else (0, 0)
 
 
 def get_numbers(cur, n):

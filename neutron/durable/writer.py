@@ -14,6 +14,7 @@ of classes a snapshot can hold are read off SAVE.
 """
 from __future__ import annotations
 
+from collections import deque
 from itertools import chain, compress, count, repeat
 from operator import attrgetter, is_, is_not, itemgetter
 from struct import error as StructError
@@ -24,7 +25,7 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task
 from ..stdlib import native_module
-from .columns import FLIP, MASK, has_double, pack_doubles, put_strings, put_uints, put_values, tags_of, varint
+from .columns import FLIP, MASK, has_double, pack_doubles, pick, put_strings, put_uints, put_values, tags_of, varint
 from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
     K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
 
@@ -87,17 +88,19 @@ class Writer:
         new = bytes(map(memo.__contains__, ids)).translate(FLIP)
         if 1 in new:
             fresh = list(compress(ids, new))
-            if len(dict.fromkeys(fresh)) == len(fresh):     # each new object met once: the usual case
-                self.enter(fresh, list(compress(refs, new)))
-            else:
+            # each new object met once is the usual case: entered as they come, then the memo's growth tells
+            if not self.enter(fresh, list(compress(refs, new))):
                 first = dict(zip(fresh, compress(refs, new)))     # in the order of first appearance
                 self.enter(list(first), list(first.values()))
         s.refs += map(memo.__getitem__, ids)
 
     def enter(self, ids, objs):
-        """New objects (and their ids): a run per class, in the order of first appearance."""
+        """New objects (and their ids): a run per class, in the order of first appearance. False, with nothing
+        entered, when an object comes more than once (the caller enters them again, each once)."""
         types = list(map(type, objs))
         classes = dict.fromkeys(types)
+        memo, objects, runs = self.memo, self.objects, self.runs
+        before = len(memo), len(objects), len(runs)
         for cls in classes:
             kind = SAVE.get(cls)
             if kind is None:
@@ -107,16 +110,21 @@ class Writer:
             else:
                 mine = bytes(map(is_, types, repeat(cls)))
                 run, run_ids = list(compress(objs, mine)), compress(ids, mine)
-            self.memo.update(zip(run_ids, count(len(self.objects))))
-            self.objects += run
-            self.runs.append((kind, run))
+            memo.update(zip(run_ids, count(len(objects))))
+            objects += run
+            runs.append((kind, run))
+        if len(memo) == before[0] + len(ids):
+            return True
+        deque(map(memo.pop, ids, repeat(None)), 0)      # none of them was in the memo before
+        del objects[before[1]:], runs[before[2]:]
+        return False
 
     def finish(self):
         """The body, as a list of bytes-like parts."""
         head, body = self.head, self.body
         for s in (head, body):
             s.tags = [b"".join(s.tags)]
-        strs = chain(head.strs, body.strs, *(compress(s.vals, s.tags[0].translate(MASK[T_STR])) for s in (head, body)))
+        strs = chain(head.strs, body.strs, *(pick(s.vals, s.tags[0], T_STR) for s in (head, body)))
         strings = list(dict.fromkeys(strs))
         index = dict(zip(strings, count()))
         out = []
