@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from itertools import accumulate, compress, filterfalse, repeat
+from itertools import accumulate, compress, filterfalse, islice, repeat
 from math import copysign, trunc      # trunc(x) is int(x) for a float, in less time
 from operator import and_, lshift, neg, rshift, xor
 from struct import Struct
@@ -279,6 +279,11 @@ def put_values(out, values, tags, string_index, refs, nobjects=None):
 
 def get_values(cur, strings, objects):
     """The values, references resolved against `objects` (the table as it is now)."""
+    return get_tagged_values(cur, strings, objects)[0]
+
+
+def get_tagged_values(cur, strings, objects):
+    """(the values, as get_values reads them; their tags)."""
     tags = bytes(cur.take(cur.varint()))
     if tags.translate(None, TAGS):
         damaged("bad value tag")
@@ -294,21 +299,51 @@ def get_values(cur, strings, objects):
     if count:
         nums = get_numbers(cur, count)
         if count == n:
-            return nums
+            return nums, tags
         source[T_NUM] = iter(nums)
     count = tags.count(T_STR)
     if count:
         strs = resolve(get_uints(cur), count, strings, "string")
         if count == n:
-            return strs
+            return strs, tags
         source[T_STR] = iter(strs)
     count = tags.count(T_REF)
     if count:
         refs = resolve(get_uints(cur), count, objects, "reference")
         if count == n:
-            return refs
+            return refs, tags
         source[T_REF] = iter(refs)
-    return list(map(next, map(source.__getitem__, tags)))
+    return interleave(tags, source), tags
+
+
+RUN = 32             # interleave takes a run of this many values of one kind, or more, in one go
+RUN_GAP = bytes(RUN - 1)
+
+
+def interleave(tags, source):
+    """The next value of source[tag] for each tag of `tags` (bytes), in order. Columns often hold long runs of one
+    kind (an array's references, the numbers of many objects' fields): each such run is taken whole, the values
+    between them one by one."""
+    n = len(tags)
+    if n < 16 * RUN:
+        return list(map(next, map(source.__getitem__, tags)))
+    # a 1 where the next tag differs from this one
+    change = (int.from_bytes(tags[:-1], "little") ^ int.from_bytes(tags[1:], "little")).to_bytes(n - 1, "little")
+    find = change.translate(NONZERO).find
+    out = []
+    pos = 0
+    while True:
+        i = find(RUN_GAP, pos)       # tags[i:i + RUN] are all the same
+        if i < 0:
+            break
+        end = find(1, i + RUN - 1) + 1 or n
+        if pos < i:
+            out += map(next, map(source.__getitem__, tags[pos:i]))
+        out += islice(source[tags[i]], end - i)
+        pos = end
+    if pos < n:
+        out += map(next, map(source.__getitem__, tags[pos:]))
+    return out
 
 
 def resolve(indices, count, table, what):
@@ -421,4 +456,4 @@ def get_numbers(cur, n):
     doubles = get_doubles(cur, n - count)
     if not mode & 1:
         return doubles
-    return list(map(next, map((iter(doubles), iter(ints)).__getitem__, kinds)))
+    return interleave(kinds, (iter(doubles), iter(ints)))

@@ -862,6 +862,66 @@ def test_number_columns_read_back_every_bit(nums):
     assert [struct.pack("<d", x) for x in back] == [struct.pack("<d", x) for x in nums]
 
 
+# Runs of one kind of value, long and short, as columns have them: interleave takes the long ones (RUN or more)
+# whole, the reading of the values and numbers columns must not tell.
+RUN_LENGTHS = st.one_of(st.integers(1, 3), st.integers(columns.RUN - 2, columns.RUN + 2), st.integers(40, 700))
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), RUN_LENGTHS), min_size=1, max_size=12), st.randoms())
+@settings(max_examples=150, deadline=None)
+def test_value_columns_with_long_runs_read_back_in_order(runs, rnd):
+    objects = [[k] for k in range(50)]
+    strings = ["", "a", "b\u00e9"]
+    values = []
+    for tag, n in runs:
+        for _ in range(n):
+            values.append((None, rnd.random() < 0.5, rnd.choice([1.0, -2.0, 0.5, 3e9]), rnd.choice(strings),
+                           rnd.choice(objects))[tag])
+    tags = columns.tags_of(values)
+    index = {x: i for i, x in enumerate(strings)}
+    refs = [objects.index(v) for v in values if v.__class__ is list]
+    body = encoded(columns.put_values, values, tags, index, refs, len(objects))
+    cur = columns.Cursor(body)
+    back = columns.get_values(cur, strings, objects)
+    assert cur.pos == len(body)
+    assert len(back) == len(values) and all(a is b or a == b and type(a) is type(b) for a, b in zip(back, values))
+    for tag in range(5):
+        assert columns.pick(values, tags, tag) == [v for v, t in zip(values, tags) if t == tag]
+
+
+@given(st.lists(st.tuples(st.booleans(), RUN_LENGTHS), min_size=1, max_size=10))
+@settings(max_examples=100, deadline=None)
+def test_number_columns_with_runs_of_fractions_read_back_every_bit(runs):
+    nums = []
+    for fraction, n in runs:
+        nums += [k + 0.25 if fraction else float(k) for k in range(n)]
+    body = encoded(columns.put_numbers, nums)
+    cur = columns.Cursor(body)
+    assert columns.get_numbers(cur, len(nums)) == nums and cur.pos == len(body)
+
+
+def test_python_integers_among_numbers_are_written_as_their_floats():
+    # the writer may meet an int where the program has a number: after a fraction, before one, alone
+    for nums in ([0.5, 3, 2.0], [3, 0.5], [1, 2], [2 ** 60 + 1, 0.5], [-0.0, 7], [7, float("inf")]):
+        as_floats = list(map(float, nums))
+        assert bytes(encoded(columns.put_numbers, nums)) == bytes(encoded(columns.put_numbers, as_floats))
+
+
+def test_an_object_met_twice_among_new_ones_gets_one_index():
+    w = writer.Writer()
+    a, b, c = [], {}, []
+    w.body.vals += [a, b, a, 1.0, b, c]
+    w.scan(w.body)
+    # a run per class, in the order of first appearance, each object once
+    assert list(map(id, w.objects)) == [id(a), id(c), id(b)] and len(w.memo) == 3
+    assert [len(run) for kind, run in w.runs] == [2, 1]
+    assert [w.objects[i] is v for i, v in zip(w.body.refs, (a, b, a, b, c))] == [True] * 5
+    d, e = {}, {}
+    w.body.vals += [d, b, e, d]
+    w.scan(w.body)
+    assert list(map(id, w.objects[3:])) == [id(d), id(e)] and w.body.refs[5:] == [3, 2, 4, 3]
+
+
 @given(st.lists(st.text(st.characters(exclude_categories=()), max_size=8), max_size=30))
 @settings(max_examples=200, deadline=None)
 def test_the_string_table_keeps_lone_surrogates(strings):

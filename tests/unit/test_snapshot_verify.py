@@ -16,7 +16,7 @@ from neutron.durable import format as F
 from neutron.durable import writer
 from neutron.runner import new_vm, run_file
 from neutron.runtime.frames import Iter
-from neutron.runtime.values import BoundMethod, Native
+from neutron.runtime.values import BoundMethod, Instance, Native
 from neutron.stdlib import native_module
 
 PROGRAM = """use sys;
@@ -297,4 +297,30 @@ def test_a_cell_in_an_array_beside_arrays_read_as_doubles(snapshot):
     again = loaded(written(vm, snapshot))
     assert again.globals["numbers"] == [float(i) for i in range(100)]
     vm.globals["items"].append(vm.globals["counter"].cells[0])
+    assert "bad array element" in refused(written(vm, snapshot))
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_bad_member_among_many_plain_ones(snapshot, where):
+    """Runs of arrays, objects and instances whose items hold no reference at all are left out of check_graph's
+    look at values (reader.Reader.plain); one bad member makes its run looked at whole, wherever it is in it."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    vm.globals["plain_objects"] = [{"a": float(i), "b": "s"} for i in range(60)]
+    vm.globals["plain_points"] = [Instance(point.klass, {"x": float(i)}) for i in range(60)]
+    vm.globals["plain_arrays"] = [[float(i), None, True] for i in range(60)]
+    again = loaded(written(vm, snapshot))
+    assert again.globals["plain_objects"][59] == {"a": 59.0, "b": "s"}
+    assert again.globals["plain_points"][3].fields == {"x": 3.0}
+    k = {"first": 0, "middle": 30, "last": 59}[where]
+    cell = vm.globals["counter"].cells[0]
+    vm.globals["plain_objects"][k]["b"] = cell
+    assert "bad object member" in refused(written(vm, snapshot))
+    vm.globals["plain_objects"][k]["b"] = "s"
+    vm.globals["plain_points"][k].fields["x"] = vm.globals["make"].code
+    assert "bad instance" in refused(written(vm, snapshot))
+    vm.globals["plain_points"][k].fields["x"] = 1.0
+    vm.globals["plain_arrays"][k][1] = cell
+    assert "bad array element" in refused(written(vm, snapshot))
+    vm.globals["plain_arrays"][k][1] = native_module("http").functions["_serve"]
     assert "bad array element" in refused(written(vm, snapshot))
