@@ -202,8 +202,17 @@ LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 
 def fill_maps(s, maps, lens):
     total = sum(lens)
+    keys, values = s.strings(total), s.values(total)
+    n = len(maps)
+    k = lens[0] if n else 0
+    if n > 2 and lens.count(k) == n:
+        # maps of one size (objects of one shape, a class's instances): the j-th pair of every map at a time, in
+        # the order each map was written
+        for j in range(k):
+            deque(map(setitem, maps, keys[j::k], values[j::k]), 0)
+        return
     # each pair goes into its map (each map repeated once per pair it takes): one loop run in C, none in Python
-    deque(map(setitem, chain.from_iterable(map(repeat, maps, lens)), s.strings(total), s.values(total)), 0)
+    deque(map(setitem, chain.from_iterable(map(repeat, maps, lens)), keys, values), 0)
 
 
 def load_dict(r, run):

@@ -324,3 +324,33 @@ def test_a_bad_member_among_many_plain_ones(snapshot, where):
     assert "bad array element" in refused(written(vm, snapshot))
     vm.globals["plain_arrays"][k][1] = native_module("http").functions["_serve"]
     assert "bad array element" in refused(written(vm, snapshot))
+
+
+def test_objects_of_one_size_keep_their_keys_in_order(snapshot):
+    """Maps of one size are filled a position at a time (reader.fill_maps): each keeps its own keys, values and
+    order, a repeated key (only a damaged file has one) ends as it would pair by pair."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    shapes = [{"a": 1.0, "b": "x"}, {"b": 2.0, "a": None}, {"c": True, "d": [1.0]}, {"a": 3.0, "z": 4.0}]
+    vm.globals["same_size"] = [dict(shapes[i % 4]) for i in range(40)]
+    vm.globals["same_size_points"] = [Instance(point.klass, dict(shapes[i % 3])) for i in range(40)]
+    vm.globals["mixed_sizes"] = [{"k": 1.0}, {}, {"p": 1.0, "q": 2.0, "r": 3.0}, {"k": 2.0}]
+    again = loaded(written(vm, snapshot))
+    for name in ("same_size", "mixed_sizes"):
+        assert [list(d.items()) for d in again.globals[name]] == [list(d.items()) for d in vm.globals[name]]
+    assert [list(x.fields.items()) for x in again.globals["same_size_points"]] == \
+        [list(x.fields.items()) for x in vm.globals["same_size_points"]]
+    from neutron.durable import reader
+
+    class Column:
+        def __init__(self, keys, values):
+            self.k, self.v = keys, values
+
+        def strings(self, n):
+            return self.k[:n]
+
+        def values(self, n):
+            return self.v[:n]
+    maps = [{}, {}, {}]
+    reader.fill_maps(Column(["a", "a", "b", "c", "d", "b"], [1, 2, 3, 4, 5, 6]), maps, [2, 2, 2])
+    assert maps == [{"a": 2}, {"b": 3, "c": 4}, {"d": 5, "b": 6}]
