@@ -191,12 +191,38 @@ def get_uints(cur):
     raw = bytes(take_ints(cur, narrow, n))
     lows = ints_of(raw, narrow)
     large = get_int_array(cur, wide, cur.varint())
+    if len(large) * 8 <= n:
+        # few: each marker found by a search (a pass over all the integers costs more), its large integer put in
+        # its place
+        at = marker_places(raw, narrow, len(large))
+        if at is None:
+            damaged("bad column")
+        deque(map(lows.__setitem__, at, large), 0)
+        return lows
     escaped = markers(raw, narrow)
     if escaped.count(1) != len(large):
         damaged("bad column")
     # each large integer in place of its marker, by a loop run in C
     deque(map(lows.__setitem__, compress(range(n), escaped), large), 0)
     return lows
+
+
+def marker_places(raw, width, expected):
+    """The indices of the integers of `width` bytes in `raw` whose bytes are all ones, when there are `expected` of
+    them; else None."""
+    marker = bytes([255]) * width
+    find = raw.find
+    out = []
+    i = find(marker)
+    while i >= 0:
+        if i % width:           # the end of one integer and the start of the next
+            i = find(marker, i + 1)
+            continue
+        if len(out) == expected:
+            return None
+        out.append(i // width)
+        i = find(marker, i + width)
+    return out if len(out) == expected else None
 
 
 # ---- strings, doubles, blobs ------------------------------------------------------------------------------------

@@ -848,6 +848,42 @@ def test_integer_columns_read_back_what_was_written(u):
     assert columns.get_uints(cur) == u and cur.pos == len(body)
 
 
+# Runs of one kind of value, long and short, as columns have them: interleave takes the long ones (RUN or more)
+# whole, the reading of the values and numbers columns must not tell.
+RUN_LENGTHS = st.one_of(st.integers(1, 3), st.integers(columns.RUN - 2, columns.RUN + 2), st.integers(40, 700))
+
+
+@given(st.lists(st.tuples(st.sampled_from([0, 7, 254, 255, 256, 65534, 65535, 65536, 2 ** 40]), RUN_LENGTHS),
+                min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_long_integer_columns_with_few_or_many_large_ones_read_back(runs):
+    u = []
+    for base, n in runs:
+        u += [base + (k % 3) for k in range(n)]
+    body = encoded(columns.put_uints, u)
+    cur = columns.Cursor(body)
+    assert columns.get_uints(cur) == u and cur.pos == len(body)
+
+
+@pytest.mark.parametrize("n, markers, large", [(40, 2, 1), (40, 1, 2), (40, 0, 1), (4, 2, 1), (4, 1, 2),
+                                               (40, 3, 3)])
+def test_an_integer_column_whose_markers_do_not_match_its_large_integers(n, markers, large):
+    """narrow 1, wide 4: each 255 among the narrow bytes stands for the next large integer; a count that differs is
+    refused, whether they are few (found by a search) or many. The unaligned 255s of a wider column are no markers."""
+    lows = bytes([255] * markers + [1] * (n - markers))
+    body = bytes([0x14]) + columns.varint(n) + lows + columns.varint(large) + struct.pack(f"<{large}I", *[300] * large)
+    cur = columns.Cursor(memoryview(body))
+    if markers == large:
+        assert columns.get_uints(cur) == [300] * markers + [1] * (n - markers)
+    else:
+        with pytest.raises(S.SnapshotError, match="bad column"):
+            columns.get_uints(cur)
+    # narrow 2: 0x01FF, 0xFF01 side by side hold the bytes ff ff across two integers
+    u = [0x1FF, 0xFF01] * 20 + [0xFFFF, 70000]
+    body = encoded(columns.put_uints, u)
+    assert body[0] == 0x24 and columns.get_uints(columns.Cursor(body)) == u
+
+
 NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 70, 2 ** 70).map(float), st.integers(-300, 300).map(float),
                     st.sampled_from([0.0, -0.0, 2.0 ** 62, -2.0 ** 62, 2.0 ** 62 - 1024, 1.7e12]))
 
@@ -862,9 +898,6 @@ def test_number_columns_read_back_every_bit(nums):
     assert [struct.pack("<d", x) for x in back] == [struct.pack("<d", x) for x in nums]
 
 
-# Runs of one kind of value, long and short, as columns have them: interleave takes the long ones (RUN or more)
-# whole, the reading of the values and numbers columns must not tell.
-RUN_LENGTHS = st.one_of(st.integers(1, 3), st.integers(columns.RUN - 2, columns.RUN + 2), st.integers(40, 700))
 
 
 @given(st.lists(st.tuples(st.integers(0, 4), RUN_LENGTHS), min_size=1, max_size=12), st.randoms())
