@@ -101,6 +101,7 @@ class Writer:
         classes = dict.fromkeys(types)
         memo, objects, runs = self.memo, self.objects, self.runs
         before = len(memo), len(objects), len(runs)
+        mine = None
         for cls in classes:
             kind = SAVE.get(cls)
             if kind is None:
@@ -108,7 +109,9 @@ class Writer:
             if len(classes) == 1:
                 run, run_ids = objs, ids
             else:
-                mine = bytes(map(is_, types, repeat(cls)))
+                # of two classes, the second's objects are the ones that are not the first's
+                mine = bytes(map(is_, types, repeat(cls))) if mine is None or len(classes) > 2 else \
+                    mine.translate(FLIP)
                 run, run_ids = list(compress(objs, mine)), compress(ids, mine)
             memo.update(zip(run_ids, count(len(objects))))
             objects += run

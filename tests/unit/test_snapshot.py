@@ -953,6 +953,11 @@ def test_an_object_met_twice_among_new_ones_gets_one_index():
     w.body.vals += [d, b, e, d]
     w.scan(w.body)
     assert list(map(id, w.objects[3:])) == [id(d), id(e)] and w.body.refs[5:] == [3, 2, 4, 3]
+    from neutron.runtime.values import Cell
+    f, g, h, k = [], Cell(1.0), {}, Cell(2.0)        # three classes: a run each, in the order first met
+    w.body.vals += [g, f, h, k, g]
+    w.scan(w.body)
+    assert list(map(id, w.objects[5:])) == [id(g), id(k), id(f), id(h)] and w.body.refs[9:] == [5, 7, 8, 6, 5]
 
 
 @given(st.lists(st.text(st.characters(exclude_categories=()), max_size=8), max_size=30))
