@@ -289,16 +289,16 @@ def pick(values, tags, tag):
     return out
 
 
-def put_values(out, values, tags, string_index, refs, nobjects=None):
-    """`tags` from tags_of(values); `refs` the object-table index of each reference, in order (below `nobjects`,
-    when given)."""
+def put_values(out, values, tags, strs, top, refs, nobjects=None):
+    """`tags` from tags_of(values); `strs` the string-table index of each string among them, in order (at most
+    `top`); `refs` the object-table index of each reference, in order (below `nobjects`, when given)."""
     out += (varint(len(values)), tags)
     if T_BOOL in tags:
         out.append(bytes(pick(values, tags, T_BOOL)))
     if T_NUM in tags:
         put_numbers(out, pick(values, tags, T_NUM))
     if T_STR in tags:
-        put_uints(out, list(map(string_index.__getitem__, pick(values, tags, T_STR))), len(string_index) - 1)
+        put_uints(out, strs, top)
     if T_REF in tags:
         put_uints(out, refs, None if nobjects is None else nobjects - 1)
 

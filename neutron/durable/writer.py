@@ -51,11 +51,12 @@ class Stream:
         self.strs += d
         self.vals += d.values()
 
-    def put(self, out, string_index, nobjects):
-        tags = b"".join(self.tags)
+    def put(self, out, strs, value_strs, top, nobjects):
+        """`strs`, `value_strs`: the string-table indices of self.strs and of the strings among self.vals (at most
+        `top`)."""
         put_uints(out, self.uints)
-        put_uints(out, list(map(string_index.__getitem__, self.strs)), len(string_index) - 1)
-        put_values(out, self.vals, tags, string_index, self.refs, nobjects)
+        put_uints(out, strs, top)
+        put_values(out, self.vals, self.tags[0], value_strs, top, self.refs, nobjects)
         out.append(varint(self.ndoubles))
         out += self.doubles
         out.append(varint(self.nblob))
@@ -127,18 +128,30 @@ class Writer:
         head, body = self.head, self.body
         for s in (head, body):
             s.tags = [b"".join(s.tags)]
-        strs = chain(head.strs, body.strs, *(pick(s.vals, s.tags[0], T_STR) for s in (head, body)))
-        strings = list(dict.fromkeys(strs))
-        index = dict(zip(strings, count()))
+        # the string table in the order strings are first met: the head's and the body's structural strings, then
+        # the strings among the head's and the body's values; each string's index found as the table is made
+        at = StringIndex().__getitem__
+        strs = [list(map(at, s.strs)) for s in (head, body)]
+        value_strs = [list(map(at, pick(s.vals, s.tags[0], T_STR))) for s in (head, body)]
+        strings = list(at.__self__)
         out = []
         put_strings(out, strings)
         table = [len(self.runs)]
         for kind, run in self.runs:
             table += (kind.tag, len(run))
         put_uints(out, table)
-        head.put(out, index, len(self.objects))
-        body.put(out, index, len(self.objects))
+        head.put(out, strs[0], value_strs[0], len(strings) - 1, len(self.objects))
+        body.put(out, strs[1], value_strs[1], len(strings) - 1, len(self.objects))
         return out
+
+
+class StringIndex(dict):
+    """string -> its index in the string table, the next one for a string not met before."""
+    __slots__ = ()
+
+    def __missing__(self, s):
+        i = self[s] = len(self)
+        return i
 
 
 class Kind(NamedTuple):

@@ -913,7 +913,8 @@ def test_value_columns_with_long_runs_read_back_in_order(runs, rnd):
     tags = columns.tags_of(values)
     index = {x: i for i, x in enumerate(strings)}
     refs = [objects.index(v) for v in values if v.__class__ is list]
-    body = encoded(columns.put_values, values, tags, index, refs, len(objects))
+    strs = [index[v] for v in values if v.__class__ is str]
+    body = encoded(columns.put_values, values, tags, strs, len(strings) - 1, refs, len(objects))
     cur = columns.Cursor(body)
     back = columns.get_values(cur, strings, objects)
     assert cur.pos == len(body)
