@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from itertools import accumulate, compress, filterfalse, repeat
+from itertools import accumulate, compress, filterfalse, islice, repeat
 from math import copysign, trunc      # trunc(x) is int(x) for a float, in less time
 from operator import and_, lshift, neg, rshift, xor
 from struct import Struct
@@ -191,12 +191,38 @@ def get_uints(cur):
     raw = bytes(take_ints(cur, narrow, n))
     lows = ints_of(raw, narrow)
     large = get_int_array(cur, wide, cur.varint())
+    if len(large) * 8 <= n:
+        # few: each marker found by a search (a pass over all the integers costs more), its large integer put in
+        # its place
+        at = marker_places(raw, narrow, len(large))
+        if at is None:
+            damaged("bad column")
+        deque(map(lows.__setitem__, at, large), 0)
+        return lows
     escaped = markers(raw, narrow)
     if escaped.count(1) != len(large):
         damaged("bad column")
     # each large integer in place of its marker, by a loop run in C
     deque(map(lows.__setitem__, compress(range(n), escaped), large), 0)
     return lows
+
+
+def marker_places(raw, width, expected):
+    """The indices of the integers of `width` bytes in `raw` whose bytes are all ones, when there are `expected` of
+    them; else None."""
+    marker = bytes([255]) * width
+    find = raw.find
+    out = []
+    i = find(marker)
+    while i >= 0:
+        if i % width:           # the end of one integer and the start of the next
+            i = find(marker, i + 1)
+            continue
+        if len(out) == expected:
+            return None
+        out.append(i // width)
+        i = find(marker, i + width)
+    return out if len(out) == expected else None
 
 
 # ---- strings, doubles, blobs ------------------------------------------------------------------------------------
@@ -248,23 +274,42 @@ def tags_of(values):
     return bytes(map(TAG_OF.get, map(type, values), repeat(T_REF)))
 
 
-def put_values(out, values, tags, string_index, refs, nobjects=None):
-    """`tags` from tags_of(values); `refs` the object-table index of each reference, in order (below `nobjects`,
-    when given)."""
+def pick(values, tags, tag):
+    """The values whose tag is `tag`, in order. When they are few, each is found by a search of the tags rather than
+    by a pass over all the values."""
+    n = tags.count(tag)
+    if n * 16 > len(tags):
+        return list(compress(values, tags.translate(MASK[tag])))
+    find = tags.find
+    i = -1
+    out = []
+    for _ in range(n):
+        i = find(tag, i + 1)
+        out.append(values[i])
+    return out
+
+
+def put_values(out, values, tags, strs, top, refs, nobjects=None):
+    """`tags` from tags_of(values); `strs` the string-table index of each string among them, in order (at most
+    `top`); `refs` the object-table index of each reference, in order (below `nobjects`, when given)."""
     out += (varint(len(values)), tags)
     if T_BOOL in tags:
-        out.append(bytes(compress(values, tags.translate(MASK[T_BOOL]))))
+        out.append(bytes(pick(values, tags, T_BOOL)))
     if T_NUM in tags:
-        put_numbers(out, list(compress(values, tags.translate(MASK[T_NUM]))))
+        put_numbers(out, pick(values, tags, T_NUM))
     if T_STR in tags:
-        put_uints(out, list(map(string_index.__getitem__, compress(values, tags.translate(MASK[T_STR])))),
-                  len(string_index) - 1)
+        put_uints(out, strs, top)
     if T_REF in tags:
         put_uints(out, refs, None if nobjects is None else nobjects - 1)
 
 
 def get_values(cur, strings, objects):
     """The values, references resolved against `objects` (the table as it is now)."""
+    return get_tagged_values(cur, strings, objects)[0]
+
+
+def get_tagged_values(cur, strings, objects):
+    """(the values, as get_values reads them; their tags)."""
     tags = bytes(cur.take(cur.varint()))
     if tags.translate(None, TAGS):
         damaged("bad value tag")
@@ -280,21 +325,51 @@ def get_values(cur, strings, objects):
     if count:
         nums = get_numbers(cur, count)
         if count == n:
-            return nums
+            return nums, tags
         source[T_NUM] = iter(nums)
     count = tags.count(T_STR)
     if count:
         strs = resolve(get_uints(cur), count, strings, "string")
         if count == n:
-            return strs
+            return strs, tags
         source[T_STR] = iter(strs)
     count = tags.count(T_REF)
     if count:
         refs = resolve(get_uints(cur), count, objects, "reference")
         if count == n:
-            return refs
+            return refs, tags
         source[T_REF] = iter(refs)
-    return list(map(next, map(source.__getitem__, tags)))
+    return interleave(tags, source), tags
+
+
+RUN = 32             # interleave takes a run of this many values of one kind, or more, in one go
+RUN_GAP = bytes(RUN - 1)
+
+
+def interleave(tags, source):
+    """The next value of source[tag] for each tag of `tags` (bytes), in order. Columns often hold long runs of one
+    kind (an array's references, the numbers of many objects' fields): each such run is taken whole, the values
+    between them one by one."""
+    n = len(tags)
+    if n < 16 * RUN:
+        return list(map(next, map(source.__getitem__, tags)))
+    # a 1 where the next tag differs from this one
+    change = (int.from_bytes(tags[:-1], "little") ^ int.from_bytes(tags[1:], "little")).to_bytes(n - 1, "little")
+    find = change.translate(NONZERO).find
+    out = []
+    pos = 0
+    while True:
+        i = find(RUN_GAP, pos)       # tags[i:i + RUN] are all the same
+        if i < 0:
+            break
+        end = find(1, i + RUN - 1) + 1 or n
+        if pos < i:
+            out += map(next, map(source.__getitem__, tags[pos:i]))
+        out += islice(source[tags[i]], end - i)
+        pos = end
+    if pos < n:
+        out += map(next, map(source.__getitem__, tags[pos:]))
+    return out
 
 
 def resolve(indices, count, table, what):
@@ -309,23 +384,25 @@ def resolve(indices, count, table, what):
 # ---- numbers ----------------------------------------------------------------------------------------------------
 
 def put_numbers(out, nums):
-    ints = bounds = None
+    ints = bounds = kinds = doubles = None
     try:
         whole = all(map(float.is_integer, nums))
     except TypeError:                           # a Python int among them: the general way below
+        nums = list(map(float, nums))
         whole = False
     if whole:
         lo, hi = min(nums), max(nums)
         if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_negative_zero(nums)):
             ints = list(map(trunc, nums))
             bounds = int(lo), int(hi)
-    kinds = doubles = None
     if bounds is None:
-        nums = list(map(float, nums))
-        kinds = integral(nums)
-        ints = list(map(trunc, compress(nums, kinds)))
+        try:
+            kinds = bytes(map(float.is_integer, nums))
+        except TypeError:                       # a Python int after the first fraction
+            nums = list(map(float, nums))
+            kinds = bytes(map(float.is_integer, nums))
+        kinds, ints, bounds = integral(nums, kinds)
         doubles = pack_doubles(list(compress(nums, kinds.translate(FLIP))))
-        bounds = (min(ints), max(ints)) if ints else (0, 0)
     lo, hi = bounds
     zigzag = lo < 0
     mode = (1 if ints else 0) | (2 if doubles else 0) | (4 if zigzag else 0)
@@ -366,13 +443,19 @@ def exact_bounds(ints, nums):
     return (lo, hi) if -LIMIT < lo and hi < LIMIT else None
 
 
-def integral(nums):
-    """One byte per number: 1 where it goes to the integer column."""
-    kinds = bytes(map(float.is_integer, nums))
+def integral(nums, kinds):
+    """(one byte per number, 1 where it goes to the integer column; those integers; their (smallest, largest), or
+    (0, 0)), from `kinds`, 1 for each whole number."""
     whole = list(compress(nums, kinds))
-    if not whole or exact_bounds(list(map(trunc, whole)), whole) is not None:
-        return kinds
-    return bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0
+    if not whole:
+        return kinds, [], (0, 0)
+    ints = list(map(trunc, whole))
+    bounds = exact_bounds(ints, whole)
+    if bounds is not None:
+        return kinds, ints, bounds
+    kinds = bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0
+    ints = list(map(trunc, compress(nums, kinds)))
+    return kinds, ints, (min(ints), max(ints)) if ints else (0, 0)
 
 
 def get_numbers(cur, n):
@@ -399,4 +482,4 @@ def get_numbers(cur, n):
     doubles = get_doubles(cur, n - count)
     if not mode & 1:
         return doubles
-    return list(map(next, map((iter(doubles), iter(ints)).__getitem__, kinds)))
+    return interleave(kinds, (iter(doubles), iter(ints)))

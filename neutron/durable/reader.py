@@ -22,9 +22,9 @@ from ..runtime.frames import Frame, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native
 from ..runtime.values import Resource, Task
 from ..stdlib import instantiate, native_module
-from .columns import Cursor, get_blob, get_strings, get_uints, get_values, resolve
+from .columns import Cursor, get_blob, get_strings, get_tagged_values, get_uints, resolve
 from .format import BIG_ENDIAN, FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
-    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, MAX_COUNT, SnapshotError, damaged, shown
+    K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, MAX_COUNT, T_REF, SnapshotError, damaged, shown
 from .verify import check_code, check_frames, check_graph, home_codes, type_name
 
 
@@ -39,13 +39,18 @@ class Stream:
         self.u = get_uints(cur)
         indices = get_uints(cur)
         self.s = resolve(indices, len(indices), strings, "string")
-        self.v = get_values(cur, strings, objects)
+        self.v, self.tags = get_tagged_values(cur, strings, objects)
         n = cur.varint()
         if n > (cur.end - cur.pos) // 8:
             raise SnapshotError("truncated snapshot")
         self.d = cur.take(8 * n)
         self.b = get_blob(cur)
         self.ui = self.si = self.vi = self.di = self.bi = 0
+
+    def plain_since(self, i):
+        """Whether the values read since the value column's position `i` hold no reference (nil, booleans, numbers
+        and strings alone)."""
+        return self.tags.find(T_REF, i, self.vi) < 0
 
     def finished(self):
         return self.ui == len(self.u) and self.si == len(self.s) and self.vi == len(self.v) and \
@@ -137,6 +142,9 @@ class Reader:
         self.later = []         # (check, run): checks that need the whole table filled
         self.preludes = []      # (module name, its Neutron functions as the head gives them)
         self.numeric = set()    # ids of the arrays read as doubles: numbers alone, nothing in them to check
+        self.start = 0          # where the run being loaded starts in the object table
+        self.plain = set()      # the starts of the runs of arrays, objects and instances whose items, members or
+                                # fields hold no reference: nothing in them for check_graph to check
 
 
 class Kind(NamedTuple):
@@ -163,6 +171,14 @@ def load_nothing(r, run):
 
 def load_list(r, run):
     s = r.body
+    first = s.vi
+    load_lists(r, run)
+    if s.plain_since(first):
+        r.plain.add(r.start)
+
+
+def load_lists(r, run):
+    s = r.body
     lens = s.uints(len(run))
     longer = sum(map(FLOATS_MIN.__lt__, lens))
     forms = s.uints(longer) if longer else ()
@@ -186,12 +202,25 @@ LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
 
 def fill_maps(s, maps, lens):
     total = sum(lens)
+    keys, values = s.strings(total), s.values(total)
+    n = len(maps)
+    k = lens[0] if n else 0
+    if n > 2 and lens.count(k) == n:
+        # maps of one size (objects of one shape, a class's instances): the j-th pair of every map at a time, in
+        # the order each map was written
+        for j in range(k):
+            deque(map(setitem, maps, keys[j::k], values[j::k]), 0)
+        return
     # each pair goes into its map (each map repeated once per pair it takes): one loop run in C, none in Python
-    deque(map(setitem, chain.from_iterable(map(repeat, maps, lens)), s.strings(total), s.values(total)), 0)
+    deque(map(setitem, chain.from_iterable(map(repeat, maps, lens)), keys, values), 0)
 
 
 def load_dict(r, run):
-    fill_maps(r.body, run, r.body.uints(len(run)))
+    s = r.body
+    first = s.vi
+    fill_maps(s, run, s.uints(len(run)))
+    if s.plain_since(first):
+        r.plain.add(r.start)
 
 
 LOAD[K_DICT] = Kind(lambda n: [{} for _ in range(n)], load_dict)
@@ -305,7 +334,10 @@ def load_instance(r, run):
     if not all(map(is_, map(type, klasses), repeat(Class))):
         damaged("an instance of something other than a class")
     fields = [{} for _ in range(n)]
+    first = s.vi
     fill_maps(s, fields, s.uints(n))
+    if s.plain_since(first):
+        r.plain.add(r.start)
     deque(map(setattr, run, repeat("klass"), klasses), 0)
     deque(map(setattr, run, repeat("fields"), fields), 0)
 
@@ -644,6 +676,7 @@ def read_body(vm, body, read_root):
         damaged("extra bytes after the roots")
     root = read_root(r)
     for kind, start, n in runs:
+        r.start = start
         kind.load(r, objects[start:start + n])
     if not (r.head.finished() and r.body.finished()):
         damaged("extra data after the objects")
@@ -662,10 +695,10 @@ def load(vm, body):
         frames = apply_roots(r, vm, roots)
         groups = {}
         for kind, start, n in runs:     # each run holds objects of one class
-            if n:
+            if n and start not in r.plain:
                 groups.setdefault(objects[start].__class__, []).extend(objects[start:start + n])
         if r.numeric:
-            groups[list] = [x for x in groups[list] if id(x) not in r.numeric]
+            groups[list] = [x for x in groups.get(list, ()) if id(x) not in r.numeric]
         is_value, home = check_graph(groups, homes(r, vm), damaged)
         check_frames(frames, states, damaged, is_value, home)
         for t in groups.get(Task, ()):

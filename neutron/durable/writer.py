@@ -14,6 +14,7 @@ of classes a snapshot can hold are read off SAVE.
 """
 from __future__ import annotations
 
+from collections import deque
 from itertools import chain, compress, count, repeat
 from operator import attrgetter, is_, is_not, itemgetter
 from struct import error as StructError
@@ -24,7 +25,7 @@ from ..errors import NeutronError
 from ..runtime.frames import NO_RESULT, Iter
 from ..runtime.values import Buffer, BoundMethod, Cell, Class, Function, Instance, Module, Native, Resource, Task
 from ..stdlib import native_module
-from .columns import FLIP, MASK, has_double, pack_doubles, put_strings, put_uints, put_values, tags_of, varint
+from .columns import FLIP, MASK, has_double, pack_doubles, pick, put_strings, put_uints, put_values, tags_of, varint
 from .format import FLIGHTS, FLOATS_MIN, K_BOUND, K_BUFFER, K_CELL, K_CLASS, K_CODE, K_DICT, K_FUNC, \
     K_INST, K_ITER, K_LIST, K_MODULE, K_NATIVE, K_RESOURCE, K_TASK, T_REF, T_STR
 
@@ -50,11 +51,12 @@ class Stream:
         self.strs += d
         self.vals += d.values()
 
-    def put(self, out, string_index, nobjects):
-        tags = b"".join(self.tags)
+    def put(self, out, strs, value_strs, top, nobjects):
+        """`strs`, `value_strs`: the string-table indices of self.strs and of the strings among self.vals (at most
+        `top`)."""
         put_uints(out, self.uints)
-        put_uints(out, list(map(string_index.__getitem__, self.strs)), len(string_index) - 1)
-        put_values(out, self.vals, tags, string_index, self.refs, nobjects)
+        put_uints(out, strs, top)
+        put_values(out, self.vals, self.tags[0], value_strs, top, self.refs, nobjects)
         out.append(varint(self.ndoubles))
         out += self.doubles
         out.append(varint(self.nblob))
@@ -87,17 +89,20 @@ class Writer:
         new = bytes(map(memo.__contains__, ids)).translate(FLIP)
         if 1 in new:
             fresh = list(compress(ids, new))
-            if len(dict.fromkeys(fresh)) == len(fresh):     # each new object met once: the usual case
-                self.enter(fresh, list(compress(refs, new)))
-            else:
+            # each new object met once is the usual case: entered as they come, then the memo's growth tells
+            if not self.enter(fresh, list(compress(refs, new))):
                 first = dict(zip(fresh, compress(refs, new)))     # in the order of first appearance
                 self.enter(list(first), list(first.values()))
         s.refs += map(memo.__getitem__, ids)
 
     def enter(self, ids, objs):
-        """New objects (and their ids): a run per class, in the order of first appearance."""
+        """New objects (and their ids): a run per class, in the order of first appearance. False, with nothing
+        entered, when an object comes more than once (the caller enters them again, each once)."""
         types = list(map(type, objs))
         classes = dict.fromkeys(types)
+        memo, objects, runs = self.memo, self.objects, self.runs
+        before = len(memo), len(objects), len(runs)
+        mine = None
         for cls in classes:
             kind = SAVE.get(cls)
             if kind is None:
@@ -105,29 +110,48 @@ class Writer:
             if len(classes) == 1:
                 run, run_ids = objs, ids
             else:
-                mine = bytes(map(is_, types, repeat(cls)))
+                # of two classes, the second's objects are the ones that are not the first's
+                mine = bytes(map(is_, types, repeat(cls))) if mine is None or len(classes) > 2 else \
+                    mine.translate(FLIP)
                 run, run_ids = list(compress(objs, mine)), compress(ids, mine)
-            self.memo.update(zip(run_ids, count(len(self.objects))))
-            self.objects += run
-            self.runs.append((kind, run))
+            memo.update(zip(run_ids, count(len(objects))))
+            objects += run
+            runs.append((kind, run))
+        if len(memo) == before[0] + len(ids):
+            return True
+        deque(map(memo.pop, ids, repeat(None)), 0)      # none of them was in the memo before
+        del objects[before[1]:], runs[before[2]:]
+        return False
 
     def finish(self):
         """The body, as a list of bytes-like parts."""
         head, body = self.head, self.body
         for s in (head, body):
             s.tags = [b"".join(s.tags)]
-        strs = chain(head.strs, body.strs, *(compress(s.vals, s.tags[0].translate(MASK[T_STR])) for s in (head, body)))
-        strings = list(dict.fromkeys(strs))
-        index = dict(zip(strings, count()))
+        # the string table in the order strings are first met: the head's and the body's structural strings, then
+        # the strings among the head's and the body's values; each string's index found as the table is made
+        at = StringIndex().__getitem__
+        strs = [list(map(at, s.strs)) for s in (head, body)]
+        value_strs = [list(map(at, pick(s.vals, s.tags[0], T_STR))) for s in (head, body)]
+        strings = list(at.__self__)
         out = []
         put_strings(out, strings)
         table = [len(self.runs)]
         for kind, run in self.runs:
             table += (kind.tag, len(run))
         put_uints(out, table)
-        head.put(out, index, len(self.objects))
-        body.put(out, index, len(self.objects))
+        head.put(out, strs[0], value_strs[0], len(strings) - 1, len(self.objects))
+        body.put(out, strs[1], value_strs[1], len(strings) - 1, len(self.objects))
         return out
+
+
+class StringIndex(dict):
+    """string -> its index in the string table, the next one for a string not met before."""
+    __slots__ = ()
+
+    def __missing__(self, s):
+        i = self[s] = len(self)
+        return i
 
 
 class Kind(NamedTuple):

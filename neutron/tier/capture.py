@@ -63,11 +63,14 @@ class Capture:
             records = []
             infos = self.infos
             stop_code = self.stop_code
+            last_co = last_info = None
             while f is not None:
                 co = f.f_code
                 if co is stop_code:
                     break
-                info = infos.get(co)
+                if co is not last_co:   # a code object's hash is costly (its constants and names): a recursion's
+                    last_co, last_info = co, infos.get(co)    # frames run one code, looked up once
+                info = last_info
                 if info is not None:
                     records.append(self.vm_frame(f, info, mode if not records else "call"))
                 elif co in self.fast_codes:

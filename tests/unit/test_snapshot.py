@@ -848,6 +848,42 @@ def test_integer_columns_read_back_what_was_written(u):
     assert columns.get_uints(cur) == u and cur.pos == len(body)
 
 
+# Runs of one kind of value, long and short, as columns have them: interleave takes the long ones (RUN or more)
+# whole, the reading of the values and numbers columns must not tell.
+RUN_LENGTHS = st.one_of(st.integers(1, 3), st.integers(columns.RUN - 2, columns.RUN + 2), st.integers(40, 700))
+
+
+@given(st.lists(st.tuples(st.sampled_from([0, 7, 254, 255, 256, 65534, 65535, 65536, 2 ** 40]), RUN_LENGTHS),
+                min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_long_integer_columns_with_few_or_many_large_ones_read_back(runs):
+    u = []
+    for base, n in runs:
+        u += [base + (k % 3) for k in range(n)]
+    body = encoded(columns.put_uints, u)
+    cur = columns.Cursor(body)
+    assert columns.get_uints(cur) == u and cur.pos == len(body)
+
+
+@pytest.mark.parametrize("n, markers, large", [(40, 2, 1), (40, 1, 2), (40, 0, 1), (4, 2, 1), (4, 1, 2),
+                                               (40, 3, 3)])
+def test_an_integer_column_whose_markers_do_not_match_its_large_integers(n, markers, large):
+    """narrow 1, wide 4: each 255 among the narrow bytes stands for the next large integer; a count that differs is
+    refused, whether they are few (found by a search) or many. The unaligned 255s of a wider column are no markers."""
+    lows = bytes([255] * markers + [1] * (n - markers))
+    body = bytes([0x14]) + columns.varint(n) + lows + columns.varint(large) + struct.pack(f"<{large}I", *[300] * large)
+    cur = columns.Cursor(memoryview(body))
+    if markers == large:
+        assert columns.get_uints(cur) == [300] * markers + [1] * (n - markers)
+    else:
+        with pytest.raises(S.SnapshotError, match="bad column"):
+            columns.get_uints(cur)
+    # narrow 2: 0x01FF, 0xFF01 side by side hold the bytes ff ff across two integers
+    u = [0x1FF, 0xFF01] * 20 + [0xFFFF, 70000]
+    body = encoded(columns.put_uints, u)
+    assert body[0] == 0x24 and columns.get_uints(columns.Cursor(body)) == u
+
+
 NUMBERS = st.one_of(st.floats(), st.integers(-2 ** 70, 2 ** 70).map(float), st.integers(-300, 300).map(float),
                     st.sampled_from([0.0, -0.0, 2.0 ** 62, -2.0 ** 62, 2.0 ** 62 - 1024, 1.7e12]))
 
@@ -860,6 +896,69 @@ def test_number_columns_read_back_every_bit(nums):
     back = columns.get_numbers(cur, len(nums))
     assert cur.pos == len(body)
     assert [struct.pack("<d", x) for x in back] == [struct.pack("<d", x) for x in nums]
+
+
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), RUN_LENGTHS), min_size=1, max_size=12), st.randoms())
+@settings(max_examples=150, deadline=None)
+def test_value_columns_with_long_runs_read_back_in_order(runs, rnd):
+    objects = [[k] for k in range(50)]
+    strings = ["", "a", "b\u00e9"]
+    values = []
+    for tag, n in runs:
+        for _ in range(n):
+            values.append((None, rnd.random() < 0.5, rnd.choice([1.0, -2.0, 0.5, 3e9]), rnd.choice(strings),
+                           rnd.choice(objects))[tag])
+    tags = columns.tags_of(values)
+    index = {x: i for i, x in enumerate(strings)}
+    refs = [objects.index(v) for v in values if v.__class__ is list]
+    strs = [index[v] for v in values if v.__class__ is str]
+    body = encoded(columns.put_values, values, tags, strs, len(strings) - 1, refs, len(objects))
+    cur = columns.Cursor(body)
+    back = columns.get_values(cur, strings, objects)
+    assert cur.pos == len(body)
+    assert len(back) == len(values) and all(a is b or a == b and type(a) is type(b) for a, b in zip(back, values))
+    for tag in range(5):
+        assert columns.pick(values, tags, tag) == [v for v, t in zip(values, tags) if t == tag]
+
+
+@given(st.lists(st.tuples(st.booleans(), RUN_LENGTHS), min_size=1, max_size=10))
+@settings(max_examples=100, deadline=None)
+def test_number_columns_with_runs_of_fractions_read_back_every_bit(runs):
+    nums = []
+    for fraction, n in runs:
+        nums += [k + 0.25 if fraction else float(k) for k in range(n)]
+    body = encoded(columns.put_numbers, nums)
+    cur = columns.Cursor(body)
+    assert columns.get_numbers(cur, len(nums)) == nums and cur.pos == len(body)
+
+
+def test_python_integers_among_numbers_are_written_as_their_floats():
+    # the writer may meet an int where the program has a number: after a fraction, before one, alone
+    for nums in ([0.5, 3, 2.0], [3, 0.5], [1, 2], [2 ** 60 + 1, 0.5], [-0.0, 7], [7, float("inf")]):
+        as_floats = list(map(float, nums))
+        assert bytes(encoded(columns.put_numbers, nums)) == bytes(encoded(columns.put_numbers, as_floats))
+
+
+def test_an_object_met_twice_among_new_ones_gets_one_index():
+    w = writer.Writer()
+    a, b, c = [], {}, []
+    w.body.vals += [a, b, a, 1.0, b, c]
+    w.scan(w.body)
+    # a run per class, in the order of first appearance, each object once
+    assert list(map(id, w.objects)) == [id(a), id(c), id(b)] and len(w.memo) == 3
+    assert [len(run) for kind, run in w.runs] == [2, 1]
+    assert [w.objects[i] is v for i, v in zip(w.body.refs, (a, b, a, b, c))] == [True] * 5
+    d, e = {}, {}
+    w.body.vals += [d, b, e, d]
+    w.scan(w.body)
+    assert list(map(id, w.objects[3:])) == [id(d), id(e)] and w.body.refs[5:] == [3, 2, 4, 3]
+    from neutron.runtime.values import Cell
+    f, g, h, k = [], Cell(1.0), {}, Cell(2.0)        # three classes: a run each, in the order first met
+    w.body.vals += [g, f, h, k, g]
+    w.scan(w.body)
+    assert list(map(id, w.objects[5:])) == [id(g), id(k), id(f), id(h)] and w.body.refs[9:] == [5, 7, 8, 6, 5]
 
 
 @given(st.lists(st.text(st.characters(exclude_categories=()), max_size=8), max_size=30))

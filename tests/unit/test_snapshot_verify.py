@@ -16,7 +16,7 @@ from neutron.durable import format as F
 from neutron.durable import writer
 from neutron.runner import new_vm, run_file
 from neutron.runtime.frames import Iter
-from neutron.runtime.values import BoundMethod, Native
+from neutron.runtime.values import BoundMethod, Instance, Native
 from neutron.stdlib import native_module
 
 PROGRAM = """use sys;
@@ -298,3 +298,59 @@ def test_a_cell_in_an_array_beside_arrays_read_as_doubles(snapshot):
     assert again.globals["numbers"] == [float(i) for i in range(100)]
     vm.globals["items"].append(vm.globals["counter"].cells[0])
     assert "bad array element" in refused(written(vm, snapshot))
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_bad_member_among_many_plain_ones(snapshot, where):
+    """Runs of arrays, objects and instances whose items hold no reference at all are left out of check_graph's
+    look at values (reader.Reader.plain); one bad member makes its run looked at whole, wherever it is in it."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    vm.globals["plain_objects"] = [{"a": float(i), "b": "s"} for i in range(60)]
+    vm.globals["plain_points"] = [Instance(point.klass, {"x": float(i)}) for i in range(60)]
+    vm.globals["plain_arrays"] = [[float(i), None, True] for i in range(60)]
+    again = loaded(written(vm, snapshot))
+    assert again.globals["plain_objects"][59] == {"a": 59.0, "b": "s"}
+    assert again.globals["plain_points"][3].fields == {"x": 3.0}
+    k = {"first": 0, "middle": 30, "last": 59}[where]
+    cell = vm.globals["counter"].cells[0]
+    vm.globals["plain_objects"][k]["b"] = cell
+    assert "bad object member" in refused(written(vm, snapshot))
+    vm.globals["plain_objects"][k]["b"] = "s"
+    vm.globals["plain_points"][k].fields["x"] = vm.globals["make"].code
+    assert "bad instance" in refused(written(vm, snapshot))
+    vm.globals["plain_points"][k].fields["x"] = 1.0
+    vm.globals["plain_arrays"][k][1] = cell
+    assert "bad array element" in refused(written(vm, snapshot))
+    vm.globals["plain_arrays"][k][1] = native_module("http").functions["_serve"]
+    assert "bad array element" in refused(written(vm, snapshot))
+
+
+def test_objects_of_one_size_keep_their_keys_in_order(snapshot):
+    """Maps of one size are filled a position at a time (reader.fill_maps): each keeps its own keys, values and
+    order, a repeated key (only a damaged file has one) ends as it would pair by pair."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    shapes = [{"a": 1.0, "b": "x"}, {"b": 2.0, "a": None}, {"c": True, "d": [1.0]}, {"a": 3.0, "z": 4.0}]
+    vm.globals["same_size"] = [dict(shapes[i % 4]) for i in range(40)]
+    vm.globals["same_size_points"] = [Instance(point.klass, dict(shapes[i % 3])) for i in range(40)]
+    vm.globals["mixed_sizes"] = [{"k": 1.0}, {}, {"p": 1.0, "q": 2.0, "r": 3.0}, {"k": 2.0}]
+    again = loaded(written(vm, snapshot))
+    for name in ("same_size", "mixed_sizes"):
+        assert [list(d.items()) for d in again.globals[name]] == [list(d.items()) for d in vm.globals[name]]
+    assert [list(x.fields.items()) for x in again.globals["same_size_points"]] == \
+        [list(x.fields.items()) for x in vm.globals["same_size_points"]]
+    from neutron.durable import reader
+
+    class Column:
+        def __init__(self, keys, values):
+            self.k, self.v = keys, values
+
+        def strings(self, n):
+            return self.k[:n]
+
+        def values(self, n):
+            return self.v[:n]
+    maps = [{}, {}, {}]
+    reader.fill_maps(Column(["a", "a", "b", "c", "d", "b"], [1, 2, 3, 4, 5, 6]), maps, [2, 2, 2])
+    assert maps == [{"a": 2}, {"b": 3, "c": 4}, {"d": 5, "b": 6}]
