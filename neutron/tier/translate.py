@@ -302,7 +302,7 @@ class Translation:
         name = self.fresh()
         if self.tag(ie) == STR:
             if self.miss_fails(ip):
-                # a missing key is an error next: the subscript, cheaper than get() while keys are there
+                # a key expected to be there (miss_fails): the subscript, nil from its KeyError
                 self.line("try:")
                 self.line(f"    {name} = {ob}[{i_}]")
                 self.line("except KeyError:")
@@ -314,9 +314,11 @@ class Translation:
         vs.append(Temp(name, None))
 
     def miss_fails(self, ip):
-        """Whether the value read by instruction ip goes straight into an operator that fails for nil: `x[k] op y`
-        with op one of - * / % < <= > >=, or `x[k] op c` with c a number constant and op + as well. Where a missing
-        key is no error (`x[k] == nil`, `x[k] ?? d`, a local), get() tests it without raising KeyError."""
+        """Whether the value read by instruction ip goes straight into arithmetic or an ordering: the right
+        operand of - * / % < <= > >=, or the left one of those or + with a number constant on the right. nil is
+        an error there (or, for +, makes the string "nil1"): a key the program expects to find, which the subscript
+        reads faster than get() and a KeyError, costly but rare, reports missing. Where a missing key is an
+        answer (`x[k] == nil`, `x[k] ?? d`, a local that is tested later) get() stays."""
         instrs = self.code.instrs
         targets = self.an.targets
         if ip + 2 >= len(instrs) or ip + 1 in targets:
