@@ -91,8 +91,7 @@ class Translation:
                 self.flush(vs, len(vs) - k)       # (what is dropped reads locals alone)
                 del vs[len(vs) - k:]
                 if ip == fe[1]:
-                    vs.append(Temp(fe[2], None))
-                    self.foreach = None
+                    vs.append(Temp(fe[2], None))     # (in each copy of a path split before it)
                 ip += 1
                 continue
             # a file's top level outside loops runs once: short code that compiles fast beats fast code
