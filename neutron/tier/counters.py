@@ -216,6 +216,41 @@ class Counters:
             return None
         return recv
 
+    def for_each(self, loop, recv, dead):
+        """The GET_INDEX of an int-only loop `for (...; i < a.length; i++) { ... a[i] ... }` that a Python `for`
+        over the array may give its element: a an array the loop does not assign, i stepped by the one `i++` every
+        way back to the header passes (no other store), `a[i]` read on the body's straight start before any
+        SET_INDEX. A list iterator reads a[index] afresh and stops once index >= len(a) (the length now), which is
+        the test and the read, with index equal to i at every step. (that GET_INDEX, whether the loop reads i
+        elsewhere: else i is not counted, see Structure.open_loop) or None."""
+        if recv is None or self.tag(Local(recv)) not in (LST, SEQ, STR):
+            return None
+        slot = dead[0][0]
+        instrs = self.code.instrs
+        targets = self.an.targets
+        h = loop.header
+        if instrs[h + 3][0] != O.LT or instrs[h + 4] != (O.JUMP_IF_FALSE, loop.follow):
+            return None
+        stores = [i for i in loop.body if instrs[i] == (O.STORE_LOCAL, slot)]
+        backs = [i for i in loop.body if instrs[i] == (O.JUMP, h)]
+        if len(stores) != 1 or len(backs) != 1 or self.steps.get(stores[0], (None, None))[1] != 1:
+            return None
+        s, b = stores[0], backs[0]
+        if not s < b <= s + 2 or any(j in targets for j in range(s - 2, b + 1)) or \
+                any(i > b or i < h for i in loop.body) or \
+                (b == s + 2 and instrs[s + 1][0] != O.POP):
+            return None
+        for j in range(h + 5, min(len(instrs) - 2, h + 64)):
+            o = instrs[j][0]
+            if j in targets or o in O.JUMPS or o == O.SET_INDEX:
+                return None
+            if instrs[j] == (O.LOAD_LOCAL, recv) and instrs[j + 1] == (O.LOAD_LOCAL, slot) and \
+                    instrs[j + 2][0] == O.GET_INDEX and j + 1 not in targets and j + 2 not in targets:
+                k = s - 1 if instrs[s - 1][0] == O.DUP else s
+                counted = any(instrs[i] == (O.LOAD_LOCAL, slot) and i not in (h, j + 1, k - 3) for i in loop.body)
+                return j + 2, counted
+        return None
+
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
         comparison operator) and never assigns, of a type not known at its header: worth a second copy of the

@@ -89,6 +89,9 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Transla
         self.dead = {}              # counter slot -> its int(), the only copy inside its loop (open_loop)
         self.bounds = {}            # slot of such a loop's bound -> its int() (or the float)
         self.lengths = {}           # `lN` -> name of len(lN), read once before an int-only loop bounded by it
+        self.foreach = None         # (ip of the header's exit test, ip of the a[i] it gives, its name) of the
+                                    # int-only loop being written as a Python `for` (Counters.for_each)
+        self.counter = None         # (slot, name, iterator, array) of such a loop's counter that is not counted
         self.no_mix = 0             # > 0: native() writes float code only (Counters.plain)
         self.hoisted_used = False   # the tree just written uses an int() that may be a float: TypeError is caught
 

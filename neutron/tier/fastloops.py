@@ -6,9 +6,11 @@ from functools import cmp_to_key as _cmp_to_key, partial as _partial
 from itertools import islice as _islice
 
 from ..bytecode import opcodes as O
+from ..bytecode.code import Code, compute_depths
 from ..errors import NeutronError
 from ..runtime import frames as FR
 from ..runtime.values import type_name
+from .exceptions import Unsupported
 from .tags import FLT
 from .typeflow import type_flow
 
@@ -70,6 +72,87 @@ def sort_numeric(d, arr, f, p):
     with no test of its answer in between (`answer < 0` is what that test leaves to the sort for a number)."""
     arr[:] = sorted(arr, key=_cmp_to_key(_partial(p, d, f)))
     return None
+
+
+def sort_keyed(d, arr, f, p, kp, sign):
+    """arr.sort(f) for a pure comparator `g(a) - g(b)` (sign 1) or `g(b) - g(a)` (sign -1), kp compiled from g
+    (key_code): when g gives a number for every element, Python's sort by the key sign * g(x). `c(x, y) < 0`, what
+    sort_numeric asks of each pair, is then `sign * g(x) < sign * g(y)` for any two doubles (a difference of two
+    finite doubles is 0 only when they are equal; infinities and NaN make both false; -0.0 equals 0.0), so the sort
+    (the same algorithm, asked the same questions) puts the array in the same order, asking g once per element
+    rather than the comparator once per comparison. Anything else (an error, a value that is not a number) sorts
+    by the comparator, as sort_numeric, which meets it again where it would have."""
+    try:
+        keys = [kp(d, f, x) for x in arr]
+    except Exception:           # (pure code: run again by the comparator, it fails where it fails)
+        keys = None
+    if keys is not None:
+        for k in keys:
+            if k.__class__ is not float:
+                keys = None
+                break
+    if keys is None:
+        arr[:] = sorted(arr, key=_cmp_to_key(_partial(p, d, f)))
+        return None
+    if sign < 0:
+        keys = [-k for k in keys]
+    order = sorted(range(len(arr)), key=keys.__getitem__)
+    arr[:] = [arr[i] for i in order]
+    return None
+
+
+def _keyed(tier, kcode, sign, d, arr, f, p):
+    """sort_keyed with the key's function compiled (once, with the globals of the comparator's function); by the
+    comparator when that cannot be compiled."""
+    kp = tier.fast.get(kcode)
+    if kp is None:
+        try:
+            kp = tier.build(kcode, None, f.globals)
+        except Unsupported:
+            kp = False
+        tier.fast[kcode] = kp
+    if kp is False:
+        return sort_numeric(d, arr, f, p)
+    return sort_keyed(d, arr, f, p, kp, sign)
+
+
+def key_code(code):
+    """For a comparator whose code is `return E(a) - E(b);` with E a straight expression of one parameter alone
+    (the same instructions for both): (a one-parameter code object computing E, 1), or -1 for `E(b) - E(a)`;
+    else None."""
+    instrs = code.instrs
+    ops = [o for o, _ in instrs]
+    if len(code.params) != 2 or code.cell_params or O.RETURN not in ops:
+        return None
+    r = ops.index(O.RETURN)
+    if r < 3 or ops[r - 1] != O.SUB or (r - 1) % 2 or ops[r + 1:] not in ([], [O.NIL, O.RETURN]):
+        return None
+    m = (r - 1) // 2
+    x, y = instrs[:m], instrs[m:2 * m]
+    slots = {a for o, a in x if o == O.LOAD_LOCAL}
+    if len(slots) != 1 or any(o in O.JUMPS or o not in PURE_COMPARATOR or o in (O.STORE_LOCAL, O.RETURN)
+                              for o, _ in x):
+        return None
+    s = slots.pop()
+    if s not in (0, 1) or [(o, (1 - s) if o == O.LOAD_LOCAL else a) for o, a in x] != y:
+        return None
+    k = Code(code.name, code.filename)
+    k.params = [code.params[s]]
+    k.param_types = [None]
+    k.instrs = [(o, 0 if o == O.LOAD_LOCAL else a) for o, a in x] + [(O.RETURN, None)]
+    k.consts = code.consts
+    k.names = code.names
+    k.lines = list(code.lines[:m]) + [code.lines[r]]
+    k.cols = list(code.cols[:m]) + [-1]
+    k.nlocals = 1
+    k.freevars = code.freevars
+    try:
+        depth = compute_depths(k)
+    except AssertionError:
+        return None
+    if depth[m] != 1:
+        return None
+    return k, (1 if s == 0 else -1)
 
 
 def returns_numbers(tier, code):
@@ -193,5 +276,9 @@ def fast_sort(tier, code):
             if ip is not None:
                 entry = sort_numeric if returns_numbers(tier, code) else sort_pure
                 tier.fast_codes[entry.__code__] = (F, ip, _no_capture)
+                kc = key_code(code) if entry is sort_numeric else None
+                if kc is not None:
+                    entry = _partial(_keyed, tier, kc[0], kc[1])
+                    tier.fast_codes[sort_keyed.__code__] = (F, ip, _no_capture)
         tier.fast[key] = entry
     return entry

@@ -399,7 +399,7 @@ def namespace(vm, tier):
         "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_neg": _neg, "_bnot": _bnot,
         "_bin": binary_slow, "_fmod": fmod, "_copysign": math.copysign, "_bail": _bail, "_inf": math.inf, "_overflow": _overflow,
         "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
-        "_extend": _extend, "_iter": _iter, "_say": _say, "_native": _native, "_Native": Native,
+        "_extend": _extend, "_iter": _iter, "_pyiter": iter, "_say": _say, "_native": _native, "_Native": Native,
         "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
         "_ts": to_str, "_fnum": format_number, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop,
         "_gpo": vm.get_prop_opt, "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint,

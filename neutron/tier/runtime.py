@@ -236,7 +236,10 @@ class Tier(Capture):
                     for name, local in back:
                         G[name] = loc[local]
                     if ints:
-                        self.as_floats[frame] = [(local, float(loc[name])) for local, name in ints]
+                        # (local, its int()) or, for a loop over an array's iterator that does not count its
+                        # index (Structure.open_loop), (local, the iterator, the array)
+                        self.as_floats[frame] = [(e[0], float(loc[e[1]]) if len(e) == 2 else
+                                                  float(len(loc[e[2]]) - loc[e[1]].__length_hint__())) for e in ints]
                 try:
                     self.vm.serve("stop")
                 finally:

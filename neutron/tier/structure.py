@@ -3,6 +3,7 @@ at their post-dominator; loops as `while True:`; try blocks and handlers; jump t
 from __future__ import annotations
 
 import bisect
+import re
 
 from ..bytecode import opcodes as O
 from .counters import mirror
@@ -183,6 +184,7 @@ class Structure:
             if imm == "continue":
                 self.back_edge(a, vt)
             else:
+                self.count_now()
                 self.line(imm)
             self.ind -= 1
             self.cur_ip = ip
@@ -253,6 +255,7 @@ class Structure:
             self.line(f"{name} = _int(l{slot}) if l{slot} - l{slot} == 0 else None")
             hoist[slot] = name
         saved = dict(self.steps)
+        starts = {}
         for slot, steps in self.inductions(loop).items():
             if slot in hoist and any(self.steps.get(i, (None,))[0] == hoist[slot] for i in steps):
                 continue        # already kept by an enclosing loop, whose steps include this loop's
@@ -265,6 +268,8 @@ class Structure:
             rel = self.derived.get(slot)
             if rel is not None and rel[0] + 1 == h and (rel[2] is None or self.icache.get(rel[2]) == rel[3]):
                 self.line(f"{name} = {rel[1]}")         # set by the instruction just before the loop
+                if rel[2] is None and rel[1].isdigit():
+                    starts[slot] = rel[1]               # a whole constant >= 0 (Counters.for_each)
             else:
                 self.line(f"{name} = {mirror(v)}")
             self.mirrors.add(name)
@@ -295,11 +300,41 @@ class Structure:
                 n = self.fresh()
                 self.line(f"{n} = len(l{recv})")
                 self.lengths[f"l{recv}"] = n
-            self.line("while True:")
+            fe = self.for_each(loop, recv, dead) if dead and dead[0][0] in starts else None
+            counter = None
+            if fe is not None:
+                # the array's iterator gives a[i] and ends the loop where `i < a.length` would: the header's test
+                # and that read are not written (Translation._path). When the loop reads i nowhere else, i is not
+                # counted (an int beyond 256 is made anew at each step) but found from the iterator where it is
+                # needed: at the exits and at the back-edge safepoint
+                get, counted = fe
+                x, it = self.fresh(), self.fresh()
+                slot = dead[0][0]
+                start = starts[slot]
+                self.line(f"{it} = _pyiter(l{recv})")
+                if start != "0":
+                    self.line(f"{it}.__setstate__({start})")      # (a list iterator's position)
+                self.line(f"for {x} in {it}:")
+                head = len(self.out)
+                self.foreach = (h + 4, get, x)
+                if not counted:
+                    counter = self.counter = (slot, self.dead[slot], it, f"l{recv}")
+            else:
+                self.line("while True:")
             self.ind += 1
             self.at_merge()
             self.path(h, self.canon(h), inner, fresh=True)
             self.ind -= 1
+            self.foreach = None
+            if fe is not None:
+                self.direct_target(head, x)
+            if counter is not None:
+                self.counter = None
+                # the iterator ran out: i reached the length, or started beyond it
+                _, name, _, arr = counter
+                self.line("else:")
+                self.line(f"    {name} = _len({arr})" if start == "0" else
+                          f"    {name} = {start} if {start} > _len({arr}) else _len({arr})")
             if recv is not None:
                 del self.lengths[f"l{recv}"]
 
@@ -335,6 +370,7 @@ class Structure:
         """A jump out of the loop to somewhere other than its follow: that code runs here, then `break`."""
         loop = ctx.loop
         sub = Ctx(loop.follow, None, ctx.chain, barrier=True)
+        self.count_now()
         for slot, name in self.dead.items():
             self.line(f"l{slot} = float({name})")
         saved = self.dead
@@ -378,6 +414,28 @@ class Structure:
             self.at_merge()
             self.path(m, self.canon(m), ctx)
 
+    def direct_target(self, head, x):
+        """`for x in it:` whose body begins `lN = x` and reads x nowhere else: `for lN in it:`."""
+        out = self.out
+        if head >= len(out):
+            return
+        ind, text, ip, site = out[head]
+        m = re.fullmatch(rf"(l\d+) = {x}", text)
+        word = re.compile(rf"\b{x}\b")
+        if m is None or site is not None or any(word.search(t) for _i, t, _p, _s in out[head + 1:]):
+            return
+        i0, t0, p0, s0 = out[head - 1]
+        out[head - 1] = (i0, t0.replace(f"for {x} in ", f"for {m.group(1)} in ", 1), p0, s0)
+        del out[head]
+
+    def count_now(self):
+        """Before a `break` out of a loop whose counter is not counted (open_loop): its value, the index of the
+        element the iterator gave last."""
+        c = self.counter
+        if c is not None:
+            _, name, it, arr = c
+            self.line(f"{name} = _len({arr}) - {it}.__length_hint__() - 1")
+
     def back_edge(self, h, vs):
         """A loop's jump back to its header h (`continue`). When the program may be asked from outside to
         checkpoint (vm.safepoints), a safepoint: the capture finds the frame at h with the stack vs
@@ -394,8 +452,10 @@ class Structure:
             # what the tracer does first: promoted globals back to their dict, counters kept as ints alone
             # (int_only) as the floats the frame's locals hold everywhere else
             site = self.site(h, vs, len(vs))
+            c = self.counter
             self.cur_site = site + ((tuple((self.gname(s), f"l{s}") for s in sorted(self.region)),
-                                     tuple((f"l{s}", name) for s, name in sorted(self.dead.items()))),)
+                                     tuple((f"l{s}", name) if c is None or c[0] != s else (f"l{s}", c[2], c[3])
+                                           for s, name in sorted(self.dead.items()))),)
             self.line("continue")
         else:
             self.cur_site = None

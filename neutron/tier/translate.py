@@ -58,6 +58,7 @@ class Translation:
                     if ip == loop.follow:
                         self.cur_ip = None
                         self.materialize(vs)
+                        self.count_now()
                         self.line("break")
                         return
                     if ip not in loop.body:
@@ -82,6 +83,17 @@ class Translation:
             o, a = instrs[ip]
             self.cur_ip = ip
             self.cur_site = None
+            fe = self.foreach
+            if fe is not None and (ip == fe[0] or ip == fe[1]):
+                # a loop written as `for x in a:` (Structure.open_loop): its test `i < a.length` is the iteration,
+                # the read a[i] its element
+                k = 2 if ip == fe[1] else 1
+                self.flush(vs, len(vs) - k)       # (what is dropped reads locals alone)
+                del vs[len(vs) - k:]
+                if ip == fe[1]:
+                    vs.append(Temp(fe[2], None))     # (in each copy of a path split before it)
+                ip += 1
+                continue
             # a file's top level outside loops runs once: short code that compiles fast beats fast code
             self.compact = self.run_once and ctx.loop is None and not ctx.chain
             if o in RECEIVER_AT and not self.compact and self.split_receiver(ip, o, a, vs, ctx):
@@ -288,10 +300,33 @@ class Translation:
         i_, ob = self.ex(ie), self.ex(oe)
         name = self.fresh()
         if self.tag(ie) == STR:
-            self.line(f"{name} = {ob}.get({i_})")
+            if self.miss_fails(ip):
+                # a key expected to be there (miss_fails): the subscript, nil from its KeyError
+                self.line("try:")
+                self.line(f"    {name} = {ob}[{i_}]")
+                self.line("except KeyError:")
+                self.line(f"    {name} = None")
+            else:
+                self.line(f"{name} = {ob}.get({i_})")
         else:
             self.line(f"{name} = {ob}.get({i_}) if {i_}.__class__ is str else _gi({ob}, {i_})")
         vs.append(Temp(name, None))
+
+    def miss_fails(self, ip):
+        """Whether the value read by instruction ip goes straight into arithmetic or an ordering: the right
+        operand of - * / % < <= > >=, or the left one of those or + with a number constant on the right. nil is
+        an error there (or, for +, makes the string "nil1"): a key the program expects to find, which the subscript
+        reads faster than get() and a KeyError, costly but rare, reports missing. Where a missing key is an
+        answer (`x[k] == nil`, `x[k] ?? d`, a local that is tested later) get() stays."""
+        instrs = self.code.instrs
+        targets = self.an.targets
+        if ip + 2 >= len(instrs) or ip + 1 in targets:
+            return False
+        o1, a1 = instrs[ip + 1]
+        if o1 in (O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE):
+            return True
+        return o1 == O.CONST and self.code.consts[a1].__class__ is float and ip + 2 not in targets and \
+            instrs[ip + 2][0] in (O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT, O.LE, O.GT, O.GE)
 
     def op_set_index_of_object(self, o, a, ip, vs, ctx):
         oe, ie, ve, ob, i_, v = self.set_operands(vs)
@@ -648,6 +683,8 @@ class Translation:
                 self.assign(f"l{a}", e)
             if step is not None:
                 name, k = step
+                if self.counter is not None and self.counter[1] == name:
+                    return          # not counted (Structure.open_loop)
                 self.line(f"{name} = {name} + {k}" if k.__class__ is str else
                           f"{name} = {name} {'+' if k > 0 else '-'} 1")
                 self.icache[a] = name

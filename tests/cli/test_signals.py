@@ -458,6 +458,22 @@ def test_periodic_checkpoints_wait_out_a_sort_by_a_comparator(tmp_path):
     assert run(["--resume", "s.snap"], tmp_path, "compiled")[:2] == expected[:2]
 
 
+def test_periodic_checkpoints_wait_out_a_sort_by_a_key(tmp_path):
+    """A comparator `b.price - a.price` sorts by its key, computed once per element by compiled code that Python's
+    sort does not call: a request that arrives there waits too, and the order is the comparator's."""
+    program = SORTS.replace("var d = b.price - a.price; if (d == 0) d = a.id - b.id; return d;",
+                            "return b.price - a.price;")
+    assert program != SORTS
+    (tmp_path / "keys.nt").write_text(program)
+    expected = run(["keys.nt"], tmp_path, "compiled")
+    assert expected[0] == 0 and expected == run(["keys.nt"], tmp_path, "vm")
+    done = run(["--snapshot", "k.snap", "--checkpoint-every", "20ms", "keys.nt"], tmp_path, "compiled",
+               extra={"NEUTRON_CHECKPOINT_LOG": "1"})
+    assert done[:2] == expected[:2], done[2][-2000:]
+    assert done[2].count("neutron: checkpoint written to k.snap\n") >= 1 and "internal error" not in done[2]
+    assert run(["--resume", "k.snap"], tmp_path, "compiled")[:2] == expected[:2]
+
+
 WRITER = """use sys;
 var heap = [];
 var step = 0;
