@@ -8,6 +8,7 @@ from .calls import Calls
 from .counters import Counters
 from .entries import Stack
 from .exprs import Expressions
+from .floatsplit import FloatSplits
 from .postpass import flatten_elif, hide_helpers, rename, while_tests
 from .promote import Globals, plan, stable_globals
 from .receivers import Receivers
@@ -34,7 +35,7 @@ class Info:
                                 # ((local, its int alone), ...) to read as floats)
 
 
-class Emitter(Stack, Expressions, Counters, Calls, Receivers, Structure, Translation, Globals):
+class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Structure, Translation, Globals):
     def __init__(self, tier, code, an, entry, G):
         # what is compiled (read only)
         self.tier = tier

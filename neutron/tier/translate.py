@@ -100,6 +100,8 @@ class Translation:
                 return
             if (o == O.GET_INDEX or o == O.SET_INDEX) and not self.compact and self.split_key(ip, o, vs, ctx):
                 return
+            if not self.compact and self.split_float(ip, o, vs, ctx):
+                return
             handler = HANDLERS.get(o)
             if handler is None:
                 raise Unsupported(f"opcode {O.NAMES[o]}")
@@ -664,6 +666,8 @@ class Translation:
             else:
                 o, a = self.plan.orig[ip]       # a promoted global assigned where the dict is its home
         if o == O.STORE_LOCAL:
+            # a float stays known on this path (after a float split, say) until the local is stored again
+            known = self.tag(e) == FLT and a not in self.dead and a not in self.an.volatile
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
             self.fcache.pop(a, None)
@@ -690,6 +694,8 @@ class Translation:
                 self.icache[a] = name
             elif a in self.dead:
                 raise AssertionError("a counter kept as an int assigned otherwise")
+            if known:
+                self.overlay[a] = FLT
             return
         home = HOMES.get(o)
         if home is not None:
