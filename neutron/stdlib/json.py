@@ -13,8 +13,10 @@ line and column.
 """
 from __future__ import annotations
 
+import gc
 import math
 import re
+from itertools import compress
 
 try:    # the C accelerators of the standard json module; without them only the Python code below is used
     from json import JSONDecoder as _JSONDecoder
@@ -30,6 +32,7 @@ from ..runtime.values import MAX_TEXT, WALK_CHECK, Buffer, format_number, type_n
 module = NativeModule("json")
 
 MAX_DEPTH = 10000      # nesting limit for parse, stringify and clone
+_get_referents = gc.get_referents
 
 
 # ---- stringify -----------------------------------------------------------------------------------------------
@@ -491,29 +494,24 @@ _ESCAPED_BACKSLASH_U = re.compile(r"\\\\u[dD][89a-fA-F]")
 _MISS = object()
 
 
-def _nests_deeper(value, limit):
-    """Whether decoded containers nest more than `limit` levels (the outermost is level 1)."""
-    level = [value]     # the containers of one level, a level at a time
-    depth = 1
-    while level:
-        if depth > limit:
-            return True
-        inner = []
-        add = inner.append
-        for v in level:
-            for x in (v if v.__class__ is list else v.values()):
-                if x.__class__ is list or x.__class__ is dict:
-                    add(x)
-        level = inner
-        depth += 1
-    return False
+def _deeper_than(value, limit):
+    """Whether a decoded value holds something inside more than `limit` arrays and objects. A level at a time:
+    gc.get_referents gives the items of the arrays and objects among its arguments (decoded objects have string
+    keys: their values only) and nothing for strings, numbers, booleans and nil."""
+    level = [value]
+    for _ in range(limit):
+        level = _get_referents(*level)
+        if not level:
+            return False
+    return bool(_get_referents(*level))
 
 
 def _within_max_depth(text, value):
-    """Whether value, decoded from text, nests no deeper than the Python parser allows."""
-    if len(text) <= MAX_DEPTH or text.count("[") + text.count("{") <= MAX_DEPTH:
+    """Whether value, decoded from text, nests no deeper than the Python parser allows (it refuses a value inside
+    more than MAX_DEPTH arrays and objects)."""
+    if len(text) <= MAX_DEPTH:
         return True
-    return (value.__class__ is not list and value.__class__ is not dict) or not _nests_deeper(value, MAX_DEPTH)
+    return (value.__class__ is not list and value.__class__ is not dict) or not _deeper_than(value, MAX_DEPTH)
 
 
 def _fast_parse(text):

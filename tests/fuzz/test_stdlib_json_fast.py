@@ -317,16 +317,16 @@ def test_parse_many_brackets_and_depth():
 @FUZZ
 @given(json_texts())
 def test_nesting_check_is_the_real_depth(text):
-    def depth(v):
+    def depth(v):       # how many arrays and objects the deepest value is inside
         if v.__class__ is list:
-            return 1 + max(map(depth, v), default=0)
+            return max((1 + depth(x) for x in v), default=0)
         if v.__class__ is dict:
-            return 1 + max(map(depth, v.values()), default=0)
+            return max((1 + depth(x) for x in v.values()), default=0)
         return 0
     status, value = python_parse(text)
-    if status == "ok" and (value.__class__ is list or value.__class__ is dict):
+    if status == "ok":
         d = depth(value)
-        assert not nj._nests_deeper(value, d) and nj._nests_deeper(value, d - 1)
+        assert not nj._deeper_than(value, d) and (d == 0 or nj._deeper_than(value, d - 1))
 
 
 def test_read_file_uses_the_same_parser(tmp_path):
