@@ -1,12 +1,15 @@
-"""Float splits and float loops. Float splits: before an arithmetic tree whose operands are not known to be floats is evaluated into a value that
-is tested again later (a temporary an operator takes next, or a local used as a number further on), the path is
-split on the tree's own test: `if a.__class__ is float and b.__class__ is float:` with the rest of the path written
-twice, once knowing the operands (and so the result) to be floats, once as before (the general code, unchanged).
+"""Float splits and float loops.
 
-Float loops: an innermost loop whose accumulators (locals it stores only from arithmetic, `sum = sum + a[i]`) are
-not known to be floats at its header gets a copy for when they are floats on entry. In that copy a store to an
-accumulator is split as above; an iteration that ends with one not known to be a float (its general side) sets a
-flag and leaves the copy, and the general loop goes on from the header:
+Float splits: before an arithmetic tree whose operands are not known to be floats is evaluated into a value that is
+tested again later (a temporary an operator takes next, or a local used as a number further on), the path is split
+on the tree's own test: `if a.__class__ is float and b.__class__ is float:` with the rest of the path written twice,
+once knowing the operands (and so the result) to be floats, once as before (the general code, unchanged). The two
+sides meet again at the first statement after the value's last use that every path goes through.
+
+Float loops: an innermost loop without calls whose accumulators (locals it reads, then stores only from arithmetic:
+`sum = sum + a[i]`) are not known to be floats at its header gets a copy for when they are floats on entry. In that
+copy a store to an accumulator is split as above; an iteration that ends with one not known to be a float (its
+general side) sets a flag and leaves the copy, and the general loop goes on from the header:
 
     tN = not (l3.__class__ is float)
     if not tN:
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from .entries import BinOp, Local, Temp, UnOp
-from .opsets import ARITH, COMPARE, pops
+from .opsets import ARITH, COMPARE, OBSERVERS, pops
 from .receivers import MAX_SPLITS
 from .structure import Ctx
 from .tags import FLT
@@ -218,8 +221,9 @@ class FloatSplits:
         return fl is not None and slot in fl[0]
 
     def accumulators(self, loop, hoist):
-        """Locals an innermost, short loop stores only from arithmetic (and takes for an operator itself), of a
-        type not known at its header: worth a copy of the loop for when they are floats."""
+        """Locals an innermost, short loop without calls reads before it stores them, stores only from arithmetic
+        and takes for an operator, of a type not known at its header: worth a copy of the loop for when they are
+        floats."""
         an = self.an
         if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or an.depth[loop.header] != 0 or any(
                 other is not loop and other.header in loop.body for other in an.loops.values()):
@@ -228,10 +232,15 @@ class FloatSplits:
         if st is None:
             return []
         instrs = self.code.instrs
-        stores, bad, used = set(), set(), set()
-        for i in loop.body:
+        if any(instrs[i][0] in OBSERVERS for i in loop.body):
+            return []           # (a call costs more than the tests saved; the copy's code is not worth it)
+        stores, bad, used, seen = set(), set(), set(), set()
+        for i in sorted(loop.body):
             o, a = instrs[i]
             if o == O.STORE_LOCAL:
+                if a not in seen:
+                    bad.add(a)      # stored before it is read: not carried from one iteration to the next
+                seen.add(a)
                 k = i - 2 if instrs[i - 1][0] == O.DUP else i - 1
                 if k >= 0 and instrs[k][0] in ARITH and k + 1 not in an.targets and i not in an.targets:
                     stores.add(a)
@@ -239,8 +248,10 @@ class FloatSplits:
                     bad.add(a)
             elif o in (O.MAKE_CELL, O.NEW_CELL):
                 bad.add(a)
-            elif o == O.LOAD_LOCAL and self.use_of(i) == "number":
-                used.add(a)
+            elif o == O.LOAD_LOCAL:
+                seen.add(a)
+                if self.use_of(i) == "number":
+                    used.add(a)
         out = [a for a in sorted(stores - bad) if a in used and st[0].get(a) is None and a < self.nl0 and
                a not in an.volatile and a not in hoist and a not in self.dead and a not in self.overlay]
         return out[:2]
