@@ -105,6 +105,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         self.key_uses = {}          # slot -> how often it is loaded as an index (Receivers.split_key)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
         self.keep = None            # (icache, fcache) for the next path, which starts where they hold
+        self.float_loops = {}       # loop header -> (accumulator slots, flag) while its float copy is written
 
         # call sites (calls.py)
         self.karities = set()       # (argc, method?) arity tables the generated code reads (_K<n>, _M<n>)

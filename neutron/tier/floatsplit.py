@@ -1,12 +1,27 @@
-"""Float splits: before an arithmetic tree whose operands are not known to be floats is evaluated into a value that
-is tested again later (a temporary an operator takes next, or a local used as a number further on), the path is
-split on the tree's own test: `if a.__class__ is float and b.__class__ is float:` with the rest of the path written
-twice, once knowing the operands (and so the result) to be floats, once as before (the general code, unchanged)."""
+"""Float splits and float loops.
+
+Float splits: before an arithmetic tree whose operands are not known to be floats is evaluated into a value that is
+tested again later (a temporary an operator takes next, or a local used as a number further on), the path is split
+on the tree's own test: `if a.__class__ is float and b.__class__ is float:` with the rest of the path written twice,
+once knowing the operands (and so the result) to be floats, once as before (the general code, unchanged). The two
+sides meet again at the first statement after the value's last use that every path goes through.
+
+Float loops: an innermost loop without calls whose accumulators (locals it reads, then stores only from arithmetic:
+`sum = sum + a[i]`) are not known to be floats at its header gets a copy for when they are floats on entry. In that
+copy a store to an accumulator is split as above; an iteration that ends with one not known to be a float (its
+general side) sets a flag and leaves the copy, and the general loop goes on from the header:
+
+    tN = not (l3.__class__ is float)
+    if not tN:
+        while True: ... (the float copy; `tN = True; break` where an accumulator lost its float)
+    if tN:
+        while True: ... (the general loop)
+"""
 from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from .entries import BinOp, Local, Temp, UnOp
-from .opsets import ARITH, COMPARE, pops
+from .opsets import ARITH, COMPARE, OBSERVERS, pops
 from .receivers import MAX_SPLITS
 from .structure import Ctx
 from .tags import FLT
@@ -34,10 +49,11 @@ class FloatSplits:
             leaves = self.float_leaves(e)
             if not leaves:
                 continue
-            last = self.last_number_use(ip, p)
+            last = self.last_number_use(ip, p, ctx)
             if last is None:
                 continue
-            m = self.split_stop(ip, last, ctx)
+            # an accumulator of a float loop: each side goes on to the iteration's end (the loop's back edge)
+            m = None if last == "acc" else self.split_stop(ip, last, ctx)
             end = m if m is not None else ctx.stop if ctx.stop is not None and ctx.stop > ip else \
                 max(ctx.loop.body) + 1 if ctx.loop is not None else len(self.code.instrs)
             if any(ip < h < end for h in self.an.loops):
@@ -149,7 +165,7 @@ class FloatSplits:
             self.at_merge()
             self.path(m, self.canon(m), ctx)
 
-    def last_number_use(self, ip, p):
+    def last_number_use(self, ip, p, ctx):
         """Where the value at stack position p before instruction ip is used last, along straight code, when an
         operator takes it (the operator) or it is stored into a local that an operator takes further on (that
         local's last load before it is stored again or its loop goes round); else None."""
@@ -163,12 +179,13 @@ class FloatSplits:
             h = depth[j]
             if o == O.STORE_LOCAL:
                 if h - 1 == p:
-                    return self.local_number_use(j, a)
+                    return "acc" if self.accumulator(a, ctx) else self.local_number_use(j, a)
                 continue
             if o == O.DUP:
                 if h - 1 == p and j + 2 < len(instrs) and instrs[j + 1][0] == O.STORE_LOCAL and \
                         instrs[j + 2][0] == O.POP:
-                    return self.local_number_use(j + 1, instrs[j + 1][1])
+                    a = instrs[j + 1][1]
+                    return "acc" if self.accumulator(a, ctx) else self.local_number_use(j + 1, a)
                 if h - 1 == p:
                     return None
                 continue
@@ -197,3 +214,44 @@ class FloatSplits:
             if o in O.JUMPS and o != O.SETUP_TRY and a <= k:
                 break
         return last if number else None
+
+    def accumulator(self, slot, ctx):
+        """Whether local `slot` is an accumulator of the float copy of the loop being written."""
+        fl = self.float_loops.get(ctx.loop.header) if ctx.loop is not None else None
+        return fl is not None and slot in fl[0]
+
+    def accumulators(self, loop, hoist):
+        """Locals an innermost, short loop without calls reads before it stores them, stores only from arithmetic
+        and takes for an operator, of a type not known at its header: worth a copy of the loop for when they are
+        floats."""
+        an = self.an
+        if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or an.depth[loop.header] != 0 or any(
+                other is not loop and other.header in loop.body for other in an.loops.values()):
+            return []
+        st = self.flow.get(loop.header)
+        if st is None:
+            return []
+        instrs = self.code.instrs
+        if any(instrs[i][0] in OBSERVERS for i in loop.body):
+            return []           # (a call costs more than the tests saved; the copy's code is not worth it)
+        stores, bad, used, seen = set(), set(), set(), set()
+        for i in sorted(loop.body):
+            o, a = instrs[i]
+            if o == O.STORE_LOCAL:
+                if a not in seen:
+                    bad.add(a)      # stored before it is read: not carried from one iteration to the next
+                seen.add(a)
+                k = i - 2 if instrs[i - 1][0] == O.DUP else i - 1
+                if k >= 0 and instrs[k][0] in ARITH and k + 1 not in an.targets and i not in an.targets:
+                    stores.add(a)
+                else:
+                    bad.add(a)
+            elif o in (O.MAKE_CELL, O.NEW_CELL):
+                bad.add(a)
+            elif o == O.LOAD_LOCAL:
+                seen.add(a)
+                if self.use_of(i) == "number":
+                    used.add(a)
+        out = [a for a in sorted(stores - bad) if a in used and st[0].get(a) is None and a < self.nl0 and
+               a not in an.volatile and a not in hoist and a not in self.dead and a not in self.overlay]
+        return out[:2]

@@ -340,7 +340,29 @@ class Structure:
 
         lists = self.indexed_unknowns(loop)
         nums = self.indexed_unknowns(loop, "number")
-        if lists or nums:
+        accs = self.accumulators(loop, hoist)
+        if accs:
+            # a float copy for when the accumulators are floats (floatsplit.py), with the arrays and numbers above
+            tests = [f'l{a}.__class__ is list' for a in lists] + [f'l{a}.__class__ is float' for a in nums + accs]
+            flag = self.fresh()
+            self.line(f"{flag} = not ({' and '.join(tests)})")
+            self.line(f"if not {flag}:")
+            self.ind += 1
+            saved_overlay = dict(self.overlay)
+            self.overlay.update((a, LST) for a in lists)
+            self.overlay.update((a, FLT) for a in nums + accs)
+            self.float_loops[h] = (frozenset(accs), flag)
+            try:
+                emit()
+            finally:
+                del self.float_loops[h]
+            self.overlay = saved_overlay
+            self.ind -= 1
+            self.line(f"if {flag}:")
+            self.ind += 1
+            emit()
+            self.ind -= 1
+        elif lists or nums:
             # an innermost loop indexing locals of unknown type it never assigns, or using them as operands: a
             # copy for when they are arrays and numbers
             self.line(f"if {' and '.join([f'l{a}.__class__ is list' for a in lists] + [f'l{a}.__class__ is float' for a in nums])}:")
@@ -442,6 +464,12 @@ class Structure:
         (materialized), its locals whole (promoted globals written back). The `continue` line itself is the
         safepoint, seen by the line tracer the tier installs only while a request waits (Tier.trace): nothing runs
         per iteration. Where no tracer can be installed from another thread (tier.traced false), a flag test."""
+        fl = self.float_loops.get(h)
+        if fl is not None and any(self.tag(Local(a)) != FLT for a in fl[0]):
+            # the float copy of a loop, with an accumulator no longer known to be a float: the general loop goes on
+            self.line(f"{fl[1]} = True")
+            self.line("break")
+            return
         traced = self.tier.traced
         if not self.tier.vm.safepoints or (self.dead and not traced):
             self.line("continue")

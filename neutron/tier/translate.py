@@ -671,7 +671,6 @@ class Translation:
             self.invalidate_local(vs, a)
             self.icache.pop(a, None)
             self.fcache.pop(a, None)
-            self.overlay.pop(a, None)
             # `j = 0` or `j = i + 1` with i a counter whose int() is kept: what a loop right after may take as
             # j's int() (Emitter.open_loop), without testing j
             rel = None
@@ -684,7 +683,8 @@ class Translation:
             self.derived = {a: (ip,) + rel} if rel is not None and rel[0] is not None else {}
             step = self.steps.get(ip)
             if a not in self.dead:
-                self.assign(f"l{a}", e)
+                self.assign(f"l{a}", e)     # (what the overlay knows of the local holds for its value in e)
+            self.overlay.pop(a, None)
             if step is not None:
                 name, k = step
                 if self.counter is not None and self.counter[1] == name:
