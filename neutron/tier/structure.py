@@ -293,14 +293,14 @@ class Structure:
                 self.bounds[bound] = b
         inner = Ctx(None, loop, ctx.chain + (loop,), False, hoist)
 
-        def emit():
+        def emit(each=True):
             recv = self.invariant_length(loop, dead)
             if recv is not None:
                 # an int-only loop runs no code that could change a length: its bound is read once
                 n = self.fresh()
                 self.line(f"{n} = len(l{recv})")
                 self.lengths[f"l{recv}"] = n
-            fe = self.for_each(loop, recv, dead) if dead and dead[0][0] in starts else None
+            fe = self.for_each(loop, recv, dead) if each and dead and dead[0][0] in starts else None
             counter = None
             if fe is not None:
                 # the array's iterator gives a[i] and ends the loop where `i < a.length` would: the header's test
@@ -352,15 +352,17 @@ class Structure:
             self.overlay.update((a, LST) for a in lists)
             self.overlay.update((a, FLT) for a in nums + accs)
             self.float_loops[h] = (frozenset(accs), flag)
+            # (no Python for over the array in either copy: the general loop goes on from where the float copy
+            # left it, which a fresh iterator would not)
             try:
-                emit()
+                emit(False)
             finally:
                 del self.float_loops[h]
             self.overlay = saved_overlay
             self.ind -= 1
             self.line(f"if {flag}:")
             self.ind += 1
-            emit()
+            emit(False)
             self.ind -= 1
         elif lists or nums:
             # an innermost loop indexing locals of unknown type it never assigns, or using them as operands: a
