@@ -230,7 +230,8 @@ def _escape_surrogates(text):
 #     quote before any "\x01"); "\x01" then becomes ",".
 #   - nan and the infinities: it refuses them (allow_nan off) and the older route writes null.
 #   - numbers whose repr is not "%.15g": 16 significant digits or more, subnormals (and ints from 1e15 on): seen
-#     as a run of 16 digits and dots, or an exponent of -100 or lower, at the end of a number: the older route.
+#     as a run of 16 digits and dots, or an exponent of -100 or lower, at the end of a number, and rewritten by
+#     format_number (see _mend_numbers).
 # The level walk below finds, with C-level calls (gc.get_referents gives the items of lists and the values of
 # objects with string keys), the values' types, the depth (which also rules out cycles: a cycle never ends) and
 # the number of arrays and objects (for check_size), without writing anything. Large values with shared parts
@@ -300,25 +301,59 @@ _WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", 
 _DIGITS = bytes.maketrans(b"123456789.", b"0000000000")
 _NUMBER_END = re.compile(b"0*(?:[eE][+-]?0+)?(?=[\\]}]*(?:\x01|\\Z))")    # in the translated text
 _ZEROS = re.compile(b"0*")
+_NUMBER_BYTES = frozenset(b"0eE+-")          # in the translated text
 _ODD_NUMBER_TRIES = 64
 
 
-def _odd_number(marked):
-    """Whether the text (with its "\x01" item separators) holds a number that format_number writes otherwise:
-    16 digits and dots in a row, or an exponent below -99, at the end of a number."""
-    t = marked.encode("utf-8", "surrogatepass").translate(_DIGITS)   # the same length while it is ASCII
-    tries = 0
+def _mend_numbers(marked):
+    """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
+    otherwise (16 digits and dots in a row, or an exponent below -99, at the end of a number) rewritten by it, or
+    None when the older route must decide (an int too large for a float, a text that is not ASCII, many long
+    digit runs inside strings)."""
+    t = marked.encode("utf-8", "surrogatepass").translate(_DIGITS)
+    found = None
+    misses = 0
     for pattern in (b"0000000000000000", b"e-000"):
         pos = t.find(pattern)
         while pos >= 0:
             end = pos + len(pattern)
-            if _NUMBER_END.match(t, end):
-                return True
-            tries += 1
-            if tries > _ODD_NUMBER_TRIES:
-                return True     # many near misses in strings: the older route, rather than a long search
-            pos = t.find(pattern, _ZEROS.match(t, end).end())
-    return False
+            m = _NUMBER_END.match(t, end)
+            if m is None:
+                misses += 1
+                if misses > _ODD_NUMBER_TRIES:
+                    return None     # many near misses in strings: the older route, rather than a long search
+                pos = t.find(pattern, _ZEROS.match(t, end).end())
+                continue
+            start = pos
+            while start and t[start - 1] in _NUMBER_BYTES:
+                start -= 1
+            if found is None:
+                if not marked.isascii():
+                    return None     # (positions in t are those of the UTF-8 bytes)
+                found = {}
+            found[start] = m.end()
+            pos = t.find(pattern, m.end())
+    if found is None:
+        return marked
+    out = []
+    done = 0
+    for start in sorted(found):
+        end = found[start]
+        if start < done:
+            continue
+        token = marked[start:end]
+        try:
+            if "." in token or "e" in token or "E" in token:
+                text = format_number(float(token))
+            else:
+                text = format_number(int(token))    # an int, or a whole float from 1e15 on whose ".0" was removed
+        except (OverflowError, ValueError):
+            return None     # an int beyond the floats (the writer reports it), or what is not a number after all
+        out.append(marked[done:start])
+        out.append(text)
+        done = end
+    out.append(marked[done:])
+    return "".join(out)
 
 
 def _raw_stringify(value, fname):
@@ -332,8 +367,8 @@ def _raw_stringify(value, fname):
         return None
     if numbers:
         # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
-        marked = _WHOLE.sub("", marked.replace(".0\x01", "\x01"))
-        if _odd_number(marked):
+        marked = _mend_numbers(_WHOLE.sub("", marked.replace(".0\x01", "\x01")))
+        if marked is None:
             return None
     return _escape_surrogates(marked.replace("\x01", ","))
 
