@@ -211,9 +211,176 @@ def _fast_stringify(value):
     return text
 
 
+def _escape_surrogates(text):
+    if not text.isascii():
+        try:
+            text.encode("utf-8")    # quicker than a search; fails on surrogates, which the C encoder leaves raw
+        except UnicodeEncodeError:
+            text = _SURROGATE.sub(_surrogate_escape, text)
+    return text
+
+
+# The raw route: for an array or object of ordinary values (strings, floats, booleans, nil, arrays and objects with
+# string keys, nesting no deeper than _FAST_DEPTH) the C encoder writes the value as it is and the text is then
+# mended with str operations, instead of a walk in Python that turns whole floats into ints. What the C encoder
+# writes differently from format_number:
+#   - a whole float as "1.0" (and -0 as "-0.0"): the ".0" is removed. The item separator is "\x01" while it
+#     writes, a character that only appears escaped inside strings, so that ".0" followed by closing brackets and
+#     then "\x01" or the end of the text is the end of a number, never part of a string (a string is closed by a
+#     quote before any "\x01"); "\x01" then becomes ",".
+#   - nan and the infinities: it refuses them (allow_nan off) and the older route writes null.
+#   - numbers whose repr is not "%.15g": 16 significant digits or more, subnormals (and ints from 1e15 on): seen
+#     as a run of 16 digits and dots, or an exponent of -100 or lower, at the end of a number, and rewritten by
+#     format_number (see _mend_numbers).
+# The level walk below finds, with C-level calls (gc.get_referents gives the items of lists and the values of
+# objects with string keys), the values' types, the depth (which also rules out cycles: a cycle never ends) and
+# the number of arrays and objects (for check_size), without writing anything. Large values with shared parts
+# are left to the older route, so that a cycle that branches cannot make the walk long.
+
+_NoneType = type(None)
+_RAW_TYPES = frozenset((str, float, bool, _NoneType, int, list, dict))      # written alike when numbers are mended
+_CONTAINERS = frozenset((list, dict))
+_is_container = _CONTAINERS.__contains__
+_ODD_BASES = (str, int, float, list, tuple, dict)      # subclasses the C encoder writes while the writer gives null
+_RAW_MIN_ITEMS = 32        # in the first or second level: below that, the fixed cost of the walk and the text
+                                # passes is more than what they save
+_RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
+
+
+def _raw_walk(value, fname):
+    """For an array or object: whether numbers occur in it, or None when it cannot take the raw route."""
+    level = [value]
+    containers = 1
+    items = 0
+    numbers = False
+    depth = 1
+    while True:
+        refs = _get_referents(*level)       # the items of the arrays and objects in level
+        if len(refs) != sum(map(len, level)):
+            return None     # an object with a key that is not a string (its keys are among its referents)
+        if not refs:
+            return numbers
+        items += len(refs)
+        types = list(map(type, refs))
+        present = set(types)
+        if not present <= _RAW_TYPES:
+            for t in present - _RAW_TYPES:
+                if issubclass(t, _ODD_BASES):
+                    return None
+        if float in present or int in present:
+            numbers = True
+        if present <= _CONTAINERS:
+            level = refs
+        elif list in present or dict in present:
+            level = list(compress(refs, map(_is_container, types)))
+        else:
+            return numbers
+        if containers + len(level) >= WALK_CHECK:
+            if containers < WALK_CHECK:
+                try:
+                    check_size(value, None, fname)
+                except NeutronError:
+                    return None     # the older route meets it (or a cycle or depth error first) as it always did
+            if len(set(map(id, level))) != len(level):
+                return None     # shared parts (or a cycle, which this walk would follow until its depth limit)
+        containers += len(level)
+        depth += 1
+        if depth > _FAST_DEPTH + 1 or items > _RAW_MAX_ITEMS:
+            return None
+
+
+def _raw_default(o):
+    return "<buffer>" if o.__class__ is Buffer else None
+
+
+try:    # as _c_encode, with the item separator "\x01" and the raw value's own default
+    _c_raw = _c_make_encoder(None, _raw_default, _c_quote, None, ":", "\x01", False, False, False)
+except TypeError:       # pragma: no cover
+    _c_raw = None
+_WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", at the end of a number
+_DIGITS = bytes.maketrans(b"123456789.", b"0000000000")
+_NUMBER_END = re.compile(b"0*(?:[eE][+-]?0+)?(?=[\\]}]*(?:\x01|\\Z))")    # in the translated text
+_ZEROS = re.compile(b"0*")
+_NUMBER_BYTES = frozenset(b"0eE+-")          # in the translated text
+_ODD_NUMBER_TRIES = 64
+
+
+def _mend_numbers(marked):
+    """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
+    otherwise (16 digits and dots in a row, or an exponent below -99, at the end of a number) rewritten by it, or
+    None when the older route must decide (an int too large for a float, a text that is not ASCII, many long
+    digit runs inside strings)."""
+    t = marked.encode("utf-8", "surrogatepass").translate(_DIGITS)
+    found = None
+    misses = 0
+    for pattern in (b"0000000000000000", b"e-000"):
+        pos = t.find(pattern)
+        while pos >= 0:
+            end = pos + len(pattern)
+            m = _NUMBER_END.match(t, end)
+            if m is None:
+                misses += 1
+                if misses > _ODD_NUMBER_TRIES:
+                    return None     # many near misses in strings: the older route, rather than a long search
+                pos = t.find(pattern, _ZEROS.match(t, end).end())
+                continue
+            start = pos
+            while start and t[start - 1] in _NUMBER_BYTES:
+                start -= 1
+            if found is None:
+                if not marked.isascii():
+                    return None     # (positions in t are those of the UTF-8 bytes)
+                found = {}
+            found[start] = m.end()
+            pos = t.find(pattern, m.end())
+    if found is None:
+        return marked
+    out = []
+    done = 0
+    for start in sorted(found):
+        end = found[start]
+        if start < done:
+            continue
+        token = marked[start:end]
+        try:
+            if "." in token or "e" in token or "E" in token:
+                text = format_number(float(token))
+            else:
+                text = format_number(int(token))    # an int, or a whole float from 1e15 on whose ".0" was removed
+        except (OverflowError, ValueError):
+            return None     # an int beyond the floats (the writer reports it), or what is not a number after all
+        out.append(marked[done:start])
+        out.append(text)
+        done = end
+    out.append(marked[done:])
+    return "".join(out)
+
+
+def _raw_stringify(value, fname):
+    """The compact text of an array or object by the raw route, or None when it cannot take it."""
+    numbers = _raw_walk(value, fname)
+    if numbers is None:
+        return None
+    try:
+        marked = "".join(_c_raw(value, 0))
+    except Exception:       # nan or an infinity (ValueError), the recursion limit
+        return None
+    if numbers:
+        # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
+        marked = _mend_numbers(_WHOLE.sub("", marked.replace(".0\x01", "\x01")))
+        if marked is None:
+            return None
+    return _escape_surrogates(marked.replace("\x01", ","))
+
+
 def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> str:
     if fast and indent is None and _c_encode is not None:
-        text = _fast_stringify(value)
+        text = None
+        if (value.__class__ is list or value.__class__ is dict) and _c_raw is not None and (
+                len(value) >= _RAW_MIN_ITEMS or len(_get_referents(*_get_referents(value))) >= _RAW_MIN_ITEMS):
+            text = _raw_stringify(value, fname)
+        if text is None:
+            text = _fast_stringify(value)
         if text is not None:
             return text
     # the Python writer: pretty output, and what the C path leaves to it (cycles, depth, -0, ...). It stays in

@@ -340,3 +340,133 @@ def test_read_file_uses_the_same_parser(tmp_path):
         raise AssertionError("NaN accepted")
     except NeutronError as e:
         assert e.message == f"json.readFile: Unexpected character 'N' at line 1, column 7 in '{p}'."
+
+
+# ---- stringify: the raw route (the C encoder's own text, mended) ---------------------------------------------------
+
+def raw_and_writer(value):
+    if value.__class__ is not list and value.__class__ is not dict:
+        return None     # the raw route takes arrays and objects
+    raw = nj._raw_stringify(value, "json.stringify")
+    slow = outcome(lambda v: nj.stringify_value(v, fast=False), value)
+    if raw is not None:
+        assert ("ok", raw) == slow, (value, raw, slow)
+    return raw
+
+
+TRICKY = [".0,", ".0]", ".0}", "1.0]", "1.0}}", "2.0\x01", "\x01", "\x01.0", "NaN", "Infinity", "-Infinity", "[]",
+          "{}", "1" * 20, "0." + "3" * 16, "1234567890123456.0", "5e-324", "e-3", "e-300", "1e-300]", '"', "\\",
+          '\\"', '".0]', "\\.0]", "é.0]", "\ud800.0]", "😀", "\u2028", "-0.0", "-0.0]"]
+tricky_strings = st.one_of(st.sampled_from(TRICKY), st.lists(st.sampled_from(TRICKY), max_size=4).map("".join),
+                           strings)
+raw_numbers = st.one_of(st.integers(-10 ** 6, 10 ** 6).map(float), st.sampled_from(SPECIAL_FLOATS), numbers,
+                        st.builds(lambda i: i / 10, st.integers(-10 ** 6, 10 ** 6)))
+raw_leaves = st.one_of(st.none(), st.booleans(), raw_numbers, raw_numbers, tricky_strings,
+                       st.sampled_from(OTHERS))
+raw_values = st.recursive(raw_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=6), st.dictionaries(tricky_strings, inner, max_size=6)), max_leaves=40)
+
+
+@FUZZ
+@given(raw_values)
+def test_raw_route_matches_the_writer(value):
+    raw_and_writer(value)
+    raw_and_writer([value])
+    raw_and_writer({".0]": value, "k": [value, 1.0]})
+    stringify_both(value)
+
+
+plain_raw_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), plain_numbers, st.text(max_size=10), st.sampled_from(TRICKY[:13])),
+    lambda inner: st.one_of(st.lists(inner, max_size=6),
+                            st.dictionaries(st.one_of(st.text(max_size=6), st.sampled_from(TRICKY[:13])), inner,
+                                            max_size=6)),
+    max_leaves=40)
+
+
+@FUZZ
+@given(plain_raw_values)
+def test_raw_route_takes_ordinary_values(value):
+    # whole floats anywhere, -0, strings holding ".0]", "NaN", "\x01": all on the raw route, written as the writer does
+    for v in ([value], {"v": value, "w": [value]}):
+        text = raw_and_writer(v)
+        assert text is not None, v
+
+
+def test_raw_route_cases():
+    zero = 0.0
+    cases = [
+        [1.0], [1.0, 2.0], {"a": 1.0}, {"a": {"b": [1.0]}}, [[[1.0]], 2.0, {"c": [3.0, {"d": 4.0}]}], [-0.0],
+        {"z": -0.0}, [0.0, -zero, 1e14, 999999999999999.0, -999999999999999.0, 123.0, 0.5, 1e-5, 1e20, 1e300],
+        ["1.0]", "x.0,", ".0}", "NaN", "Infinity", "\x01", "a\x01.0]b", "[]", "{}"], {"1.0]": 2.0, ".0": [3.0]},
+        ['he said "1.0]"', "back\\slash.0]", "tab\t.0]"], ["é.0]", "😀", 2.0, "\u2028"], [[], {}, [[]], [{}]],
+        {"": 1.0, "k": []}, [True, False, None, 7.0, "s"], ["1" * 30, 1.0], ["5e-324 1e-300 e-3", 2.0],
+        list(range(-50, 50)), [float(i) for i in range(-50, 50)], [i / 4 for i in range(-50, 50)],
+        # numbers whose repr is not what format_number writes: rewritten in the text
+        [0.1 + 0.2], [1 / 3], [1e15], [1e15 + 2], [-1e15], [1234567890123456.0], [5e-324], [-5e-324], [1e-300],
+        [2.2250738585072014e-308], [10 ** 15], [-10 ** 16], {"a": [1 / 3, {"b": -2 / 3}], "c": 1e-310},
+        [i / 3 for i in range(100)], ["0." + "3" * 16, 1 / 3, "1e-300", -1e-300, "x" * 20 + "1" * 20],
+    ]
+    for v in cases:
+        assert raw_and_writer(v) is not None, v
+    # left to the older route: nan and the infinities, odd types, odd keys, cycles, depth, ints beyond the floats,
+    # long numbers in a text that is not ASCII
+    left = [
+        [math.nan], [math.inf], {"a": -math.inf}, [10 ** 400], ["é", 1 / 3],
+        [(1.0,)], [type("S", (str,), {})("sub")], [type("F", (float,), {})(2.0)], [type("L", (list,), {})([1.0])],
+        [type("D", (dict,), {})(a=1.0)], {1.0: 2.0}, {"a": 1.0, None: 2.0}, {True: 1.0}, {2: 1.0}, [{(1,): 1.0}],
+    ]
+    for v in left:
+        assert raw_and_writer(v) is None, v
+        stringify_both(v)
+    a = [1.0]
+    a.append(a)
+    assert raw_and_writer(a) is None
+    assert stringify_both(a) == ("error", "json.stringify: cannot convert a structure that contains itself.")
+    b = []
+    b.append(b)
+    b.append(b)
+    assert raw_and_writer(b) is None and stringify_both(b)[0] == "error"
+    # buffers, functions and other values: written by the raw route's default
+    k = Class("K", {}, [])
+    v = [Buffer(bytearray(3)), Function.__new__(Function), k, Instance(k), Module("m", {}), {"b": Buffer(bytearray())}]
+    assert raw_and_writer(v) == '["<buffer>",null,null,null,null,{"b":"<buffer>"}]'
+    # a dict that once held a key that is not a string keeps the general key table: the older route
+    d = {"a": 1.0, 2: 3.0}
+    del d[2]
+    assert stringify_both(d) == ("ok", '{"a":1}')
+    # many long digit runs in strings: the raw route gives up looking rather than search long
+    many = ["%020d" % i for i in range(200)] + [1.0]
+    stringify_both(many)
+
+
+def test_raw_route_depth_and_sharing():
+    for depth in (1, 2, 50, 199, 200, 201, 202, 203, 300):
+        nested = 1.0
+        for i in range(depth):
+            nested = [nested] if i % 2 else {"k": nested}
+        text = raw_and_writer(nested)
+        assert (text is not None) == (depth <= nj._FAST_DEPTH + 1), depth
+        stringify_both(nested)
+    shared = {"n": 2.0}
+    assert raw_and_writer([shared, [shared], {"s": shared}]) == '[{"n":2},[{"n":2}],{"s":{"n":2}}]'
+    x = [1.0, "s"]
+    for _ in range(18):
+        x = [x, x]
+    assert stringify_both(x)[0] == "ok"
+    x = [1.0]
+    for _ in range(40):
+        x = [x, x]
+    assert stringify_both(x) == ("error", "json.stringify: the text would be longer than 100,000,000 characters "
+                                          "(shared parts are written out at every place they occur).")
+    wide = [[float(i), {"a": [i / 2]}] for i in range(60000)]       # past WALK_CHECK arrays and objects
+    assert raw_and_writer(wide) is not None
+
+
+def test_raw_route_takes_records():
+    records = [{"id": float(i), "name": "user%d" % i, "active": i % 3 != 0, "score": (i * 37) % 1000 / 10,
+                "tags": ["t%d" % (i % 5), "g%d" % (i % 7)], "address": {"city": "c%d" % (i % 40), "zip": 10000.0 + i}}
+               for i in range(300)]
+    text = raw_and_writer(records)
+    assert text is not None and text == nj.stringify_value(records)
+    assert pyjson.loads(text) == records
