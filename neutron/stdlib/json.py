@@ -203,12 +203,7 @@ def _fast_stringify(value):
         raise
     except Exception:
         return None
-    if not text.isascii():
-        try:
-            text.encode("utf-8")    # quicker than a search; fails on surrogates, which the C encoder leaves raw
-        except UnicodeEncodeError:
-            text = _SURROGATE.sub(_surrogate_escape, text)
-    return text
+    return _escape_surrogates(text)
 
 
 def _escape_surrogates(text):
