@@ -251,15 +251,19 @@ class Counters:
                 return j + 2, counted
         return None
 
+    def copyable(self, loop):
+        """The type state at the header of an innermost, short loop the code budget leaves room to write twice; else
+        None."""
+        if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or any(
+                other is not loop and other.header in loop.body for other in self.an.loops.values()):
+            return None
+        return self.flow.get(loop.header)
+
     def indexed_unknowns(self, loop, use="object"):
         """Locals an innermost, short loop indexes (as the array; or, for use "number", gives to an arithmetic or
         comparison operator) and never assigns, of a type not known at its header: worth a second copy of the
         loop that knows them to be arrays (numbers)."""
-        an = self.an
-        if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or any(
-                other is not loop and other.header in loop.body for other in an.loops.values()):
-            return []
-        st = self.flow.get(loop.header)
+        st = self.copyable(loop)
         if st is None:
             return []
         instrs = self.code.instrs

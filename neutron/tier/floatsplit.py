@@ -225,10 +225,7 @@ class FloatSplits:
         and takes for an operator, of a type not known at its header: worth a copy of the loop for when they are
         floats."""
         an = self.an
-        if len(loop.body) > 200 or self.budget < 3 * len(loop.body) + 200 or an.depth[loop.header] != 0 or any(
-                other is not loop and other.header in loop.body for other in an.loops.values()):
-            return []
-        st = self.flow.get(loop.header)
+        st = self.copyable(loop) if an.depth[loop.header] == 0 else None
         if st is None:
             return []
         instrs = self.code.instrs
