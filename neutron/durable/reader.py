@@ -142,7 +142,6 @@ class Reader:
         self.later = []         # (check, run): checks that need the whole table filled
         self.preludes = []      # (module name, its Neutron functions as the head gives them)
         self.numeric = set()    # ids of the arrays read as doubles: numbers alone, nothing in them to check
-        self.start = 0          # where the run being loaded starts in the object table
         self.plain = set()      # the starts of the runs of arrays, objects and instances whose items, members or
                                 # fields hold no reference: nothing in them for check_graph to check
 
@@ -151,6 +150,8 @@ class Kind(NamedTuple):
     shells: Callable        # (n) -> n empty objects of this kind
     load: Callable          # (reader, run): read a run's contents into its objects
     make: Callable = None   # (reader, n) -> the objects, made from the names in the head, before any contents
+    holds: bool = False     # its objects hold values alone (arrays, objects, instances): a run whose values hold no
+                            # reference has nothing for check_graph to check
 
 
 LOAD = {}   # kind tag -> Kind
@@ -171,14 +172,6 @@ def load_nothing(r, run):
 
 def load_list(r, run):
     s = r.body
-    first = s.vi
-    load_lists(r, run)
-    if s.plain_since(first):
-        r.plain.add(r.start)
-
-
-def load_lists(r, run):
-    s = r.body
     lens = s.uints(len(run))
     longer = sum(map(FLOATS_MIN.__lt__, lens))
     forms = s.uints(longer) if longer else ()
@@ -197,7 +190,7 @@ def load_lists(r, run):
             lst += s.values(n)
 
 
-LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list)
+LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list, holds=True)
 
 
 def fill_maps(s, maps, lens):
@@ -216,14 +209,10 @@ def fill_maps(s, maps, lens):
 
 
 def load_dict(r, run):
-    s = r.body
-    first = s.vi
-    fill_maps(s, run, s.uints(len(run)))
-    if s.plain_since(first):
-        r.plain.add(r.start)
+    fill_maps(r.body, run, r.body.uints(len(run)))
 
 
-LOAD[K_DICT] = Kind(lambda n: [{} for _ in range(n)], load_dict)
+LOAD[K_DICT] = Kind(lambda n: [{} for _ in range(n)], load_dict, holds=True)
 
 
 def load_cell(r, run):
@@ -334,15 +323,12 @@ def load_instance(r, run):
     if not all(map(is_, map(type, klasses), repeat(Class))):
         damaged("an instance of something other than a class")
     fields = [{} for _ in range(n)]
-    first = s.vi
     fill_maps(s, fields, s.uints(n))
-    if s.plain_since(first):
-        r.plain.add(r.start)
     deque(map(setattr, run, repeat("klass"), klasses), 0)
     deque(map(setattr, run, repeat("fields"), fields), 0)
 
 
-LOAD[K_INST] = Kind(empty(Instance), load_instance)
+LOAD[K_INST] = Kind(empty(Instance), load_instance, holds=True)
 
 
 def load_bound(r, run):
@@ -676,8 +662,10 @@ def read_body(vm, body, read_root):
         damaged("extra bytes after the roots")
     root = read_root(r)
     for kind, start, n in runs:
-        r.start = start
+        first = r.body.vi
         kind.load(r, objects[start:start + n])
+        if kind.holds and r.body.plain_since(first):
+            r.plain.add(start)
     if not (r.head.finished() and r.body.finished()):
         damaged("extra data after the objects")
     for check, run in r.later:
