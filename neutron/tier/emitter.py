@@ -150,7 +150,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
             spec = self.speculated()
             if spec:
                 # a second copy of the body, for calls whose parameters have the types their uses suggest
-                self.flow = type_flow(an, [(0, self.entry_tags(spec), ())])
+                self.flow = type_flow(an, [(0, self.entry_tags(spec), ())], self.stable)
                 self.cur_ip = None
                 self.line(f"if {' and '.join(SPEC_TEST[t].format(f'l{p}') for p, t in spec.items())}:")
                 self.nsplits = 0
@@ -160,14 +160,14 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
                 spec_body = [(ind - 1, text, ip, site) for ind, text, ip, site in self.out[spec_start:]]
                 self.ind -= 1
                 self.budget += MAX_EMIT_FACTOR * len(code.instrs)
-            self.flow = type_flow(an, [(0, self.entry_tags(()), ())])
+            self.flow = type_flow(an, [(0, self.entry_tags(()), ())], self.stable)
             self.nsplits = 0
             self.path(start, vs, Ctx(None, None, ()))
         else:
             ip0, handlers, ltags, stags = entry
             seeds = [(ip0, {i: t for i, t in enumerate(ltags) if t is not None}, stags)]
             seeds += [(t, {}, (None,) * (d + 1)) for t, d in handlers]
-            self.flow = type_flow(an, seeds)
+            self.flow = type_flow(an, seeds, self.stable)
             self.entry_handlers(handlers, 0, start, self.canon(ip0))
         body = while_tests(flatten_elif(self.out[body_start:]))
         del self.out[body_start:]

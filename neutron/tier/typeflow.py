@@ -8,13 +8,14 @@ from .opsets import ARITH, COMPARE, OBSERVERS, POP_ONE, PUSH_UNKNOWN, REPLACE_TO
 from .tags import BOO, CHECKED_TAG, DCT, FLT, LST, SEQ, STR, binary_tag, method_result_tag, pure_invoke, tag_of
 
 
-def type_flow(an, seeds):
+def type_flow(an, seeds, stable=frozenset()):
     """What is certainly known of the type of each local and stack slot before each instruction, from the
     seeds [(ip, local tags, stack tags)]. Tags: FLT (float), STR, LST, DCT, INS (instance), BOO (boolean) or
     None (unknown). A handler starts knowing nothing about the locals; an instruction that may run Neutron code
-    forgets what is known of the volatile slots (promoted globals)."""
+    forgets what is known of the volatile slots (promoted globals) but the stable ones (no call can assign them:
+    promote.stable_globals)."""
     instrs = an.code.instrs
-    vol = an.volatile
+    vol = an.volatile - stable
     consts = an.code.consts
     names = an.code.names
     succ = an.succ
