@@ -159,13 +159,25 @@ class Task:
 
 # ---- printing ------------------------------------------------------------------------------------------------
 
+# The text of whole numbers already printed: most programs print the same few (counters, codes, small sizes) many
+# times, and "%d" of a double costs a conversion to an integer each time. Zero is never kept (-0.0 == 0.0).
+NUMBER_TEXT = {}
+NUMBER_TEXT_MAX = 4096
+
+
 def format_number(n) -> str:
+    s = NUMBER_TEXT.get(n)
+    if s is not None:
+        return s
     if -1e15 < n < 1e15:                # (not NaN or an infinity) whole numbers here print all their digits
         i = int(n)
         if i == n:
-            if i == 0 and math.copysign(1.0, n) < 0:
-                return "-0"
-            return str(i)
+            if i == 0:
+                return "-0" if math.copysign(1.0, n) < 0 else "0"
+            s = str(i)
+            if len(NUMBER_TEXT) < NUMBER_TEXT_MAX:
+                NUMBER_TEXT[n] = s
+            return s
         return "%.15g" % n
     if n != n:
         return "nan"
