@@ -103,6 +103,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         self.nsplits = 0            # splits made in the body being written (at most MAX_SPLITS)
         self.receiver_uses = {}     # slot -> how often it is loaded right before GET_PROP or INVOKE
         self.key_uses = {}          # slot -> how often it is loaded as an index (Receivers.split_key)
+        self.string_uses = {}       # slot -> how often it is a string method's receiver (Receivers.string_count)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
         self.keep = None            # (icache, fcache) for the next path, which starts where they hold
         self.float_loops = {}       # loop header -> (accumulator slots, flag) while its float copy is written

@@ -1,11 +1,11 @@
 """Receivers: splitting a path on `is Instance` before the first property access on a local of unknown type (and
-on `is str` before the first use of such a local as an object's key), an instance's fields dict kept along a
+on `is str` before the first use of such a local as an object's key, or as the receiver of string methods), an instance's fields dict kept along a
 path, and list indexing operands."""
 from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from .entries import Const, Local
-from .tags import DCT, INS, LST, SEQ, STR
+from .tags import DCT, INS, LST, SEQ, STR, STRING_ONLY, string_method
 
 
 MAX_SPLITS = 8                      # receiver tests per generated body (each one copies the rest of a path)
@@ -25,13 +25,62 @@ class Receivers:
         e = vs[-k]
         if e.__class__ is not Local or e.slot in self.split_off or self.tag(e) is not None:
             return False
-        if o == O.GET_PROP and self.code.names[a] == "length":
+        if self.budget < 4 * len(self.code.instrs):
             return False
         slot = e.slot
-        if self.receiver_count(slot) < 3 or self.budget < 4 * len(self.code.instrs):
+        if o == O.INVOKE and string_method(self.code.names[a[0]]) and self.string_count(slot) >= 2:
+            self.split(ip, vs, ctx, slot, STR, "str")
+            return True
+        if o == O.GET_PROP and self.code.names[a] == "length":
+            return False
+        if self.receiver_count(slot) < 3:
             return False
         self.split(ip, vs, ctx, slot, INS, "Instance")
         return True
+
+    def string_count(self, slot):
+        """How often local `slot` is the receiver of a built-in string method or `.length`, when one of them is a
+        method arrays do not have (else 0): a string, most likely."""
+        n = self.string_uses.get(slot)
+        if n is None:
+            instrs = self.code.instrs
+            names = self.code.names
+            n, only = 0, False
+            for i, (o, a) in enumerate(instrs):
+                if o == O.LOAD_LOCAL and a == slot:
+                    j = self.consumer(i)
+                    if j is None:
+                        continue
+                    oj, aj = instrs[j]
+                    if oj == O.INVOKE and string_method(names[aj[0]]):
+                        n += 1
+                        only = only or names[aj[0]] in STRING_ONLY
+                    elif oj == O.GET_PROP and names[aj] == "length":
+                        n += 1
+            n = n if only else 0
+            self.string_uses[slot] = n
+        return n
+
+    def consumer(self, i):
+        """The instruction that takes, as the receiver of an INVOKE or GET_PROP, the value instruction i pushes,
+        along straight code; else None."""
+        instrs = self.code.instrs
+        depth = self.an.depth
+        targets = self.an.targets
+        h = depth[i]
+        if h is None:
+            return None
+        for j in range(i + 1, min(len(instrs) - 1, i + 64)):
+            o, a = instrs[j]
+            if j in targets or o in O.JUMPS or depth[j] is None or depth[j + 1] is None:
+                return None
+            if o == O.INVOKE and depth[j] - a[1] - 1 == h:
+                return j
+            if o == O.GET_PROP and depth[j] - 1 == h:
+                return j
+            if depth[j + 1] <= h:
+                return None     # something else takes it
+        return None
 
     def split_key(self, ip, o, vs, ctx):
         """Before the first use of a local of unknown type as the key of an object (a map) that the code indexes

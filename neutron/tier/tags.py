@@ -25,6 +25,12 @@ STRING_ONLY = {"split", "lines", "toUpperCase", "toLowerCase", "upper", "lower",
                "replaceAll", "substring", "repeat", "charAt", "startsWith", "endsWith"}
 
 
+def string_method(name):
+    """Whether strings have a built-in method of this name."""
+    from ..runtime import methods as B    # lazy: start-up, on first use as the VM does
+    return name in B.STRING_METHODS
+
+
 def _fits(entry, n):
     _fn, lo, hi = entry
     return lo <= n and (hi is None or n <= hi)
