@@ -573,3 +573,14 @@ def test_prelude_compiles():
     from neutron import loader
     loader.compile_source(B.prelude_source(), "<prelude>")
 
+
+
+def test_number_text_table_is_bounded_and_keeps_no_zero():
+    from neutron.runtime import values as V
+    for i in range(-3, 3 * V.NUMBER_TEXT_MAX):
+        assert V.format_number(float(i)) == str(i)
+    assert len(V.NUMBER_TEXT) <= V.NUMBER_TEXT_MAX
+    assert 0.0 not in V.NUMBER_TEXT
+    assert V.format_number(-0.0) == "-0" and V.format_number(0.0) == "0"
+    assert V.format_number(2.5) == "2.5" and 2.5 not in V.NUMBER_TEXT
+    assert V.format_number(3.0 * V.NUMBER_TEXT_MAX) == str(3 * V.NUMBER_TEXT_MAX)
