@@ -150,7 +150,7 @@ class Calls:
             if not sync and not pure_invoke(self.tag(vs[len(vs) - argc - 1]), mname, argc):
                 raise Unsupported("a method call the type analysis took for a built-in one")
             if sync:
-                for s in self.region:
+                for s in self.region - self.stable:     # (a stable one keeps its value: no reload)
                     self.invalidate_local(vs, s)
         k = len(vs) - argc - 1
         self.cur_site = self.site(ip, vs, k)
@@ -187,6 +187,13 @@ class Calls:
         if not sync and r in self.module_hint:
             self.module_branches(name, r, mname, args, vs_args)
             kw = "elif"
+        outer = sync and r in self.module_hint and len(args) == 1
+        if outer:
+            # a module's pure function runs no Neutron code: its cached call needs no write-back of the globals
+            dirty0 = self.dirty
+            outer = self.module_cached(name, r, args, vs_args)
+            self.line("else:")
+            self.ind += 1
         for kind, fn in builtin:       # a built-in method name: arrays and strings are the likely receivers
             if fn == "append":
                 self.line(f"{kw} {r}.__class__ is list:")
@@ -205,7 +212,7 @@ class Calls:
             began = self.before_observer(vs)
             kw = "if"
             if r in self.module_hint:
-                self.module_branches(name, r, mname, args, vs_args)
+                self.module_branches(name, r, mname, args, vs_args, outer)
                 kw = "elif"
             self.method_branches(kw, name, r, rt, mname, args, vs_args)
             self.after_observer(began)
@@ -214,6 +221,9 @@ class Calls:
                 self.dirty = dirty      # (written on one side only)
         else:
             self.method_branches(kw, name, r, rt, mname, args, vs_args)
+        if outer:
+            self.ind -= 1
+            self.dirty = dirty0         # (written on one side only)
         self.cur_site = None
         vs.append(Temp(name, None))
 
@@ -266,21 +276,29 @@ class Calls:
         ends.append("")
         return f"({r}[{ends[0]}:{ends[1]}] if {' and '.join(tests)} else {fallback})"
 
-    def module_branches(self, name, r, mname, args, vs_args):
-        """A receiver that most likely holds a built-in module (`use`d): its natives first."""
+    def module_cached(self, name, r, args, vs_args):
+        """A built-in module's pure one-argument function (math.sqrt, fmt.to_int), remembered with its module
+        (those modules cannot be changed) and the class of the argument it was first called with: its call, when
+        the receiver is that module (module_branches fills the cache)."""
+        slots = mm, mf, mn, mt = self.cache("mm", "mf", "mn", "mt")
+        x = args[0]
+        test = "" if self.tag(vs_args[0]) == FLT else f" and {x}.__class__ is {mt}"
+        self.line(f"if {r} is {mm}{test}:")
+        self.line("    try:")
+        self.line(f"        {name} = {mf}({x})")
+        self.line("    except (ValueError, OverflowError):")
+        self.line(f"        {name} = _native({mn}, [{x}])")
+        return slots
+
+    def module_branches(self, name, r, mname, args, vs_args, cached=None):
+        """A receiver that most likely holds a built-in module (`use`d): its natives first (the cached call first,
+        unless it was written before as `cached`)."""
         if len(args) == 1:
-            # a built-in module's pure one-argument function (math.sqrt, fmt.to_int), remembered with its module
-            # (those modules cannot be changed) and the class of the argument it was first called with
-            mm, mf, mn, mt = self.cache("mm", "mf", "mn", "mt")
+            kw = "if" if cached else "elif"
+            mm, mf, mn, mt = cached or self.module_cached(name, r, args, vs_args)
             x = args[0]
             float_arg = self.tag(vs_args[0]) == FLT
-            test = "" if float_arg else f" and {x}.__class__ is {mt}"
-            self.line(f"if {r} is {mm}{test}:")
-            self.line("    try:")
-            self.line(f"        {name} = {mf}({x})")
-            self.line("    except (ValueError, OverflowError):")
-            self.line(f"        {name} = _native({mn}, [{x}])")
-            self.line(f"elif {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
+            self.line(f"{kw} {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
             self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None and "
                       f"{x}.__class__ in _n.fast_takes:")
             self.line(f"        _B[{mm!r}] = {r}")

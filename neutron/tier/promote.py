@@ -280,7 +280,7 @@ class Globals:
         `finally` (after_observer) loads them all again. Returns whether it did."""
         if not self.region:
             return False
-        for s in self.region:
+        for s in self.region - self.stable:     # (a stable one keeps its value: no reload)
             self.invalidate_local(vs, s)
         saved = self.cur_site
         self.cur_site = None

@@ -111,9 +111,12 @@ class Translation:
             ip = ip + 1 if nxt is None else nxt
 
     def op_load_local(self, o, a, ip, vs, ctx):
-        if a >= self.nl0 and a not in self.region:
-            o, a = self.plan.orig[ip]           # a promoted global read where the dict is its home
-            return self.op_load_global(o, a, ip, vs, ctx)
+        if a >= self.nl0:
+            if a not in self.region:
+                o, a = self.plan.orig[ip]       # a promoted global read where the dict is its home
+                return self.op_load_global(o, a, ip, vs, ctx)
+            if self.gname(a) in MODULES:
+                self.module_hint.add(f"l{a}")
         vs.append(Local(a))
 
     def op_const(self, o, a, ip, vs, ctx):
