@@ -1,8 +1,9 @@
 """map, filter and forEach with a compiled one-parameter callback, reduce with a two-parameter one, looped in Python
-rather than in the prelude's Neutron code; sort with a comparator that cannot reach a checkpoint, by Python's sort."""
+rather than in the prelude's Neutron code (by Python's map, filter and reduce for a callback that cannot reach a
+checkpoint); sort with a comparator that cannot reach a checkpoint, by Python's sort."""
 from __future__ import annotations
 
-from functools import cmp_to_key as _cmp_to_key, partial as _partial
+from functools import cmp_to_key as _cmp_to_key, partial as _partial, reduce as _reduce
 from itertools import islice as _islice
 
 from ..bytecode import opcodes as O
@@ -11,7 +12,7 @@ from ..errors import NeutronError
 from ..runtime import frames as FR
 from ..runtime.values import type_name
 from .exceptions import Unsupported
-from .tags import FLT
+from .tags import BOO, FLT
 from .typeflow import type_flow
 
 # A capture inside the callback turns such a loop into the prelude function's frame at its callback call. Which
@@ -48,6 +49,40 @@ def reduce_loop(d, arr, f, p, n, init):
     for i, x in enumerate(_islice(arr, n)):
         acc = p(d, f, acc, x)
     return acc
+
+
+# The same loops for a pure callback (PURE_CALLBACK): Python's map, filter and reduce call it, with nothing to
+# describe to a capture in between. filter's test is Python's truth of the answer, Neutron's for the booleans alone
+# (returns_bools).
+
+def map_pure(d, arr, f, p, n):
+    return list(map(_partial(p, d, f), _islice(arr, n)))
+
+
+def filter_pure(d, arr, f, p, n):
+    return list(filter(_partial(p, d, f), _islice(arr, n)))
+
+
+def reduce_pure(d, arr, f, p, n, init):
+    return _reduce(_partial(p, d, f), _islice(arr, n), init)
+
+
+PURE_LOOPS = {"map": map_pure, "filter": filter_pure, "reduce": reduce_pure}
+
+
+def fast_pure(tier, name, code, F, ip):
+    """map_pure, filter_pure or reduce_pure for a callback of this code that may be called by them (the prelude
+    function F calls its callback at ip), else False."""
+    key = ("pure", name, code)
+    entry = tier.fast.get(key)
+    if entry is None:
+        entry = False
+        loop = PURE_LOOPS.get(name)
+        if loop is not None and pure_callback(code) and (name != "filter" or returns_bools(tier, code)):
+            tier.fast_codes[loop.__code__] = (F, ip, _no_capture)
+            entry = loop
+        tier.fast[key] = entry
+    return entry
 
 
 def sort_pure(d, arr, f, p):
@@ -130,7 +165,7 @@ def key_code(code):
     m = (r - 1) // 2
     x, y = instrs[:m], instrs[m:2 * m]
     slots = {a for o, a in x if o == O.LOAD_LOCAL}
-    if len(slots) != 1 or any(o in O.JUMPS or o not in PURE_COMPARATOR or o in (O.STORE_LOCAL, O.RETURN)
+    if len(slots) != 1 or any(o in O.JUMPS or o not in PURE_CALLBACK or o in (O.STORE_LOCAL, O.RETURN)
                               for o, _ in x):
         return None
     s = slots.pop()
@@ -155,24 +190,30 @@ def key_code(code):
     return k, (1 if s == 0 else -1)
 
 
-def returns_numbers(tier, code):
-    """Whether every return of `code` returns a number, by the type analysis (whatever its arguments)."""
+def returns_numbers(tier, code, tag=FLT):
+    """Whether every return of `code` returns a number (a value of this tag), by the type analysis (whatever its
+    arguments)."""
     state = type_flow(tier.analysis(code), [(0, {}, ())])
     returns = [ip for ip, (o, _a) in enumerate(code.instrs) if o == O.RETURN]
-    return bool(returns) and all(ip not in state or state[ip][1][-1:] == (FLT,) for ip in returns)
+    return bool(returns) and all(ip not in state or state[ip][1][-1:] == (tag,) for ip in returns)
 
 
-# What a comparator may do to be sorted by sort_pure: read locals, captured variables, globals, fields and
-# elements, compute, branch, return (an error ends the sort, as it would the merge sort)
-PURE_COMPARATOR = {O.CONST, O.NIL, O.TRUE, O.FALSE, O.POP, O.DUP, O.LOAD_LOCAL, O.STORE_LOCAL, O.LOAD_FREE,
+def returns_bools(tier, code):
+    return returns_numbers(tier, code, BOO)
+
+
+# What a callback may do to be called by Python's own sort, map, filter or reduce (sort_pure, map_pure, ...): read
+# locals, captured variables, globals, fields and elements, compute, branch, return. It makes no call, so no checkpoint
+# can happen inside it (a request from outside waits: _no_capture), and an error ends the loop as in the prelude.
+PURE_CALLBACK = {O.CONST, O.NIL, O.TRUE, O.FALSE, O.POP, O.DUP, O.LOAD_LOCAL, O.STORE_LOCAL, O.LOAD_FREE,
                    O.LOAD_GLOBAL, O.GET_PROP, O.GET_PROP_OPT, O.GET_INDEX, O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.EQ,
                    O.NE, O.LT, O.LE, O.GT, O.GE, O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR, O.NEG, O.NOT, O.BNOT, O.JUMP,
                    O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP,
                    O.RETURN}
 
 
-def pure_comparator(code):
-    return not code.cell_params and all(o in PURE_COMPARATOR for o, _ in code.instrs)
+def pure_callback(code):
+    return not code.cell_params and all(o in PURE_CALLBACK for o, _ in code.instrs)
 
 
 def callback_call(code, depth, nargs, fslot=1):
@@ -241,7 +282,7 @@ def frame_state(roles, below, values):
 
 
 def _no_capture(L):
-    raise FR.NotASafepoint("compiled tier: a checkpoint inside a comparator that makes no call")
+    raise FR.NotASafepoint("compiled tier: a checkpoint inside a callback that makes no call")
 
 
 def fast_reduce(tier):
@@ -270,7 +311,7 @@ def fast_sort(tier, code):
     entry = tier.fast.get(key)
     if entry is None:
         entry = False
-        if pure_comparator(code):
+        if pure_callback(code):
             F = tier.vm.prelude_function("__array_sort")
             ip = callback_call(F.code, tier.analysis(F.code).depth, 2)
             if ip is not None:

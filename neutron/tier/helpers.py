@@ -14,7 +14,7 @@ from ..runtime import frames as FR, operators as OPS
 from ..runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, NUMBER_TEXT, TYPE_CHECKS,
                               equals, format_number, to_str, type_name)
 from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
-from .fastloops import fast_reduce, fast_sort
+from .fastloops import fast_pure, fast_reduce, fast_sort
 from .tags import LST, SEQ, STR
 
 EMPTY = type("_Empty", (), {"__slots__": ()})()     # an inline-cache slot never filled
@@ -343,13 +343,16 @@ def namespace(vm, tier):
                         if len(args) == 1 and nparams == 1:
                             fast = tier.fast_loop(name)
                             if fast:
+                                loop = fast_pure(tier, name, f.code, fast[1], fast[2]) or fast[0]
                                 p = tier.function(f.code, f.globals)
                                 vm.points += 1          # the prelude's __callback_arity call
-                                return fast[0](d + 1, recv, f, p, len(recv))
+                                return loop(d + 1, recv, f, p, len(recv))
                         elif nparams == 2:
                             if name == "reduce" and len(args) == 2:
                                 loop = fast_reduce(tier)
                                 if loop:
+                                    F, ip, _ = tier.fast_codes[loop.__code__]
+                                    loop = fast_pure(tier, name, f.code, F, ip) or loop
                                     p = tier.function(f.code, f.globals)
                                     vm.points += 1
                                     return loop(d + 1, recv, f, p, len(recv), args[1])

@@ -474,6 +474,30 @@ def test_periodic_checkpoints_wait_out_a_sort_by_a_key(tmp_path):
     assert run(["--resume", "k.snap"], tmp_path, "compiled")[:2] == expected[:2]
 
 
+PIPELINES = """var items = [];
+for (var i = 0; i < 200000; i = i + 1) items.push(i);
+var sums = [];
+for (var round = 0; round < 6; round = round + 1) {
+    var kept = items.map(fun (x) { return (x * 7919 + round) % 1000; }).filter(fun (x) { return x % 3 == 1; });
+    sums.push(kept.length + ":" + kept.reduce(fun (a, b) { return (a + b) % 1000003; }, 0));
+}
+say(sums.join(" "));
+"""
+
+
+def test_periodic_checkpoints_wait_out_map_filter_and_reduce(tmp_path):
+    """Callbacks that make no call are run by Python's map, filter and reduce, where no frame can be described:
+    a request that arrives there waits until the loop is done, and the resumed run prints what the run did."""
+    (tmp_path / "pipes.nt").write_text(PIPELINES)
+    expected = run(["pipes.nt"], tmp_path, "compiled")
+    assert expected[0] == 0 and len(expected[1].split()) == 6 and expected == run(["pipes.nt"], tmp_path, "vm")
+    done = run(["--snapshot", "p.snap", "--checkpoint-every", "20ms", "pipes.nt"], tmp_path, "compiled",
+               extra={"NEUTRON_CHECKPOINT_LOG": "1"})
+    assert done[:2] == expected[:2], done[2][-2000:]
+    assert done[2].count("neutron: checkpoint written to p.snap\n") >= 1 and "internal error" not in done[2]
+    assert run(["--resume", "p.snap"], tmp_path, "compiled")[:2] == expected[:2]
+
+
 WRITER = """use sys;
 var heap = [];
 var step = 0;
