@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..bytecode import opcodes as O
 from .entries import Const, Known, Named, Temp
 from .helpers import EMPTY
+from .postpass import hidden
 from .opsets import ARITH, COMPARE, operands
 from .exceptions import Unsupported
 from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, builtin_methods, method_result_tag, pure_invoke
@@ -98,12 +99,12 @@ class Calls:
         self.line("    except KeyError:")
         self.line(f"        _p = _kmiss({c}, {argc})")
         self.line(f"    if {cf} is _EMPTY:")
-        self.line(f"        _B[{cf!r}] = {c}")
-        self.line(f"        _B[{ff!r}] = {spec.format('_p')}")
-        self.line(f"        _B[{ck!r}] = _k")
+        self.line(f"        _B[{hidden(cf)!r}] = {c}")
+        self.line(f"        _B[{hidden(ff)!r}] = {spec.format('_p')}")
+        self.line(f"        _B[{hidden(ck)!r}] = _k")
         self.line(f"    elif {ck2} is _EMPTY:")
-        self.line(f"        _B[{ff2!r}] = {spec.format('_p')}")
-        self.line(f"        _B[{ck2!r}] = _k")
+        self.line(f"        _B[{hidden(ff2)!r}] = {spec.format('_p')}")
+        self.line(f"        _B[{hidden(ck2)!r}] = _k")
         self.line(f"    {name} = _p({call})")
         if not by_global:
             self.construct(f"elif {c} is {cc}:", name, c, cm, fc, args)
@@ -115,9 +116,9 @@ class Calls:
         self.line(f"        {name} = _call(d + 1, {c}, {alist})")
         self.line("    else:")
         self.line(f"        if {cc} is _EMPTY:")
-        self.line(f"            _B[{cc!r}] = {c}")
-        self.line(f"            _B[{cm!r}] = _m")
-        self.line(f"            _B[{fc!r}] = {spec.format('_p')}")
+        self.line(f"            _B[{hidden(cc)!r}] = {c}")
+        self.line(f"            _B[{hidden(cm)!r}] = _m")
+        self.line(f"            _B[{hidden(fc)!r}] = {spec.format('_p')}")
         self.line(f"        {name} = _p({', '.join(['d + 1', '_m', f'Instance({c}, {{}})'] + args)})")
         self.line("else:")
         self.line(f"    {name} = _call(d + 1, {c}, {alist})")
@@ -301,11 +302,11 @@ class Calls:
             self.line(f"{kw} {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
             self.line(f"    if {mm} is _EMPTY and {r}.native and _n.fast is not None and "
                       f"{x}.__class__ in _n.fast_takes:")
-            self.line(f"        _B[{mm!r}] = {r}")
-            self.line(f"        _B[{mf!r}] = _n.fast")
-            self.line(f"        _B[{mn!r}] = _n")
+            self.line(f"        _B[{hidden(mm)!r}] = {r}")
+            self.line(f"        _B[{hidden(mf)!r}] = _n.fast")
+            self.line(f"        _B[{hidden(mn)!r}] = _n")
             if not float_arg:
-                self.line(f"        _B[{mt!r}] = {x}.__class__")
+                self.line(f"        _B[{hidden(mt)!r}] = {x}.__class__")
         else:
             self.line(f"if {r}.__class__ is Module and (_n := {r}.members.get({mname!r})).__class__ is _Native:")
         self.native_call(name, args, vs_args)
@@ -328,9 +329,9 @@ class Calls:
         self.line(f"            {name} = _invoke(d + 1, {r}, {mname!r}, {alist})")
         self.line("        else:")
         self.line(f"            if {ck} is _EMPTY:")
-        self.line(f"                _B[{ck!r}] = {r}.klass")
-        self.line(f"                _B[{cm!r}] = _m")
-        self.line(f"                _B[{cf!r}] = {spec.format('_p')}")
+        self.line(f"                _B[{hidden(ck)!r}] = {r}.klass")
+        self.line(f"                _B[{hidden(cm)!r}] = _m")
+        self.line(f"                _B[{hidden(cf)!r}] = {spec.format('_p')}")
         self.line(f"            {name} = _p({', '.join(['d + 1', '_m', r] + args)})")
         if rt != INS:
             # a built-in module's function (math.sqrt): the VM's call_value for a native, without its look-ups

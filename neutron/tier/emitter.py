@@ -9,7 +9,7 @@ from .counters import Counters
 from .entries import Stack
 from .exprs import Expressions
 from .floatsplit import FloatSplits
-from .postpass import flatten_elif, hide_helpers, rename, while_tests
+from .postpass import flatten_elif, while_tests
 from .promote import Globals, plan, stable_globals
 from .receivers import Receivers
 from .structure import Ctx, Structure
@@ -232,5 +232,4 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
                     site = site[:3]
                 info.sites[n] = site
         src.append(f"    return {fname}, {fname + '_s' if entry is None and spec else None}")
-        body = rename("\n".join(src) + "\n")
-        return fname, hide_helpers("def _make():\n" + body), info
+        return fname, "def _make():\n" + "\n".join(src) + "\n", info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins as _pybuiltins
 import keyword
 import re
+from types import CodeType as _CodeType
 
 _RENAMED = ("float", "int", "len", "list", "str", "dict", "KeyError", "IndexError", "TypeError",
             "ZeroDivisionError", "ValueError", "OverflowError", "NameError", "AttributeError", "Function", "Instance", "Module", "Class",
@@ -22,8 +23,29 @@ HIDE = "\u01c2"        # ǂ
 _HELPER_REF = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|_B\['_(\w+)'\]|(?<![.\w])_(\w+)""")
 
 
+_RENAMED_SET = frozenset(_RENAMED)
+
+
+def hidden(name):
+    """The name a helper (`_name`) or renamed built-in (`float`) has in the compiled code; others as they are."""
+    if name.startswith("_"):
+        return name if name.startswith("__") else HIDE + name[1:]
+    return HIDE + name if name in _RENAMED_SET else name
+
+
+def hide_names(co):
+    """The compiled code with its helpers' and renamed built-ins' names hidden (`_add` -> `ǂadd`, `float` ->
+    `ǂfloat`), in it and the functions it defines: what rename and hide_helpers do to the text, done to the names
+    the code looks up, which is much cheaper than two passes over the text. Generated code uses no attribute whose
+    name starts with one underscore or is a renamed built-in's, so every such name is a helper's or a built-in's;
+    string constants are left alone (a cache slot's key in `_B[...]` is written hidden: Calls.fill)."""
+    consts = tuple(hide_names(c) if c.__class__ is _CodeType else c for c in co.co_consts)
+    return co.replace(co_names=tuple(map(hidden, co.co_names)), co_consts=consts)
+
+
 def hide_helpers(src):
-    """`_name` -> `ǂname` outside string literals (attributes after a dot stay), `_B['_name']` included."""
+    """`_name` -> `ǂname` outside string literals (attributes after a dot stay), `_B['_name']` included: the text
+    of what hide_names does, for NEUTRON_TIER_DUMP."""
     def repl(m):
         if m.group(1):
             return m.group(1)

@@ -20,7 +20,7 @@ from .emitter import Emitter
 from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
 from .fastloops import FAST_LOOPS, frame_state, layout
 from .helpers import namespace
-from .postpass import HIDE
+from .postpass import HIDE, hide_helpers, hide_names, rename
 from .tags import tags_of
 
 _NOTHING = object()
@@ -137,11 +137,11 @@ class Tier(Capture):
         for n, method in em.karities:
             vals[f"_{'M' if method else 'K'}{n}"] = self.karity("M" if method else "K", n)
         if os.environ.get("NEUTRON_TIER_DUMP"):
-            sys.stderr.write(f"---- {code.name} {entry}\n{src}")
+            sys.stderr.write(f"---- {code.name} {entry}\n{hide_helpers(rename(src))}")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")     # e.g. "is" with a literal, from constant operands
-                pyc = compile(src, f"<neutron {code.name}>", "exec")
+                pyc = hide_names(compile(src, f"<neutron {code.name}>", "exec"))
         except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
             if STRICT and not _limit_reached(e):
                 raise AssertionError(f"generated code for {code.name} rejected by Python: {e}\n{src}") from None
