@@ -344,6 +344,10 @@ class Expressions:
             else:
                 exprs.append(self.num_str(x) if t == FLT else f"_ts({x})" if t is not None else
                              f"({x} if {x}.__class__ is str else _ts({x}))")
+        # an empty string piece (`"" + n`, the usual way to make text of a number) adds nothing to the others
+        exprs = exprs[:1] + [x for x in exprs[1:] if x != "''"]
+        if len(exprs) > 1 and exprs[0] == "''":
+            del exprs[0]
         first = pieces[0]
         if target.startswith("l") and first.__class__ is Local and f"l{first.slot}" == target and not any(
                 p.__class__ is Local and p.slot == first.slot for p in pieces[1:]) and not any(
