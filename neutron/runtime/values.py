@@ -165,6 +165,14 @@ NUMBER_TEXT = {}
 NUMBER_TEXT_MAX = 4096
 
 
+def small_number_texts():
+    """NUMBER_TEXT with 1 to 1023 in it (compiled code looks a number up there and otherwise formats it inline, so
+    the table does not grow from it)."""
+    if 1023.0 not in NUMBER_TEXT:
+        NUMBER_TEXT.update(zip(map(float, range(1, 1024)), map(str, range(1, 1024))))
+    return NUMBER_TEXT
+
+
 def format_number(n) -> str:
     s = NUMBER_TEXT.get(n)
     if s is not None:

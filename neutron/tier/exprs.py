@@ -314,10 +314,11 @@ class Expressions:
 
     @staticmethod
     def num_str(x):
-        """A number as text (values.format_number): a whole number printed before from its table, else the call."""
+        """A number as text (values.format_number): a whole number from its table (values.small_number_texts), else
+        one that is neither 0 nor huge by "%d", without a call."""
         if not x.isidentifier():
             return f"_fnum({x})"
-        return f"(_ntext({x}) or _fnum({x}))"
+        return f"(_ntext({x}) or ('%d' % {x} if -1e15 < {x} < 1e15 and {x} % 1.0 == 0.0 and {x} else _fnum({x})))"
 
     def assign_concat(self, target, e):
         """A `+` the type analysis knows makes a string: every operand printed and joined (binary_slow's rule),

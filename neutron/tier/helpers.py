@@ -11,8 +11,8 @@ import sys
 from ..bytecode import opcodes as O
 from ..errors import NeutronError
 from ..runtime import frames as FR, operators as OPS
-from ..runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, NUMBER_TEXT, TYPE_CHECKS,
-                              equals, format_number, to_str, type_name)
+from ..runtime.values import (Buffer, Cell, Class, Function, Instance, Module, Native, TYPE_CHECKS, equals,
+                              format_number, small_number_texts, to_str, type_name)
 from .exceptions import NEXC, Deopt, NThrow, Unsupported, exception_value
 from .fastloops import fast_pure, fast_reduce, fast_sort
 from .tags import LST, SEQ, STR
@@ -406,7 +406,7 @@ def namespace(vm, tier):
         "_fell_off": _fell_off, "_undef": _undef, "_gget": _gget, "_type_error": _type_error, "_TC": TYPE_CHECKS,
         "_extend": _extend, "_iter": _iter, "_pyiter": iter, "_say": _say, "_native": _native, "_Native": Native,
         "_kmiss": _kmiss, "_spec": _spec, "_call": _call, "_invoke": _invoke, "_import": _import,
-        "_ts": to_str, "_fnum": format_number, "_ntext": NUMBER_TEXT.get, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop,
+        "_ts": to_str, "_fnum": format_number, "_ntext": small_number_texts().get, "_gi": index_get, "_si": index_set, "_gp": vm.get_prop,
         "_gpo": vm.get_prop_opt, "_sps": vm.set_prop_slow, "_vm": vm, "_sp": False, "_safepoint": _safepoint,
         "_limit": FR.MAX_FRAMES, "_entry": _entry, "_thrown": _thrown, "_inew": Instance.__new__, "_EMPTY": EMPTY,
     }
