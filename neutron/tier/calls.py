@@ -3,7 +3,9 @@ the speculated copy of a function's body for parameters of the types their uses 
 from __future__ import annotations
 
 from ..bytecode import opcodes as O
-from .entries import Const, Known, Named, Temp
+from ..runtime import frames as FR
+from ..runtime.values import Class, Function
+from .entries import Const, Known, Named, Temp, literal
 from .helpers import EMPTY
 from .postpass import hidden
 from .opsets import ARITH, COMPARE, operands
@@ -82,6 +84,20 @@ class Calls:
         if by_global:
             self.line(f"if {c} is {cf}:")
             self.line(f"    {name} = {ff}({call})")
+            home = self.homes.get(callee.name)
+            fields = plain_fields(self.G.get(home[1]), argc) if home is not None and home[0] == "g" else None
+            if fields is not None:
+                # the class the global holds now, whose initializer only stores its parameters and constants in
+                # fields: the instance made with its fields at once, at a depth where the initializer's call could
+                # not overflow (or meet a waiting request)
+                limit = "_limit" if self.tier.vm.safepoints and not self.tier.traced else str(FR.MAX_FRAMES)
+                items = ", ".join(f"{k!r}: {args[v - 1] if v.__class__ is int else self.const_ex(v[0])}"
+                                  for k, v in fields)
+                self.line(f"elif {c} is {self.kname(self.G.get(home[1]))} and d < {limit}:")
+                self.line("    _i = _inew(Instance)")
+                self.line(f"    _i.klass = {c}")
+                self.line(f"    _i.fields = {{{items}}}")
+                self.line(f"    {name} = _i")
             self.construct(f"elif {c} is {cc}:", name, c, cm, fc, args)
             self.line("else:")
             self.ind += 1
@@ -126,6 +142,10 @@ class Calls:
             self.ind -= 1
         self.cur_site = None
         vs.append(Temp(name, None))
+
+    def const_ex(self, v):
+        x = literal(v)
+        return x if x is not None else self.kname(v)
 
     def construct(self, test, name, c, cm, fc, args):
         """The branch for the class this site constructed first (its initializer cached)."""
@@ -417,3 +437,34 @@ class Calls:
         if self.code.is_method and 0 not in self.code.cell_params:
             tags[0] = INS
         return tags
+
+
+def plain_fields(klass, argc):
+    """For a class whose initializer takes argc parameters and only stores them and constants in fields of `this`
+    (`this.x = x; this.n = 0;`, no typed field): [(field name, parameter slot, or (constant,))] in order; else
+    None."""
+    if klass.__class__ is not Class or klass.field_types:
+        return None
+    init = klass.methods.get("initialize")
+    if init is None or init.__class__ is not Function:
+        return None
+    code = init.code
+    if not code.is_method or len(code.params) != argc or code.cell_params or code.min_args < argc:
+        return None
+    instrs = code.instrs
+    out = []
+    i = 0
+    while i + 3 < len(instrs) and instrs[i] == (O.LOAD_LOCAL, 0) and instrs[i + 2][0] == O.SET_PROP and \
+            instrs[i + 3][0] == O.POP:
+        o, a = instrs[i + 1]
+        if o == O.LOAD_LOCAL and 1 <= a <= argc:
+            v = a
+        elif o == O.CONST and literal(code.consts[a]) is not None:
+            v = (code.consts[a],)
+        else:
+            return None
+        out.append((code.names[instrs[i + 2][1]], v))
+        i += 4
+    if instrs[i:] != [(O.LOAD_LOCAL, 0), (O.RETURN, None)] and instrs[i:] != [(O.LOAD_LOCAL, 0), (O.RETURN, 0)]:
+        return None
+    return out
