@@ -10,7 +10,7 @@ from .helpers import EMPTY
 from .postpass import hidden
 from .opsets import ARITH, COMPARE, operands
 from .exceptions import Unsupported
-from .tags import FLT, INS, LST, SEQ, STR, STRING_ONLY, builtin_methods, method_result_tag, pure_invoke
+from .tags import DCT, FLT, INS, LST, SEQ, STR, STRING_ONLY, builtin_methods, method_result_tag, pure_invoke
 
 
 # string methods whose Python counterpart gives the same result (Calls.str_method): no argument, one string
@@ -397,7 +397,7 @@ class Calls:
         votes = {}
 
         def vote(t, kind):
-            if t is not None:
+            if t.__class__ is int:
                 votes.setdefault(t, set()).add(kind)
 
         for i, (o, a) in enumerate(instrs):
@@ -408,16 +408,19 @@ class Calls:
             if o == O.LOAD_LOCAL:
                 tags.append(a if a in cands else None)
                 continue
+            if o == O.CONST and code.consts[a].__class__ is str:
+                tags.append(STR)        # (a key: what it indexes is an object)
+                continue
             if (o in ARITH or o in COMPARE) and len(tags) >= 2:
                 vote(tags[-1], FLT)
                 vote(tags[-2], FLT)
             elif o == O.NEG and tags:
                 vote(tags[-1], FLT)
             elif o == O.GET_INDEX and len(tags) >= 2:
-                vote(tags[-2], SEQ)
+                vote(tags[-2], DCT if tags[-1] == STR else SEQ)
                 vote(tags[-1], FLT)
             elif o == O.SET_INDEX and len(tags) >= 3:
-                vote(tags[-3], SEQ)
+                vote(tags[-3], DCT if tags[-2] == STR else SEQ)
                 vote(tags[-2], FLT)
             elif o == O.INVOKE and len(tags) > a[1] and code.names[a[0]] in STRING_ONLY:
                 vote(tags[-a[1] - 1], STR)

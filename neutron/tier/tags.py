@@ -8,7 +8,7 @@ from ..runtime.values import Instance
 FLT, STR, LST, DCT, INS, BOO, SEQ = "f", "s", "l", "d", "i", "b", "q"     # SEQ: a list or a string
 CHECKED_TAG = {"string": STR, "array": LST, "object": DCT, "bool": BOO}
 SPEC_TEST = {FLT: "{0}.__class__ is float", SEQ: "({0}.__class__ is list or {0}.__class__ is str)",
-             STR: "{0}.__class__ is str"}
+             STR: "{0}.__class__ is str", DCT: "{0}.__class__ is dict"}
 TAG_OF_CLASS = {float: FLT, str: STR, list: LST, dict: DCT, bool: BOO}
 
 

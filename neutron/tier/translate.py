@@ -353,6 +353,20 @@ class Translation:
         i_, ob = self.ex(ie), self.ex(oe)
         name = self.fresh()
         ot, it = self.tag(oe), self.tag(ie)
+        if it == STR and ot is None:
+            # a string key: an object's (a list or a string gets its error from index_get)
+            if self.miss_fails(ip):
+                self.line(f"if {ob}.__class__ is dict:")
+                self.line("    try:")
+                self.line(f"        {name} = {ob}[{i_}]")
+                self.line("    except KeyError:")
+                self.line(f"        {name} = None")
+                self.line("else:")
+                self.line(f"    {name} = _gi({ob}, {i_})")
+            else:
+                self.line(f"{name} = {ob}.get({i_}) if {ob}.__class__ is dict else _gi({ob}, {i_})")
+            vs.append(Temp(name, None))
+            return
         cond, pyi, pre = self.list_index(oe, ie)
         errs = "IndexError, TypeError, ValueError, OverflowError"
         if it == FLT and ot not in (LST, STR, SEQ):
@@ -383,6 +397,13 @@ class Translation:
         if self.tag(vs[-3]) == DCT:
             return self.op_set_index_of_object(o, a, ip, vs, ctx)
         oe, ie, ve, ob, i_, v = self.set_operands(vs)
+        if self.tag(ie) == STR and self.tag(oe) is None:
+            self.line(f"if {ob}.__class__ is dict:")
+            self.line(f"    {ob}[{i_}] = {v}")
+            self.line("else:")
+            self.line(f"    _si({ob}, {i_}, {v})")
+            vs.append(ve)
+            return
         cond, pyi, pre = self.list_index(oe, ie)
         self.line("try:")
         if pre:
