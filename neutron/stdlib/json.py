@@ -308,7 +308,8 @@ def _mend_numbers(marked):
     t = marked.encode("utf-8", "surrogatepass").translate(_DIGITS)
     found = None
     misses = 0
-    for pattern in (b"0000000000000000", b"e-000"):
+    # (an exponent below -99 needs a "-": a one-byte search, much quicker than the search for "e-000")
+    for pattern in (b"0000000000000000", b"e-000") if 45 in t else (b"0000000000000000",):
         pos = t.find(pattern)
         while pos >= 0:
             end = pos + len(pattern)
@@ -678,7 +679,7 @@ def _within_max_depth(text, value):
 
 def _fast_parse(text):
     """text decoded by the C scanner, or _MISS when the Python parser must decide (errors included)."""
-    if _SURROGATE_ESCAPE.search(text):
+    if "\\" in text and _SURROGATE_ESCAPE.search(text):     # (a one-character search is much the quicker)
         # the C scanner keeps an unpaired surrogate escape where the Python parser writes U+FFFD: use it only
         # when every such escape is plainly one half of a pair
         if (_ESCAPED_BACKSLASH_U.search(text)
