@@ -293,6 +293,33 @@ try:    # as _c_encode, with the item separator "\x01" and the raw value's own d
 except TypeError:       # pragma: no cover
     _c_raw = None
 _WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", at the end of a number
+_WHOLE_END = re.compile("\\.0[\\]}]+(?:\x01|\\Z)")     # the same, with the brackets that close after it
+_WHOLE_NEAR = 4096      # a suffix seen again within this many characters is replaced in one pass
+_WHOLE_SUFFIXES = 4     # at most this many passes, then the expression for the rest
+
+
+def _mend_wholes(marked):
+    """marked (with its "\x01" item separators) without the ".0" of its whole floats. Most are followed by "\x01"
+    itself: a plain replace. Those that close arrays or objects are found by _WHOLE_END, each with its closing
+    brackets and the "\x01" after them (that text is never inside a string, so all of its occurrences are whole
+    floats): a suffix that occurs again soon (the last field of records) is replaced everywhere in one pass, quicker
+    than an expression match for each; the rest are left to _WHOLE."""
+    marked = marked.replace(".0\x01", "\x01")
+    match = _WHOLE_END.search(marked)
+    passes = 0
+    while match is not None:
+        start = match.start()
+        suffix = match.group()
+        if suffix[-1] != "\x01":
+            return marked[:start] + suffix[2:]      # the end of the text, after its last number
+        passes += 1
+        if passes > _WHOLE_SUFFIXES or marked.find(suffix, match.end(), match.end() + _WHOLE_NEAR) < 0:
+            return _WHOLE.sub("", marked)       # (nothing before start matches)
+        marked = marked.replace(suffix, suffix[2:])
+        match = _WHOLE_END.search(marked, start)
+    return marked
+
+
 _DIGITS = bytes.maketrans(b"123456789.", b"0000000000")
 _NUMBER_END = re.compile(b"0*(?:[eE][+-]?0+)?(?=[\\]}]*(?:\x01|\\Z))")    # in the translated text
 _ZEROS = re.compile(b"0*")
@@ -363,7 +390,7 @@ def _raw_stringify(value, fname):
         return None
     if numbers:
         # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
-        marked = _mend_numbers(_WHOLE.sub("", marked.replace(".0\x01", "\x01")))
+        marked = _mend_numbers(_mend_wholes(marked))
         if marked is None:
             return None
     return _escape_surrogates(marked.replace("\x01", ","))

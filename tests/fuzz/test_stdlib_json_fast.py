@@ -470,3 +470,34 @@ def test_raw_route_takes_records():
     text = raw_and_writer(records)
     assert text is not None and text == nj.stringify_value(records)
     assert pyjson.loads(text) == records
+
+
+# ---- the raw route's whole floats that close arrays and objects (_mend_wholes) ---------------------------------------
+
+@FUZZ
+@given(raw_values, st.integers(1, 40), st.sampled_from([1.0, -0.0, 0.0, 1e15, 123.0, 0.5, "s"]))
+def test_raw_route_repeated_closing_numbers(value, count, last):
+    # the same closing text ("1.0}]" then "\x01") many times over: replaced in passes, the rest by the expression
+    records = [{"v": value, "k": [value, {"n": last}]} for _ in range(count)]
+    raw_and_writer(records)
+    raw_and_writer([[value, last]] * count + [{"a": [last]}] * count + [value])
+    stringify_both(records)
+
+
+def test_mend_wholes_cases():
+    wholes = nj._mend_wholes
+    assert wholes("[1.0\x012.0]") == "[1\x012]"
+    assert wholes('{"a":[1.0]}') == '{"a":[1]}'
+    assert wholes('[{"a":1.0}\x01{"a":2.0}\x01{"a":3.0}]') == '[{"a":1}\x01{"a":2}\x01{"a":3}]'
+    # text like a closing number inside strings is left alone (it is never followed by "\x01" or the end)
+    s = '["x.0}}"\x01".0]"\x01{"k":".0}\\u0001"}\x01[7.0]]'
+    assert wholes(s) == '["x.0}}"\x01".0]"\x01{"k":".0}\\u0001"}\x01[7]]'
+    # more kinds of closing text than passes, and a closing text not seen again soon: the expression does the rest
+    shapes = []
+    for depth in range(1, 3 * nj._WHOLE_SUFFIXES):
+        shapes.append("[" * depth + "5.0" + "]" * depth)
+    text = "[" + "\x01".join(shapes * 3) + "\x01" + "x" * (2 * nj._WHOLE_NEAR) + "\x01[[9.0]]\x01[[9.0]]]"
+    assert wholes(text) == nj._WHOLE.sub("", text.replace(".0\x01", "\x01"))
+    for value in ([[float(i)] for i in range(3000)], [{"a": {"b": [float(i)]}} for i in range(500)] + [[1.0]],
+                  [[[1.0], "s"], ["x" * 5000, [2.0]], [[3.0]]]):
+        assert raw_and_writer(value) == nj.stringify_value(value, fast=False)
