@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from itertools import compress
+from itertools import chain as _chain, compress
 
 try:    # the C accelerators of the standard json module; without them only the Python code below is used
     from json import JSONDecoder as _JSONDecoder
@@ -240,6 +240,7 @@ _ODD_BASES = (str, int, float, list, tuple, dict)      # subclasses the C encode
 _RAW_MIN_ITEMS = 32        # in the first or second level: below that, the fixed cost of the walk and the text
                                 # passes is more than what they save
 _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
+_COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
 
 
 def _raw_walk(value, fname):
@@ -251,25 +252,56 @@ def _raw_walk(value, fname):
     depth = 1
     while True:
         refs = _get_referents(*level)       # the items of the arrays and objects in level
-        if len(refs) != sum(map(len, level)):
-            return None     # an object with a key that is not a string (its keys are among its referents)
-        if not refs:
-            return numbers
-        items += len(refs)
-        types = list(map(type, refs))
-        present = set(types)
-        if not present <= _RAW_TYPES:
-            for t in present - _RAW_TYPES:
-                if issubclass(t, _ODD_BASES):
-                    return None
-        if float in present or int in present:
-            numbers = True
-        if present <= _CONTAINERS:
-            level = refs
-        elif list in present or dict in present:
-            level = list(compress(refs, map(_is_container, types)))
+        n = len(level)
+        width = len(refs) // n
+        if n >= _COLUMNS_MIN and set(map(len, level)) == {width}:
+            # arrays or objects all of one length (records, rows): column j holds the j-th item of each, and the
+            # types are found a column at a time, so that a column of arrays or objects is the next level as it is
+            # (a slice) instead of being picked out of all the items one by one
+            if len(refs) != width * n:
+                return None     # an object with a key that is not a string (its keys are among its referents)
+            if not refs:
+                return numbers
+            items += len(refs)
+            present = set()
+            parts = []
+            for j in range(width):
+                column = refs[j::width]
+                kinds = set(map(type, column))
+                present |= kinds
+                if kinds <= _CONTAINERS:
+                    parts.append(column)
+                elif list in kinds or dict in kinds:
+                    parts.append(list(compress(column, map(_is_container, map(type, column)))))
+            if not present <= _RAW_TYPES:
+                for t in present - _RAW_TYPES:
+                    if issubclass(t, _ODD_BASES):
+                        return None
+            if float in present or int in present:
+                numbers = True
+            if not parts:
+                return numbers
+            level = parts[0] if len(parts) == 1 else list(_chain(*parts))
         else:
-            return numbers
+            if len(refs) != sum(map(len, level)):
+                return None     # an object with a key that is not a string (its keys are among its referents)
+            if not refs:
+                return numbers
+            items += len(refs)
+            types = list(map(type, refs))
+            present = set(types)
+            if not present <= _RAW_TYPES:
+                for t in present - _RAW_TYPES:
+                    if issubclass(t, _ODD_BASES):
+                        return None
+            if float in present or int in present:
+                numbers = True
+            if present <= _CONTAINERS:
+                level = refs
+            elif list in present or dict in present:
+                level = list(compress(refs, map(_is_container, types)))
+            else:
+                return numbers
         if containers + len(level) >= WALK_CHECK:
             if containers < WALK_CHECK:
                 try:
