@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from itertools import compress
+from itertools import chain as _chain, compress
 
 try:    # the C accelerators of the standard json module; without them only the Python code below is used
     from json import JSONDecoder as _JSONDecoder
@@ -240,6 +240,7 @@ _ODD_BASES = (str, int, float, list, tuple, dict)      # subclasses the C encode
 _RAW_MIN_ITEMS = 32        # in the first or second level: below that, the fixed cost of the walk and the text
                                 # passes is more than what they save
 _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
+_COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
 
 
 def _raw_walk(value, fname):
@@ -251,25 +252,56 @@ def _raw_walk(value, fname):
     depth = 1
     while True:
         refs = _get_referents(*level)       # the items of the arrays and objects in level
-        if len(refs) != sum(map(len, level)):
-            return None     # an object with a key that is not a string (its keys are among its referents)
-        if not refs:
-            return numbers
-        items += len(refs)
-        types = list(map(type, refs))
-        present = set(types)
-        if not present <= _RAW_TYPES:
-            for t in present - _RAW_TYPES:
-                if issubclass(t, _ODD_BASES):
-                    return None
-        if float in present or int in present:
-            numbers = True
-        if present <= _CONTAINERS:
-            level = refs
-        elif list in present or dict in present:
-            level = list(compress(refs, map(_is_container, types)))
+        n = len(level)
+        width = len(refs) // n
+        if n >= _COLUMNS_MIN and set(map(len, level)) == {width}:
+            # arrays or objects all of one length (records, rows): column j holds the j-th item of each, and the
+            # types are found a column at a time, so that a column of arrays or objects is the next level as it is
+            # (a slice) instead of being picked out of all the items one by one
+            if len(refs) != width * n:
+                return None     # an object with a key that is not a string (its keys are among its referents)
+            if not refs:
+                return numbers
+            items += len(refs)
+            present = set()
+            parts = []
+            for j in range(width):
+                column = refs[j::width]
+                kinds = set(map(type, column))
+                present |= kinds
+                if kinds <= _CONTAINERS:
+                    parts.append(column)
+                elif list in kinds or dict in kinds:
+                    parts.append(list(compress(column, map(_is_container, map(type, column)))))
+            if not present <= _RAW_TYPES:
+                for t in present - _RAW_TYPES:
+                    if issubclass(t, _ODD_BASES):
+                        return None
+            if float in present or int in present:
+                numbers = True
+            if not parts:
+                return numbers
+            level = parts[0] if len(parts) == 1 else list(_chain(*parts))
         else:
-            return numbers
+            if len(refs) != sum(map(len, level)):
+                return None     # an object with a key that is not a string (its keys are among its referents)
+            if not refs:
+                return numbers
+            items += len(refs)
+            types = list(map(type, refs))
+            present = set(types)
+            if not present <= _RAW_TYPES:
+                for t in present - _RAW_TYPES:
+                    if issubclass(t, _ODD_BASES):
+                        return None
+            if float in present or int in present:
+                numbers = True
+            if present <= _CONTAINERS:
+                level = refs
+            elif list in present or dict in present:
+                level = list(compress(refs, map(_is_container, types)))
+            else:
+                return numbers
         if containers + len(level) >= WALK_CHECK:
             if containers < WALK_CHECK:
                 try:
@@ -293,6 +325,33 @@ try:    # as _c_encode, with the item separator "\x01" and the raw value's own d
 except TypeError:       # pragma: no cover
     _c_raw = None
 _WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", at the end of a number
+_WHOLE_END = re.compile("\\.0[\\]}]+(?:\x01|\\Z)")     # the same, with the brackets that close after it
+_WHOLE_NEAR = 4096      # a suffix seen again within this many characters is replaced in one pass
+_WHOLE_SUFFIXES = 4     # at most this many passes, then the expression for the rest
+
+
+def _mend_wholes(marked):
+    """marked (with its "\x01" item separators) without the ".0" of its whole floats. Most are followed by "\x01"
+    itself: a plain replace. Those that close arrays or objects are found by _WHOLE_END, each with its closing
+    brackets and the "\x01" after them (that text is never inside a string, so all of its occurrences are whole
+    floats): a suffix that occurs again soon (the last field of records) is replaced everywhere in one pass, quicker
+    than an expression match for each; the rest are left to _WHOLE."""
+    marked = marked.replace(".0\x01", "\x01")
+    match = _WHOLE_END.search(marked)
+    passes = 0
+    while match is not None:
+        start = match.start()
+        suffix = match.group()
+        if suffix[-1] != "\x01":
+            return marked[:start] + suffix[2:]      # the end of the text, after its last number
+        passes += 1
+        if passes > _WHOLE_SUFFIXES or marked.find(suffix, match.end(), match.end() + _WHOLE_NEAR) < 0:
+            return _WHOLE.sub("", marked)       # (nothing before start matches)
+        marked = marked.replace(suffix, suffix[2:])
+        match = _WHOLE_END.search(marked, start)
+    return marked
+
+
 _DIGITS = bytes.maketrans(b"123456789.", b"0000000000")
 _NUMBER_END = re.compile(b"0*(?:[eE][+-]?0+)?(?=[\\]}]*(?:\x01|\\Z))")    # in the translated text
 _ZEROS = re.compile(b"0*")
@@ -308,7 +367,8 @@ def _mend_numbers(marked):
     t = marked.encode("utf-8", "surrogatepass").translate(_DIGITS)
     found = None
     misses = 0
-    for pattern in (b"0000000000000000", b"e-000"):
+    # (an exponent below -99 needs a "-": a one-byte search, much quicker than the search for "e-000")
+    for pattern in (b"0000000000000000", b"e-000") if 45 in t else (b"0000000000000000",):
         pos = t.find(pattern)
         while pos >= 0:
             end = pos + len(pattern)
@@ -362,7 +422,7 @@ def _raw_stringify(value, fname):
         return None
     if numbers:
         # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
-        marked = _mend_numbers(_WHOLE.sub("", marked.replace(".0\x01", "\x01")))
+        marked = _mend_numbers(_mend_wholes(marked))
         if marked is None:
             return None
     return _escape_surrogates(marked.replace("\x01", ","))
@@ -678,7 +738,7 @@ def _within_max_depth(text, value):
 
 def _fast_parse(text):
     """text decoded by the C scanner, or _MISS when the Python parser must decide (errors included)."""
-    if _SURROGATE_ESCAPE.search(text):
+    if "\\" in text and _SURROGATE_ESCAPE.search(text):     # (a one-character search is much the quicker)
         # the C scanner keeps an unpaired surrogate escape where the Python parser writes U+FFFD: use it only
         # when every such escape is plainly one half of a pair
         if (_ESCAPED_BACKSLASH_U.search(text)

@@ -470,3 +470,96 @@ def test_raw_route_takes_records():
     text = raw_and_writer(records)
     assert text is not None and text == nj.stringify_value(records)
     assert pyjson.loads(text) == records
+
+
+# ---- the raw route's whole floats that close arrays and objects (_mend_wholes) ---------------------------------------
+
+@FUZZ
+@given(raw_values, st.integers(1, 40), st.sampled_from([1.0, -0.0, 0.0, 1e15, 123.0, 0.5, "s"]))
+def test_raw_route_repeated_closing_numbers(value, count, last):
+    # the same closing text ("1.0}]" then "\x01") many times over: replaced in passes, the rest by the expression
+    records = [{"v": value, "k": [value, {"n": last}]} for _ in range(count)]
+    raw_and_writer(records)
+    raw_and_writer([[value, last]] * count + [{"a": [last]}] * count + [value])
+    stringify_both(records)
+
+
+def test_mend_wholes_cases():
+    wholes = nj._mend_wholes
+    assert wholes("[1.0\x012.0]") == "[1\x012]"
+    assert wholes('{"a":[1.0]}') == '{"a":[1]}'
+    assert wholes('[{"a":1.0}\x01{"a":2.0}\x01{"a":3.0}]') == '[{"a":1}\x01{"a":2}\x01{"a":3}]'
+    # text like a closing number inside strings is left alone (it is never followed by "\x01" or the end)
+    s = '["x.0}}"\x01".0]"\x01{"k":".0}\\u0001"}\x01[7.0]]'
+    assert wholes(s) == '["x.0}}"\x01".0]"\x01{"k":".0}\\u0001"}\x01[7]]'
+    # more kinds of closing text than passes, and a closing text not seen again soon: the expression does the rest
+    shapes = []
+    for depth in range(1, 3 * nj._WHOLE_SUFFIXES):
+        shapes.append("[" * depth + "5.0" + "]" * depth)
+    text = "[" + "\x01".join(shapes * 3) + "\x01" + "x" * (2 * nj._WHOLE_NEAR) + "\x01[[9.0]]\x01[[9.0]]]"
+    assert wholes(text) == nj._WHOLE.sub("", text.replace(".0\x01", "\x01"))
+    for value in ([[float(i)] for i in range(3000)], [{"a": {"b": [float(i)]}} for i in range(500)] + [[1.0]],
+                  [[[1.0], "s"], ["x" * 5000, [2.0]], [[3.0]]]):
+        assert raw_and_writer(value) == nj.stringify_value(value, fast=False)
+
+
+# ---- the raw route's walk by columns (a level of arrays or objects all of one length) --------------------------------
+
+column_values = st.recursive(raw_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(tricky_strings, inner, max_size=3)), max_leaves=4)
+
+
+@settings(FUZZ, max_examples=max(1, int(100 * SCALE)))
+@given(st.lists(st.tuples(column_values, column_values, column_values), min_size=nj._COLUMNS_MIN, max_size=20),
+       st.sampled_from(["arrays", "objects", "nested"]))
+def test_raw_route_columns_match_the_writer(rows, shape):
+    if shape == "arrays":
+        value = [list(row) for row in rows]
+    elif shape == "objects":
+        value = [{"a": x, "b": y, ".0]": z} for x, y, z in rows]
+    else:
+        value = {"rows": [{"r": list(row), "n": float(i)} for i, row in enumerate(rows)]}
+    raw_and_writer(value)
+    stringify_both(value)
+
+
+def test_raw_route_columns_cases():
+    n = nj._COLUMNS_MIN
+    k = Class("K", {}, [])
+    ok = [
+        [[float(i), "s", None] for i in range(n)],
+        [{"a": float(i), "b": [1.0, {"c": 2.0}] if i % 2 else "x", "c": {}} for i in range(n)],     # mixed columns
+        [[] for _ in range(n)], [{} for _ in range(n)], [[[], {}] for _ in range(n)],
+        [[Buffer(bytearray(1)), Function.__new__(Function), [1.0]] for _ in range(n)],
+        [[k, Instance(k), {"m": Module("m", {})}] for _ in range(n)],
+        [{"x": 1 / 3, "y": [0.5, 1e15]} for _ in range(3 * n)],
+    ]
+    for v in ok:
+        assert raw_and_writer(v) is not None, v
+    left = [
+        [[float(i), (1.0,)] for i in range(n)], [[type("S", (str,), {})("s")] for _ in range(n)],
+        [{"a": 1.0} for _ in range(n - 1)] + [{2: 1.0}],                       # one key that is not a string
+        [{1.0: 1.0} for _ in range(n)], [{"a": type("L", (list,), {})()} for _ in range(n)],
+        [[math.nan, 1.0] for _ in range(n)],
+    ]
+    for v in left:
+        assert raw_and_writer(v) is None, v
+        stringify_both(v)
+    # depth, shared parts and cycles met a column at a time
+    deep = [1.0] * n
+    for _ in range(nj._FAST_DEPTH + 5):
+        deep = [deep] * 2 if len(deep) < n else [[x] for x in deep[:n]]
+    stringify_both(deep)
+    row = [1.0, "s"]
+    rows = [row] * n
+    assert raw_and_writer(rows) == "[" + ",".join(['[1,"s"]'] * n) + "]"
+    cyclic = [[1.0] for _ in range(n)]
+    cyclic[3].append(cyclic)
+    assert raw_and_writer(cyclic) is None
+    assert stringify_both(cyclic) == ("error", "json.stringify: cannot convert a structure that contains itself.")
+    wide = [[float(i), {"a": [i / 2]}] for i in range(60000)]       # past WALK_CHECK arrays and objects, by columns
+    assert raw_and_writer(wide) is not None
+    shared = [[1.0, "x"]] * 3
+    for _ in range(20):
+        shared = [shared] * 20
+    assert stringify_both(shared)[0] == "error"
