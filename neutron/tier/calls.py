@@ -409,11 +409,12 @@ class Calls:
                 tags.append(a if a in cands else None)
                 continue
             if o == O.CONST and code.consts[a].__class__ is str:
-                tags.append(STR)        # (a key: what it indexes is an object)
+                tags.append(STR)        # (a key: what it indexes is an object; joined to a string: any value)
                 continue
             if (o in ARITH or o in COMPARE) and len(tags) >= 2:
-                vote(tags[-1], FLT)
-                vote(tags[-2], FLT)
+                if not (o == O.ADD and STR in (tags[-1], tags[-2])):
+                    vote(tags[-1], FLT)
+                    vote(tags[-2], FLT)
             elif o == O.NEG and tags:
                 vote(tags[-1], FLT)
             elif o == O.GET_INDEX and len(tags) >= 2:
