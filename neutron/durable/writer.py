@@ -146,7 +146,8 @@ class Writer:
 
 
 class StringIndex(dict):
-    """string -> its index in the string table, the next one for a string not met before."""
+    """string -> its index in the string table, the next one for a string not met before (and the same for the
+    shapes of a run of maps)."""
     __slots__ = ()
 
     def __missing__(self, s):
@@ -223,14 +224,25 @@ def save_list(w, run):
 SAVE[list] = Kind(K_LIST, save_list)
 
 
-def save_maps(s, maps):
-    s.uints += map(len, maps)
-    s.strs += chain.from_iterable(maps)
-    s.vals += chain.from_iterable(map(dict.values, maps))
+def save_shapes(s, shapes, ids):
+    """The shapes of a run of maps: count, each one's keys (count, strings) and, when there are several, each
+    map's shape (reader: read_shapes)."""
+    s.uints.append(len(shapes))
+    for keys in shapes:
+        s.uints.append(len(keys))
+        s.strs += keys
+    if len(shapes) > 1:
+        s.uints += ids
 
 
 def save_dict(w, run):
-    save_maps(w.body, run)
+    """Objects by shape (the sequence of their keys): each shape's keys are written once for the run, then each
+    object's values in its keys' order."""
+    s = w.body
+    shapes = StringIndex()          # (used here for tuples of keys: shape -> its index)
+    ids = list(map(shapes.__getitem__, map(tuple, run)))
+    save_shapes(s, shapes, ids)
+    s.vals += chain.from_iterable(map(dict.values, run))
 
 
 SAVE[dict] = Kind(K_DICT, save_dict)
@@ -313,9 +325,16 @@ SAVE[Class] = Kind(K_CLASS, save_class)
 
 
 def save_instance(w, run):
+    """Instances by shape, as objects are (save_dict), a shape being the class and the fields' names: each shape's
+    class written once for the run, before its keys' values."""
     s = w.body
-    s.vals += map(attrgetter("klass"), run)
-    save_maps(s, list(map(attrgetter("fields"), run)))
+    fields = list(map(attrgetter("fields"), run))
+    klasses = list(map(attrgetter("klass"), run))
+    shapes = StringIndex()          # (id of the class, keys) -> its index
+    ids = list(map(shapes.__getitem__, zip(map(id, klasses), map(tuple, fields))))
+    s.vals += dict(zip(ids, klasses)).values()      # each shape's class, in the shapes' order
+    save_shapes(s, list(map(itemgetter(1), shapes)), ids)
+    s.vals += chain.from_iterable(map(dict.values, fields))
 
 
 SAVE[Instance] = Kind(K_INST, save_instance)
