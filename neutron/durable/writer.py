@@ -235,13 +235,29 @@ def save_shapes(s, shapes, ids):
         s.uints += ids
 
 
+def shapes_of(maps):
+    """(the shapes of the maps, each the tuple of a map's keys, in the order first met; each map's shape index, or
+    None when they have one shape)."""
+    n = len(maps)
+    lens = list(map(len, maps))
+    k = lens[0] if n else 0
+    if n and k * 4 <= n and lens.count(k) == n:
+        # maps of one size: one shape when the j-th keys of all of them are the same, for each j (a few C loops, no
+        # tuple made for each map)
+        keys = list(chain.from_iterable(maps))
+        first = keys[:k]
+        if all(keys[j::k].count(first[j]) == n for j in range(k)):
+            return [tuple(first)], None
+    shapes = StringIndex()          # (used here for tuples of keys: shape -> its index)
+    ids = list(map(shapes.__getitem__, map(tuple, maps)))
+    return list(shapes), ids
+
+
 def save_dict(w, run):
     """Objects by shape (the sequence of their keys): each shape's keys are written once for the run, then each
     object's values in its keys' order."""
     s = w.body
-    shapes = StringIndex()          # (used here for tuples of keys: shape -> its index)
-    ids = list(map(shapes.__getitem__, map(tuple, run)))
-    save_shapes(s, shapes, ids)
+    save_shapes(s, *shapes_of(run))
     s.vals += chain.from_iterable(map(dict.values, run))
 
 
@@ -330,10 +346,16 @@ def save_instance(w, run):
     s = w.body
     fields = list(map(attrgetter("fields"), run))
     klasses = list(map(attrgetter("klass"), run))
-    shapes = StringIndex()          # (id of the class, keys) -> its index
-    ids = list(map(shapes.__getitem__, zip(map(id, klasses), map(tuple, fields))))
-    s.vals += dict(zip(ids, klasses)).values()      # each shape's class, in the shapes' order
-    save_shapes(s, list(map(itemgetter(1), shapes)), ids)
+    if klasses[0].__class__ is Class and klasses.count(klasses[0]) == len(klasses):    # one class (equal only
+        # to itself)
+        shapes, ids = shapes_of(fields)
+        s.vals += repeat(klasses[0], len(shapes))
+    else:
+        index = StringIndex()       # (id of the class, keys) -> its index
+        ids = list(map(index.__getitem__, zip(map(id, klasses), map(tuple, fields))))
+        s.vals += dict(zip(ids, klasses)).values()      # each shape's class, in the shapes' order
+        shapes = list(map(itemgetter(1), index))
+    save_shapes(s, shapes, ids)
     s.vals += chain.from_iterable(map(dict.values, fields))
 
 
