@@ -140,6 +140,11 @@ def load_snapshot(vm, data):
     gc.disable()
     try:
         reader.load(vm, body)
+        # The program's state, read in one go, is long-lived: it goes straight to the collector's oldest
+        # generation (freeze, then unfreeze) rather than being looked at by a young collection as soon as the
+        # program allocates (at 100,000 objects and more, that collection was a good part of a resume).
+        gc.freeze()
+        gc.unfreeze()
     finally:
         if enabled:
             gc.enable()

@@ -1351,3 +1351,27 @@ def test_the_intact_file_still_loads(varied_snapshot):
     """The mutation tests above are meaningful only if the original loads and runs."""
     status, out, err = resume(varied_snapshot)
     assert (status, out, err) == (0, VARIED_AFTER, "")
+
+
+def test_a_resumed_state_does_not_wait_for_a_young_collection(tmp_path):
+    """load_snapshot puts what it read in the collector's oldest generation: the collector's young count is not
+    left at the size of the state (which would set off a collection over all of it at the program's next
+    allocations); the collector stays as it was, on or off."""
+    import gc
+    status, out, err = run_prog(tmp_path, """
+var rows = [];
+for (var i = 0; i < 5000; i++) { rows.push({"id": i, "tags": [i]}); }
+sys.checkpoint(P);
+say(rows[4999]["tags"][0]);
+""")
+    assert (status, out, err) == (0, "4999\n", "")
+    data = (tmp_path / "snap").read_bytes()
+    for on in (True, False):
+        (gc.enable if on else gc.disable)()
+        try:
+            vm = new_vm(out=io.StringIO())
+            S.load_snapshot(vm, data)
+            assert gc.isenabled() == on and gc.get_count()[0] < 1000
+            assert vm.globals["rows"][4999]["tags"] == [4999.0]
+        finally:
+            gc.enable()
