@@ -1,6 +1,6 @@
 """Durable execution: the snapshot file, the whole running program written and read without pickle, marshal or eval.
 
-Layout (format 3):
+Layout (format 5):
     header  MAGIC (8 bytes) | format version (u16) | length of the fields (u32) | the fields |
             body length (u64) | CRC-32 of the fields and the body (u32)
     fields  name (u8 length + ASCII) and value (u16 length + UTF-8), each: runtime (the Neutron version), written
@@ -15,10 +15,12 @@ Layout (format 3):
 
 The head and the body proper are each written as columns (columns.py): the structural integers, the strings (as
 indices in the string table), the values (a tag byte each, then one column per kind: booleans, numbers, strings,
-references to table objects), the doubles of arrays made only of numbers, and the buffers' bytes. Writing and
-reading a column are loops run by C, not a Python call per value. Natives are written by name and found again
-through the standard library's tables (the allow-list); code objects are checked instruction by instruction when
-read.
+references to table objects), the doubles of arrays made only of numbers, and the buffers' bytes. A run of
+objects (or of instances) is written by shape: the run's shapes, each the sequence of keys (for instances, the class
+and the fields' names) that its objects share, each written once, then each object's shape (when there are several)
+and its values in its keys' order. Writing and reading a column are loops run by C, not a Python call per value.
+Natives are written by name and found again through the standard library's tables (the allow-list); code objects
+are checked instruction by instruction when read.
 
 A sealed file's body is a nonce and the AES-256-GCM ciphertext of the body, with the header up to the fields as
 associated data (seal.py): the header stays readable without the key.
@@ -138,6 +140,11 @@ def load_snapshot(vm, data):
     gc.disable()
     try:
         reader.load(vm, body)
+        # The program's state, read in one go, is long-lived: it goes straight to the collector's oldest
+        # generation (freeze, then unfreeze) rather than being looked at by a young collection as soon as the
+        # program allocates (at 100,000 objects and more, that collection was a good part of a resume).
+        gc.freeze()
+        gc.unfreeze()
     finally:
         if enabled:
             gc.enable()

@@ -7,8 +7,9 @@ import sys
 import zlib
 
 MAGIC = b"NTRNSNAP"
-FORMAT_VERSION = 4     # 2: a native module carries its prelude's functions; 3: the body in columns (columns.py),
-                       # the header holds named fields; 4: tasks and processes (the Task kind)
+FORMAT_VERSION = 5     # 2: a native module carries its prelude's functions; 3: the body in columns (columns.py),
+                       # the header holds named fields; 4: tasks and processes (the Task kind); 5: objects and
+                       # instances by shape (each run's shapes written once)
 MAX_COUNT = 1 << 31
 FLOATS_MIN = 8         # an array longer than this, made only of numbers, is written as one block of doubles
 

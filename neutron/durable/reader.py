@@ -144,6 +144,8 @@ class Reader:
         self.numeric = set()    # ids of the arrays read as doubles: numbers alone, nothing in them to check
         self.plain = set()      # the starts of the runs of arrays, objects and instances whose items, members or
                                 # fields hold no reference: nothing in them for check_graph to check
+        self.first = 0          # where the values of the run being read start (those after it are its items,
+                                # members or fields)
 
 
 class Kind(NamedTuple):
@@ -193,14 +195,55 @@ def load_list(r, run):
 LOAD[K_LIST] = Kind(lambda n: [[] for _ in range(n)], load_list, holds=True)
 
 
-def fill_maps(s, maps, lens):
-    total = sum(lens)
-    keys, values = s.strings(total), s.values(total)
+def read_shapes(s, n):
+    """The shapes of a run of n maps (writer.save_shapes): (each shape's keys, each map's shape index, or None when
+    they all have the one shape)."""
+    count = s.count(n)
+    if (count == 0) != (n == 0):
+        damaged("bad shapes")
+    shapes = []
+    for _ in range(count):
+        keys = s.strings(s.count())
+        if len(set(keys)) != len(keys):
+            damaged("a key repeated in a shape")
+        shapes.append(keys)
+    if count < 2:
+        return shapes, None
+    ids = s.uints(n)
+    if max(ids) >= count:
+        damaged("shape out of range")
+    return shapes, ids
+
+
+SHAPE_COLUMNS = 64      # maps of one shape at least this many: filled a key at a time
+
+
+def fill_shaped(s, maps, shapes, ids):
+    """Fill the maps from their shapes (read_shapes) and their values, in the order writer.save_dict wrote them."""
+    n = len(maps)
+    if ids is None:
+        keys = shapes[0] if shapes else ()
+        k = len(keys)
+        values = s.values(k * n)
+        if n >= SHAPE_COLUMNS:
+            # the j-th key of every map at a time
+            for j, key in enumerate(keys):
+                deque(map(setitem, maps, repeat(key, n), values[j::k]), 0)
+            return
+        deque(map(setitem, chain.from_iterable(map(repeat, maps, repeat(k))), chain.from_iterable(repeat(keys, n)),
+                  values), 0)
+        return
+    per = list(map(shapes.__getitem__, ids))
+    keys = list(chain.from_iterable(per))
+    fill_maps(maps, list(map(len, per)), keys, s.values(len(keys)))
+
+
+def fill_maps(maps, lens, keys, values):
+    """Each map takes as many of the keys and values as its length says, in order."""
     n = len(maps)
     k = lens[0] if n else 0
     if n > 2 and lens.count(k) == n:
-        # maps of one size (objects of one shape, a class's instances): the j-th pair of every map at a time, in
-        # the order each map was written
+        # maps of one size: the j-th pair of every map at a time, in the order each map was written
         for j in range(k):
             deque(map(setitem, maps, keys[j::k], values[j::k]), 0)
         return
@@ -209,7 +252,8 @@ def fill_maps(s, maps, lens):
 
 
 def load_dict(r, run):
-    fill_maps(r.body, run, r.body.uints(len(run)))
+    s = r.body
+    fill_shaped(s, run, *read_shapes(s, len(run)))
 
 
 LOAD[K_DICT] = Kind(lambda n: [{} for _ in range(n)], load_dict, holds=True)
@@ -319,12 +363,17 @@ LOAD[K_CLASS] = Kind(lambda n: [Class("", {}, []) for _ in range(n)], load_class
 def load_instance(r, run):
     s = r.body
     n = len(run)
-    klasses = s.values(n)
+    shapes, ids = read_shapes(s, n)
+    klasses = s.values(len(shapes))
+    r.first = s.vi              # the classes are checked here: the fields' values follow
     if not all(map(is_, map(type, klasses), repeat(Class))):
         damaged("an instance of something other than a class")
+    if not n:
+        return
     fields = [{} for _ in range(n)]
-    fill_maps(s, fields, s.uints(n))
-    deque(map(setattr, run, repeat("klass"), klasses), 0)
+    fill_shaped(s, fields, shapes, ids)
+    deque(map(setattr, run, repeat("klass"), repeat(klasses[0], n) if ids is None else
+              map(klasses.__getitem__, ids)), 0)
     deque(map(setattr, run, repeat("fields"), fields), 0)
 
 
@@ -662,9 +711,9 @@ def read_body(vm, body, read_root):
         damaged("extra bytes after the roots")
     root = read_root(r)
     for kind, start, n in runs:
-        first = r.body.vi
+        r.first = r.body.vi
         kind.load(r, objects[start:start + n])
-        if kind.holds and r.body.plain_since(first):
+        if kind.holds and r.body.plain_since(r.first):
             r.plain.add(start)
     if not (r.head.finished() and r.body.finished()):
         damaged("extra data after the objects")

@@ -146,7 +146,8 @@ class Writer:
 
 
 class StringIndex(dict):
-    """string -> its index in the string table, the next one for a string not met before."""
+    """string -> its index in the string table, the next one for a string not met before (and the same for the
+    shapes of a run of maps)."""
     __slots__ = ()
 
     def __missing__(self, s):
@@ -223,14 +224,41 @@ def save_list(w, run):
 SAVE[list] = Kind(K_LIST, save_list)
 
 
-def save_maps(s, maps):
-    s.uints += map(len, maps)
-    s.strs += chain.from_iterable(maps)
-    s.vals += chain.from_iterable(map(dict.values, maps))
+def save_shapes(s, shapes, ids):
+    """The shapes of a run of maps: count, each one's keys (count, strings) and, when there are several, each
+    map's shape (reader: read_shapes)."""
+    s.uints.append(len(shapes))
+    for keys in shapes:
+        s.uints.append(len(keys))
+        s.strs += keys
+    if len(shapes) > 1:
+        s.uints += ids
+
+
+def shapes_of(maps):
+    """(the shapes of the maps, each the tuple of a map's keys, in the order first met; each map's shape index, or
+    None when they have one shape)."""
+    n = len(maps)
+    lens = list(map(len, maps))
+    k = lens[0] if n else 0
+    if n and k * 4 <= n and lens.count(k) == n:
+        # maps of one size: one shape when the j-th keys of all of them are the same, for each j (a few C loops, no
+        # tuple made for each map)
+        keys = list(chain.from_iterable(maps))
+        first = keys[:k]
+        if all(keys[j::k].count(first[j]) == n for j in range(k)):
+            return [tuple(first)], None
+    shapes = StringIndex()          # (used here for tuples of keys: shape -> its index)
+    ids = list(map(shapes.__getitem__, map(tuple, maps)))
+    return list(shapes), ids
 
 
 def save_dict(w, run):
-    save_maps(w.body, run)
+    """Objects by shape (the sequence of their keys): each shape's keys are written once for the run, then each
+    object's values in its keys' order."""
+    s = w.body
+    save_shapes(s, *shapes_of(run))
+    s.vals += chain.from_iterable(map(dict.values, run))
 
 
 SAVE[dict] = Kind(K_DICT, save_dict)
@@ -313,9 +341,22 @@ SAVE[Class] = Kind(K_CLASS, save_class)
 
 
 def save_instance(w, run):
+    """Instances by shape, as objects are (save_dict), a shape being the class and the fields' names: each shape's
+    class written once for the run, before its keys' values."""
     s = w.body
-    s.vals += map(attrgetter("klass"), run)
-    save_maps(s, list(map(attrgetter("fields"), run)))
+    fields = list(map(attrgetter("fields"), run))
+    klasses = list(map(attrgetter("klass"), run))
+    if klasses[0].__class__ is Class and klasses.count(klasses[0]) == len(klasses):    # one class (equal only
+        # to itself)
+        shapes, ids = shapes_of(fields)
+        s.vals += repeat(klasses[0], len(shapes))
+    else:
+        index = StringIndex()       # (id of the class, keys) -> its index
+        ids = list(map(index.__getitem__, zip(map(id, klasses), map(tuple, fields))))
+        s.vals += dict(zip(ids, klasses)).values()      # each shape's class, in the shapes' order
+        shapes = list(map(itemgetter(1), index))
+    save_shapes(s, shapes, ids)
+    s.vals += chain.from_iterable(map(dict.values, fields))
 
 
 SAVE[Instance] = Kind(K_INST, save_instance)

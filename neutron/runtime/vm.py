@@ -2,6 +2,7 @@
 whole running program can be written out at any call (see durable/snapshot.py)."""
 from __future__ import annotations
 
+import gc
 import math
 import operator
 import sys
@@ -132,7 +133,15 @@ class VM:
         """`sys.checkpoint(path)`: called by the native while the call is in progress (args popped, ip past the
         call); the snapshot records the call as having returned `call_result` (true). `who` names the native in
         errors."""
-        self.write_snapshot(self, path, self.live_frames("call"), True, self.call_result, who)
+        enabled = gc.isenabled()
+        # the collector waits until what the checkpoint made (its frames, the writer's lists) is freed: it does not
+        # then run over the program's young objects in the middle of the checkpoint because of them
+        gc.disable()
+        try:
+            self.write_snapshot(self, path, self.live_frames("call"), True, self.call_result, who)
+        finally:
+            if enabled:
+                gc.enable()
         self.last_checkpoint = (path, self.effects)
         return True
 

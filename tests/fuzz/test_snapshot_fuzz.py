@@ -1,7 +1,7 @@
 """Property-based fuzzing of the snapshot loader.
 
-Start from real snapshots of varied programs (classes, closures, deep stacks, modules, handlers, iterators) and
-mutate them. Two families:
+Start from real snapshots of varied programs (classes, closures, deep stacks, modules, handlers, iterators, objects
+and instances of shared and mixed shapes) and mutate them. Two families:
   * the whole file mutated or truncated: load_snapshot must refuse it with SnapshotError (the checksum and the
     header catch nearly everything) and never raise anything else;
   * the body mutated, then the header rebuilt with a correct length and checksum, so that the structural checks
@@ -95,6 +95,16 @@ var sq = arrays.map([1, 2, 3], fun(x) {
     return math.pow(x, 2);
 });
 say(json.stringify(sq) + random.random());
+""",
+    "shapes": """
+use sys;
+class P { fun initialize(a, b) { this.a = a; this.b = b; } }
+class Q { fun initialize(b) { this.b = b; } }
+var rows = [];
+for (var i = 0; i < 12; i++) { rows.push({"x": i, "y": "s"}); rows.push(P(i, rows[0])); }
+var odd = [{"y": 1, "x": 2}, {}, Q(rows), P("a", nil), {"k": [1, 2]}];
+sys.checkpoint(sys.args()[1]);
+say(rows.length + odd.length);
 """,
     "tasks": """
 use sys;

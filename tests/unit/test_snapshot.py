@@ -618,6 +618,38 @@ def test_only_arrays_of_numbers_are_written_as_doubles():
         assert writer.doubles_of([other] + nums) is None
 
 
+def test_objects_and_instances_of_one_shape(tmp_path):
+    """Runs of objects and of instances that share one shape (writer.shapes_of finds it without a tuple per object)
+    and runs that do not: keys, values, their order and classes survive, aliasing too."""
+    split_run(tmp_path, """
+class Pt { fun initialize(a, b) { this.a = a; this.b = b; } }
+class Qu { fun initialize(a) { this.a = a; } }
+fun frames(n, rows, ps) {
+    var mine = [{"depth": n, "i": 0}, Pt(n, 1), {"depth": n, "i": 2}, Pt(n, 3)];
+    rows.push(mine[0]);
+    ps.push(mine[1]);
+    if (n == 0) {
+        sys.checkpoint(P);
+        return mine;
+    }
+    var below = frames(n - 1, rows, ps);
+    return [mine, below];
+}
+var rows = [];
+var ps = [];
+var odd = [{"i": 1, "depth": 2}, {}, {"x": nil}, Qu(5), Pt("s", [1]), {"depth": "a", "i": true}];
+var r = frames(300, rows, ps);
+var same = 0;
+for (var i = 0; i < rows.length; i++) {
+    if (rows[i]["depth"] == 300 - i and rows[i]["i"] == 0 and ps[i].a == 300 - i and ps[i].b == 1) { same++; }
+}
+rows[0]["i"] = 9;
+say(same + " " + r[0][0]["i"] + " " + r[1][0][2] + " " + odd);
+say("" + odd[3] + " " + odd[3].a + " " + ps[7] + " " + ps[7].b + " " + odd[4].a + odd[4].b[0]);
+""", "301 9 {depth: 299, i: 2} [{i: 1, depth: 2}, {}, {x: nil}, <Qu instance>, <Pt instance>, "
+     "{depth: a, i: true}]\n<Qu instance> 5 <Pt instance> 1 s1\n")
+
+
 def test_a_large_state_is_compact(tmp_path):
     """Many small objects holding small integers and repeated keys: the string table and the narrow integer
     columns keep the file small (format 2 wrote this state in 315,859 bytes, 15.8 per object; format 3 in
@@ -1319,3 +1351,27 @@ def test_the_intact_file_still_loads(varied_snapshot):
     """The mutation tests above are meaningful only if the original loads and runs."""
     status, out, err = resume(varied_snapshot)
     assert (status, out, err) == (0, VARIED_AFTER, "")
+
+
+def test_a_resumed_state_does_not_wait_for_a_young_collection(tmp_path):
+    """load_snapshot puts what it read in the collector's oldest generation: the collector's young count is not
+    left at the size of the state (which would set off a collection over all of it at the program's next
+    allocations); the collector stays as it was, on or off."""
+    import gc
+    status, out, err = run_prog(tmp_path, """
+var rows = [];
+for (var i = 0; i < 5000; i++) { rows.push({"id": i, "tags": [i]}); }
+sys.checkpoint(P);
+say(rows[4999]["tags"][0]);
+""")
+    assert (status, out, err) == (0, "4999\n", "")
+    data = (tmp_path / "snap").read_bytes()
+    for on in (True, False):
+        (gc.enable if on else gc.disable)()
+        try:
+            vm = new_vm(out=io.StringIO())
+            S.load_snapshot(vm, data)
+            assert gc.isenabled() == on and gc.get_count()[0] < 1000
+            assert vm.globals["rows"][4999]["tags"] == [4999.0]
+        finally:
+            gc.enable()

@@ -341,16 +341,75 @@ def test_objects_of_one_size_keep_their_keys_in_order(snapshot):
     assert [list(x.fields.items()) for x in again.globals["same_size_points"]] == \
         [list(x.fields.items()) for x in vm.globals["same_size_points"]]
     from neutron.durable import reader
-
-    class Column:
-        def __init__(self, keys, values):
-            self.k, self.v = keys, values
-
-        def strings(self, n):
-            return self.k[:n]
-
-        def values(self, n):
-            return self.v[:n]
     maps = [{}, {}, {}]
-    reader.fill_maps(Column(["a", "a", "b", "c", "d", "b"], [1, 2, 3, 4, 5, 6]), maps, [2, 2, 2])
+    reader.fill_maps(maps, [2, 2, 2], ["a", "a", "b", "c", "d", "b"], [1, 2, 3, 4, 5, 6])
     assert maps == [{"a": 2}, {"b": 3, "c": 4}, {"d": 5, "b": 6}]
+
+
+def test_objects_and_instances_by_shape(snapshot):
+    """Objects and instances are written by shape (writer.save_dict, save_instance): many sharing one shape, shapes
+    that differ only in their keys' order or only in their class, empty ones, large ones, few and many of a kind;
+    each comes back with its own keys, values, order and class."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    other = type(point.klass)("Other", {}, [])
+    vm.globals["Other"] = other
+    rows = [{"depth": float(i), "i": float(i % 10)} for i in range(200)]
+    rows += [{"i": 1.0, "depth": 2.0}, {}, {"depth": "x"}, {str(k): float(k) for k in range(300)}]
+    vm.globals["rows"] = rows
+    vm.globals["few"] = [{"a": 1.0, "b": None}, {"a": True, "b": "s"}]
+    vm.globals["big"] = [{f"k{k}": [float(k)] for k in range(100)}]
+    points = [Instance(point.klass, {"x": float(i), "y": -float(i)}) for i in range(100)]
+    points += [Instance(other, {"x": 1.0, "y": 2.0}), Instance(point.klass, {"y": 3.0, "x": 4.0}),
+               Instance(point.klass, {}), Instance(other, {"x": points[0]})]
+    vm.globals["points"] = points
+    vm.globals["one_point"] = [Instance(other, {"z": 5.0})]
+    again = loaded(written(vm, snapshot))
+    for name in ("rows", "few", "big"):
+        assert [list(d.items()) for d in again.globals[name]] == [list(d.items()) for d in vm.globals[name]]
+    for name in ("points", "one_point"):
+        got = again.globals[name]
+        assert [x.klass.name for x in got] == [x.klass.name for x in vm.globals[name]]
+        assert [list(x.fields) for x in got] == [list(x.fields) for x in vm.globals[name]]
+    got = again.globals["points"]
+    assert got[0].fields == {"x": 0.0, "y": -0.0} and got[99].fields == {"x": 99.0, "y": -99.0}
+    assert got[100].klass is again.globals["Other"] and got[101].klass is again.globals["Point"]
+    assert got[103].fields["x"] is got[0]
+    assert again.globals["one_point"][0].klass is again.globals["Other"]
+    # a shape is written once for its run, not once per object
+    assert len(written(vm, snapshot)) < len(snapshot) + 200 * 6 + 100 * 6 + 300 * 16 + 100 * 20 + 2000
+
+
+@pytest.mark.parametrize("damage,reason", [
+    ("shape out of range", "shape out of range"),
+    ("repeated key", "a key repeated in a shape"),
+    ("no shape", "bad shapes"),
+    ("more shapes than objects", "count out of range"),
+])
+def test_damaged_shapes(snapshot, monkeypatch, damage, reason):
+    """The shapes of a run of objects or instances are checked as they are read: each object's shape among the
+    run's, no key twice in a shape, at least one shape for a run of objects and no more than it has objects."""
+    vm = loaded(snapshot)
+    point = vm.globals["p"]
+    vm.globals["rows"] = [{"a": 1.0, "b": 2.0}, {"b": 1.0}, {"a": 3.0, "b": 4.0}]
+    vm.globals["points"] = [Instance(point.klass, {"x": 1.0}), Instance(point.klass, {"y": 2.0})]
+    save_shapes = writer.save_shapes
+
+    def bad(s, shapes, ids):
+        shapes = list(shapes)
+        if len(shapes) < 2:
+            return save_shapes(s, shapes, ids)
+        if damage == "shape out of range":
+            ids = ids[:-1] + [len(shapes)]
+        elif damage == "repeated key":
+            shapes[1] = tuple(shapes[1]) + tuple(shapes[1][-1:])
+        elif damage == "no shape":
+            s.uints.append(0)
+            return
+        elif damage == "more shapes than objects":
+            shapes += [("x",)] * (len(ids) + 1 - len(shapes))
+        save_shapes(s, shapes, ids)
+    monkeypatch.setattr(writer, "save_shapes", bad)
+    data = written(vm, snapshot)
+    monkeypatch.setattr(writer, "save_shapes", save_shapes)
+    assert reason in refused(data)
