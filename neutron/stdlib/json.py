@@ -243,6 +243,11 @@ _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many t
 _COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
 
 
+def _odd_types(present):
+    """Whether a set of types holds a subclass the C encoder would write otherwise than the writer."""
+    return not present <= _RAW_TYPES and any(issubclass(t, _ODD_BASES) for t in present - _RAW_TYPES)
+
+
 def _raw_walk(value, fname):
     """For an array or object: whether numbers occur in it, or None when it cannot take the raw route."""
     level = [value]
@@ -273,12 +278,9 @@ def _raw_walk(value, fname):
                     parts.append(column)
                 elif list in kinds or dict in kinds:
                     parts.append(list(compress(column, map(_is_container, map(type, column)))))
-            if not present <= _RAW_TYPES:
-                for t in present - _RAW_TYPES:
-                    if issubclass(t, _ODD_BASES):
-                        return None
-            if float in present or int in present:
-                numbers = True
+            if _odd_types(present):
+                return None
+            numbers = numbers or float in present or int in present
             if not parts:
                 return numbers
             level = parts[0] if len(parts) == 1 else list(_chain(*parts))
@@ -290,12 +292,9 @@ def _raw_walk(value, fname):
             items += len(refs)
             types = list(map(type, refs))
             present = set(types)
-            if not present <= _RAW_TYPES:
-                for t in present - _RAW_TYPES:
-                    if issubclass(t, _ODD_BASES):
-                        return None
-            if float in present or int in present:
-                numbers = True
+            if _odd_types(present):
+                return None
+            numbers = numbers or float in present or int in present
             if present <= _CONTAINERS:
                 level = refs
             elif list in present or dict in present:
