@@ -322,31 +322,64 @@ class Counters:
         return {a: v for a, v in steps.items() if a not in bad and a in indexed and st[0].get(a) == FLT and
                 (a not in bitwise or all(x.__class__ is int for x in v.values()))}
 
-    def use_of(self, i):
-        """How the value pushed by instruction i is used, along straight code: "index" or "object" (of GET_INDEX
-        or SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
+    def taker(self, i):
+        """The instruction that takes the value pushed by instruction i, along straight code (within 64), or
+        "unknown" (past a jump or that far)."""
         instrs = self.code.instrs
         depth = self.an.depth
         targets = self.an.targets
         h = depth[i]
-        if h is None:
-            return None
-        for j in range(i + 1, min(len(instrs), i + 64)):     # (not found: "unknown")
-            o = instrs[j][0]
+        for j in range(i + 1, min(len(instrs), i + 64)):
+            o, a = instrs[j]
             if j in targets or o in O.JUMPS or depth[j] is None or j + 1 >= len(depth) or depth[j + 1] is None:
                 return "unknown"
-            if o == O.GET_INDEX and depth[j] - 2 <= h:
-                return {h + 1: "index", h + 2: "object"}.get(depth[j])
-            if o == O.SET_INDEX and depth[j] - 3 <= h:
-                return {h + 2: "index", h + 3: "object"}.get(depth[j])
-            if o in BITWISE and depth[j] - 2 <= h:
-                return o
-            if (o in ARITH or o in COMPARE) and depth[j] - 2 <= h:
-                return "number"
-            n = pops(o, instrs[j][1])
+            if o == O.GET_INDEX or o in BITWISE or o in ARITH or o in COMPARE:
+                n = 2
+            elif o == O.SET_INDEX:
+                n = 3
+            elif o == O.INVOKE:
+                n = a[1] + 1
+            else:
+                n = pops(o, a)
             if (n is not None and depth[j] - n <= h) or depth[j + 1] <= h:
-                return None             # something else takes the value
+                return j
         return "unknown"
+
+    def use_of(self, i):
+        """How the value pushed by instruction i is used, along straight code: "index" or "object" (of GET_INDEX
+        or SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
+        h = self.an.depth[i]
+        if h is None:
+            return None
+        j = self.taker(i)
+        if j == "unknown":
+            return j
+        o = self.code.instrs[j][0]
+        d = self.an.depth[j]
+        if o == O.GET_INDEX:
+            return {h + 1: "index", h + 2: "object"}.get(d)
+        if o == O.SET_INDEX:
+            return {h + 2: "index", h + 3: "object"}.get(d)
+        if o in BITWISE:
+            return o
+        if o in ARITH or o in COMPARE:
+            return "number"
+        return None
+
+    def receiver_of(self, i):
+        """The INVOKE or GET_PROP that takes the value instruction i pushes as its receiver, along straight code;
+        else None."""
+        h = self.an.depth[i]
+        if h is None:
+            return None
+        j = self.taker(i)
+        if j == "unknown":
+            return None
+        o, a = self.code.instrs[j]
+        d = self.an.depth[j]
+        if (o == O.INVOKE and d - a[1] - 1 == h) or (o == O.GET_PROP and d - 1 == h):
+            return j
+        return None
 
     def index_invariants(self, loop):
         """Float locals the loop uses as list indexes and never assigns."""

@@ -48,7 +48,7 @@ class Receivers:
             n, only = 0, False
             for i, (o, a) in enumerate(instrs):
                 if o == O.LOAD_LOCAL and a == slot:
-                    j = self.consumer(i)
+                    j = self.receiver_of(i)
                     if j is None:
                         continue
                     oj, aj = instrs[j]
@@ -60,27 +60,6 @@ class Receivers:
             n = n if only else 0
             self.string_uses[slot] = n
         return n
-
-    def consumer(self, i):
-        """The instruction that takes, as the receiver of an INVOKE or GET_PROP, the value instruction i pushes,
-        along straight code; else None."""
-        instrs = self.code.instrs
-        depth = self.an.depth
-        targets = self.an.targets
-        h = depth[i]
-        if h is None:
-            return None
-        for j in range(i + 1, min(len(instrs) - 1, i + 64)):
-            o, a = instrs[j]
-            if j in targets or o in O.JUMPS or depth[j] is None or depth[j + 1] is None:
-                return None
-            if o == O.INVOKE and depth[j] - a[1] - 1 == h:
-                return j
-            if o == O.GET_PROP and depth[j] - 1 == h:
-                return j
-            if depth[j + 1] <= h:
-                return None     # something else takes it
-        return None
 
     def split_key(self, ip, o, vs, ctx):
         """Before the first use of a local of unknown type as the key of an object (a map) that the code indexes
