@@ -174,6 +174,9 @@ class _OutOfTime(BaseException):
     """Raised by the alarm in the child; a BaseException so that no `except Exception` in Neutron swallows it."""
 
 
+COMPILE_BUDGET = 5.0     # CPU seconds
+
+
 def _on_alarm(signum, frame):
     raise _OutOfTime()
 
@@ -194,16 +197,23 @@ def _child(path, source, budget, mode, compiled):
     called between the two phases."""
     gc.callbacks.clear()                            # the test runner's own hooks must not see the alarm
     signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
     phase = "compile"
     try:
-        signal.setitimer(signal.ITIMER_REAL, budget, 0.05)   # repeats, in case a handler swallows the first one
+        # Compiling is timed in CPU seconds, with room: a hung compiler shows at any budget, while a wall-clock
+        # budget failed the 10,000-term sum (0.2 s on a quiet machine) on a loaded one. Repeats, in case a handler swallows
+        # the first alarm.
+        signal.setitimer(signal.ITIMER_PROF, COMPILE_BUDGET, 0.05)
         try:
             compile_source(source, str(path), safe=str(path).endswith(".ntsc"))
         except CompileFailed:
             pass
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
         phase = "run"
         compiled()
         out, err = io.StringIO(), io.StringIO()
+        signal.setitimer(signal.ITIMER_REAL, budget, 0.05)
         try:
             _, status = run_file(str(path), (), out, err, **({"mode": mode} if mode else {}))
         finally:
@@ -213,6 +223,7 @@ def _child(path, source, budget, mode, compiled):
         return {"status": "timeout", "phase": phase}
     except BaseException as e:      # noqa: B902 -- anything escaping run_file is what this test looks for
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         if isinstance(e, MemoryError) and phase == "run":
             return {"status": "memory", "trace": traceback.format_exc()[-3000:]}
         return {"status": "exception", "phase": phase, "trace": traceback.format_exc()[-6000:]}
@@ -322,6 +333,17 @@ def test_the_isolation_harness(stage, monkeypatch):
     report = run_isolated(folder, "ok.nt", "say(1);\nvar x = ;\n")
     assert report["status"] == 65
     check_report(report, "")
+
+    def endless(*args, **kwargs):
+        while True:
+            pass
+    monkeypatch.setattr(f"{__name__}.COMPILE_BUDGET", 0.3)
+    monkeypatch.setattr(f"{__name__}.compile_source", endless)
+    report = run_isolated(folder, "hangs.nt", "say(1);\n")
+    assert report == {"status": "timeout", "phase": "compile"}
+    with pytest.raises(AssertionError, match="timeout while compiling"):
+        check_report(report, "")
+    monkeypatch.undo()
 
     def broken(obj, idx):
         raise ValueError("planted")
