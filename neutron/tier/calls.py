@@ -35,7 +35,10 @@ class Calls:
                 descs.append(Known(e.value))
             else:
                 descs.append(Named(self.ex(e)))
-        return (ip, tuple(descs), below)
+        # the counters an int-only loop keeps as ints alone: (local, its int()), for the capture to make floats of
+        c = self.counter
+        ints = tuple((f"l{s}", name) for s, name in sorted(self.dead.items()) if c is None or c[0] != s)
+        return (ip, tuple(descs), below, ints)
 
     def karity(self, n, method):
         self.karities.add((n, method))

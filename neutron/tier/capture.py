@@ -95,9 +95,13 @@ class Capture:
         plan = self.site_plans.get((info, f.f_lasti))     # f_lasti: f_lineno would decode the line table
         if plan is None:
             plan = self.site_plan(info, f.f_lineno, f.f_lasti)
-        ip, keys, fixed, below, handlers, lnames = plan
+        ip, keys, fixed, below, handlers, lnames, ints = plan
         vals = list(map(loc.get, keys, fixed))      # a constant's key is None: its value is the default
         over = self.as_floats.get(f)
+        if ints:
+            loc = dict(loc)
+            for name, held in ints:
+                loc[name] = float(loc[held])
         if over is not None:
             loc = dict(loc)
             loc.update(over)
@@ -118,12 +122,12 @@ class Capture:
         site = info.sites.get(line)
         if site is None:
             raise RuntimeError(f"compiled tier: no call site at line {line} of {info.code.name}")
-        ip, descs, below = site
+        ip, descs, below, ints = site
         keys = tuple(x.name if x.__class__ is Named else None for x in descs)
         fixed = tuple(None if x.__class__ is Named else x.value for x in descs)
         handlers = tuple((t, dp) for _, t, dp in info.handlers.get(ip, ()))
         lnames = tuple(f"l{i}" for i in range(info.code.nlocals))
-        plan = self.site_plans[(info, lasti)] = (ip, keys, fixed, below, handlers, lnames)
+        plan = self.site_plans[(info, lasti)] = (ip, keys, fixed, below, handlers, lnames, ints)
         return plan
 
     def live_frames(self, mode):

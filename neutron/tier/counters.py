@@ -7,7 +7,7 @@ import math
 
 from ..bytecode import opcodes as O
 from .entries import NAME_OR_NUMBER, BinOp, Const, Local, PendingLen, literal
-from .opsets import ARITH, BITWISE, COMPARE, INT_ONLY_BODY, pops
+from .opsets import ARITH, BITWISE, COMPARE, INT_ONLY_BODY, SITES, pops
 from .tags import FLT, LST, SEQ, STR
 
 
@@ -157,9 +157,10 @@ class Counters:
         return f"int({native})"
 
     def int_only(self, loop, hoist):
-        """Counters of an innermost loop without calls or handlers that only index, compare with an unchanged
-        local, a constant or a length in the loop's test, and step by 1: [(slot, bound slot or None)]. Inside
-        the loop only their int() is kept (the float is written back at its exits)."""
+        """Counters of an innermost loop without handlers that only index, compare with an unchanged local, a
+        constant or a length in the loop's test, and step by 1: [(slot, bound slot or None)]. Inside the loop only
+        their int() is kept (the float is written back at its exits; a capture at a call site makes it from the
+        int, see Calls.site)."""
         an = self.an
         instrs = self.code.instrs
         h = loop.header
@@ -182,7 +183,7 @@ class Counters:
         if o1 == O.LOAD_LOCAL and instrs[h + 2] == (O.GET_PROP, self.code.names.index("length")
                                                     if "length" in self.code.names else -1):
             k = h + 3
-        elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot:
+        elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot and a1 not in self.an.volatile:
             st = self.flow.get(h)
             if st is None or st[0].get(a1) != FLT:
                 return []
@@ -203,7 +204,8 @@ class Counters:
 
     def invariant_length(self, loop, dead):
         """The local whose length bounds an int-only loop (`i < a.length`), when it is known to be an array or a
-        string here and the loop does not assign it; else None."""
+        string here and the loop does not assign it; else None. (Its length may still change where the loop
+        calls: has_sites.)"""
         if not dead or dead[0][1] is not None:
             return None
         instrs = self.code.instrs
@@ -215,6 +217,12 @@ class Counters:
         if self.tag(Local(recv)) not in (LST, STR, SEQ) or recv in self.assigned_in(loop.body):
             return None
         return recv
+
+    def has_sites(self, loop):
+        """Whether the loop's body has call sites: where a capture may find the frame, and Neutron code or a
+        native function may change an array's length."""
+        instrs = self.code.instrs
+        return any(instrs[i][0] in SITES for i in loop.body)
 
     def for_each(self, loop, recv, dead):
         """The GET_INDEX of an int-only loop `for (...; i < a.length; i++) { ... a[i] ... }` that a Python `for`
@@ -242,12 +250,14 @@ class Counters:
             return None
         for j in range(h + 5, min(len(instrs) - 2, h + 64)):
             o = instrs[j][0]
-            if j in targets or o in O.JUMPS or o == O.SET_INDEX:
+            if j in targets or o in O.JUMPS or o == O.SET_INDEX or o in SITES:
                 return None
             if instrs[j] == (O.LOAD_LOCAL, recv) and instrs[j + 1] == (O.LOAD_LOCAL, slot) and \
                     instrs[j + 2][0] == O.GET_INDEX and j + 1 not in targets and j + 2 not in targets:
                 k = s - 1 if instrs[s - 1][0] == O.DUP else s
-                counted = any(instrs[i] == (O.LOAD_LOCAL, slot) and i not in (h, j + 1, k - 3) for i in loop.body)
+                # (a call site's capture needs the count: the iterator's position is one ahead there)
+                counted = self.has_sites(loop) or \
+                    any(instrs[i] == (O.LOAD_LOCAL, slot) and i not in (h, j + 1, k - 3) for i in loop.body)
                 return j + 2, counted
         return None
 

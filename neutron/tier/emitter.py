@@ -27,7 +27,8 @@ class Info:
     def __init__(self, code, entry):
         self.code = code
         self.entry = entry
-        self.sites = {}         # Python line -> (ip, entry descriptions, number of entries below the operands)
+        self.sites = {}         # Python line -> (ip, entry descriptions, number of entries below the operands,
+                                #                 ((local, the Python local holding its int()), ...))
         self.lineip = {}        # Python line -> instruction index (None: the entry check)
         self.handlers = {}      # instruction index -> the handlers active there: ((id, target, depth), ...)
         self.spec = ()          # ((parameter index, tag), ...) the speculated copy assumes, if there is one
@@ -179,11 +180,11 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         if entry is None:
             if self.tier.traced:
                 # the first line is a safepoint the request's tracer sees (Tier.trace): the frame at its start
-                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", (0, (), 0, ((), ())))]
+                prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", (0, (), 0, (), ((), ())))]
             elif self.tier.vm.safepoints:
                 # the depth test doubles as the request flag's: _limit is MAX_FRAMES, or -1 while a request from
                 # outside waits, and _entry serves it (the capture finds the frame at its start) or overflows
-                prologue = [(1, "if d > _limit: _entry(d)", "entry", (0, (), 0))]
+                prologue = [(1, "if d > _limit: _entry(d)", "entry", (0, (), 0, ()))]
             else:
                 prologue = [(1, f"if d > {FR.MAX_FRAMES}: raise _overflow()", "entry", None)]
             for s in code.cell_params:
@@ -227,9 +228,9 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
             elif ip is not None:
                 info.lineip[n] = ip
             if site is not None:
-                if len(site) > 3:
-                    info.safe[n] = site[3]
-                    site = site[:3]
+                if len(site) > 4:
+                    info.safe[n] = site[4]
+                    site = site[:4]
                 info.sites[n] = site
         src.append(f"    return {fname}, {fname + '_s' if entry is None and spec else None}")
         return fname, "def _make():\n" + "\n".join(src) + "\n", info

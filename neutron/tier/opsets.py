@@ -12,17 +12,22 @@ COMPARE = {O.LT: "<", O.LE: "<=", O.GT: ">", O.GE: ">=", O.EQ: "==", O.NE: "!="}
 GENERIC = {O.ADD: "_add", O.SUB: "_sub", O.MUL: "_mul", O.DIV: "_div", O.MOD: "_mod", O.LT: "_lt", O.LE: "_le",
            O.GT: "_gt", O.GE: "_ge", O.EQ: "_eq", O.NE: "_ne"}
 BITWISE = {O.BAND: "&", O.BOR: "|", O.BXOR: "^"}
-# what the body of a loop whose counter is kept as an int alone may contain: nothing that calls (no call site,
-# so no checkpoint or stop sees the counter) or converts a value to a string
+# what the body of a loop whose counter is kept as an int alone may contain: no handler (an exception caught in the
+# function would find the float stale), and calls only at call sites, which tell a capture the counter's int()
+# (Calls.site)
 INT_ONLY_BODY = {O.LOAD_LOCAL, O.STORE_LOCAL, O.CONST, O.NIL, O.TRUE, O.FALSE, O.POP, O.DUP, O.JUMP, O.JUMP_IF_FALSE,
                  O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP, O.JUMP_IF_TRUE_KEEP, O.ADD, O.SUB, O.MUL, O.DIV, O.MOD, O.LT,
                  O.LE, O.GT, O.GE, O.EQ, O.NE, O.NOT, O.NEG, O.BAND, O.BOR, O.BXOR, O.GET_INDEX, O.SET_INDEX,
-                 O.GET_PROP, O.LOAD_CELL, O.LOAD_FREE}
+                 O.GET_PROP, O.LOAD_CELL, O.LOAD_FREE,
+                 O.CALL, O.INVOKE, O.LOAD_GLOBAL, O.STORE_GLOBAL, O.SET_PROP, O.GET_PROP_OPT, O.SAY, O.TO_STR,
+                 O.CONCAT, O.BUILD_LIST, O.BUILD_OBJECT, O.LIST_APPEND, O.DUP2, O.ROT3, O.BNOT, O.SHL, O.SHR}
 MIXED_ROOTS = {O.ADD, O.SUB, O.MUL, O.MOD, O.LT, O.LE, O.GT, O.GE, O.EQ, O.NE}
 RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
 # instructions after which a global may have changed (the program's Neutron code, or a native, may have run)
 OBSERVERS = {O.CALL, O.INVOKE, O.CALL_ARRAY, O.USE, O.USING, O.USING_ISOLATED}
+# instructions with a call site, where a capture may find the frame (a stop at `say` too)
+SITES = OBSERVERS | {O.SAY}
 
 
 def operands(o, a):

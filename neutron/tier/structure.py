@@ -295,8 +295,9 @@ class Structure:
 
         def emit(each=True):
             recv = self.invariant_length(loop, dead)
-            if recv is not None:
-                # an int-only loop runs no code that could change a length: its bound is read once
+            fixed = recv is not None and not self.has_sites(loop)
+            if fixed:
+                # an int-only loop that calls nothing runs no code that could change a length: its bound is read once
                 n = self.fresh()
                 self.line(f"{n} = len(l{recv})")
                 self.lengths[f"l{recv}"] = n
@@ -335,7 +336,7 @@ class Structure:
                 self.line("else:")
                 self.line(f"    {name} = _len({arr})" if start == "0" else
                           f"    {name} = {start} if {start} > _len({arr}) else _len({arr})")
-            if recv is not None:
+            if fixed:
                 del self.lengths[f"l{recv}"]
 
         lists = self.indexed_unknowns(loop)
@@ -473,7 +474,7 @@ class Structure:
             self.line("break")
             return
         traced = self.tier.traced
-        if not self.tier.vm.safepoints or (self.dead and not traced):
+        if not self.tier.vm.safepoints or (self.dead and not traced and not self.has_sites(self.an.loops[h])):
             self.line("continue")
             return
         saved = (self.cur_ip, self.cur_site)
