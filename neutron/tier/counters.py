@@ -183,7 +183,9 @@ class Counters:
         if o1 == O.LOAD_LOCAL and instrs[h + 2] == (O.GET_PROP, self.code.names.index("length")
                                                     if "length" in self.code.names else -1):
             k = h + 3
-        elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot and a1 not in self.an.volatile:
+        elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot and not self.has_sites(loop):
+            # (a loop that calls is often short, as an inner loop of a few steps: the bound's int() made at each
+            # entry and the counter's float at each exit would cost more than the float steps they save)
             st = self.flow.get(h)
             if st is None or st[0].get(a1) != FLT:
                 return []
