@@ -66,25 +66,25 @@ def _mod(a, b):
 
 
 def _lt(a, b):
-    if a.__class__ is float and b.__class__ is float:
+    if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
         return a < b
     return binary_slow(LT, a, b)
 
 
 def _le(a, b):
-    if a.__class__ is float and b.__class__ is float:
+    if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
         return a <= b
     return binary_slow(LE, a, b)
 
 
 def _gt(a, b):
-    if a.__class__ is float and b.__class__ is float:
+    if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
         return a > b
     return binary_slow(GT, a, b)
 
 
 def _ge(a, b):
-    if a.__class__ is float and b.__class__ is float:
+    if a.__class__ is b.__class__ and (a.__class__ is float or a.__class__ is str):
         return a >= b
     return binary_slow(GE, a, b)
 
