@@ -174,6 +174,8 @@ class Structure:
                 vs_fall = list(vs)
             fall_prefix = []
         fall = ip + 1
+        # what the path knows of ints and fields dicts holds on both sides (the merge forgets it)
+        here = (self.icache, self.fcache)
         imm = self.immediate(a, ctx)
         if imm is not None:
             self.line(f"if {cond_taken}:")
@@ -190,6 +192,7 @@ class Structure:
             self.cur_ip = ip
             for text in fall_prefix:
                 self.line(text)
+            self.keep = here
             self.path(fall, vs_fall, ctx)
             return
         m = self.valid_merge(an.ipdom.get(ip), ctx)
@@ -204,6 +207,7 @@ class Structure:
             self.line(f"if {cond_taken}:")
             self.ind += 1
             mark = len(self.out)
+            self.keep = here
             self.path(a, list(vs_taken), sub)
             if len(self.out) == mark:
                 self.line("pass")
@@ -215,6 +219,7 @@ class Structure:
             mark = len(self.out)
             for text in fall_prefix:
                 self.line(text)
+            self.keep = here
             self.path(fall, vs_fall, sub)
             if len(self.out) == mark:
                 self.line("pass")
@@ -224,6 +229,7 @@ class Structure:
                 self.line("else:")
                 self.ind += 1
                 mark = len(self.out)
+                self.keep = here
                 self.path(a, list(vs_taken), sub)
                 if len(self.out) == mark:
                     self.line("pass")
