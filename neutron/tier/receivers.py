@@ -35,8 +35,19 @@ class Receivers:
             return False
         if self.receiver_count(slot) < 3:
             return False
-        self.split(ip, vs, ctx, slot, INS, "Instance")
+        # in a function without loops (a callback, a comparator) that is not a method (whose other parameters are
+        # most often instances too), a local that only has its properties read and set may as well be an object
+        # (a map, a json record): a second test, `elif lN.__class__ is dict:`, with a third copy of the path. (In
+        # code with loops the copies would take the room that loops' own copies need.)
+        records = not self.code.is_method and not self.an.loops and not self.invoked(slot)
+        self.split(ip, vs, ctx, slot, INS, "Instance", (DCT, "dict") if records else None)
         return True
+
+    def invoked(self, slot):
+        """Whether the code calls a method on local `slot`."""
+        instrs = self.code.instrs
+        return any(o == O.LOAD_LOCAL and a == slot and self.receiver_of(i) is not None and
+                   instrs[self.receiver_of(i)][0] == O.INVOKE for i, (o, a) in enumerate(instrs))
 
     def string_count(self, slot):
         """How often local `slot` is the receiver of a built-in string method or `.length`, when one of them is a
@@ -88,19 +99,21 @@ class Receivers:
             self.key_uses[slot] = n
         return n
 
-    def split(self, ip, vs, ctx, slot, tag, cls):
+    def split(self, ip, vs, ctx, slot, tag, cls, alt=None):
         self.nsplits += 1
         self.flush(vs)
         saved = (self.overlay, self.split_off, self.nosplit)
-        self.line(f"if l{slot}.__class__ is {cls}:")
-        self.ind += 1
-        self.overlay = dict(saved[0])
-        self.overlay[slot] = tag
-        self.split_off = saved[1] | {slot}
         here = (self.icache, self.fcache)
-        self.keep = here
-        self.path(ip, list(vs), ctx, fresh=True)
-        self.ind -= 1
+        for i, (t, c) in enumerate([(tag, cls)] + ([alt] if alt is not None else [])):
+            self.cur_ip = ip
+            self.line(f"{'elif' if i else 'if'} l{slot}.__class__ is {c}:")
+            self.ind += 1
+            self.overlay = dict(saved[0])
+            self.overlay[slot] = t
+            self.split_off = saved[1] | {slot}
+            self.keep = here
+            self.path(ip, list(vs), ctx, fresh=True)
+            self.ind -= 1
         self.cur_ip = ip
         self.line("else:")
         self.ind += 1
