@@ -120,7 +120,29 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
 
     def fresh(self):
         self.ntmp += 1
-        return f"t{self.ntmp}"
+        name = f"t{self.ntmp}"
+        # (a name may be made again on another side of a branch, see arms: what was known of it there is not)
+        self.homes.pop(name, None)
+        self.global_hint.discard(name)
+        self.module_hint.discard(name)
+        self.mirrors.discard(name)
+        self.small_ints.discard(name)
+        return name
+
+    def arms(self):
+        """Temporaries' numbering for the sides of a branch or split: each side starts from the same number (their
+        temporaries are never alive together; a Python frame clears each of its locals at every return, so fewer
+        names make calls cheaper). Returns (next_arm, done): next_arm() before each side, done() after the last."""
+        base = self.ntmp
+        top = [base]
+
+        def next_arm():
+            top[0] = max(top[0], self.ntmp)
+            self.ntmp = base
+
+        def done():
+            self.ntmp = max(top[0], self.ntmp)
+        return next_arm, done
 
     def kname(self, v):
         """A namespace name for a constant without a literal."""

@@ -133,6 +133,8 @@ class FloatSplits:
         sub = ctx if m is None else Ctx(m, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
         saved = (self.overlay, self.split_off, self.nosplit)
         here = (self.icache, self.fcache)
+        next_arm, done = self.arms()
+        next_arm()
         self.line(f"if {' and '.join(f'{x}.__class__ is float' for x in names)}:")
         self.ind += 1
         self.overlay = dict(saved[0])
@@ -154,7 +156,9 @@ class FloatSplits:
         self.nosplit = True
         self.keep = here
         mark = len(self.out)
+        next_arm()
         self.path(ip, list(vs), sub, fresh=True)
+        done()
         if len(self.out) == mark:
             self.line("pass")
         self.ind -= 1

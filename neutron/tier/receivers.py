@@ -104,7 +104,9 @@ class Receivers:
         self.flush(vs)
         saved = (self.overlay, self.split_off, self.nosplit)
         here = (self.icache, self.fcache)
+        next_arm, done = self.arms()
         for i, (t, c) in enumerate([(tag, cls)] + ([alt] if alt is not None else [])):
+            next_arm()
             self.cur_ip = ip
             self.line(f"{'elif' if i else 'if'} l{slot}.__class__ is {c}:")
             self.ind += 1
@@ -121,7 +123,9 @@ class Receivers:
         self.split_off = saved[1] | {slot}
         self.nosplit = True
         self.keep = here
+        next_arm()
         self.path(ip, list(vs), ctx, fresh=True)
+        done()
         self.ind -= 1
         self.overlay, self.split_off, self.nosplit = saved
 

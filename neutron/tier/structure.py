@@ -202,6 +202,8 @@ class Structure:
                 m = cand
         sub = Ctx(m if m is not None else ctx.stop, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
         fall_is_join = m is not None and m == fall and self.canonical(vs_fall) and not fall_prefix
+        next_arm, done = self.arms()
+        next_arm()
         if fall_is_join:
             # the fall-through side is the join itself: `if taken: <taken side>`
             self.line(f"if {cond_taken}:")
@@ -230,10 +232,12 @@ class Structure:
                 self.ind += 1
                 mark = len(self.out)
                 self.keep = here
+                next_arm()
                 self.path(a, list(vs_taken), sub)
                 if len(self.out) == mark:
                     self.line("pass")
                 self.ind -= 1
+        done()
         if m is not None and m != ctx.stop:
             self.drop_stored(min(ip, m), max(ip, m) if m > ip else an.n)
             self.at_merge()
