@@ -85,22 +85,22 @@ class Calls:
         call = ", ".join(["d + 1", c] + args)
         by_global = callee.__class__ is Temp and callee.name in self.global_hint
         if by_global:
-            self.line(f"if {c} is {cf}:")
-            self.line(f"    {name} = {ff}({call})")
             home = self.homes.get(callee.name)
             fields = plain_fields(self.G.get(home[1]), argc) if home is not None and home[0] == "g" else None
             if fields is not None:
                 # the class the global holds now, whose initializer only stores its parameters and constants in
                 # fields: the instance made with its fields at once, at a depth where the initializer's call could
-                # not overflow (or meet a waiting request)
+                # not overflow (or meet a waiting request). Tested first: the global most likely keeps it
                 limit = "_limit" if self.tier.vm.safepoints and not self.tier.traced else str(FR.MAX_FRAMES)
                 items = ", ".join(f"{k!r}: {args[v - 1] if v.__class__ is int else self.const_ex(v[0])}"
                                   for k, v in fields)
-                self.line(f"elif {c} is {self.kname(self.G.get(home[1]))} and d < {limit}:")
+                self.line(f"if {c} is {self.kname(self.G.get(home[1]))} and d < {limit}:")
                 self.line("    _i = _inew(Instance)")
                 self.line(f"    _i.klass = {c}")
                 self.line(f"    _i.fields = {{{items}}}")
                 self.line(f"    {name} = _i")
+            self.line(f"{'elif' if fields is not None else 'if'} {c} is {cf}:")
+            self.line(f"    {name} = {ff}({call})")
             self.construct(f"elif {c} is {cc}:", name, c, cm, fc, args)
             self.line("else:")
             self.ind += 1
