@@ -432,6 +432,43 @@ def test_a_checkpoint_inside_a_loop_whose_counter_is_an_int_alone(tmp_path):
     assert run(["--resume", "c.snap"], tmp_path, "compiled") == expected
 
 
+CALLING_LOOP = """use sys;
+var seen = [];
+fun visit(x) {
+    if (x == 5) {
+        sys.write("ready", "");
+        while (!sys.exists("go")) sys.sleep(10);
+    }
+    seen.push(x * 10);
+    return x;
+}
+fun walk(a) {
+    var i = 0;
+    for (; i < a.length; i++) visit(a[i]);
+    return i;
+}
+var a = [];
+for (var k = 0; k < 12; k++) a.push(k);
+say("walked " + walk(a) + ": " + seen.join(","));
+"""
+
+
+def test_a_checkpoint_in_a_call_from_a_loop_whose_counter_is_an_int_alone(tmp_path):
+    """A loop that calls keeps its index counter as a Python int alone too: a stop inside the callee describes the
+    loop's frame at its call site with the counter as the float the program sees."""
+    (tmp_path / "walk.nt").write_text(CALLING_LOOP)
+    eager = {"NEUTRON_TIER": "eager"}        # (compiled from the start: the loop is short)
+    proc = start(["--snapshot", "w.snap", "walk.nt"], tmp_path, "compiled", extra=eager)
+    wait_for(tmp_path / "ready", proc)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)
+    assert (status, out) == (75, ""), err
+    (tmp_path / "go").write_text("")
+    assert run(["--resume", "w.snap"], tmp_path, "compiled", extra=eager) == \
+        (0, "walked 12: " + ",".join(str(10 * k) for k in range(12)) + "\n", "")
+
+
 SORTS = """var spin = 0;
 for (var k = 0; k < 1000000; k = k + 1) spin = (spin + k) % 7;
 var items = [];
