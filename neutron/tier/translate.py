@@ -72,6 +72,9 @@ class Translation:
                     follow = self.open_loop(ip, vs, ctx)
                     if follow is None:
                         return
+                    # what the loop's last path knew need not hold after it (the loop may not have run at all)
+                    self.icache = dict(ctx.hoist)
+                    self.fcache = {}
                     ip = follow
                     vs = self.canon(ip)
                     continue
