@@ -182,6 +182,8 @@ class Counters:
         bound, k = None, h + 2
         if o1 == O.LOAD_LOCAL and instrs[h + 2] == (O.GET_PROP, self.code.names.index("length")
                                                     if "length" in self.code.names else -1):
+            if self.has_sites(loop) and self.tag(Local(a1)) not in (LST, STR, SEQ):
+                return []       # (the test would make the counter's float at each step)
             k = h + 3
         elif o1 == O.LOAD_LOCAL and a1 not in stored and a1 != slot and not self.has_sites(loop):
             # (a loop that calls is often short, as an inner loop of a few steps: the bound's int() made at each
