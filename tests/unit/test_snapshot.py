@@ -618,6 +618,29 @@ def test_only_arrays_of_numbers_are_written_as_doubles():
         assert writer.doubles_of([other] + nums) is None
 
 
+def test_new_objects_met_more_than_once_among_other_classes(tmp_path):
+    """Objects first met together, several of them more than once and of three classes (writer.enter enters each
+    once, in the order of first appearance): each keeps its identity."""
+    split_run(tmp_path, """
+class Pt { fun initialize(a, b) { this.a = a; this.b = b; } }
+fun make() {
+    var a = {"k": 1};
+    var p = Pt(1, 2);
+    var l = [7];
+    return [a, p, a, l, p, a, l, {"k": 2}, Pt(3, 4), p];
+}
+var mix = make();
+sys.checkpoint(P);
+mix[0]["k"] = 5;
+mix[1].a = 9;
+mix[3].push(8);
+say(mix[2]["k"] + mix[5]["k"]);
+say(mix[4].a + mix[9].a);
+say(mix[6].length);
+say(mix[7]["k"] + mix[8].b);
+""", "10\n18\n2\n6\n")
+
+
 def test_objects_and_instances_of_one_shape(tmp_path):
     """Runs of objects and of instances that share one shape (writer.shapes_of finds it without a tuple per object)
     and runs that do not: keys, values, their order and classes survive, aliasing too."""
