@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from itertools import accumulate, compress, filterfalse, islice, repeat
+from itertools import accumulate, compress, islice, repeat
 from math import copysign, trunc      # trunc(x) is int(x) for a float, in less time
 from operator import and_, lshift, neg, rshift, xor
 from struct import Struct
@@ -384,24 +384,17 @@ def resolve(indices, count, table, what):
 # ---- numbers ----------------------------------------------------------------------------------------------------
 
 def put_numbers(out, nums):
-    ints = bounds = kinds = doubles = None
-    try:
-        whole = all(map(float.is_integer, nums))
-    except TypeError:                           # a Python int among them: the general way below
-        nums = list(map(float, nums))
-        whole = False
-    if whole:
-        lo, hi = min(nums), max(nums)
-        if -LIMIT < lo and hi < LIMIT and not (lo <= 0 <= hi and has_negative_zero(nums)):
-            ints = list(map(trunc, nums))
-            bounds = int(lo), int(hi)
-    if bounds is None:
+    doubles = None
+    ints, bounds, kinds = whole_ints(nums)
+    if kinds is not None:       # a few fractions among them
+        doubles = pack_doubles(list(compress(nums, kinds.translate(FLIP))))
+    elif bounds is None:
         try:
             kinds = bytes(map(float.is_integer, nums))
-        except TypeError:                       # a Python int after the first fraction
+        except TypeError:                       # a Python int among them
             nums = list(map(float, nums))
             kinds = bytes(map(float.is_integer, nums))
-        kinds, ints, bounds = integral(nums, kinds)
+        kinds, ints, bounds = integral(nums, kinds, ints)
         doubles = pack_doubles(list(compress(nums, kinds.translate(FLIP))))
     lo, hi = bounds
     zigzag = lo < 0
@@ -418,10 +411,78 @@ def put_numbers(out, nums):
         out.append(doubles)
 
 
-def has_negative_zero(nums):
-    """Whether -0.0 is among the numbers (looked for among the zeros alone)."""
-    zeros = list(filterfalse(None, nums))
-    return bool(zeros) and min(map(copysign, repeat(1.0), zeros)) < 0
+SIGN = bytes(128) + bytes([1]) * 128     # translate: 1 for a double's last byte with the sign bit set
+
+
+def whole_ints(nums):
+    """(the integers of the whole numbers, (their smallest or 0 when none is negative, their largest), one byte per
+    number, 1 where it is whole, or None when they all are) when the whole numbers are below LIMIT in magnitude and
+    the others (fractions, and -0.0, written as doubles) are few; else (each number truncated, for integral to take
+    the whole ones from, or None; None; None).
+
+    A number is whole when its integer gives back the same double (a fraction does not, and neither does -0.0,
+    whose integer is 0): two struct calls look at them all, the few that differ are found by comparing blocks of
+    their bytes, and the signs are read off the doubles' last bytes, rather than a call for each number to test it
+    and a pass for the smallest. A few numbers are looked at first, so that a column of fractions is not truncated
+    in vain."""
+    try:
+        if not nums or not all(map(float.is_integer, nums[:16])):
+            return None, None, None
+    except TypeError:                   # a Python int among the first: the general way
+        return None, None, None
+    try:
+        ints = list(map(trunc, nums))
+    except (ValueError, OverflowError):     # nan, an infinity
+        return None, None, None
+    try:
+        raw = pack_doubles(nums)
+        same = pack_doubles(ints)
+    except OverflowError:               # an integer too large for a double
+        return None, None, None
+    kinds = None
+    whole = ints
+    if same != raw:
+        at = differing(raw, same)
+        if at is None:
+            return ints, None, None
+        kinds = bytearray(b"\1") * len(nums)
+        for i in at:
+            kinds[i] = 0
+        kinds = bytes(kinds)
+        whole = list(compress(ints, kinds))
+        if not whole:
+            return ints, None, None
+        raw = pack_doubles(list(compress(nums, kinds)))
+    hi = max(whole)
+    lo = min(whole) if 1 in raw[7::8].translate(SIGN) else 0
+    if not (-EXACT < lo and hi < EXACT):
+        # larger ones go the general way, which writes a Python int among them as its float
+        return ints, None, None
+    return whole, (lo, hi), kinds
+
+
+EXACT = 1 << 53     # every integer below this in magnitude is a double: a Python int's float truncates to itself
+
+
+BLOCK = 256         # numbers in a block that differing compares at once
+BLOCKS_APART = 8    # blocks holding a number that differs, at most
+
+
+def differing(raw, same):
+    """The indices of the doubles that differ between the bytes `raw` and `same`, when they are found in at most
+    BLOCKS_APART blocks of BLOCK doubles; else None."""
+    out = []
+    step = 8 * BLOCK
+    blocks = 0
+    for start in range(0, len(raw), step):
+        end = start + step
+        if raw[start:end] != same[start:end]:
+            blocks += 1
+            if blocks > BLOCKS_APART:
+                return None
+            end = min(end, len(raw))
+            out += [i // 8 for i in range(start, end, 8) if raw[i:i + 8] != same[i:i + 8]]
+    return out
 
 
 def has_double(raw, pattern):
@@ -443,14 +504,17 @@ def exact_bounds(ints, nums):
     return (lo, hi) if -LIMIT < lo and hi < LIMIT else None
 
 
-def integral(nums, kinds):
+def integral(nums, kinds, truncated=None):
     """(one byte per number, 1 where it goes to the integer column; those integers; their (smallest, largest), or
-    (0, 0)), from `kinds`, 1 for each whole number."""
+    (0, 0)), from `kinds`, 1 for each whole number (and `truncated`, each number truncated, when known)."""
     whole = list(compress(nums, kinds))
     if not whole:
         return kinds, [], (0, 0)
-    ints = list(map(trunc, whole))
+    ints = list(map(trunc, whole)) if truncated is None else list(compress(truncated, kinds))
     bounds = exact_bounds(ints, whole)
+    if truncated is not None and bounds is not None and not -EXACT < bounds[0] <= bounds[1] < EXACT:
+        ints = list(map(trunc, whole))      # a Python int among them is written as its float
+        bounds = exact_bounds(ints, whole)
     if bounds is not None:
         return kinds, ints, bounds
     kinds = bytes(x.is_integer() and -LIMIT < x < LIMIT and (x != 0 or copysign(1.0, x) > 0) for x in nums)  # -0.0

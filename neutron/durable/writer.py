@@ -83,25 +83,26 @@ class Writer:
         s.tags.append(tags)
         if T_REF not in tags:
             return
-        refs = list(compress(chunk, tags.translate(MASK[T_REF])))
+        if chunk is not vals and tags.count(T_REF) == len(tags):     # references alone (an array's items)
+            refs = chunk
+        else:
+            refs = list(compress(chunk, tags.translate(MASK[T_REF])))
         ids = list(map(id, refs))
         memo = self.memo
         new = bytes(map(memo.__contains__, ids)).translate(FLIP)
         if 1 in new:
-            fresh = list(compress(ids, new))
-            # each new object met once is the usual case: entered as they come, then the memo's growth tells
-            if not self.enter(fresh, list(compress(refs, new))):
-                first = dict(zip(fresh, compress(refs, new)))     # in the order of first appearance
-                self.enter(list(first), list(first.values()))
+            if 0 in new:
+                self.enter(list(compress(ids, new)), list(compress(refs, new)))
+            else:           # all of them new: the usual case
+                self.enter(ids, refs)
         s.refs += map(memo.__getitem__, ids)
 
     def enter(self, ids, objs):
-        """New objects (and their ids): a run per class, in the order of first appearance. False, with nothing
-        entered, when an object comes more than once (the caller enters them again, each once)."""
+        """New objects (and their ids, none of them in the memo): a run per class, in the order of first
+        appearance, each object once."""
         types = list(map(type, objs))
         classes = dict.fromkeys(types)
         memo, objects, runs = self.memo, self.objects, self.runs
-        before = len(memo), len(objects), len(runs)
         mine = None
         for cls in classes:
             kind = SAVE.get(cls)
@@ -113,15 +114,19 @@ class Writer:
                 # of two classes, the second's objects are the ones that are not the first's
                 mine = bytes(map(is_, types, repeat(cls))) if mine is None or len(classes) > 2 else \
                     mine.translate(FLIP)
-                run, run_ids = list(compress(objs, mine)), compress(ids, mine)
+                run, run_ids = list(compress(objs, mine)), list(compress(ids, mine))
+            before = len(memo)
+            # each new object met once is the usual case: entered as they come, then the memo's growth tells
             memo.update(zip(run_ids, count(len(objects))))
+            if len(memo) != before + len(run):
+                # some come more than once (the frames of a recursion run one function): entered again, each once,
+                # in the order of first appearance
+                deque(map(memo.pop, run_ids, repeat(None)), 0)
+                first = dict(zip(run_ids, run))
+                run = list(first.values())
+                memo.update(zip(first, count(len(objects))))
             objects += run
             runs.append((kind, run))
-        if len(memo) == before[0] + len(ids):
-            return True
-        deque(map(memo.pop, ids, repeat(None)), 0)      # none of them was in the memo before
-        del objects[before[1]:], runs[before[2]:]
-        return False
 
     def finish(self):
         """The body, as a list of bytes-like parts."""

@@ -618,6 +618,29 @@ def test_only_arrays_of_numbers_are_written_as_doubles():
         assert writer.doubles_of([other] + nums) is None
 
 
+def test_new_objects_met_more_than_once_among_other_classes(tmp_path):
+    """Objects first met together, several of them more than once and of three classes (writer.enter enters each
+    once, in the order of first appearance): each keeps its identity."""
+    split_run(tmp_path, """
+class Pt { fun initialize(a, b) { this.a = a; this.b = b; } }
+fun make() {
+    var a = {"k": 1};
+    var p = Pt(1, 2);
+    var l = [7];
+    return [a, p, a, l, p, a, l, {"k": 2}, Pt(3, 4), p];
+}
+var mix = make();
+sys.checkpoint(P);
+mix[0]["k"] = 5;
+mix[1].a = 9;
+mix[3].push(8);
+say(mix[2]["k"] + mix[5]["k"]);
+say(mix[4].a + mix[9].a);
+say(mix[6].length);
+say(mix[7]["k"] + mix[8].b);
+""", "10\n18\n2\n6\n")
+
+
 def test_objects_and_instances_of_one_shape(tmp_path):
     """Runs of objects and of instances that share one shape (writer.shapes_of finds it without a tuple per object)
     and runs that do not: keys, values, their order and classes survive, aliasing too."""
@@ -964,6 +987,35 @@ def test_number_columns_with_runs_of_fractions_read_back_every_bit(runs):
     body = encoded(columns.put_numbers, nums)
     cur = columns.Cursor(body)
     assert columns.get_numbers(cur, len(nums)) == nums and cur.pos == len(body)
+
+
+@given(st.integers(1, 3000), st.lists(st.tuples(st.integers(0, 2999), st.sampled_from(
+    [0.5, -0.0, -2.25, 2.0 ** 53, 2.0 ** 62, -2.0 ** 63, 1e300, float("inf"), float("nan"), 7, -(2 ** 60) - 1,
+     2 ** 60 + 1])), max_size=12), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_whole_numbers_with_a_few_others_read_back_every_bit(n, others, negative):
+    """Long columns of whole numbers with a few others spread among them (columns.whole_ints finds those by
+    blocks of bytes, up to BLOCKS_APART blocks, and leaves the rest to the general way)."""
+    nums = [float((k * 37) % 5000 - (300 if negative else 0)) for k in range(n)]
+    for at, x in others:
+        if at < n:
+            nums[at] = x
+    as_floats = list(map(float, nums))
+    body = encoded(columns.put_numbers, nums)
+    assert bytes(body) == bytes(encoded(columns.put_numbers, as_floats))     # a Python int as its float
+    cur = columns.Cursor(body)
+    back = columns.get_numbers(cur, n)
+    assert cur.pos == len(body)
+    assert [struct.pack("<d", x) for x in back] == [struct.pack("<d", x) for x in as_floats]
+
+
+def test_numbers_that_are_all_whole_take_the_fewest_bytes():
+    nums = [float(k % 200) for k in range(1000)] + [-0.0]
+    whole = encoded(columns.put_numbers, nums[:-1])
+    assert whole[0] == 1 and len(whole) < 1010         # integers alone, a byte each
+    mixed = encoded(columns.put_numbers, nums)          # -0.0 is a double
+    assert mixed[0] == 3 and columns.get_numbers(columns.Cursor(mixed), 1001)[-1] == 0.0
+    assert struct.pack("<d", columns.get_numbers(columns.Cursor(mixed), 1001)[-1]) == struct.pack("<d", -0.0)
 
 
 def test_python_integers_among_numbers_are_written_as_their_floats():
