@@ -106,7 +106,8 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         self.key_uses = {}          # slot -> how often it is loaded as an index (Receivers.split_key)
         self.string_uses = {}       # slot -> how often it is a string method's receiver (Receivers.string_count)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
-        self.keep = None            # (icache, fcache) for the next path, which starts where they hold
+        self.pcache = {}            # (local slot, property) -> entry holding its value on this path (op_get_prop)
+        self.keep = None            # (icache, fcache, pcache) for the next path, which starts where they hold
         self.float_loops = {}       # loop header -> (accumulator slots, flag) while its float copy is written
 
         # call sites (calls.py)
@@ -128,6 +129,11 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         self.mirrors.discard(name)
         self.small_ints.discard(name)
         return name
+
+    def known(self):
+        """What the path knows here of locals' ints, instances' fields dicts and properties read (the keep of a
+        path that starts where this one is)."""
+        return self.icache, self.fcache, self.pcache
 
     def arms(self):
         """Temporaries' numbering for the sides of a branch or split: each side starts from the same number (their

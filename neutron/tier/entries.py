@@ -81,6 +81,20 @@ class Named(NamedTuple):
 NAME_OR_NUMBER = re.compile(r"-?\w+$")      # Python text that is a name or a literal number
 
 
+def mentions(e, name):
+    """Whether stack entry e reads the Python temporary `name`."""
+    k = e.__class__
+    if k is Temp:
+        return e.name == name
+    if k is BinOp:
+        return mentions(e.a, name) or mentions(e.b, name)
+    if k is UnOp:
+        return mentions(e.a, name)
+    if k is StrExpr or k is PendingLen:
+        return re.search(rf"\b{name}\b", e.code if k is StrExpr else e.recv) is not None
+    return False
+
+
 def literal(v):
     """A Python literal for a constant, or None when it needs a namespace entry."""
     cls = v.__class__

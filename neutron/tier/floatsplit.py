@@ -132,7 +132,7 @@ class FloatSplits:
                 names.append(x)
         sub = ctx if m is None else Ctx(m, ctx.loop, ctx.chain, ctx.barrier, ctx.hoist)
         saved = (self.overlay, self.split_off, self.nosplit)
-        here = (self.icache, self.fcache)
+        here = self.known()
         next_arm, done = self.arms()
         next_arm()
         self.line(f"if {' and '.join(f'{x}.__class__ is float' for x in names)}:")

@@ -26,6 +26,13 @@ RECEIVER_AT = {O.GET_PROP, O.SET_PROP, O.INVOKE}
 STORES = {O.STORE_LOCAL, O.STORE_CELL, O.STORE_FREE, O.STORE_GLOBAL, O.DEFINE_GLOBAL}
 # instructions after which a global may have changed (the program's Neutron code, or a native, may have run)
 OBSERVERS = {O.CALL, O.INVOKE, O.CALL_ARRAY, O.USE, O.USING, O.USING_ISOLATED}
+# instructions that change no object's or instance's property (nor run code that could): a property read before
+# them holds after them (Translation._path's pcache); a store to a local forgets what was read from it
+KEEPS_PROPERTIES = {O.LOAD_LOCAL, O.STORE_LOCAL, O.LOAD_CELL, O.LOAD_FREE, O.LOAD_GLOBAL, O.CONST, O.NIL, O.TRUE,
+                    O.FALSE, O.POP, O.DUP, O.DUP2, O.ROT3, O.GET_PROP, O.GET_INDEX, O.ADD, O.SUB, O.MUL, O.DIV, O.MOD,
+                    O.EQ, O.NE, O.LT, O.LE, O.GT, O.GE, O.BAND, O.BOR, O.BXOR, O.SHL, O.SHR, O.NEG, O.NOT, O.BNOT,
+                    O.TO_STR, O.CONCAT, O.JUMP, O.JUMP_IF_FALSE, O.JUMP_IF_TRUE, O.JUMP_IF_FALSE_KEEP,
+                    O.JUMP_IF_TRUE_KEEP, O.JUMP_IF_NIL_KEEP, O.RETURN}
 # instructions with a call site, where a capture may find the frame (a stop at `say` too)
 SITES = OBSERVERS | {O.SAY}
 

@@ -103,7 +103,7 @@ class Receivers:
         self.nsplits += 1
         self.flush(vs)
         saved = (self.overlay, self.split_off, self.nosplit)
-        here = (self.icache, self.fcache)
+        here = self.known()
         next_arm, done = self.arms()
         for i, (t, c) in enumerate([(tag, cls)] + ([alt] if alt is not None else [])):
             next_arm()

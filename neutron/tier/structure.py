@@ -175,7 +175,7 @@ class Structure:
             fall_prefix = []
         fall = ip + 1
         # what the path knows of ints and fields dicts holds on both sides (the merge forgets it)
-        here = (self.icache, self.fcache)
+        here = self.known()
         imm = self.immediate(a, ctx)
         if imm is not None:
             self.line(f"if {cond_taken}:")

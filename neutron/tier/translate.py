@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..bytecode import opcodes as O
 from ..stdlib import MODULES
-from .entries import BinOp, Const, Local, PendingLen, StrExpr, Temp, UnOp
+from .entries import BinOp, Const, Local, PendingLen, StrExpr, Temp, UnOp, mentions
 from .exceptions import Unsupported
-from .opsets import ARITH, COMPARE, COND_JUMPS, RECEIVER_AT, STORES
+from .opsets import ARITH, COMPARE, COND_JUMPS, KEEPS_PROPERTIES, RECEIVER_AT, STORES
 from .postpass import plain_global
 from .tags import DCT, FLT, INS, LST, SEQ, STR
 
@@ -36,6 +36,9 @@ class Translation:
         self.last_free = None               # (free variable, ip, entry) of the last STORE_FREE
         # local slot -> temporary holding its fields (Emitter.fields_of)
         self.fcache = {} if self.keep is None else dict(self.keep[1])
+        # (local slot, property name) -> the entry holding what an object's or instance's property held when read
+        # along this path, until anything that could change a property (opsets.KEEPS_PROPERTIES)
+        self.pcache = {} if self.keep is None else dict(self.keep[2])
         self.keep = None
         while True:
             self.budget -= 1
@@ -75,6 +78,7 @@ class Translation:
                     # what the loop's last path knew need not hold after it (the loop may not have run at all)
                     self.icache = dict(ctx.hoist)
                     self.fcache = {}
+                    self.pcache = {}
                     ip = follow
                     vs = self.canon(ip)
                     continue
@@ -105,6 +109,11 @@ class Translation:
                 return
             if not self.compact and self.split_float(ip, o, vs, ctx):
                 return
+            if self.pcache:
+                if o not in KEEPS_PROPERTIES:
+                    self.pcache = {}
+                elif o == O.STORE_LOCAL:
+                    self.pcache = {k: v for k, v in self.pcache.items() if k[0] != a}
             handler = HANDLERS.get(o)
             if handler is None:
                 raise Unsupported(f"opcode {O.NAMES[o]}")
@@ -443,6 +452,13 @@ class Translation:
             self.line("else:")
             self.line(f"    {name} = _gp({ob}, 'length')")
         elif ot == INS or ot == DCT:
+            if oe.__class__ is Local:
+                seen = self.pcache.get((oe.slot, pn))
+                if seen is not None and not any(mentions(e, seen.name) for e in vs):
+                    # read again with nothing in between that could change it: the same value (unless an entry
+                    # still holds that temporary, which `x = x + piece` in place would change under it)
+                    vs.append(seen)
+                    return
             fd = self.fields_of(oe) if ot == INS else ob
             self.line("try:")
             self.line(f"    {name} = {fd}[{pn!r}]")
@@ -450,6 +466,7 @@ class Translation:
             self.line(f"    {name} = _gp({ob}, {pn!r})")
             if oe.__class__ is Local:
                 self.homes[name] = ("p", oe.slot, pn)
+                self.pcache[(oe.slot, pn)] = Temp(name, rtag)
         elif ot is None:
             self.line("try:")
             self.line(f"    if {ob}.__class__ is Instance:")
