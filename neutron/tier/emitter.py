@@ -107,6 +107,7 @@ class Emitter(Stack, Expressions, Counters, Calls, Receivers, FloatSplits, Struc
         self.string_uses = {}       # slot -> how often it is a string method's receiver (Receivers.string_count)
         self.fcache = {}            # local slot -> temporary holding its instance's fields dict on this path
         self.pcache = {}            # (local slot, property) -> entry holding its value on this path (op_get_prop)
+        self.falls = 0              # paths that have reached their stop (fell through to where paths meet)
         self.keep = None            # (icache, fcache, pcache) for the next path, which starts where they hold
         self.float_loops = {}       # loop header -> (accumulator slots, flag) while its float copy is written
 

@@ -204,6 +204,8 @@ class Structure:
         fall_is_join = m is not None and m == fall and self.canonical(vs_fall) and not fall_prefix
         next_arm, done = self.arms()
         next_arm()
+        falls = self.falls
+        only = False    # the join is reached by the branch's own jump alone: the other side ends (a return)
         if fall_is_join:
             # the fall-through side is the join itself: `if taken: <taken side>`
             self.line(f"if {cond_taken}:")
@@ -211,6 +213,7 @@ class Structure:
             mark = len(self.out)
             self.keep = here
             self.path(a, list(vs_taken), sub)
+            only = self.falls == falls
             if len(self.out) == mark:
                 self.line("pass")
             self.ind -= 1
@@ -223,10 +226,12 @@ class Structure:
                 self.line(text)
             self.keep = here
             self.path(fall, vs_fall, sub)
+            only = self.falls == falls
             if len(self.out) == mark:
                 self.line("pass")
             self.ind -= 1
             if not (m is not None and m == a and self.canonical(vs_taken)):
+                only = False
                 self.cur_ip = ip
                 self.line("else:")
                 self.ind += 1
@@ -241,6 +246,8 @@ class Structure:
         if m is not None and m != ctx.stop:
             self.drop_stored(min(ip, m), max(ip, m) if m > ip else an.n)
             self.at_merge()
+            if only:
+                self.keep = here
             self.path(m, self.canon(m), ctx)
         elif m is not None:
             self.cur_ip = None

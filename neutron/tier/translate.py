@@ -47,6 +47,7 @@ class Translation:
             self.fip = ip
             if not fresh:
                 if ip == ctx.stop:
+                    self.falls += 1
                     self.cur_ip = None
                     self.cur_site = None
                     self.materialize(vs)
