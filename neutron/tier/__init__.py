@@ -2,7 +2,8 @@
 CPython once per code object (and once more per resumed frame position, see continuations below).
 
 Code. Neutron locals are Python locals (`l0`, `l1`, ...); operand-stack slots are named temporaries (`s3` at merge
-points, `t17` elsewhere). Arithmetic and comparisons over locals and constants are evaluated as one Python
+points, `t17` elsewhere; the sides of a branch number theirs from the same point, since a frame clears every local at
+each return). Arithmetic and comparisons over locals and constants are evaluated as one Python
 expression behind a single test that every operand of unknown type is a float; everything else calls the VM's own
 helpers (binary_slow, index_get, get_prop, ...), so error messages and odd cases stay the VM's. Control flow is
 rebuilt from the bytecode: loops become `while True:`, branches `if`/`else` joined at their post-dominator (code is
@@ -28,7 +29,8 @@ an exception leaving it) and read again after a call.
 Loops. A float counter a loop indexes with and steps by 1 (or by a local the loop does not change) keeps its int()
 beside it, its "mirror": equal to it, an int when it is a whole number (not -0.0) within 2**52, else the float.
 Comparisons with lengths, `%` and bitwise operators over mirrors run on ints (Emitter.mixed); an innermost loop
-without calls or handlers whose counter only indexes and meets its bound keeps the mirror alone (int_only). map,
+without handlers whose counter only indexes and meets its bound keeps the mirror alone (int_only): its call sites
+tell a capture to make the counter's float from it. map,
 filter and forEach with a compiled one-parameter callback loop in Python (FAST_LOOPS); an innermost loop indexing
 (or computing with) a local of unknown type it never changes gets a second copy for when it is an array (a number).
 
