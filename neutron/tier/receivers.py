@@ -1,6 +1,6 @@
 """Receivers: splitting a path on `is Instance` (and, in some code, then on `is dict`) before the first property
-access on a local of unknown type (and on `is str` before the first use of such a local as an object's key, or as the receiver of string methods), an instance's fields dict kept along a
-path, and list indexing operands."""
+access on a local of unknown type (and on `is str` before the first use of such a local as an object's key, or as
+the receiver of string methods), an instance's fields dict kept along a path, and list indexing operands."""
 from __future__ import annotations
 
 from ..bytecode import opcodes as O
