@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from itertools import chain as _chain, compress
+from itertools import accumulate, chain as _chain, compress
 
 try:    # the C accelerators of the standard json module; without them only the Python code below is used
     from json import JSONDecoder as _JSONDecoder
@@ -46,8 +46,17 @@ def _escape_char(m):
     return _ESCAPES.get(c) or "\\u%04x" % ord(c)
 
 
-def quote(s: str) -> str:
+def _quote_py(s: str) -> str:
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
+
+
+def _quote_c(s: str) -> str:
+    """The C encoder's quoting (the same escapes, in lower-case hexadecimal) with surrogates escaped after."""
+    q = _c_quote(s)
+    return q if q.isascii() else _escape_surrogates(q)
+
+
+quote = _quote_py if _c_quote is None else _quote_c
 
 
 def _indent_of(fname, pretty):
@@ -209,7 +218,8 @@ def _fast_stringify(value):
 def _escape_surrogates(text):
     if not text.isascii():
         try:
-            text.encode("utf-8")    # quicker than a search; fails on surrogates, which the C encoder leaves raw
+            text.encode("utf-16-le")    # quicker than a search (or UTF-8); fails on surrogates, which the C
+                                        # encoder leaves raw
         except UnicodeEncodeError:
             text = _SURROGATE.sub(_surrogate_escape, text)
     return text
@@ -237,8 +247,9 @@ _RAW_TYPES = frozenset((str, float, bool, _NoneType, int, list, dict))      # wr
 _CONTAINERS = frozenset((list, dict))
 _is_container = _CONTAINERS.__contains__
 _ODD_BASES = (str, int, float, list, tuple, dict)      # subclasses the C encoder writes while the writer gives null
-_RAW_MIN_ITEMS = 32        # in the first or second level: below that, the fixed cost of the walk and the text
-                                # passes is more than what they save
+_RAW_MIN_ITEMS = 32        # in the first levels (see _raw_worth): below that, the fixed cost of the walk and the
+                                # text passes is more than what they save
+_RAW_PROBE_LEVELS = 4       # how deep _raw_worth looks for them
 _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
 _COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
 
@@ -315,14 +326,32 @@ def _raw_walk(value, fname):
             return None
 
 
+def _raw_worth(value):
+    """Whether an array or object holds enough items in its first _RAW_PROBE_LEVELS levels for the raw route to be
+    the quicker (an object of a few keys whose values hold the bulk of the document counts by what is below it)."""
+    if len(value) >= _RAW_MIN_ITEMS:
+        return True
+    level = [value]
+    items = 0
+    for _ in range(_RAW_PROBE_LEVELS):
+        level = _get_referents(*level)
+        if not level:
+            return False
+        items += len(level)
+        if items >= _RAW_MIN_ITEMS:
+            return True
+    return False
+
+
 def _raw_default(o):
     return "<buffer>" if o.__class__ is Buffer else None
 
 
-try:    # as _c_encode, with the item separator "\x01" and the raw value's own default
+try:    # as _c_encode, with the item separator "\x01" and the raw value's own default; without numbers, ","
     _c_raw = _c_make_encoder(None, _raw_default, _c_quote, None, ":", "\x01", False, False, False)
+    _c_plain = _c_make_encoder(None, _raw_default, _c_quote, None, ":", ",", False, False, False)
 except TypeError:       # pragma: no cover
-    _c_raw = None
+    _c_raw = _c_plain = None
 _WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", at the end of a number
 _WHOLE_END = re.compile("\\.0[\\]}]+(?:\x01|\\Z)")     # the same, with the brackets that close after it
 _WHOLE_NEAR = 4096      # a suffix seen again within this many characters is replaced in one pass
@@ -358,7 +387,48 @@ _NUMBER_BYTES = frozenset(b"0eE+-")          # in the translated text
 _ODD_NUMBER_TRIES = 64
 
 
+_LONG_RUN = re.compile(b"(0000000000000000(?<!00000000000000000)0*+(?:e[+-]?0++)?)(?=[\\]}]*+(?:\x01|\\Z))")
+_G15 = "%.15g".__mod__         # format_number for every finite float (whole ones below 1e15 have no exponent)
+_G15_BYTES = b"%.15g".__mod__
+_TINY = b"e-000"
+
+
 def _mend_numbers(marked):
+    """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
+    otherwise rewritten by it, or None when the older route must decide (an int too large for a float). The
+    numbers are found in the text with its digits and dots made "0" (a copy of the same length): a run of 16 or
+    more at the end of a number (16 significant digits or more, ints and whole floats from 1e15 on). The split
+    by _LONG_RUN keeps the lengths of the pieces, so the same pieces of the text itself are cut by C calls and
+    their numbers rewritten by "%.15g" (the same as format_number for a finite float; an int is first made a float,
+    as format_number does; a sign stays in the piece before). An exponent of -100 or lower (subnormals) is left
+    to _mend_odd_numbers."""
+    b = marked.encode("utf-8", "surrogatepass")
+    t = b.translate(_DIGITS)
+    if t.find(b"0000000000000000") < 0:
+        if 45 not in t or t.find(_TINY) < 0:    # (a one-byte search for "-" is much quicker than that for "e-000")
+            return marked
+        return _mend_odd_numbers(marked)
+    if 45 in t and t.find(_TINY) >= 0:
+        return _mend_odd_numbers(marked)
+    cut = _LONG_RUN.split(t)
+    if len(cut) == 1:
+        return marked       # the runs were all inside strings
+    if marked.isascii():
+        src, fmt, inf = marked, _G15, "inf"
+    else:
+        src, fmt, inf = b, _G15_BYTES, b"inf"
+    ends = list(accumulate(map(len, cut)))
+    ends.insert(0, 0)
+    parts = list(map(src.__getitem__, map(slice, ends, ends[1:])))
+    numbers = list(map(fmt, map(float, parts[1::2])))
+    if inf in numbers:
+        return None     # an int beyond the floats: the writer reports it
+    parts[1::2] = numbers
+    text = src[:0].join(parts)
+    return text if src is marked else text.decode("utf-8", "surrogatepass")
+
+
+def _mend_odd_numbers(marked):
     """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
     otherwise (16 digits and dots in a row, or an exponent below -99, at the end of a number) rewritten by it, or
     None when the older route must decide (an int too large for a float, a text that is not ASCII, many long
@@ -416,22 +486,21 @@ def _raw_stringify(value, fname):
     if numbers is None:
         return None
     try:
+        if not numbers:     # nothing to mend: written with "," at once
+            return _escape_surrogates("".join(_c_plain(value, 0)))
         marked = "".join(_c_raw(value, 0))
     except Exception:       # nan or an infinity (ValueError), the recursion limit
         return None
-    if numbers:
-        # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
-        marked = _mend_numbers(_mend_wholes(marked))
-        if marked is None:
-            return None
+    marked = _mend_numbers(_mend_wholes(marked))
+    if marked is None:
+        return None
     return _escape_surrogates(marked.replace("\x01", ","))
 
 
 def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> str:
     if fast and indent is None and _c_encode is not None:
         text = None
-        if (value.__class__ is list or value.__class__ is dict) and _c_raw is not None and (
-                len(value) >= _RAW_MIN_ITEMS or len(_get_referents(*_get_referents(value))) >= _RAW_MIN_ITEMS):
+        if (value.__class__ is list or value.__class__ is dict) and _c_raw is not None and _raw_worth(value):
             text = _raw_stringify(value, fname)
         if text is None:
             text = _fast_stringify(value)
