@@ -27,7 +27,7 @@ except ImportError:     # pragma: no cover
 
 from ..errors import NeutronError
 from .native import NativeModule, arg_dict, arg_error, arg_path, arg_str, opt
-from ..runtime.values import MAX_TEXT, WALK_CHECK, Buffer, format_number, type_name
+from ..runtime.values import MAX_TEXT, NUMBER_TEXT, WALK_CHECK, Buffer, format_number, type_name
 
 module = NativeModule("json")
 
@@ -52,6 +52,8 @@ def _quote_py(s: str) -> str:
 
 def _quote_c(s: str) -> str:
     """The C encoder's quoting (the same escapes, in lower-case hexadecimal) with surrogates escaped after."""
+    if s.__class__ is not str:
+        return _quote_py(s)     # (a str subclass is quoted alike; anything else fails as it always did)
     q = _c_quote(s)
     return q if q.isascii() else _escape_surrogates(q)
 
@@ -507,66 +509,89 @@ def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> st
         if text is not None:
             return text
     # the Python writer: pretty output, and what the C path leaves to it (cycles, depth, -0, ...). It stays in
-    # this function so that the stack depth at which it meets the recursion limit is what it always was.
+    # this function so that the stack depth at which it meets the recursion limit is what it always was (one frame
+    # for each array or object; the items that are not are written in their container's loop).
     out = []
+    append = out.append
     active = set()      # ids of the containers being written: a repeat means a cycle
     walk = [0]          # containers written (see check_size)
+    colon = ":" if indent is None else ": "
+    keys = {}           # key -> its quoted text and the colon (keys repeat from record to record)
+    number_text = NUMBER_TEXT.get
+    isfinite = math.isfinite
+    # strings: the C encoder's quoting, their surrogates escaped in the whole text at the end (only strings hold
+    # characters beyond ASCII)
+    quote_str = quote if _c_quote is None else _c_quote
 
     def write(v, level):
-        cls = v.__class__
-        if cls is str:
-            out.append(quote(v))
-        elif v is None:
-            out.append("null")
-        elif v is True:
-            out.append("true")
-        elif v is False:
-            out.append("false")
-        elif cls is float or cls is int:
-            out.append(format_number(v) if math.isfinite(v) else "null")
-        elif cls is list or cls is dict:
-            if id(v) in active:
-                raise NeutronError(f"{fname}: cannot convert a structure that contains itself.")
-            if level > MAX_DEPTH:
-                raise NeutronError(f"{fname}: nesting too deep.")
-            walk[0] += 1
-            if walk[0] == WALK_CHECK:
-                check_size(value, indent, fname)
-            active.add(id(v))
-            is_list = cls is list
-            opener, closer = ("[", "]") if is_list else ("{", "}")
-            if not v:
-                out.append(opener + closer)
+        """Writes v, an array or an object."""
+        if id(v) in active:
+            raise NeutronError(f"{fname}: cannot convert a structure that contains itself.")
+        if level > MAX_DEPTH:
+            raise NeutronError(f"{fname}: nesting too deep.")
+        walk[0] += 1
+        if walk[0] == WALK_CHECK:
+            check_size(value, indent, fname)
+        is_list = v.__class__ is list
+        if not v:
+            append("[]" if is_list else "{}")
+            return
+        active.add(id(v))
+        inner = "" if indent is None else "\n" + indent * (level + 1)
+        sep = "," + inner
+        append(("[" if is_list else "{") + inner)
+        first = True
+        for item in v if is_list else v.items():
+            if first:
+                first = False
             else:
-                out.append(opener)
-                inner = None if indent is None else "\n" + indent * (level + 1)
-                first = True
-                for item in (v if is_list else v.items()):
-                    if not first:
-                        out.append(",")
-                    first = False
-                    if inner is not None:
-                        out.append(inner)
-                    if is_list:
-                        write(item, level + 1)
-                    else:
-                        out.append(quote(item[0]))
-                        out.append(":" if indent is None else ": ")
-                        write(item[1], level + 1)
-                if indent is not None:
-                    out.append("\n" + indent * level)
-                out.append(closer)
-            active.discard(id(v))
-        elif cls is Buffer:
-            out.append('"<buffer>"')
-        else:
-            out.append("null")
+                append(sep)
+            if not is_list:
+                key, item = item
+                text = keys.get(key)
+                if text is None:
+                    text = keys[key] = quote(key) + colon
+                append(text)
+            cls = item.__class__
+            if cls is str:
+                append(quote_str(item))
+            elif cls is float or cls is int:
+                text = number_text(item)
+                append(text if text is not None else format_number(item) if isfinite(item) else "null")
+            elif cls is list or cls is dict:
+                write(item, level + 1)
+            else:
+                append(_leaf_text(item))
+        if indent is not None:
+            append("\n" + indent * level)
+        append("]" if is_list else "}")
+        active.discard(id(v))
 
     try:
-        write(value, 0)
+        if value.__class__ is list or value.__class__ is dict:
+            write(value, 0)
+        elif value.__class__ is str:
+            append(quote_str(value))
+        elif value.__class__ is float or value.__class__ is int:
+            append(format_number(value) if math.isfinite(value) else "null")
+        else:
+            append(_leaf_text(value))
     except RecursionError:
         raise NeutronError(f"{fname}: nesting too deep.")
-    return "".join(out)
+    return _escape_surrogates("".join(out))
+
+
+def _leaf_text(v):
+    """The text of a value that is not a string, a number, an array or an object."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v.__class__ is Buffer:
+        return '"<buffer>"'
+    return "null"
 
 
 def check_size(value, indent, fname):

@@ -170,6 +170,20 @@ def test_stringify_leaves_the_original_untouched():
     assert all(x.__class__ is float for x in inner)
 
 
+@FUZZ
+@given(values, st.sampled_from(["  ", "\t", " " * 10]))
+def test_stringify_pretty_holds_the_compact_text(value, indent):
+    # the writer's pretty text is the compact text with line breaks, indents and ": " added outside strings
+    compact = outcome(nj.stringify_value, value)
+    pretty = outcome(nj.stringify_value, value, indent)
+    assert compact[0] == pretty[0], (value, compact, pretty)
+    if compact[0] != "ok":
+        assert compact == pretty
+        return
+    assert pretty[1] == pretty[1].encode("utf-8").decode("utf-8")     # no raw surrogates
+    assert pyjson.loads(pretty[1]) == pyjson.loads(compact[1])
+
+
 def test_write_file_uses_the_same_text(tmp_path):
     call = nj.module.functions["writeFile"].fn
     p = str(tmp_path / "x.json")
