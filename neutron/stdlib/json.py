@@ -254,14 +254,17 @@ _RAW_MIN_ITEMS = 32        # in the first levels (see _raw_worth): below that, t
 _RAW_PROBE_LEVELS = 4       # how deep _raw_worth looks for them
 _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
 _COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
+_TYPE_SAMPLE = 61           # every this-many-th type is looked at before a count (see _type_set)
 
 
 def _type_set(types):
     """The set of a list of types. A level or a column mostly holds one type: then a count (identity tests) instead
-    of adding each to a set, which takes about three times as long."""
-    first = types[0] if types else None
-    if first is not None and first is types[-1] and types.count(first) == len(types):
-        return {first}
+    of adding each to a set, which takes about three times as long. A sample tells most mixed lists first (the
+    count is slow where the types differ)."""
+    if types:
+        first = types[0]
+        if first is types[-1] and len(set(types[::_TYPE_SAMPLE])) == 1 and types.count(first) == len(types):
+            return {first}
     return set(types)
 
 
