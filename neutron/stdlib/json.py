@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from itertools import chain as _chain, compress
+from itertools import accumulate, chain as _chain, compress
 
 try:    # the C accelerators of the standard json module; without them only the Python code below is used
     from json import JSONDecoder as _JSONDecoder
@@ -27,7 +27,7 @@ except ImportError:     # pragma: no cover
 
 from ..errors import NeutronError
 from .native import NativeModule, arg_dict, arg_error, arg_path, arg_str, opt
-from ..runtime.values import MAX_TEXT, WALK_CHECK, Buffer, format_number, type_name
+from ..runtime.values import MAX_TEXT, NUMBER_TEXT, WALK_CHECK, Buffer, format_number, type_name
 
 module = NativeModule("json")
 
@@ -46,8 +46,19 @@ def _escape_char(m):
     return _ESCAPES.get(c) or "\\u%04x" % ord(c)
 
 
-def quote(s: str) -> str:
+def _quote_py(s: str) -> str:
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
+
+
+def _quote_c(s: str) -> str:
+    """The C encoder's quoting (the same escapes, in lower-case hexadecimal) with surrogates escaped after."""
+    if s.__class__ is not str:
+        return _quote_py(s)     # (a str subclass is quoted alike; anything else fails as it always did)
+    q = _c_quote(s)
+    return q if q.isascii() else _escape_surrogates(q)
+
+
+quote = _quote_py if _c_quote is None else _quote_c
 
 
 def _indent_of(fname, pretty):
@@ -209,7 +220,8 @@ def _fast_stringify(value):
 def _escape_surrogates(text):
     if not text.isascii():
         try:
-            text.encode("utf-8")    # quicker than a search; fails on surrogates, which the C encoder leaves raw
+            text.encode("utf-16-le")    # quicker than a search (or UTF-8); fails on surrogates, which the C
+                                        # encoder leaves raw
         except UnicodeEncodeError:
             text = _SURROGATE.sub(_surrogate_escape, text)
     return text
@@ -237,10 +249,23 @@ _RAW_TYPES = frozenset((str, float, bool, _NoneType, int, list, dict))      # wr
 _CONTAINERS = frozenset((list, dict))
 _is_container = _CONTAINERS.__contains__
 _ODD_BASES = (str, int, float, list, tuple, dict)      # subclasses the C encoder writes while the writer gives null
-_RAW_MIN_ITEMS = 32        # in the first or second level: below that, the fixed cost of the walk and the text
-                                # passes is more than what they save
+_RAW_MIN_ITEMS = 32        # in the first levels (see _raw_worth): below that, the fixed cost of the walk and the
+                                # text passes is more than what they save
+_RAW_PROBE_LEVELS = 4       # how deep _raw_worth looks for them
 _RAW_MAX_ITEMS = 10_000_000     # a larger walk (shared parts written out many times) is left to the older route
 _COLUMNS_MIN = 16           # arrays and objects of one length in a level, from this many on: walked by columns
+_TYPE_SAMPLE = 61           # every this-many-th type is looked at before a count (see _type_set)
+
+
+def _type_set(types):
+    """The set of a list of types. A level or a column mostly holds one type: then a count (identity tests) instead
+    of adding each to a set, which takes about three times as long. A sample tells most mixed lists first (the
+    count is slow where the types differ)."""
+    if types:
+        first = types[0]
+        if first is types[-1] and len(set(types[::_TYPE_SAMPLE])) == 1 and types.count(first) == len(types):
+            return {first}
+    return set(types)
 
 
 def _odd_types(present):
@@ -259,7 +284,7 @@ def _raw_walk(value, fname):
         refs = _get_referents(*level)       # the items of the arrays and objects in level
         n = len(level)
         width = len(refs) // n
-        if n >= _COLUMNS_MIN and set(map(len, level)) == {width}:
+        if n >= _COLUMNS_MIN and list(map(len, level)).count(width) == n:
             # arrays or objects all of one length (records, rows): column j holds the j-th item of each, and the
             # types are found a column at a time, so that a column of arrays or objects is the next level as it is
             # (a slice) instead of being picked out of all the items one by one
@@ -272,7 +297,7 @@ def _raw_walk(value, fname):
             parts = []
             for j in range(width):
                 column = refs[j::width]
-                kinds = set(map(type, column))
+                kinds = _type_set(list(map(type, column)))
                 present |= kinds
                 if kinds <= _CONTAINERS:
                     parts.append(column)
@@ -291,7 +316,7 @@ def _raw_walk(value, fname):
                 return numbers
             items += len(refs)
             types = list(map(type, refs))
-            present = set(types)
+            present = _type_set(types)
             if _odd_types(present):
                 return None
             numbers = numbers or float in present or int in present
@@ -315,14 +340,32 @@ def _raw_walk(value, fname):
             return None
 
 
+def _raw_worth(value):
+    """Whether an array or object holds enough items in its first _RAW_PROBE_LEVELS levels for the raw route to be
+    the quicker (an object of a few keys whose values hold the bulk of the document counts by what is below it)."""
+    if len(value) >= _RAW_MIN_ITEMS:
+        return True
+    level = [value]
+    items = 0
+    for _ in range(_RAW_PROBE_LEVELS):
+        level = _get_referents(*level)
+        if not level:
+            return False
+        items += len(level)
+        if items >= _RAW_MIN_ITEMS:
+            return True
+    return False
+
+
 def _raw_default(o):
     return "<buffer>" if o.__class__ is Buffer else None
 
 
-try:    # as _c_encode, with the item separator "\x01" and the raw value's own default
+try:    # as _c_encode, with the item separator "\x01" and the raw value's own default; without numbers, ","
     _c_raw = _c_make_encoder(None, _raw_default, _c_quote, None, ":", "\x01", False, False, False)
+    _c_plain = _c_make_encoder(None, _raw_default, _c_quote, None, ":", ",", False, False, False)
 except TypeError:       # pragma: no cover
-    _c_raw = None
+    _c_raw = _c_plain = None
 _WHOLE = re.compile("\\.0(?=[\\]}]*(?:\x01|\\Z))")      # a whole float's ".0", at the end of a number
 _WHOLE_END = re.compile("\\.0[\\]}]+(?:\x01|\\Z)")     # the same, with the brackets that close after it
 _WHOLE_NEAR = 4096      # a suffix seen again within this many characters is replaced in one pass
@@ -358,7 +401,48 @@ _NUMBER_BYTES = frozenset(b"0eE+-")          # in the translated text
 _ODD_NUMBER_TRIES = 64
 
 
+_LONG_RUN = re.compile(b"(0000000000000000(?<!00000000000000000)0*+(?:e[+-]?0++)?)(?=[\\]}]*+(?:\x01|\\Z))")
+_G15 = "%.15g".__mod__         # format_number for every finite float (whole ones below 1e15 have no exponent)
+_G15_BYTES = b"%.15g".__mod__
+_TINY = b"e-000"
+
+
 def _mend_numbers(marked):
+    """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
+    otherwise rewritten by it, or None when the older route must decide (an int too large for a float). The
+    numbers are found in the text with its digits and dots made "0" (a copy of the same length): a run of 16 or
+    more at the end of a number (16 significant digits or more, ints and whole floats from 1e15 on). The split
+    by _LONG_RUN keeps the lengths of the pieces, so the same pieces of the text itself are cut by C calls and
+    their numbers rewritten by "%.15g" (the same as format_number for a finite float; an int is first made a float,
+    as format_number does; a sign stays in the piece before). An exponent of -100 or lower (subnormals) is left
+    to _mend_odd_numbers."""
+    b = marked.encode("utf-8", "surrogatepass")
+    t = b.translate(_DIGITS)
+    if t.find(b"0000000000000000") < 0:
+        if 45 not in t or t.find(_TINY) < 0:    # (a one-byte search for "-" is much quicker than that for "e-000")
+            return marked
+        return _mend_odd_numbers(marked)
+    if 45 in t and t.find(_TINY) >= 0:
+        return _mend_odd_numbers(marked)
+    cut = _LONG_RUN.split(t)
+    if len(cut) == 1:
+        return marked       # the runs were all inside strings
+    if marked.isascii():
+        src, fmt, inf = marked, _G15, "inf"
+    else:
+        src, fmt, inf = b, _G15_BYTES, b"inf"
+    ends = list(accumulate(map(len, cut)))
+    ends.insert(0, 0)
+    parts = list(map(src.__getitem__, map(slice, ends, ends[1:])))
+    numbers = list(map(fmt, map(float, parts[1::2])))
+    if inf in numbers:
+        return None     # an int beyond the floats: the writer reports it
+    parts[1::2] = numbers
+    text = src[:0].join(parts)
+    return text if src is marked else text.decode("utf-8", "surrogatepass")
+
+
+def _mend_odd_numbers(marked):
     """marked (with its "\x01" item separators, whole floats mended) with every number that format_number writes
     otherwise (16 digits and dots in a row, or an exponent below -99, at the end of a number) rewritten by it, or
     None when the older route must decide (an int too large for a float, a text that is not ASCII, many long
@@ -416,88 +500,110 @@ def _raw_stringify(value, fname):
     if numbers is None:
         return None
     try:
+        if not numbers:     # nothing to mend: written with "," at once
+            return _escape_surrogates("".join(_c_plain(value, 0)))
         marked = "".join(_c_raw(value, 0))
     except Exception:       # nan or an infinity (ValueError), the recursion limit
         return None
-    if numbers:
-        # most whole floats are followed by "\x01" itself (a plain replace, quicker than the expression)
-        marked = _mend_numbers(_mend_wholes(marked))
-        if marked is None:
-            return None
+    marked = _mend_numbers(_mend_wholes(marked))
+    if marked is None:
+        return None
     return _escape_surrogates(marked.replace("\x01", ","))
 
 
 def stringify_value(value, indent=None, fname="json.stringify", fast=True) -> str:
     if fast and indent is None and _c_encode is not None:
         text = None
-        if (value.__class__ is list or value.__class__ is dict) and _c_raw is not None and (
-                len(value) >= _RAW_MIN_ITEMS or len(_get_referents(*_get_referents(value))) >= _RAW_MIN_ITEMS):
+        if (value.__class__ is list or value.__class__ is dict) and _c_raw is not None and _raw_worth(value):
             text = _raw_stringify(value, fname)
         if text is None:
             text = _fast_stringify(value)
         if text is not None:
             return text
     # the Python writer: pretty output, and what the C path leaves to it (cycles, depth, -0, ...). It stays in
-    # this function so that the stack depth at which it meets the recursion limit is what it always was.
+    # this function so that the stack depth at which it meets the recursion limit is what it always was (one frame
+    # for each array or object; the items that are not are written in their container's loop).
     out = []
+    append = out.append
     active = set()      # ids of the containers being written: a repeat means a cycle
     walk = [0]          # containers written (see check_size)
+    colon = ":" if indent is None else ": "
+    keys = {}           # key -> its quoted text and the colon (keys repeat from record to record)
+    number_text = NUMBER_TEXT.get
+    isfinite = math.isfinite
+    # strings: the C encoder's quoting, their surrogates escaped in the whole text at the end (only strings hold
+    # characters beyond ASCII)
+    quote_str = quote if _c_quote is None else _c_quote
 
     def write(v, level):
-        cls = v.__class__
-        if cls is str:
-            out.append(quote(v))
-        elif v is None:
-            out.append("null")
-        elif v is True:
-            out.append("true")
-        elif v is False:
-            out.append("false")
-        elif cls is float or cls is int:
-            out.append(format_number(v) if math.isfinite(v) else "null")
-        elif cls is list or cls is dict:
-            if id(v) in active:
-                raise NeutronError(f"{fname}: cannot convert a structure that contains itself.")
-            if level > MAX_DEPTH:
-                raise NeutronError(f"{fname}: nesting too deep.")
-            walk[0] += 1
-            if walk[0] == WALK_CHECK:
-                check_size(value, indent, fname)
-            active.add(id(v))
-            is_list = cls is list
-            opener, closer = ("[", "]") if is_list else ("{", "}")
-            if not v:
-                out.append(opener + closer)
+        """Writes v, an array or an object."""
+        if id(v) in active:
+            raise NeutronError(f"{fname}: cannot convert a structure that contains itself.")
+        if level > MAX_DEPTH:
+            raise NeutronError(f"{fname}: nesting too deep.")
+        walk[0] += 1
+        if walk[0] == WALK_CHECK:
+            check_size(value, indent, fname)
+        is_list = v.__class__ is list
+        if not v:
+            append("[]" if is_list else "{}")
+            return
+        active.add(id(v))
+        inner = "" if indent is None else "\n" + indent * (level + 1)
+        sep = "," + inner
+        append(("[" if is_list else "{") + inner)
+        first = True
+        for item in v if is_list else v.items():
+            if first:
+                first = False
             else:
-                out.append(opener)
-                inner = None if indent is None else "\n" + indent * (level + 1)
-                first = True
-                for item in (v if is_list else v.items()):
-                    if not first:
-                        out.append(",")
-                    first = False
-                    if inner is not None:
-                        out.append(inner)
-                    if is_list:
-                        write(item, level + 1)
-                    else:
-                        out.append(quote(item[0]))
-                        out.append(":" if indent is None else ": ")
-                        write(item[1], level + 1)
-                if indent is not None:
-                    out.append("\n" + indent * level)
-                out.append(closer)
-            active.discard(id(v))
-        elif cls is Buffer:
-            out.append('"<buffer>"')
-        else:
-            out.append("null")
+                append(sep)
+            if not is_list:
+                key, item = item
+                text = keys.get(key)
+                if text is None:
+                    text = keys[key] = quote(key) + colon
+                append(text)
+            cls = item.__class__
+            if cls is str:
+                append(quote_str(item))
+            elif cls is float or cls is int:
+                text = number_text(item)
+                append(text if text is not None else format_number(item) if isfinite(item) else "null")
+            elif cls is list or cls is dict:
+                write(item, level + 1)
+            else:
+                append(_leaf_text(item))
+        if indent is not None:
+            append("\n" + indent * level)
+        append("]" if is_list else "}")
+        active.discard(id(v))
 
     try:
-        write(value, 0)
+        if value.__class__ is list or value.__class__ is dict:
+            write(value, 0)
+        elif value.__class__ is str:
+            append(quote_str(value))
+        elif value.__class__ is float or value.__class__ is int:
+            append(format_number(value) if math.isfinite(value) else "null")
+        else:
+            append(_leaf_text(value))
     except RecursionError:
         raise NeutronError(f"{fname}: nesting too deep.")
-    return "".join(out)
+    return _escape_surrogates("".join(out))
+
+
+def _leaf_text(v):
+    """The text of a value that is not a string, a number, an array or an object."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v.__class__ is Buffer:
+        return '"<buffer>"'
+    return "null"
 
 
 def check_size(value, indent, fname):

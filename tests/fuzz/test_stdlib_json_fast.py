@@ -170,6 +170,20 @@ def test_stringify_leaves_the_original_untouched():
     assert all(x.__class__ is float for x in inner)
 
 
+@FUZZ
+@given(values, st.sampled_from(["  ", "\t", " " * 10]))
+def test_stringify_pretty_holds_the_compact_text(value, indent):
+    # the writer's pretty text is the compact text with line breaks, indents and ": " added outside strings
+    compact = outcome(nj.stringify_value, value)
+    pretty = outcome(nj.stringify_value, value, indent)
+    assert compact[0] == pretty[0], (value, compact, pretty)
+    if compact[0] != "ok":
+        assert compact == pretty
+        return
+    assert pretty[1] == pretty[1].encode("utf-8").decode("utf-8")     # no raw surrogates
+    assert pyjson.loads(pretty[1]) == pyjson.loads(compact[1])
+
+
 def test_write_file_uses_the_same_text(tmp_path):
     call = nj.module.functions["writeFile"].fn
     p = str(tmp_path / "x.json")
@@ -406,13 +420,15 @@ def test_raw_route_cases():
         [0.1 + 0.2], [1 / 3], [1e15], [1e15 + 2], [-1e15], [1234567890123456.0], [5e-324], [-5e-324], [1e-300],
         [2.2250738585072014e-308], [10 ** 15], [-10 ** 16], {"a": [1 / 3, {"b": -2 / 3}], "c": 1e-310},
         [i / 3 for i in range(100)], ["0." + "3" * 16, 1 / 3, "1e-300", -1e-300, "x" * 20 + "1" * 20],
+        # and in a text that is not ASCII (cut as UTF-8 bytes), beside long digit runs in strings
+        ["é", 1 / 3], {"é✓😀": [-2 / 3, "1" * 20, 1e15, {"\u2028": 10 ** 15}]}, ["\ud800", 1 / 7, "😀" * 3, -1e16 - 2],
+        [1 / 3, "é" + "1" * 40 + ".0]", [2 / 3]], [[1e15 + 0.5], {"k": [1 / 3]}, 123456789012345.67, 1e17 + 8],
     ]
     for v in cases:
         assert raw_and_writer(v) is not None, v
-    # left to the older route: nan and the infinities, odd types, odd keys, cycles, depth, ints beyond the floats,
-    # long numbers in a text that is not ASCII
+    # left to the older route: nan and the infinities, odd types, odd keys, cycles, depth, ints beyond the floats
     left = [
-        [math.nan], [math.inf], {"a": -math.inf}, [10 ** 400], ["é", 1 / 3],
+        [math.nan], [math.inf], {"a": -math.inf}, [10 ** 400], ["é", 10 ** 400], [1 / 3, -10 ** 309],
         [(1.0,)], [type("S", (str,), {})("sub")], [type("F", (float,), {})(2.0)], [type("L", (list,), {})([1.0])],
         [type("D", (dict,), {})(a=1.0)], {1.0: 2.0}, {"a": 1.0, None: 2.0}, {True: 1.0}, {2: 1.0}, [{(1,): 1.0}],
     ]
