@@ -98,13 +98,12 @@ class Capture:
         ip, keys, fixed, below, handlers, lnames, ints = plan
         vals = list(map(loc.get, keys, fixed))      # a constant's key is None: its value is the default
         over = self.as_floats.get(f)
-        if ints:
+        if ints or over is not None:
             loc = dict(loc)
             for name, held in ints:
                 loc[name] = float(loc[held])
-        if over is not None:
-            loc = dict(loc)
-            loc.update(over)
+            if over is not None:
+                loc.update(over)
         if mode == "stop":
             fr = FR.Frame(loc["F"], info.code, list(map(loc.get, lnames)), ip)
             fr.stack = vals
