@@ -46,8 +46,12 @@ class Receivers:
     def invoked(self, slot):
         """Whether the code calls a method on local `slot`."""
         instrs = self.code.instrs
-        return any(o == O.LOAD_LOCAL and a == slot and self.receiver_of(i) is not None and
-                   instrs[self.receiver_of(i)][0] == O.INVOKE for i, (o, a) in enumerate(instrs))
+        for i, (o, a) in enumerate(instrs):
+            if o == O.LOAD_LOCAL and a == slot:
+                j = self.receiver_of(i)
+                if j is not None and instrs[j][0] == O.INVOKE:
+                    return True
+        return False
 
     def string_count(self, slot):
         """How often local `slot` is the receiver of a built-in string method or `.length`, when one of them is a
