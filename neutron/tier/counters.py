@@ -337,12 +337,14 @@ class Counters:
                 (a not in bitwise or all(x.__class__ is int for x in v.values()))}
 
     def taker(self, i):
-        """The instruction that takes the value pushed by instruction i, along straight code (within 64), or
-        "unknown" (past a jump or that far)."""
+        """The instruction that takes the value pushed by instruction i, along straight code (within 64), "unknown"
+        (past a jump or that far), or None (i is not reached)."""
         instrs = self.code.instrs
         depth = self.an.depth
         targets = self.an.targets
         h = depth[i]
+        if h is None:
+            return None
         for j in range(i + 1, min(len(instrs), i + 64)):
             o, a = instrs[j]
             if j in targets or o in O.JUMPS or depth[j] is None or j + 1 >= len(depth) or depth[j + 1] is None:
@@ -362,12 +364,10 @@ class Counters:
     def use_of(self, i):
         """How the value pushed by instruction i is used, along straight code: "index" or "object" (of GET_INDEX
         or SET_INDEX), a bitwise operator, None (anything else) or "unknown" (past a jump)."""
-        h = self.an.depth[i]
-        if h is None:
-            return None
         j = self.taker(i)
-        if j == "unknown":
+        if j is None or j == "unknown":
             return j
+        h = self.an.depth[i]
         o = self.code.instrs[j][0]
         d = self.an.depth[j]
         if o == O.GET_INDEX:
@@ -383,12 +383,10 @@ class Counters:
     def receiver_of(self, i):
         """The INVOKE or GET_PROP that takes the value instruction i pushes as its receiver, along straight code;
         else None."""
-        h = self.an.depth[i]
-        if h is None:
-            return None
         j = self.taker(i)
-        if j == "unknown":
+        if j is None or j == "unknown":
             return None
+        h = self.an.depth[i]
         o, a = self.code.instrs[j]
         d = self.an.depth[j]
         if (o == O.INVOKE and d - a[1] - 1 == h) or (o == O.GET_PROP and d - 1 == h):
